@@ -1,0 +1,176 @@
+"""People, organisations and affiliations: the lowest layer of Dugnad."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import validate_org_number
+
+
+class Sector(models.TextChoices):
+    PUBLIC = "public", _("Public sector")
+    PRIVATE = "private", _("Private sector")
+    ACADEMIA = "academia", _("Academia")
+    CIVIL = "civil", _("Civil society")
+    OTHER = "other", _("Other")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person. Signs in by e-mail; shown by display name, never by e-mail.
+
+    A deleted account keeps its row (items and statistics stay) with the
+    e-mail removed and `deleted_at` set.
+    """
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.public_name
+
+    @property
+    def public_name(self) -> str:
+        if self.deleted_at:
+            return str(_("Deleted participant"))
+        if self.display_name:
+            return self.display_name
+        return (self.email or "").split("@")[0] or str(_("Participant"))
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def canonical(self) -> OrganisationQuerySet:
+        """Organisations that have not been merged into another."""
+        return self.filter(merged_into__isnull=True)
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    org_number = models.CharField(
+        _("organisation number"),
+        max_length=9,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_org_number],
+        help_text=_("Nine digits from the Brønnøysund Register Centre, if the organisation has one."),
+        error_messages={"unique": _("An organisation with this number is already registered.")},
+    )
+    sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices)
+    website = models.URLField(_("website"), blank=True, max_length=300)
+    verified = models.BooleanField(_("verified"), default=False)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(Lower("name"), name="organisation_lower_name")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sector__in=Sector.values), name="organisation_sector_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("id")), name="organisation_not_merged_into_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def canonical(self) -> Organisation:
+        """The organisation this one was merged into, followed to the end."""
+        org, seen = self, {self.pk}
+        while org.merged_into_id and org.merged_into_id not in seen:
+            seen.add(org.merged_into_id)
+            org = org.merged_into
+        return org
+
+
+class Affiliation(models.Model):
+    """A person belongs to an organisation and may act on its behalf."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="affiliations")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="affiliations"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="affiliation_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.organisation}"
+
+
+class Notification(models.Model):
+    """Something a person should know: shown in the platform, maybe e-mailed.
+
+    Higher apps create these through accounts.services.notification_create.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.title

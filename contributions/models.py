@@ -1,0 +1,235 @@
+"""Contributions, comments, reactions, attachments and edit history.
+
+Every item stores a snapshot of the organisation and sector its author acted
+for when posting. Statistics read only the snapshot.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation, Sector
+from studies.models import DocumentVersion, Section, Study
+
+
+class ItemState(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    PUBLISHED = "published", _("Published")
+    HIDDEN = "hidden", _("Hidden")
+    REJECTED = "rejected", _("Rejected")
+    REMOVED = "removed", _("Removed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ModerationReason(models.TextChoices):
+    SPAM = "spam", _("spam")
+    ABUSE = "abuse", _("abusive or offensive")
+    OFF_TOPIC = "off_topic", _("off-topic")
+    PERSONAL_DATA = "personal_data", _("personal data")
+    FLAGGED = "flagged", _("flagged by participants, waiting for review")
+    OTHER = "other", _("other")
+
+
+# Items hidden or removed for these reasons are not counted in statistics.
+UNCOUNTED_REASONS = (ModerationReason.SPAM, ModerationReason.ABUSE)
+
+
+class ContributionKind(models.TextChoices):
+    IDEA = "idea", _("Idea")
+    INSIGHT = "insight", _("Insight")
+    QUESTION = "question", _("Question")
+    CONCERN = "concern", _("Concern")
+
+
+class ItemQuerySet(models.QuerySet):
+    def counted(self):
+        """Items that count in statistics (definitions, version 1).
+
+        Published; hidden for a reason other than spam or abuse; or withdrawn
+        by the author. Pending, rejected and removed items do not count.
+        """
+        return self.filter(
+            Q(state__in=[ItemState.PUBLISHED, ItemState.WITHDRAWN])
+            | (Q(state=ItemState.HIDDEN) & ~Q(moderation_reason__in=UNCOUNTED_REASONS))
+        )
+
+    def visible_on_page(self):
+        """Items that have a place on the public page (content or a marker)."""
+        return self.exclude(state__in=[ItemState.PENDING, ItemState.REJECTED])
+
+
+class Item(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("text"), max_length=10_000)
+    body_html = models.TextField(blank=True, editable=False)
+    state = models.CharField(max_length=16, choices=ItemState.choices, default=ItemState.PUBLISHED)
+    moderation_reason = models.CharField(
+        max_length=20, choices=ModerationReason.choices, blank=True
+    )
+    moderation_note = models.CharField(max_length=500, blank=True)
+    # Snapshot of who the author acted for when posting; never rewritten.
+    acted_for = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acted_for_sector = models.CharField(max_length=16, choices=Sector.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Raised on every visible change; clients keep the highest revision they saw.
+    revision = models.PositiveIntegerField(default=1)
+    idempotency_key = models.UUIDField(null=True, blank=True)
+
+    objects = ItemQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Contribution(Item):
+    title = models.CharField(_("title"), max_length=200)
+    section = models.ForeignKey(
+        Section,
+        verbose_name=_("section"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contributions",
+    )
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=ContributionKind.choices, default=ContributionKind.IDEA
+    )
+    taken_up_in = models.ManyToManyField(DocumentVersion, blank=True, related_name="taken_up")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["study", "state", "created_at"], name="contribution_study_state"),
+            models.Index(fields=["study", "acted_for"], name="contribution_study_org"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="contribution_idempotency",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def dom_id(self) -> str:
+        return f"contribution-{self.pk}"
+
+
+class Comment(Item):
+    contribution = models.ForeignKey(
+        Contribution, on_delete=models.CASCADE, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["study", "state", "created_at"], name="comment_study_state"),
+            models.Index(fields=["study", "acted_for"], name="comment_study_org"),
+            models.Index(fields=["contribution", "created_at"], name="comment_contribution"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="comment_idempotency",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on {self.contribution_id}"
+
+    @property
+    def dom_id(self) -> str:
+        return f"comment-{self.pk}"
+
+
+class Revision(models.Model):
+    """An earlier text of an edited item; shown to facilitators."""
+
+    contribution = models.ForeignKey(
+        Contribution, null=True, blank=True, on_delete=models.CASCADE, related_name="revisions"
+    )
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="revisions"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contribution__isnull=False, comment__isnull=True)
+                | Q(contribution__isnull=True, comment__isnull=False),
+                name="revision_one_item",
+            )
+        ]
+
+
+class Reaction(models.Model):
+    """One per person per item."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    contribution = models.ForeignKey(
+        Contribution, null=True, blank=True, on_delete=models.CASCADE, related_name="reactions"
+    )
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="reactions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "contribution"],
+                condition=Q(contribution__isnull=False),
+                name="reaction_one_per_contribution",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "comment"],
+                condition=Q(comment__isnull=False),
+                name="reaction_one_per_comment",
+            ),
+            models.CheckConstraint(
+                condition=Q(contribution__isnull=False, comment__isnull=True)
+                | Q(contribution__isnull=True, comment__isnull=False),
+                name="reaction_one_item",
+            ),
+        ]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.contribution.study_id}/{instance.contribution_id}/{filename}"
+
+
+class Attachment(models.Model):
+    contribution = models.ForeignKey(
+        Contribution, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,120 @@
+"""Who may do what in a study: the one place that decides, and the one fetch.
+
+Every view and consumer gets its study through ``study_for_user`` (or the
+async ``astudy_for_user``), so a missing check cannot be written. A study
+that a person may not see does not exist for them (404); a study they can see
+but not act on answers 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+
+from studies.models import Membership, MembershipStatus, Role, Study, StudyStatus
+
+
+class Action(StrEnum):
+    VIEW = "view"  # read the study and its published items
+    JOIN = "join"  # ask to join or join
+    CONTRIBUTE = "contribute"  # post, comment, react, flag
+    MODERATE = "moderate"  # queue, hide/restore, approve/reject, block, notes, answers
+    VIEW_STATISTICS = "view_statistics"  # full statistics, beyond the public view
+    MANAGE = "manage"  # settings, sections, phases, versions, invitations, roles, status
+    EXPORT = "export"  # participant exports and their downloads
+
+
+FACILITATING = {Role.FACILITATOR, Role.COORDINATOR}
+
+
+@dataclass(frozen=True)
+class StudyAccess:
+    study: Study
+    membership: Membership | None
+
+    @property
+    def role(self) -> str | None:
+        m = self.membership
+        if m is None or m.status == MembershipStatus.LEFT:
+            return None
+        return m.role
+
+    @property
+    def is_member(self) -> bool:
+        return self.role is not None
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.membership is not None and self.membership.is_blocked
+
+    def can(self, action: Action, user=None) -> bool:
+        return can(self.study, self.membership, action, user=user)
+
+
+def can(study: Study, membership: Membership | None, action: Action, *, user=None) -> bool:
+    """Whether the holder of ``membership`` (or a non-member ``user``) may do ``action``."""
+    active = membership is not None and membership.status != MembershipStatus.LEFT
+    role = membership.role if active else None
+    is_staff = bool(user is not None and getattr(user, "is_staff", False))
+    if action == Action.VIEW:
+        if study.status == StudyStatus.DRAFT:
+            return role in FACILITATING or is_staff
+        return study.is_public or active or is_staff
+    if action == Action.JOIN:
+        authenticated = user is not None and user.is_authenticated
+        return (
+            authenticated
+            and not active
+            and study.status == StudyStatus.OPEN
+            and (study.is_public or is_staff)
+        )
+    if action == Action.CONTRIBUTE:
+        return (
+            active
+            and not membership.is_blocked
+            and study.status == StudyStatus.OPEN
+            and (study.closes_at is None or study.closes_at > timezone.now())
+        )
+    if action in (Action.MODERATE, Action.VIEW_STATISTICS):
+        return role in FACILITATING and not membership.is_blocked
+    if action in (Action.MANAGE, Action.EXPORT):
+        return role == Role.COORDINATOR
+    raise ValueError(f"Unknown action {action!r}")
+
+
+def membership_of(user, study: Study) -> Membership | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.filter(study=study, user=user).select_related("organisation").first()
+
+
+def study_for_user(user, slug: str, action: Action = Action.VIEW) -> StudyAccess:
+    """The study with this slug if ``user`` may see it and do ``action``.
+
+    Raises Http404 when the study does not exist for this person and
+    PermissionDenied when they can see it but not do the action.
+    """
+    study = Study.objects.filter(slug=slug).first()
+    if study is None:
+        raise Http404("No such study")
+    access = StudyAccess(study=study, membership=membership_of(user, study))
+    if not access.can(Action.VIEW, user):
+        raise Http404("No such study")
+    if action != Action.VIEW and not access.can(action, user):
+        raise PermissionDenied(action.value)
+    return access
+
+
+def study_for_user_by_id(user, study_id: int, action: Action = Action.VIEW) -> StudyAccess:
+    slug = Study.objects.filter(pk=study_id).values_list("slug", flat=True).first()
+    if slug is None:
+        raise Http404("No such study")
+    return study_for_user(user, slug, action)
+
+
+astudy_for_user = sync_to_async(study_for_user)

@@ -1,0 +1,67 @@
+"""Shared test set-up: fast hashing, a clean cache, and service requirements.
+
+Tests that need PostgreSQL, Redis or Chromium skip with a reason where these
+are absent; with DUGNAD_REQUIRE_SERVICES=1 (as in .ci/run) they fail instead,
+so CI proves they ran.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+REQUIRE_SERVICES = os.environ.get("DUGNAD_REQUIRE_SERVICES") == "1"
+
+
+def _missing(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (DUGNAD_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which(
+        "chromium-browser"
+    )
+
+
+@pytest.fixture
+def requires_redis() -> str:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        _missing("needs Redis: set REDIS_URL")
+    return url
+
+
+@pytest.fixture
+def requires_postgres() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        _missing("needs PostgreSQL: set DATABASE_URL")
+    return url
+
+
+@pytest.fixture
+def requires_chromium() -> str:
+    path = chromium_path()
+    if not path:
+        _missing("needs Chromium: apt-get install chromium")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def media_root():
+    return settings.MEDIA_ROOT

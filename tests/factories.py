@@ -1,0 +1,114 @@
+"""factory_boy factories for the core models, shared by every test package."""
+
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Affiliation, Organisation, Sector, User
+from contributions.models import Comment, Contribution
+from studies.models import Membership, Role, Section, Study, StudyStatus
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    display_name = factory.Sequence(lambda n: f"Person {n}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified(obj, create, extracted, **kwargs):
+        """Give the person a verified primary address, as after sign-up."""
+        if not create or extracted is False:
+            return
+        from allauth.account.models import EmailAddress
+
+        obj.save()
+        EmailAddress.objects.update_or_create(
+            user=obj, email=obj.email, defaults={"verified": True, "primary": True}
+        )
+
+
+def _org_number(n: int) -> str:
+    from accounts.validators import org_number_check_digit
+
+    while True:
+        first = f"{91000000 + n:08d}"
+        digit = org_number_check_digit(first)
+        if digit is not None:
+            return first + str(digit)
+        n += 7919
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    org_number = factory.Sequence(_org_number)
+    sector = Sector.PUBLIC
+
+
+class AffiliationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Affiliation
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class StudyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Study
+
+    slug = factory.Sequence(lambda n: f"study-{n}")
+    title = factory.Sequence(lambda n: f"Study {n}")
+    summary = "A concept study."
+    body = "# The concept\n\nWhat we are writing together."
+    status = StudyStatus.OPEN
+    opens_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(days=1))
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Section
+
+    study = factory.SubFactory(StudyFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Section {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    study = factory.SubFactory(StudyFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.CONTRIBUTOR
+
+
+class ContributionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contribution
+
+    study = factory.SubFactory(StudyFactory)
+    author = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Contribution {n}")
+    body = "Some **text**."
+    body_html = "<p>Some <strong>text</strong>.</p>"
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Comment
+
+    contribution = factory.SubFactory(ContributionFactory)
+    study = factory.SelfAttribute("contribution.study")
+    author = factory.SubFactory(UserFactory)
+    body = "A comment."
+    body_html = "<p>A comment.</p>"
