@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.MFARequiredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -292,6 +293,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Platform limits ------------------------------------------------------
+# Facilitators and coordinators need TOTP before moderation, full statistics, exports.
+DUGNAD_REQUIRE_MFA = env_bool("DUGNAD_REQUIRE_MFA", True)
 POSTING_RATE_LIMIT = env_str("POSTING_RATE_LIMIT", "20/m")
 EVENT_REPLAY_LIMIT = env_int("EVENT_REPLAY_LIMIT", 500)
 

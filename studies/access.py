@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
@@ -30,6 +31,23 @@ class Action(StrEnum):
 
 
 FACILITATING = {Role.FACILITATOR, Role.COORDINATOR}
+# Facilitators and coordinators must have MFA before they open these.
+MFA_ACTIONS = {Action.MODERATE, Action.VIEW_STATISTICS, Action.EXPORT}
+
+
+class MFARequired(PermissionDenied):
+    """The person may do this, but must set up two-factor authentication first.
+
+    accounts.middleware turns it into a guided redirect to the MFA set-up page.
+    """
+
+
+def has_mfa(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    if user is None or not user.is_authenticated:
+        return False
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,8 @@ def study_for_user(user, slug: str, action: Action = Action.VIEW) -> StudyAccess
         raise Http404("No such study")
     if action != Action.VIEW and not access.can(action, user):
         raise PermissionDenied(action.value)
+    if action in MFA_ACTIONS and settings.DUGNAD_REQUIRE_MFA and not has_mfa(user):
+        raise MFARequired(action.value)
     return access
 
 

@@ -37,6 +37,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def moderation_group(study_id: int) -> str:
+    """Facilitators' pages of one study (the moderation queue)."""
+    return f"moderation.{study_id}"
+
+
 def event_payload(event: StudyEvent) -> dict:
     """What a client receives for one event (live and on replay alike)."""
     return {
@@ -73,6 +78,12 @@ def record_event(
 def send_ephemeral(*, study_id: int, kind: str, data: dict) -> None:
     """Send something not worth recording (viewer counts, statistics pings) at once."""
     _send(study_group(study_id), {"type": EPHEMERAL_MESSAGE_TYPE, "kind": kind, "data": data})
+
+
+def send_to_moderators(*, study_id: int, kind: str, data: dict) -> None:
+    """Tell the study's open moderation pages, after the current transaction commits."""
+    message = {"type": EPHEMERAL_MESSAGE_TYPE, "kind": kind, "data": data}
+    transaction.on_commit(lambda: _send(moderation_group(study_id), message))
 
 
 def send_to_user(*, user_id: int, kind: str, data: dict) -> None:

@@ -112,3 +112,11 @@ class CommentFactory(factory.django.DjangoModelFactory):
     author = factory.SubFactory(UserFactory)
     body = "A comment."
     body_html = "<p>A comment.</p>"
+
+
+def give_mfa(user: User) -> User:
+    """Set up TOTP for a person, as facilitators and coordinators must have it."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(user, generate_totp_secret())
+    return user
