@@ -134,6 +134,8 @@ class Comment(Item):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
+    # An official answer from a facilitator, shown apart from the discussion.
+    official = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "id"]
