@@ -24,11 +24,11 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 _md.disable("image")
 
 
-def _demote_headings(tokens, idx, options, env):
+def _demote_headings(renderer, tokens, idx, options, env):
     token = tokens[idx]
     level = min(int(token.tag[1]) + 1, 6)
     token.tag = f"h{level}"
-    return _md.renderer.renderToken(tokens, idx, options, env)
+    return renderer.renderToken(tokens, idx, options, env)
 
 
 _md.add_render_rule("heading_open", _demote_headings)

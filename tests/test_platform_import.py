@@ -12,7 +12,11 @@ def test_platform_folder_is_not_a_python_package():
 
 def test_standard_platform_and_uuid_import_from_repository_root():
     result = subprocess.run(
-        [sys.executable, "-c", "import platform, uuid; print(platform.system(), uuid.uuid4().version)"],
+        [
+            sys.executable,
+            "-c",
+            "import platform, uuid; print(platform.system(), uuid.uuid4().version)",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
