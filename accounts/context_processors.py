@@ -3,9 +3,11 @@ from django.http import HttpRequest
 
 
 def platform(request: HttpRequest) -> dict:
-    """What every page needs: unread notifications and the available languages."""
+    """What every page needs: unread notifications, and where MFA set-up should lead back to."""
     unread = 0
+    mfa_next = ""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         unread = user.notifications.filter(read_at__isnull=True).count()
-    return {"unread_notifications": unread, "DUGNAD_DEBUG": settings.DEBUG}
+        mfa_next = request.session.get("mfa_next", "")
+    return {"unread_notifications": unread, "mfa_next": mfa_next, "DUGNAD_DEBUG": settings.DEBUG}

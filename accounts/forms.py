@@ -1,14 +1,17 @@
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
+from allauth.account.utils import filter_users_by_email
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, User
+from accounts.models import Delivery, NotificationKind, Organisation, User
 from accounts.validators import normalise_org_number
 
 
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name"]
+        fields = ["display_name", "language", "digest_frequency"]
         help_texts = {"display_name": _("Shown beside everything you post. At most 80 characters.")}
 
     def clean_display_name(self) -> str:
@@ -27,6 +30,9 @@ class OrganisationForm(forms.ModelForm):
         required=False,
         max_length=20,
         help_text=_("Nine digits, if the organisation has one."),
+    )
+    website = forms.URLField(
+        label=_("website"), required=False, max_length=300, assume_scheme="https"
     )
 
     class Meta:
@@ -49,4 +55,47 @@ class AffiliationForm(forms.Form):
         queryset=Organisation.objects.canonical(),
         label=_("Organisation"),
         error_messages={"invalid_choice": _("Choose an organisation from the list.")},
+    )
+
+
+class AddEmailForm(AllauthAddEmailForm):
+    """Changing to an address another account already uses gets a clear error.
+
+    A signed-in person learns that the address is taken, which the sign-up
+    and password reset pages never reveal; rate limits still apply.
+    """
+
+    def clean_email(self) -> str:
+        value = get_adapter().clean_email(self.cleaned_data["email"].lower())
+        if any(u.pk != self.user.pk for u in filter_users_by_email(value)):
+            raise forms.ValidationError(
+                _(
+                    "Another account already uses this e-mail address. "
+                    "Choose a different address, or sign in to that account instead."
+                ),
+                code="email_taken",
+            )
+        return super().clean_email()
+
+
+class NotificationSettingsForm(forms.Form):
+    """One choice per kind of notification: e-mail at once, in the digest, or only in Dugnad."""
+
+    def __init__(self, *args, current: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in NotificationKind.choices:
+            self.fields[kind] = forms.ChoiceField(
+                label=label,
+                choices=Delivery.choices,
+                initial=current.get(kind, Delivery.INSTANT),
+                widget=forms.RadioSelect,
+            )
+
+
+class AccountDeleteForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand that my account is deleted for good"),
+        error_messages={
+            "required": _("Tick the box to confirm that you want to delete your account.")
+        },
     )

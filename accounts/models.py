@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
@@ -18,6 +21,31 @@ class Sector(models.TextChoices):
     ACADEMIA = "academia", _("Academia")
     CIVIL = "civil", _("Civil society")
     OTHER = "other", _("Other")
+
+
+class DigestFrequency(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about; people choose per kind how to hear of it.
+
+    Other apps pass one of these values to accounts.services.notification_create.
+    """
+
+    REPLY = "reply", _("Replies to my contributions and comments")
+    MODERATION = "moderation", _("Moderation decisions on my items")
+    INVITATION = "invitation", _("Invitations to studies")
+    APPROVAL = "approval", _("Answers to my requests to join")
+    DATA_EXPORT = "data_export", _("My data archive is ready")
+    OTHER = "other", _("Other news from my studies")
+
+
+class Delivery(models.TextChoices):
+    INSTANT = "instant", _("E-mail at once")
+    DIGEST = "digest", _("E-mail in the digest")
+    NONE = "none", _("Only here in Dugnad")
 
 
 class UserManager(BaseUserManager):
@@ -55,6 +83,20 @@ class User(AbstractUser):
     email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="nb",
+        help_text=_("The language of the e-mails and notifications we send you."),
+    )
+    digest_frequency = models.CharField(
+        _("digest"),
+        max_length=8,
+        choices=DigestFrequency.choices,
+        default=DigestFrequency.DAILY,
+        help_text=_("How often to send the summary of notifications you chose to get in a digest."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -91,7 +133,9 @@ class Organisation(models.Model):
         blank=True,
         unique=True,
         validators=[validate_org_number],
-        help_text=_("Nine digits from the Brønnøysund Register Centre, if the organisation has one."),
+        help_text=_(
+            "Nine digits from the Brønnøysund Register Centre, if the organisation has one."
+        ),
         error_messages={"unique": _("An organisation with this number is already registered.")},
     )
     sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices)
@@ -167,6 +211,15 @@ class Notification(models.Model):
     url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # How this notification is e-mailed, fixed when it is created from the
+    # person's settings at that time.
+    delivery = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.NONE)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    # The digest that carries it; set when a digest run claims it, so a
+    # notification is in exactly one digest.
+    digest_run = models.ForeignKey(
+        "DigestRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -174,3 +227,75 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationSetting(models.Model):
+    """How one person wants to hear of one kind of notification (default: e-mail at once)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_settings")
+    kind = models.CharField(max_length=40, choices=NotificationKind.choices)
+    delivery = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.INSTANT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_setting_unique"),
+            models.CheckConstraint(
+                condition=Q(delivery__in=Delivery.values), name="notification_setting_delivery"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.delivery}"
+
+
+class DigestRun(models.Model):
+    """One person's digest for one period: claimed before sending, sent at most once.
+
+    The unique constraint on (user, frequency, period_start) means a period is
+    never sent twice, even when two workers or a restarted task meet it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="digest_runs")
+    frequency = models.CharField(max_length=8, choices=DigestFrequency.choices)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    item_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "frequency", "period_start"], name="digest_run_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest {self.frequency} {self.period_start:%Y-%m-%d} for {self.user_id}"
+
+
+def data_export_path(instance: DataExport, filename: str) -> str:
+    return f"data-exports/{instance.user_id}/{instance.token}/{filename}"
+
+
+class DataExport(models.Model):
+    """A person's archive of their own data, prepared in the background."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to=data_export_path, max_length=300, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Data export {self.token} ({self.status})"

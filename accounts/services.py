@@ -1,11 +1,43 @@
-"""Writes on people, organisations and notifications."""
+"""Writes on people, organisations, notifications, digests and personal data."""
 
 from __future__ import annotations
 
-from django.db import transaction
+import datetime as dt
+import json
+import logging
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from zoneinfo import ZoneInfo
 
-from accounts.models import Affiliation, Notification, Organisation, User
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    Affiliation,
+    DataExport,
+    Delivery,
+    DigestFrequency,
+    DigestRun,
+    Notification,
+    NotificationKind,
+    NotificationSetting,
+    Organisation,
+    User,
+)
+from accounts.signals import account_deleted, account_deletion_check, unread_count_changed
 from accounts.validators import normalise_org_number
+
+logger = logging.getLogger(__name__)
+
+# A digest claimed by a worker that died is taken over after this long.
+DIGEST_CLAIM_LEASE = dt.timedelta(minutes=10)
 
 
 def organisation_create(
@@ -41,7 +73,366 @@ def affiliation_remove(*, user: User, organisation: Organisation) -> None:
     Affiliation.objects.filter(user=user, organisation=organisation).delete()
 
 
+def profile_update(*, user: User, display_name: str, language: str, digest_frequency: str) -> User:
+    user.display_name = display_name.strip()
+    user.language = language
+    user.digest_frequency = digest_frequency
+    user.full_clean(exclude=["password", "email"])
+    user.save(update_fields=["display_name", "language", "digest_frequency"])
+    return user
+
+
+# --- Notifications ----------------------------------------------------------
+
+
+def notification_delivery(*, user: User, kind: str) -> str:
+    """How this person wants to hear of this kind (e-mail at once unless they chose otherwise)."""
+    if kind not in NotificationKind.values:
+        kind = NotificationKind.OTHER
+    chosen = (
+        NotificationSetting.objects.filter(user=user, kind=kind)
+        .values_list("delivery", flat=True)
+        .first()
+    )
+    return chosen or Delivery.INSTANT
+
+
+def notification_settings_update(*, user: User, choices: dict[str, str]) -> None:
+    """Save the person's choice per kind; unknown kinds or deliveries raise ValueError."""
+    for kind, delivery in choices.items():
+        if kind not in NotificationKind.values or delivery not in Delivery.values:
+            raise ValueError(f"Unknown notification setting {kind}={delivery}")
+    with transaction.atomic():
+        for kind, delivery in choices.items():
+            NotificationSetting.objects.update_or_create(
+                user=user, kind=kind, defaults={"delivery": delivery}
+            )
+
+
 def notification_create(
     *, user: User, kind: str, title: str, body: str = "", url: str = ""
-) -> Notification:
-    return Notification.objects.create(user=user, kind=kind, title=title, body=body, url=url)
+) -> Notification | None:
+    """Tell a person something, in the platform and by e-mail as they chose.
+
+    ``title`` and ``body`` may be lazy translations (gettext_lazy, format_lazy):
+    they are rendered in the recipient's language. The e-mail is queued after
+    the current transaction commits. A deleted account gets nothing (None).
+    """
+    if user.deleted_at is not None or not user.is_active:
+        return None
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        title, body = str(title)[:300], str(body)
+    delivery = notification_delivery(user=user, kind=kind) if user.email else Delivery.NONE
+    notification = Notification.objects.create(
+        user=user, kind=kind, title=title, body=body, url=url, delivery=delivery
+    )
+    if delivery == Delivery.INSTANT:
+        from accounts import tasks
+
+        transaction.on_commit(lambda: tasks.notification_email_send.delay(notification.pk))
+    _announce_unread(user_id=user.pk, title=title)
+    return notification
+
+
+def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
+    """Mark one of the person's notifications (or all of them) read; returns how many changed."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    changed = unread.update(read_at=timezone.now())
+    if changed:
+        _announce_unread(user_id=user.pk, title="")
+    return changed
+
+
+def _announce_unread(*, user_id: int, title: str) -> None:
+    unread = Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
+    unread_count_changed.send(sender=Notification, user_id=user_id, unread=unread, title=title)
+
+
+def _absolute(url: str) -> str:
+    if not url or url.startswith(("http://", "https://")):
+        return url
+    return settings.SITE_URL + url
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """E-mail one notification at most once; True if it was sent now."""
+    claimed = Notification.objects.filter(
+        pk=notification_id, emailed_at__isnull=True, delivery=Delivery.INSTANT
+    ).update(emailed_at=timezone.now())
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    user = notification.user
+    if not user.email or user.deleted_at is not None:
+        return False
+    with translation.override(user.language):
+        context = {"notification": notification, "url": _absolute(notification.url), "user": user}
+        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + notification.title
+        message = render_to_string("accounts/email/notification.txt", context)
+    send_mail(subject.replace("\n", " "), message, None, [user.email])
+    return True
+
+
+# --- Digests ----------------------------------------------------------------
+
+
+def digest_period(*, frequency: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The last completed day (or Monday-to-Monday week) in Europe/Oslo before ``now``."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    today = timezone.localtime(now, zone).date()
+    if frequency == DigestFrequency.WEEKLY:
+        end_date = today - dt.timedelta(days=today.weekday())
+        start_date = end_date - dt.timedelta(days=7)
+    else:
+        end_date = today
+        start_date = end_date - dt.timedelta(days=1)
+    start = dt.datetime.combine(start_date, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(end_date, dt.time(), tzinfo=zone)
+    return start, end
+
+
+def digest_recipients(*, frequency: str):
+    """Active people who chose a digest for at least one kind, at this frequency."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            deleted_at__isnull=True,
+            email__isnull=False,
+            digest_frequency=frequency,
+        )
+        .filter(
+            Q(notification_settings__delivery=Delivery.DIGEST)
+            | Q(notifications__delivery=Delivery.DIGEST, notifications__digest_run__isnull=True)
+        )
+        .distinct()
+    )
+
+
+@dataclass
+class DigestOutcome:
+    run: DigestRun | None
+    sent: bool
+
+
+def digest_claim(
+    *, user: User, frequency: str, period_start: dt.datetime, period_end: dt.datetime, now=None
+) -> DigestRun | None:
+    """Claim this person's digest for this period, with the notifications it carries.
+
+    Returns None when the period is already sent or another worker holds a
+    fresh claim. A claim older than the lease (its worker died) is taken over
+    with the notifications it had already gathered, so nothing is skipped.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                run = DigestRun.objects.create(
+                    user=user,
+                    frequency=frequency,
+                    period_start=period_start,
+                    period_end=period_end,
+                    claimed_at=now,
+                )
+        except IntegrityError:
+            run = DigestRun.objects.select_for_update().get(
+                user=user, frequency=frequency, period_start=period_start
+            )
+            if run.sent_at is not None or run.claimed_at > now - DIGEST_CLAIM_LEASE:
+                return None
+            run.claimed_at = now
+            run.save(update_fields=["claimed_at"])
+        # Everything due and not yet in a digest joins this one: a notification
+        # from a period that had no run (a missed beat) is carried, not skipped.
+        Notification.objects.filter(
+            user=user,
+            delivery=Delivery.DIGEST,
+            digest_run__isnull=True,
+            read_at__isnull=True,
+            created_at__lt=period_end,
+        ).update(digest_run=run)
+    return run
+
+
+def digest_deliver(*, run: DigestRun, now=None) -> bool:
+    """Send a claimed digest, or record it as empty; True when an e-mail went out."""
+    now = now or timezone.now()
+    user = run.user
+    notifications = list(run.notifications.order_by("created_at", "id"))
+    sent = False
+    if notifications and user.email and user.deleted_at is None:
+        with translation.override(user.language):
+            context = {
+                "user": user,
+                "run": run,
+                "notifications": [(n, _absolute(n.url)) for n in notifications],
+                "site_url": settings.SITE_URL,
+            }
+            if run.frequency == DigestFrequency.WEEKLY:
+                subject = _("Your weekly Dugnad digest")
+            else:
+                subject = _("Your daily Dugnad digest")
+            message = render_to_string("accounts/email/digest.txt", context)
+        send_mail(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, message, None, [user.email])
+        sent = True
+    DigestRun.objects.filter(pk=run.pk).update(sent_at=now, item_count=len(notifications))
+    return sent
+
+
+def digest_send(
+    *, user: User, frequency: str, period_start: dt.datetime, period_end: dt.datetime, now=None
+) -> DigestOutcome:
+    run = digest_claim(
+        user=user, frequency=frequency, period_start=period_start, period_end=period_end, now=now
+    )
+    if run is None:
+        return DigestOutcome(run=None, sent=False)
+    return DigestOutcome(run=run, sent=digest_deliver(run=run, now=now))
+
+
+def digests_send_due(*, now=None) -> int:
+    """Send every digest that is due, and finish any a dead worker left; returns e-mails sent.
+
+    Safe to run as often as wanted (Celery beat runs it hourly): each person's
+    period is claimed once and sent once.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for frequency in DigestFrequency.values:
+        start, end = digest_period(frequency=frequency, now=now)
+        for user in digest_recipients(frequency=frequency):
+            try:
+                outcome = digest_send(
+                    user=user, frequency=frequency, period_start=start, period_end=end, now=now
+                )
+            except Exception:
+                # One person's failure must not stop the others; their claim
+                # expires and the next run finishes it.
+                logger.exception("Digest for person %s failed", user.pk)
+                continue
+            sent += outcome.sent
+    stale = DigestRun.objects.filter(
+        sent_at__isnull=True, claimed_at__lte=now - DIGEST_CLAIM_LEASE
+    ).select_related("user")
+    for run in stale:
+        outcome = digest_send(
+            user=run.user,
+            frequency=run.frequency,
+            period_start=run.period_start,
+            period_end=run.period_end,
+            now=now,
+        )
+        sent += outcome.sent
+    return sent
+
+
+# --- Personal data ------------------------------------------------------------
+
+
+def data_export_request(*, user: User) -> DataExport:
+    """Ask for an archive of the person's data; it is prepared after commit by Celery."""
+    export = DataExport.objects.create(user=user)
+    from accounts import tasks
+
+    transaction.on_commit(lambda: tasks.data_export_build.delay(export.pk))
+    return export
+
+
+def data_export_build(*, export_id: int) -> DataExport:
+    """Write the archive (data.json and index.html in a zip) and tell the person."""
+    from accounts.selectors import personal_data
+
+    export = DataExport.objects.select_related("user").get(pk=export_id)
+    if export.status == DataExport.Status.READY:
+        return export
+    user = export.user
+    try:
+        with translation.override(user.language):
+            data = personal_data(user=user)
+            html = render_to_string("accounts/data_export.html", {"data": data, "user": user})
+        buffer = BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False))
+            archive.writestr("index.html", html)
+        name = f"dugnad-data-{timezone.localdate():%Y-%m-%d}.zip"
+        export.file.save(name, ContentFile(buffer.getvalue()), save=False)
+        export.status = DataExport.Status.READY
+    except Exception:
+        export.status = DataExport.Status.FAILED
+        logger.exception("Data export %s failed", export.pk)
+    export.finished_at = timezone.now()
+    export.save(update_fields=["file", "status", "finished_at"])
+    if export.status == DataExport.Status.READY:
+        from django.urls import reverse
+        from django.utils.translation import gettext_lazy
+
+        notification_create(
+            user=user,
+            kind=NotificationKind.DATA_EXPORT,
+            title=gettext_lazy("Your data archive is ready to download"),
+            url=reverse("data_export_download", kwargs={"token": export.token}),
+        )
+    return export
+
+
+class AccountDeletionRefused(Exception):
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def account_deletion_blockers(*, user: User) -> list[str]:
+    """Why this account cannot be deleted now, each with the way out; empty if it can."""
+    reasons: list[str] = []
+    for _receiver, response in account_deletion_check.send(sender=User, user=user):
+        reasons.extend(str(r) for r in response or [])
+    return reasons
+
+
+def account_delete(*, user: User) -> User:
+    """Delete a person's account: their items stay, shown as by "Deleted participant".
+
+    Statistics read item snapshots and keep counting the items. E-mail
+    addresses, sign-in methods, affiliations, notifications and archives are
+    removed; the person can no longer sign in. Refused (AccountDeletionRefused)
+    while a higher app objects, such as being the last coordinator of an open
+    study.
+    """
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount
+
+    reasons = account_deletion_blockers(user=user)
+    if reasons:
+        raise AccountDeletionRefused(reasons)
+    files = [e.file.name for e in user.data_exports.exclude(file="")]
+    with transaction.atomic():
+        EmailAddress.objects.filter(user=user).delete()
+        SocialAccount.objects.filter(user=user).delete()
+        Authenticator.objects.filter(user=user).delete()
+        Affiliation.objects.filter(user=user).delete()
+        Notification.objects.filter(user=user).delete()
+        NotificationSetting.objects.filter(user=user).delete()
+        DigestRun.objects.filter(user=user).delete()
+        user.data_exports.all().delete()
+        user.email = None
+        user.display_name = ""
+        user.is_active = False
+        user.is_staff = False
+        user.is_superuser = False
+        user.deleted_at = timezone.now()
+        user.set_unusable_password()
+        user.save()
+        user.groups.clear()
+        account_deleted.send(sender=User, user=user)
+
+        def remove_files() -> None:
+            from django.core.files.storage import default_storage
+
+            for name in files:
+                default_storage.delete(name)
+
+        transaction.on_commit(remove_files)
+    return user

@@ -1,15 +1,41 @@
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import AffiliationForm, OrganisationForm, ProfileForm
-from accounts.models import Organisation
-from accounts.selectors import organisation_search, user_organisations
-from accounts.services import affiliation_add, affiliation_remove, organisation_create
+from accounts.forms import (
+    AccountDeleteForm,
+    AffiliationForm,
+    NotificationSettingsForm,
+    OrganisationForm,
+    ProfileForm,
+)
+from accounts.models import DataExport, Notification, Organisation
+from accounts.selectors import (
+    notification_settings,
+    organisation_search,
+    user_notifications,
+    user_organisations,
+)
+from accounts.services import (
+    AccountDeletionRefused,
+    account_delete,
+    account_deletion_blockers,
+    affiliation_add,
+    affiliation_remove,
+    data_export_request,
+    notification_mark_read,
+    notification_settings_update,
+    organisation_create,
+    profile_update,
+)
 
 
 @require_GET
@@ -19,22 +45,36 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@login_required
-def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Your profile is saved."))
-        return redirect("profile")
+def _profile_page(request: HttpRequest, *, form, organisation_form, status: int = 200):
     return render(
         request,
         "accounts/profile.html",
         {
             "form": form,
             "organisations": user_organisations(user=request.user),
-            "organisation_form": OrganisationForm(),
+            "organisation_form": organisation_form,
+            "affiliation_form": AffiliationForm(),
         },
+        status=status,
     )
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            profile_update(
+                user=request.user,
+                display_name=data["display_name"],
+                language=data["language"],
+                digest_frequency=data["digest_frequency"],
+            )
+            messages.success(request, _("Your profile is saved."))
+            return redirect("profile")
+        return _profile_page(request, form=form, organisation_form=OrganisationForm(), status=400)
+    return _profile_page(request, form=form, organisation_form=OrganisationForm())
 
 
 @login_required
@@ -53,7 +93,9 @@ def organisation_lookup(request: HttpRequest) -> HttpResponse:
 def organisation_join(request: HttpRequest) -> HttpResponse:
     form = AffiliationForm(request.POST)
     if form.is_valid():
-        affiliation = affiliation_add(user=request.user, organisation=form.cleaned_data["organisation"])
+        affiliation = affiliation_add(
+            user=request.user, organisation=form.cleaned_data["organisation"]
+        )
         messages.success(
             request, _("You are now affiliated with %(name)s.") % {"name": affiliation.organisation}
         )
@@ -67,7 +109,9 @@ def organisation_join(request: HttpRequest) -> HttpResponse:
 def organisation_leave(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = get_object_or_404(Organisation, pk=pk, affiliations__user=request.user)
     affiliation_remove(user=request.user, organisation=organisation)
-    messages.success(request, _("You are no longer affiliated with %(name)s.") % {"name": organisation})
+    messages.success(
+        request, _("You are no longer affiliated with %(name)s.") % {"name": organisation}
+    )
     return redirect("profile")
 
 
@@ -87,16 +131,156 @@ def organisation_propose(request: HttpRequest) -> HttpResponse:
         affiliation_add(user=request.user, organisation=organisation)
         messages.success(
             request,
-            _("%(name)s is added to the registry and to your organisations.") % {"name": organisation},
+            _("%(name)s is added to the registry and to your organisations.")
+            % {"name": organisation},
         )
         return redirect("profile")
+    return _profile_page(
+        request, form=ProfileForm(instance=request.user), organisation_form=form, status=400
+    )
+
+
+# --- Notifications ----------------------------------------------------------
+
+
+@login_required
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    page = Paginator(user_notifications(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = get_object_or_404(Notification, pk=pk, user=request.user)
+    notification_mark_read(user=request.user, notification_id=notification.pk)
+    if (
+        request.POST.get("open")
+        and notification.url
+        and url_has_allowed_host_and_scheme(notification.url, allowed_hosts={request.get_host()})
+    ):
+        return redirect(notification.url)
+    if request.htmx:
+        notification.refresh_from_db()
+        return render(request, "accounts/_notification.html", {"notification": notification})
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    changed = notification_mark_read(user=request.user)
+    if changed:
+        messages.success(request, _("All notifications are marked as read."))
+    return redirect("notifications")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings_edit(request: HttpRequest) -> HttpResponse:
+    current = {
+        kind: delivery for kind, _label, delivery in notification_settings(user=request.user)
+    }
+    form = NotificationSettingsForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        notification_settings_update(user=request.user, choices=form.cleaned_data)
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("notification_settings")
     return render(
         request,
-        "accounts/profile.html",
+        "accounts/notification_settings.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- MFA guidance -------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def mfa_continue(request: HttpRequest) -> HttpResponse:
+    """After setting up two-factor authentication, back to where the person was going."""
+    target = request.session.pop("mfa_next", "")
+    if not target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return redirect(target)
+
+
+# --- Personal data ------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_data(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/my_data.html",
         {
-            "form": ProfileForm(instance=request.user),
-            "organisations": user_organisations(user=request.user),
-            "organisation_form": form,
+            "exports": DataExport.objects.filter(user=request.user)[:5],
+            "blockers": account_deletion_blockers(user=request.user),
+            "delete_form": AccountDeleteForm(),
         },
-        status=400,
+    )
+
+
+@login_required
+@require_POST
+def data_export_create(request: HttpRequest) -> HttpResponse:
+    data_export_request(user=request.user)
+    messages.success(
+        request,
+        _("Your archive is being prepared. We will tell you here and by e-mail when it is ready."),
+    )
+    return redirect("my_data")
+
+
+@login_required
+@require_GET
+def data_export_download(request: HttpRequest, token: str) -> HttpResponse:
+    """The archive, for the person it belongs to alone (anyone else gets 404)."""
+    export = get_object_or_404(
+        DataExport, token=token, user=request.user, status=DataExport.Status.READY
+    )
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("Archive no longer available") from missing
+    response = FileResponse(
+        handle, as_attachment=True, filename=export.file.name.rsplit("/", 1)[-1]
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def account_delete_view(request: HttpRequest) -> HttpResponse:
+    form = AccountDeleteForm(request.POST or None)
+    blockers = account_deletion_blockers(user=request.user)
+    if request.method == "POST" and form.is_valid() and not blockers:
+        try:
+            account_delete(user=request.user)
+        except AccountDeletionRefused as refused:
+            blockers = refused.reasons
+        else:
+            logout(request)
+            messages.success(
+                request,
+                _(
+                    "Your account is deleted. What you posted stays in the studies, "
+                    "shown as by “Deleted participant”."
+                ),
+            )
+            return redirect("home")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "accounts/account_delete.html",
+        {"form": form, "blockers": blockers},
+        status=status,
     )

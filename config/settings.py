@@ -173,7 +173,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/Oslo"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Hourly and idempotent: each person's daily or weekly digest is claimed and sent once.
+    "accounts-digests": {"task": "accounts.tasks.digests_send_due", "schedule": 3600.0},
+}
 
 # --- Auth and allauth -----------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -200,6 +203,8 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Dugnad] "
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Changing to an address another account uses is refused with a clear error.
+ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/5m/ip,5/5m/key",
     "login": "30/m/ip",

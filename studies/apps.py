@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class StudiesConfig(AppConfig):
     name = "studies"
+
+    def ready(self) -> None:
+        from studies import account_checks
+
+        account_checks.connect()

@@ -16,7 +16,9 @@ def catalogue_dirs() -> list[Path]:
     return [
         d
         for d in dirs
-        if d.is_dir() and d.resolve().is_relative_to(base) and not d.resolve().is_relative_to(installed)
+        if d.is_dir()
+        and d.resolve().is_relative_to(base)
+        and not d.resolve().is_relative_to(installed)
     ]
 
 

@@ -1,0 +1,20 @@
+"""Background work of accounts: thin wrappers around the services."""
+
+from celery import shared_task
+
+from accounts import services
+
+
+@shared_task(acks_late=True)
+def notification_email_send(notification_id: int) -> bool:
+    return services.notification_email_send(notification_id=notification_id)
+
+
+@shared_task(acks_late=True)
+def digests_send_due() -> int:
+    return services.digests_send_due()
+
+
+@shared_task(acks_late=True)
+def data_export_build(export_id: int) -> str:
+    return services.data_export_build(export_id=export_id).status
