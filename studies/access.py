@@ -96,6 +96,8 @@ def can(study: Study, membership: Membership | None, action: Action, *, user=Non
             active
             and not membership.is_blocked
             and study.status == StudyStatus.OPEN
+            # An upcoming study (open, but its open date not reached) takes no items yet.
+            and (study.opens_at is None or study.opens_at <= timezone.now())
             and (study.closes_at is None or study.closes_at > timezone.now())
         )
     if action in (Action.MODERATE, Action.VIEW_STATISTICS):

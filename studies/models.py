@@ -304,6 +304,9 @@ class JoinRequest(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} → {self.study} ({self.status})"
+
 
 class StudyEvent(models.Model):
     """Append-only record of what changed in a study; the live stream replays it."""

@@ -1,0 +1,271 @@
+"""Reads on studies: listings, phases and open sections, the study header, versions."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from accounts.models import Organisation
+from studies.access import Action, StudyAccess
+from studies.models import (
+    DocumentVersion,
+    Invitation,
+    Joining,
+    JoinRequest,
+    JoinRequestStatus,
+    Membership,
+    MembershipStatus,
+    Phase,
+    Section,
+    Study,
+    StudyStatus,
+)
+
+
+@dataclass
+class StudyListing:
+    open: list[Study]
+    upcoming: list[Study]
+    closed: list[Study]
+    archived: list[Study]
+    query: str
+
+
+def study_list(*, user, query: str = "", include_archived: bool = False) -> StudyListing:
+    """The studies this person may see, grouped for the front page; one query.
+
+    Members-only studies appear only to their members, drafts only to their
+    coordinators and facilitators (who reach them from their own pages), and
+    archived studies only when asked for.
+    """
+    query = (query or "").strip()[:100]
+    studies = Study.objects.visible_to(user)
+    statuses = [StudyStatus.OPEN, StudyStatus.CLOSED]
+    if include_archived:
+        statuses.append(StudyStatus.ARCHIVED)
+    studies = studies.filter(status__in=statuses)
+    if query:
+        studies = studies.filter(title__icontains=query)
+    now = timezone.now()
+    listing = StudyListing(open=[], upcoming=[], closed=[], archived=[], query=query)
+    for study in studies.order_by("-opens_at", "-created_at"):
+        if study.status == StudyStatus.ARCHIVED:
+            listing.archived.append(study)
+        elif study.status == StudyStatus.CLOSED:
+            listing.closed.append(study)
+        elif study.opens_at and study.opens_at > now:
+            listing.upcoming.append(study)
+        else:
+            listing.open.append(study)
+    listing.upcoming.reverse()  # the soonest first
+    return listing
+
+
+def studies_managed_by(*, user) -> QuerySet[Study]:
+    """Studies, drafts included, where this person is coordinator or facilitator."""
+    if user is None or not user.is_authenticated:
+        return Study.objects.none()
+    return Study.objects.filter(
+        memberships__user=user,
+        memberships__status=MembershipStatus.ACTIVE,
+        memberships__role__in=["coordinator", "facilitator"],
+    ).distinct()
+
+
+# --- Phases ---------------------------------------------------------------
+
+
+def current_phase(study: Study, at: datetime | None = None) -> Phase | None:
+    at = at or timezone.now()
+    return Phase.objects.filter(study=study, starts_at__lte=at, ends_at__gt=at).first()
+
+
+def open_sections(study: Study, at: datetime | None = None) -> QuerySet[Section]:
+    """The sections that accept contributions at ``at`` (default now).
+
+    A study without phases has every section open. With phases, the sections
+    of the phase running at that moment are open, and none between phases.
+    Whether the study itself takes contributions is decided by studies.access.
+    """
+    at = at or timezone.now()
+    sections = Section.objects.filter(study=study)
+    if not Phase.objects.filter(study=study).exists():
+        return sections
+    return sections.filter(phases__starts_at__lte=at, phases__ends_at__gt=at).distinct()
+
+
+# --- The study header -----------------------------------------------------
+
+
+@dataclass
+class PhaseStep:
+    phase: Phase
+    state: str  # "past", "current" or "future"
+    section_titles: list[str]
+
+
+def study_header_context(access: StudyAccess, user=None) -> dict:
+    """What templates/studies/_study_header.html shows, in a fixed number of queries.
+
+    Returns ``{"study_header": {...}}``, ready to merge into a page's context;
+    the partial computes it itself when the page did not. Pass ``user`` (the
+    viewer) to include the join button's state; without it the partial adds
+    that from the request.
+    """
+    study = access.study
+    now = timezone.now()
+    sections = list(Section.objects.filter(study=study))
+    titles = {s.pk: s.title for s in sections}
+    phases = list(Phase.objects.filter(study=study).prefetch_related("sections"))
+    steps = []
+    current = None
+    for phase in phases:
+        if phase.ends_at <= now:
+            state = "past"
+        elif phase.starts_at <= now:
+            state = "current"
+            current = phase
+        else:
+            state = "future"
+        steps.append(
+            PhaseStep(
+                phase=phase,
+                state=state,
+                section_titles=[titles[s.pk] for s in phase.sections.all() if s.pk in titles],
+            )
+        )
+    latest = DocumentVersion.objects.filter(study=study).order_by("-published_at", "-id").first()
+    return {
+        "study_header": {
+            "sections": sections,
+            "phases": steps,
+            "current_phase": current,
+            "latest_version": latest,
+            **study_header_viewer(access, user=user),
+        }
+    }
+
+
+def study_header_viewer(access: StudyAccess, user=None) -> dict:
+    """The viewer's part of the study header: membership and the join button.
+
+    With no ``user`` it says nothing about the viewer (``viewer_known`` False);
+    the partial then fills it in from the request.
+    """
+    study = access.study
+    is_member = access.is_member
+    signed_in = bool(user is not None and user.is_authenticated)
+    pending_request = False
+    can_join = False
+    if signed_in and not is_member:
+        can_join = access.can(Action.JOIN, user)
+        if can_join and study.joining == Joining.APPROVAL:
+            pending_request = JoinRequest.objects.filter(
+                study=study, user=user, status=JoinRequestStatus.PENDING
+            ).exists()
+    return {
+        "viewer_known": user is not None,
+        "membership": access.membership if is_member else None,
+        "is_member": is_member,
+        "can_join": can_join,
+        "pending_request": pending_request,
+        "can_manage": access.can(Action.MANAGE, user),
+        "signed_in": signed_in,
+    }
+
+
+# --- Versions -------------------------------------------------------------
+
+
+def study_versions(*, study: Study) -> QuerySet[DocumentVersion]:
+    return (
+        DocumentVersion.objects.filter(study=study)
+        .select_related("published_by")
+        .annotate(taken_up_count=Count("taken_up"))
+        .order_by("-published_at", "-id")
+    )
+
+
+@dataclass
+class DiffLine:
+    kind: str  # "same", "added", "removed" or "gap"
+    old_number: int | None
+    new_number: int | None
+    text: str
+
+
+def version_diff(*, old: str, new: str, context: int = 3) -> list[DiffLine]:
+    """Line-by-line differences between two texts, with a few lines of context."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    lines: list[DiffLine] = []
+    for group in matcher.get_grouped_opcodes(context):
+        if lines:
+            lines.append(DiffLine("gap", None, None, ""))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                for k in range(i2 - i1):
+                    lines.append(DiffLine("same", i1 + k + 1, j1 + k + 1, old_lines[i1 + k]))
+                continue
+            if tag in ("replace", "delete"):
+                for k in range(i1, i2):
+                    lines.append(DiffLine("removed", k + 1, None, old_lines[k]))
+            if tag in ("replace", "insert"):
+                for k in range(j1, j2):
+                    lines.append(DiffLine("added", None, k + 1, new_lines[k]))
+    return lines
+
+
+def taken_up_choices(*, study: Study) -> list[tuple[int, str]]:
+    """Published contributions of the study, for choosing what a version took up."""
+    from django.apps import apps
+
+    # Late-bound: contributions sits above studies and is not imported here.
+    contribution_model = apps.get_model("contributions", "Contribution")
+    return [
+        (pk, title)
+        for pk, title in contribution_model.objects.filter(study=study, state="published")
+        .order_by("-created_at")
+        .values_list("pk", "title")[:500]
+    ]
+
+
+# --- Members, requests, invitations ---------------------------------------
+
+
+def study_members(*, study: Study) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(study=study)
+        .exclude(status=MembershipStatus.LEFT)
+        .select_related("user", "organisation")
+        .order_by("role", "user__display_name", "user__email")
+    )
+
+
+def pending_join_requests(*, study: Study) -> QuerySet[JoinRequest]:
+    return JoinRequest.objects.filter(study=study, status=JoinRequestStatus.PENDING).select_related(
+        "user", "organisation"
+    )
+
+
+def study_invitations(*, study: Study) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(study=study).select_related("accepted_by").order_by("-created_at")
+    )
+
+
+def invitation_by_token(*, token_hash: str) -> Invitation | None:
+    return Invitation.objects.filter(token=token_hash).select_related("study").first()
+
+
+def organisations_for(*, user) -> QuerySet[Organisation]:
+    """The organisations a person may act for: those they are affiliated with."""
+    return Organisation.objects.canonical().filter(affiliations__user=user).order_by("name")
+
+
+def coordinator_count(*, study: Study) -> int:
+    return Membership.objects.active().filter(study=study, role="coordinator").count()
