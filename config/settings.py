@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "contributions",
     "moderation",
     "reports",
+    "rest_framework",
+    "drf_spectacular",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -295,6 +298,35 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
         "form-action": [SELF],
     }
+}
+
+# --- Open data API (api/, docs/api.md) ---------------------------------------
+REST_FRAMEWORK = {
+    # Personal tokens only: the public endpoints answer everyone the same way.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiClientThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_anon": env_str("API_RATE_ANON", "120/min"),
+        "api_token": env_str("API_RATE_TOKEN", "600/min"),
+        "api_bulk": env_str("API_RATE_BULK", "20/hour"),
+    },
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "URL_FORMAT_OVERRIDE": None,
+    # Clients are told apart by REMOTE_ADDR unless this many proxies sit in front.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
+    "UNAUTHENTICATED_TOKEN": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dugnad open data API",
+    "DESCRIPTION": "Read-only access to public studies, their published items and statistics.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Platform limits ------------------------------------------------------

@@ -15,4 +15,5 @@ urlpatterns = [
     path("studies/", include("contributions.urls")),
     path("moderation/", include("moderation.urls")),
     path("reports/", include("reports.urls")),
+    path("api/", include("api.urls")),
 ]

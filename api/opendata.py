@@ -1,0 +1,237 @@
+"""The bulk open-data download of a closed study: a zip of CSV files and a data dictionary.
+
+The files hold exactly what the API shows (the same serializers), so the two
+never disagree: published items with their text, other listed items as
+markers, and the aggregate statistics with their definitions version.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from typing import Any
+
+from django.utils import timezone
+
+from api import selectors
+from api.serializers import (
+    CommentSerializer,
+    ContributionSerializer,
+    SectionSerializer,
+    StudySerializer,
+)
+from api.statistics import public_statistics
+from studies.models import Study
+
+# A cell starting with one of these would be read as a formula by a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+# file -> [(column, description)]: the data dictionary, and the column order.
+DICTIONARY: dict[str, list[tuple[str, str]]] = {
+    "studies.csv": [
+        ("id", "Number of the study in Dugnad."),
+        ("slug", "Short name of the study in its web address."),
+        ("title", "Title."),
+        ("summary", "One-paragraph summary."),
+        ("status", "closed or archived (open data is published once a study closes)."),
+        ("opens_at", "When the study opened for contributions (ISO 8601, UTC)."),
+        ("closes_at", "When the study closed for contributions (ISO 8601, UTC)."),
+        ("created_at", "When the study was created (ISO 8601, UTC)."),
+        ("updated_at", "When the study's settings last changed (ISO 8601, UTC)."),
+        ("web_url", "The study's page."),
+        ("definitions_version", "Version of the statistics definitions used in statistics.csv."),
+        ("generated_at", "When this download was generated (ISO 8601, UTC)."),
+    ],
+    "sections.csv": [
+        ("id", "Number of the section."),
+        ("order", "Position of the section in the concept document."),
+        ("title", "Title of the section."),
+        ("prompt", "The question or prompt the section put to participants."),
+    ],
+    "contributions.csv": [
+        ("id", "Number of the contribution."),
+        ("section", "Number of its section (sections.csv), empty when none."),
+        ("kind", "idea, insight, question or concern."),
+        ("state", "published; hidden, removed or withdrawn items are markers without text."),
+        (
+            "reason",
+            "Why a hidden or removed item is not shown: spam, abuse, off_topic, "
+            "personal_data, flagged or other.",
+        ),
+        ("title", "Title (published items only)."),
+        ("body", "Text in Markdown (published items only)."),
+        ("author", "Display name of the author (published items only)."),
+        ("organisation", "Organisation the author acted for when posting, empty for individuals."),
+        (
+            "sector",
+            "Sector of that organisation when posting: public, private, academia, civil, "
+            "other; empty for individuals.",
+        ),
+        ("created_at", "When it was posted (ISO 8601, UTC)."),
+        ("edited_at", "When its author last edited it, empty if never."),
+        ("updated_at", "When it last changed in any way, moderation included."),
+    ],
+    "comments.csv": [
+        ("id", "Number of the comment."),
+        ("contribution", "Number of the contribution it belongs to (contributions.csv)."),
+        ("parent", "Number of the comment it replies to, empty for a top-level comment."),
+        ("official", "true for an official answer from a facilitator."),
+        ("state", "As in contributions.csv."),
+        ("reason", "As in contributions.csv."),
+        ("body", "Text in Markdown (published comments only)."),
+        ("author", "Display name of the author (published comments only)."),
+        ("organisation", "As in contributions.csv."),
+        ("sector", "As in contributions.csv."),
+        ("created_at", "When it was posted (ISO 8601, UTC)."),
+        ("edited_at", "When its author last edited it, empty if never."),
+        ("updated_at", "When it last changed in any way, moderation included."),
+    ],
+    "statistics.csv": [
+        ("definitions_version", "Version of the statistics definitions (see README.md)."),
+        ("table", "totals, sector, organisation or day."),
+        (
+            "row",
+            "Empty for totals; the sector code (empty sector = individuals), the "
+            "organisation's name and number, or the day (Europe/Oslo).",
+        ),
+        (
+            "measure",
+            "participants, members, organisations, individuals, contributions, "
+            "comments, new_participants, cumulative_items or cumulative_participants.",
+        ),
+        (
+            "value",
+            "The figure. Per-organisation participant counts below the study's "
+            "small-count threshold k are shown as <k.",
+        ),
+    ],
+}
+
+
+def escape_cell(value: Any) -> str:
+    """A CSV cell as text, with formula-looking text made inert by a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([escape_cell(row.get(column)) for column in columns])
+    # A byte-order mark lets spreadsheets read the file as UTF-8.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _columns(name: str) -> list[str]:
+    return [column for column, _description in DICTIONARY[name]]
+
+
+def _statistics_rows(statistics: dict[str, Any]) -> list[dict[str, Any]]:
+    version = statistics["definitions_version"]
+    rows: list[dict[str, Any]] = []
+
+    def add(table: str, row: str, measure: str, value: Any) -> None:
+        rows.append(
+            {
+                "definitions_version": version,
+                "table": table,
+                "row": row,
+                "measure": measure,
+                "value": value,
+            }
+        )
+
+    for measure, value in statistics["totals"].items():
+        add("totals", "", measure, value)
+    for sector in statistics["sectors"]:
+        for measure in ("organisations", "participants", "contributions", "comments"):
+            add("sector", sector["sector"], measure, sector[measure])
+    for org in statistics["organisations"]:
+        label = f"{org['name']} ({org['org_number']})" if org["org_number"] else org["name"]
+        add("organisation", label, "participants", org["participants_display"])
+        add("organisation", label, "contributions", org["contributions"])
+        add("organisation", label, "comments", org["comments"])
+    for day in statistics["days"]:
+        for measure in (
+            "contributions",
+            "comments",
+            "new_participants",
+            "cumulative_items",
+            "cumulative_participants",
+        ):
+            add("day", day["day"], measure, day[measure])
+    return rows
+
+
+def _readme(study: Study, statistics: dict[str, Any], generated_at: str) -> str:
+    lines = [
+        f"# Open data: {study.title}",
+        "",
+        f"Study: {study.slug} ({study.get_status_display()}). Generated {generated_at} (UTC).",
+        f"Statistics definitions version: {statistics['definitions_version']}.",
+        "",
+        "Published contributions and comments appear with their text and the display name of",
+        "their author. Items hidden or removed by a facilitator, or withdrawn by their author,",
+        "appear as markers: their number, place, state and moderation reason, without text,",
+        "author or organisation. Items waiting for approval and rejected items are left out.",
+        "Cells that a spreadsheet would read as a formula start with an apostrophe (').",
+        "Files are UTF-8 CSV with a byte-order mark. Times are ISO 8601 in UTC.",
+        "",
+        "## Data dictionary",
+    ]
+    for name, columns in DICTIONARY.items():
+        lines += ["", f"### {name}", "", "| column | meaning |", "|---|---|"]
+        lines += [f"| {column} | {description} |" for column, description in columns]
+    lines += [
+        "",
+        "The same dictionary is in data-dictionary.csv. The statistics definitions are",
+        "described at /reports/ on the platform and in its documentation.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def open_data_zip(*, study: Study, request=None) -> bytes:
+    """The zip file for a closed or archived public study."""
+    generated_at = timezone.now().replace(microsecond=0).isoformat()
+    context = {"request": request, "study": study}
+    statistics = public_statistics(study=study)
+    contributions = ContributionSerializer(
+        selectors.study_contributions(study=study), many=True, context=context
+    ).data
+    comments = CommentSerializer(
+        selectors.study_comments(study=study), many=True, context=context
+    ).data
+    sections = SectionSerializer(study.sections.order_by("order", "id"), many=True).data
+    study_row = dict(StudySerializer(study, context=context).data)
+    study_row.update(
+        definitions_version=statistics["definitions_version"], generated_at=generated_at
+    )
+    dictionary_rows = [
+        {"file": name, "column": column, "description": description}
+        for name, columns in DICTIONARY.items()
+        for column, description in columns
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.md", _readme(study, statistics, generated_at))
+        archive.writestr(
+            "data-dictionary.csv", _csv(["file", "column", "description"], dictionary_rows)
+        )
+        archive.writestr("studies.csv", _csv(_columns("studies.csv"), [study_row]))
+        archive.writestr("sections.csv", _csv(_columns("sections.csv"), sections))
+        archive.writestr("contributions.csv", _csv(_columns("contributions.csv"), contributions))
+        archive.writestr("comments.csv", _csv(_columns("comments.csv"), comments))
+        archive.writestr(
+            "statistics.csv", _csv(_columns("statistics.csv"), _statistics_rows(statistics))
+        )
+    return buffer.getvalue()

@@ -1,0 +1,107 @@
+"""Reads of the API app: public studies and their items, tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+
+from api.models import ApiToken
+from contributions.models import Comment, Contribution, ItemState
+from studies.access import Action, StudyAccess, has_mfa, study_for_user
+from studies.models import Membership, MembershipStatus, Role, Study, StudyStatus, Visibility
+
+PUBLIC_STATUSES = (StudyStatus.OPEN, StudyStatus.CLOSED, StudyStatus.ARCHIVED)
+# Items that have a place in the open data: with content, or as a marker.
+LISTED_STATES = (ItemState.PUBLISHED, ItemState.HIDDEN, ItemState.REMOVED, ItemState.WITHDRAWN)
+# Open data is published for a study once it no longer takes contributions.
+FINISHED_STATUSES = (StudyStatus.CLOSED, StudyStatus.ARCHIVED)
+
+
+def public_studies() -> QuerySet[Study]:
+    """Studies anyone may read through the API, in a stable order."""
+    return Study.objects.filter(visibility=Visibility.PUBLIC, status__in=PUBLIC_STATUSES).order_by(
+        "id"
+    )
+
+
+def public_study(*, slug: str) -> Study:
+    """The study if it is public; Http404 otherwise, whoever asks.
+
+    Goes through the permission module as an anonymous visitor, so the API
+    never shows more than the public pages do.
+    """
+    return study_for_user(AnonymousUser(), slug, Action.VIEW).study
+
+
+def study_for_token_holder(*, user, slug: str) -> StudyAccess:
+    """The study if the token's owner coordinates it (Http404 / PermissionDenied otherwise)."""
+    return study_for_user(user, slug, Action.EXPORT)
+
+
+def study_contributions(
+    *,
+    study: Study,
+    section: int | None = None,
+    kind: str | None = None,
+    updated_since: datetime | None = None,
+) -> QuerySet[Contribution]:
+    qs = Contribution.objects.filter(study=study, state__in=LISTED_STATES)
+    if section is not None:
+        qs = qs.filter(section_id=section)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gte=updated_since)
+    return qs.select_related("author", "acted_for", "section").order_by("id")
+
+
+def study_comments(
+    *,
+    study: Study,
+    contribution: int | None = None,
+    section: int | None = None,
+    kind: str | None = None,
+    updated_since: datetime | None = None,
+) -> QuerySet[Comment]:
+    # A comment is listed only where its contribution is.
+    qs = Comment.objects.filter(
+        study=study, state__in=LISTED_STATES, contribution__state__in=LISTED_STATES
+    )
+    if contribution is not None:
+        qs = qs.filter(contribution_id=contribution)
+    if section is not None:
+        qs = qs.filter(contribution__section_id=section)
+    if kind:
+        qs = qs.filter(contribution__kind=kind)
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gte=updated_since)
+    return qs.select_related("author", "acted_for").order_by("id")
+
+
+def may_hold_api_tokens(*, user) -> bool:
+    """Coordinators of at least one study, with MFA where the platform requires it."""
+    if user is None or not user.is_authenticated:
+        return False
+    coordinates = (
+        Membership.objects.filter(user=user, role=Role.COORDINATOR)
+        .exclude(status=MembershipStatus.LEFT)
+        .exists()
+    )
+    if not coordinates:
+        return False
+    return has_mfa(user) or not settings.DUGNAD_REQUIRE_MFA
+
+
+def api_tokens_of(*, user) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def coordinated_studies(*, user) -> QuerySet[Study]:
+    return Study.objects.filter(
+        memberships__user=user,
+        memberships__role=Role.COORDINATOR,
+        memberships__status__in=[MembershipStatus.ACTIVE, MembershipStatus.BLOCKED],
+    ).order_by("id")

@@ -1,0 +1,539 @@
+"""The read-only API: thin views over api.selectors, plus the token page.
+
+Public endpoints answer every client alike: they fetch studies as an
+anonymous visitor would (studies.access), so members-only studies and drafts
+do not exist here. Export endpoints need a personal token whose owner
+coordinates the study.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from api import selectors
+from api.caching import apply_caching
+from api.exceptions import InvalidQuery, NotYetPublished
+from api.exports import EXPORT_TIERS
+from api.forms import ApiTokenForm
+from api.models import ApiToken
+from api.opendata import open_data_zip
+from api.pagination import MAX_PAGE_SIZE, ApiPagination
+from api.serializers import (
+    MAX_ID,
+    CommentQuery,
+    CommentSerializer,
+    ContributionQuery,
+    ContributionSerializer,
+    ErrorSerializer,
+    ExportSerializer,
+    SectionSerializer,
+    StatisticsSerializer,
+    StudyDetailSerializer,
+    StudyQuery,
+    StudySerializer,
+)
+from api.services import api_token_create, api_token_revoke
+from api.statistics import public_statistics
+from api.throttling import ApiClientThrottle, BulkDownloadThrottle
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Unknown or malformed query parameters."),
+    401: OpenApiResponse(
+        ErrorSerializer, description="The token is malformed, unknown or revoked."
+    ),
+    404: OpenApiResponse(ErrorSerializer, description="No such public study, item or page."),
+    429: OpenApiResponse(ErrorSerializer, description="Too many requests; see Retry-After."),
+}
+
+
+SLUG = OpenApiParameter(
+    "slug",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    pattern=r"^[-a-zA-Z0-9_]+$",
+    description="The study's short name.",
+)
+ITEM_ID = OpenApiParameter(
+    "id",
+    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    OpenApiParameter.PATH,
+    description="The item's number.",
+)
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+class ApiView(generics.GenericAPIView):
+    """Validates the query string strictly and sets caching headers."""
+
+    query_serializer_class = None
+    public = True
+    pagination_class = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.query = self.validate_query(request)
+
+    def validate_query(self, request) -> dict:
+        serializer_class = self.query_serializer_class
+        allowed = set(serializer_class().fields) if serializer_class else set()
+        paginator = self.paginator
+        if paginator is not None:
+            allowed |= {paginator.page_query_param, paginator.page_size_query_param}
+        errors: dict[str, list[str]] = {}
+        for name in request.query_params:
+            if name not in allowed:
+                errors[name] = [_("Unknown query parameter.")]
+            elif len(request.query_params.getlist(name)) > 1:
+                errors[name] = [_("Give this parameter once.")]
+        if paginator is not None:
+            limits = {
+                paginator.page_query_param: None,
+                paginator.page_size_query_param: MAX_PAGE_SIZE,
+            }
+            for name, maximum in limits.items():
+                value = request.query_params.get(name)
+                if value is None or name in errors:
+                    continue
+                if not value.isascii() or not value.isdigit() or int(value) < 1:
+                    errors[name] = [_("Give a whole number of 1 or more.")]
+                elif maximum is not None and int(value) > maximum:
+                    errors[name] = [
+                        _("Give a whole number from 1 to %(maximum)d.") % {"maximum": maximum}
+                    ]
+        data = {}
+        if serializer_class is not None:
+            raw = {k: v for k, v in request.query_params.items() if k in allowed}
+            serializer = serializer_class(data=raw)
+            if not serializer.is_valid():
+                for name, messages_ in serializer.errors.items():
+                    errors.setdefault(name, [str(m) for m in messages_])
+            else:
+                data = serializer.validated_data
+        if errors:
+            raise InvalidQuery(errors)
+        return data
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        token = getattr(request, "_auth", None)
+        public = self.public and not isinstance(token, ApiToken)
+        return apply_caching(request._request, response, public=public)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["study"] = getattr(self, "study", None)
+        return context
+
+    def lookup_item_id(self) -> int:
+        pk = self.kwargs["pk"]
+        if pk > MAX_ID:
+            raise Http404
+        return pk
+
+
+class StudyList(ApiView, generics.ListAPIView):
+    """Public studies (open, closed or archived), ordered by id."""
+
+    serializer_class = StudySerializer
+    query_serializer_class = StudyQuery
+    pagination_class = ApiPagination
+
+    @extend_schema(
+        tags=["studies"],
+        summary="Public studies (open, closed or archived), ordered by id",
+        parameters=[StudyQuery],
+        responses={200: StudySerializer(many=True), **_errors(400, 401, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = selectors.public_studies()
+        if "status" in self.query:
+            qs = qs.filter(status=self.query["status"])
+        if "updated_since" in self.query:
+            qs = qs.filter(updated_at__gte=self.query["updated_since"])
+        return qs
+
+
+class StudyDetail(ApiView, generics.RetrieveAPIView):
+    serializer_class = StudyDetailSerializer
+
+    @extend_schema(
+        tags=["studies"],
+        summary="A public study with its sections",
+        parameters=[SLUG],
+        responses={200: StudyDetailSerializer, **_errors(400, 401, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_object(self):
+        return selectors.public_study(slug=self.kwargs["slug"])
+
+
+class SectionList(ApiView, generics.ListAPIView):
+    serializer_class = SectionSerializer
+    pagination_class = ApiPagination
+
+    @extend_schema(
+        tags=["studies"],
+        summary="Sections of a public study, in their order",
+        parameters=[SLUG],
+        responses={200: SectionSerializer(many=True), **_errors(400, 401, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        self.study = selectors.public_study(slug=self.kwargs["slug"])
+        return self.study.sections.order_by("order", "id")
+
+
+class ContributionList(ApiView, generics.ListAPIView):
+    serializer_class = ContributionSerializer
+    query_serializer_class = ContributionQuery
+    pagination_class = ApiPagination
+
+    @extend_schema(
+        tags=["items"],
+        summary="Contributions of a public study, ordered by id",
+        description=(
+            "Published contributions with their text; hidden, removed and withdrawn ones as "
+            "markers (state and reason, no text or author). Pending and rejected items are "
+            "not listed."
+        ),
+        parameters=[SLUG, ContributionQuery],
+        responses={200: ContributionSerializer(many=True), **_errors(400, 401, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        self.study = selectors.public_study(slug=self.kwargs["slug"])
+        qs = selectors.study_contributions(
+            study=self.study,
+            section=self.query.get("section"),
+            kind=self.query.get("kind"),
+            updated_since=self.query.get("updated_since"),
+        )
+        if "state" in self.query:
+            qs = qs.filter(state=self.query["state"])
+        return qs
+
+
+class ContributionDetail(ApiView, generics.RetrieveAPIView):
+    serializer_class = ContributionSerializer
+
+    @extend_schema(
+        tags=["items"],
+        summary="One contribution of a public study",
+        parameters=[SLUG, ITEM_ID],
+        responses={200: ContributionSerializer, **_errors(400, 401, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_object(self):
+        self.study = selectors.public_study(slug=self.kwargs["slug"])
+        item = selectors.study_contributions(study=self.study).filter(pk=self.lookup_item_id())
+        found = item.first()
+        if found is None:
+            raise Http404
+        return found
+
+
+class CommentList(ApiView, generics.ListAPIView):
+    serializer_class = CommentSerializer
+    query_serializer_class = CommentQuery
+    pagination_class = ApiPagination
+
+    @extend_schema(
+        tags=["items"],
+        summary="Comments and replies of a public study, ordered by id",
+        description=(
+            "Published comments with their text; hidden, removed and withdrawn ones as markers. "
+            "Use `parent` to rebuild the threads."
+        ),
+        parameters=[SLUG, CommentQuery],
+        responses={200: CommentSerializer(many=True), **_errors(400, 401, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        self.study = selectors.public_study(slug=self.kwargs["slug"])
+        qs = selectors.study_comments(
+            study=self.study,
+            contribution=self.query.get("contribution"),
+            section=self.query.get("section"),
+            kind=self.query.get("kind"),
+            updated_since=self.query.get("updated_since"),
+        )
+        if "state" in self.query:
+            qs = qs.filter(state=self.query["state"])
+        return qs
+
+
+class IsTokenHolder(BasePermission):
+    """Export endpoints need a valid personal token."""
+
+    def has_permission(self, request, view) -> bool:
+        if not isinstance(request.auth, ApiToken):
+            raise exceptions.NotAuthenticated(
+                _("This endpoint needs a personal API token: 'Authorization: Bearer <token>'.")
+            )
+        return True
+
+
+# --- Token page (HTML, signed-in coordinators) --------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """List, and create, the person's tokens; a new secret is shown in this answer only."""
+    allowed = selectors.may_hold_api_tokens(user=request.user)
+    form = ApiTokenForm(request.POST or None)
+    new_secret = None
+    status = 200
+    if request.method == "POST":
+        if not allowed:
+            raise PermissionDenied
+        if form.is_valid():
+            _token, new_secret = api_token_create(user=request.user, name=form.cleaned_data["name"])
+            form = ApiTokenForm()
+        else:
+            status = 400
+    response = render(
+        request,
+        "api/tokens.html",
+        {
+            "allowed": allowed,
+            "form": form,
+            "new_secret": new_secret,
+            "tokens": selectors.api_tokens_of(user=request.user),
+            "studies": selectors.coordinated_studies(user=request.user),
+            "docs_url": reverse("api:docs"),
+        },
+        status=status,
+    )
+    # The secret must not linger in a cache or the browser's history store.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        token = api_token_revoke(user=request.user, token_id=pk)
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("api:tokens")
+
+
+# --- Statistics, open data, exports --------------------------------------------
+
+
+class StudyStatistics(ApiView):
+    @extend_schema(
+        tags=["statistics"],
+        summary="Aggregate participation statistics of a public study",
+        parameters=[SLUG],
+        description=(
+            "Totals, by sector, by organisation and per day, with the statistics definitions "
+            "version. Per-organisation participant counts below the study's small-count "
+            "threshold are withheld (`participants` null, `participants_display` “<k”)."
+        ),
+        responses={200: StatisticsSerializer, **_errors(400, 401, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        study = selectors.public_study(slug=kwargs["slug"])
+        return Response(public_statistics(study=study))
+
+
+class ZipRenderer(BaseRenderer):
+    media_type = "application/zip"
+    format = "zip"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class OpenDataDownload(ApiView):
+    renderer_classes = [JSONRenderer, ZipRenderer]
+    throttle_classes = [ApiClientThrottle, BulkDownloadThrottle]
+
+    @extend_schema(
+        tags=["open data"],
+        summary="Bulk open-data download of a closed study (zip of CSV files)",
+        parameters=[SLUG],
+        description=(
+            "studies.csv, sections.csv, contributions.csv, comments.csv and statistics.csv, "
+            "with README.md and data-dictionary.csv. Only for closed or archived studies; "
+            "an open study answers 409."
+        ),
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The zip file."
+            ),
+            409: OpenApiResponse(ErrorSerializer, description="The study is still open."),
+            **_errors(400, 401, 404, 429),
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        study = selectors.public_study(slug=kwargs["slug"])
+        if study.status not in selectors.FINISHED_STATUSES:
+            raise NotYetPublished(_("Open data is published once the study has closed."))
+        content = open_data_zip(study=study, request=request)
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{study.slug}-open-data.zip"'
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON whatever the client accepted.
+        if isinstance(response, Response):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class ExportView(ApiView):
+    public = False
+    permission_classes = [IsTokenHolder]
+
+    @extend_schema(
+        tags=["exports"],
+        summary="An export of one of your own studies (personal token required)",
+        description=(
+            "`aggregate`: the figures safe to publish. `pseudonymous`: a row per participant "
+            "with a stable per-study pseudonym, organisation, sector, counts, first and last "
+            "activity. Needs `Authorization: Bearer <token>` of a coordinator of the study."
+        ),
+        parameters=[
+            SLUG,
+            OpenApiParameter(
+                "tier", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(EXPORT_TIERS)
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(ExportSerializer, description="The export."),
+            403: OpenApiResponse(
+                ErrorSerializer, description="The token's owner does not coordinate this study."
+            ),
+            **_errors(400, 401, 404, 429),
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        tier = kwargs["tier"]
+        if tier not in EXPORT_TIERS:
+            raise Http404
+        access = selectors.study_for_token_holder(user=request.user, slug=kwargs["slug"])
+        return Response(EXPORT_TIERS[tier](study=access.study, user=request.user))
+
+
+# --- Documentation page ---------------------------------------------------------
+
+
+def documentation(request: HttpRequest) -> HttpResponse:
+    """A readable page built from the OpenAPI schema; no scripts, no CDN."""
+    schema = api_schema()
+    operations = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, operation in methods.items():
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation.get("summary", ""),
+                    "description": operation.get("description", ""),
+                    "parameters": [
+                        {
+                            "name": p["name"],
+                            "in": p["in"],
+                            "required": p.get("required", False),
+                            "description": p.get("description", ""),
+                            "type": _schema_type(p.get("schema", {})),
+                        }
+                        for p in operation.get("parameters", [])
+                    ],
+                    "responses": [
+                        {"status": status, "description": r.get("description", "")}
+                        for status, r in operation.get("responses", {}).items()
+                    ],
+                    "tag": (operation.get("tags") or [""])[0],
+                }
+            )
+    response = render(
+        request,
+        "api/docs.html",
+        {
+            "operations": operations,
+            "rates": settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "may_hold_tokens": selectors.may_hold_api_tokens(user=request.user),
+            "schema_url": request.build_absolute_uri(reverse("api:schema")),
+        },
+    )
+    return response
+
+
+def _schema_type(schema: dict) -> str:
+    if "enum" in schema:
+        return " | ".join(str(v) for v in schema["enum"] if v is not None)
+    kind = schema.get("type", "")
+    if schema.get("format"):
+        kind = f"{kind} ({schema['format']})"
+    return kind
+
+
+_schema_cache: dict = {}
+
+
+def api_schema() -> dict:
+    """The OpenAPI document, generated once per process."""
+    if "schema" not in _schema_cache:
+        from drf_spectacular.generators import SchemaGenerator
+
+        _schema_cache["schema"] = SchemaGenerator().get_schema(request=None, public=True)
+    return _schema_cache["schema"]
+
+
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Unknown addresses under /api/ answer in JSON too (after the usual slash redirect)."""
+    from django.http import HttpResponsePermanentRedirect, JsonResponse
+    from django.urls import Resolver404, resolve
+
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(
+                request.path + "/" + (f"?{query}" if query else "")
+            )
+    return JsonResponse(
+        {"status": 404, "code": "not_found", "detail": _("Not found.")},
+        status=404,
+        headers={"Cache-Control": "no-store"},
+    )
