@@ -179,6 +179,11 @@ CELERY_TIMEZONE = "Europe/Oslo"
 CELERY_BEAT_SCHEDULE: dict = {
     # Hourly and idempotent: each person's daily or weekly digest is claimed and sent once.
     "accounts-digests": {"task": "accounts.tasks.digests_send_due", "schedule": 3600.0},
+    # Every 15 minutes: facilitators get one e-mail about new flags and waiting items.
+    "moderation-digests": {
+        "task": "moderation.tasks.send_moderation_digests",
+        "schedule": 900.0,
+    },
 }
 
 # --- Auth and allauth -----------------------------------------------------
