@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.utils import translation
 
 from accounts.models import User
 from studies.models import Role, Study
@@ -26,6 +27,14 @@ class World:
     study: Study
     other_study: Study
     people: dict[str, User | None]
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assert on the English source strings; bokmål has its own test."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
