@@ -90,7 +90,13 @@ def test_coordinator_saves_phases_with_their_sections(client, setup):
     "rows, message",
     [
         (
-            [{"title": "Backwards", "starts_at": "2030-01-05T10:00", "ends_at": "2030-01-01T10:00"}],
+            [
+                {
+                    "title": "Backwards",
+                    "starts_at": "2030-01-05T10:00",
+                    "ends_at": "2030-01-01T10:00",
+                }
+            ],
             "must end after it starts",
         ),
         (
@@ -151,9 +157,7 @@ def test_publishing_a_version_takes_up_contributions_and_tells_the_members(clien
         },
     )
     version = DocumentVersion.objects.get(study=study)
-    assert response["Location"] == reverse(
-        "studies:version_detail", args=[study.slug, version.pk]
-    )
+    assert response["Location"] == reverse("studies:version_detail", args=[study.slug, version.pk])
     assert list(idea.taken_up_in.values_list("number", flat=True)) == ["0.9"]
     study.refresh_from_db()
     assert study.body == "# Concept\n\nNow with ID."
@@ -200,9 +204,7 @@ def test_versions_can_be_published_after_closing_but_not_once_archived(client, s
     assert DocumentVersion.objects.count() == 1
     study.status = StudyStatus.ARCHIVED
     study.save()
-    client.post(
-        reverse("studies:version_create", args=[study.slug]), {**data, "number": "1.1"}
-    )
+    client.post(reverse("studies:version_create", args=[study.slug]), {**data, "number": "1.1"})
     assert DocumentVersion.objects.count() == 1
 
 
@@ -215,8 +217,8 @@ def test_diff_marks_added_and_removed_lines_in_words_not_only_colour(client, set
     )
     html = response.content.decode()
     assert "What changed from version 0.8 to 0.9" in html
-    assert "<del><span class=\"visually-hidden\">Removed: </span>Old line</del>" in html
-    assert "<ins><span class=\"visually-hidden\">Added: </span>New &lt;line&gt;</ins>" in html
+    assert '<del><span class="visually-hidden">Removed: </span>Old line</del>' in html
+    assert '<ins><span class="visually-hidden">Added: </span>New &lt;line&gt;</ins>' in html
 
 
 def test_version_diff_gives_line_numbers_and_context():
