@@ -38,7 +38,14 @@ def _code(exc: exceptions.APIException) -> str:
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, Http404):
+    from studies.access import MFARequired
+
+    if isinstance(exc, MFARequired):
+        exc = exceptions.PermissionDenied(
+            _("The token's owner must set up two-factor authentication first."),
+            code="mfa_required",
+        )
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(_("You may not read this."))

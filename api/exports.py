@@ -1,34 +1,45 @@
-"""Export tiers read through a personal token: adapters over the reports app."""
+"""Export tiers read through a personal token: the reports app's own files.
+
+The figures, pseudonyms, notes and formula escaping are those of
+reports.exports, so a file fetched through the API is the file a coordinator
+downloads from the study's export page.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from dataclasses import dataclass
 
-from api.statistics import _compute
-from reports.statistics import study_participant_rows
+from reports.exports import document_for, write
+from reports.models import ExportFormat, ExportTier
+from reports.statistics import study_participant_rows, study_statistics
 from studies.models import Study
 
-
-def aggregate_export(*, study: Study, user) -> dict[str, Any]:
-    data = _compute(study)
-    return {
-        "study": study.slug,
-        "tier": "aggregate",
-        "definitions_version": data["definitions_version"],
-        "generated_at": data["generated_at"],
-        "data": data,
-    }
+# Tiers a token may read. The named tier stays on the web page, where it is logged.
+EXPORT_TIERS = (ExportTier.AGGREGATE.value, ExportTier.PSEUDONYMOUS.value)
+EXPORT_FORMATS = {
+    ExportFormat.JSON.value: "application/json",
+    ExportFormat.CSV.value: "text/csv; charset=utf-8",
+    ExportFormat.XLSX.value: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
-def pseudonymous_export(*, study: Study, user) -> dict[str, Any]:
-    rows = study_participant_rows(study=study)
-    return {
-        "study": study.slug,
-        "tier": "pseudonymous",
-        "definitions_version": 1,
-        "generated_at": "",
-        "data": {"rows": [row.__dict__ for row in rows]},
-    }
+@dataclass(frozen=True)
+class ExportFile:
+    content: bytes
+    content_type: str
+    filename: str
 
 
-EXPORT_TIERS = {"aggregate": aggregate_export, "pseudonymous": pseudonymous_export}
+def study_export(*, study: Study, tier: str, fmt: str) -> ExportFile:
+    """One export file of the study, computed now."""
+    statistics = study_statistics(study=study)
+    participants = study_participant_rows(study=study) if tier != ExportTier.AGGREGATE else None
+    document = document_for(statistics=statistics, tier=tier, participants=participants)
+    out = io.BytesIO()
+    write(document, fmt, out)
+    return ExportFile(
+        content=out.getvalue(),
+        content_type=EXPORT_FORMATS[fmt],
+        filename=f"{study.slug}-{tier}.{fmt}",
+    )

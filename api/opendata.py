@@ -22,10 +22,8 @@ from api.serializers import (
     StudySerializer,
 )
 from api.statistics import public_statistics
+from reports.exports import escape_cell as reports_escape_cell
 from studies.models import Study
-
-# A cell starting with one of these would be read as a formula by a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 # file -> [(column, description)]: the data dictionary, and the column order.
 DICTIONARY: dict[str, list[tuple[str, str]]] = {
@@ -115,10 +113,7 @@ def escape_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    return reports_escape_cell(str(value))
 
 
 def _csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:

@@ -127,7 +127,11 @@ class CommentQuery(ContributionQuery):
 
 
 class ExportQuery(serializers.Serializer):
-    pass
+    file_format = serializers.ChoiceField(
+        choices=["json", "csv", "xlsx"],
+        required=False,
+        help_text="The file format; JSON unless asked.",
+    )
 
 
 # --- Output -----------------------------------------------------------------
@@ -385,9 +389,31 @@ class StatisticsSerializer(serializers.Serializer):
     days = DayRowSerializer(many=True)
 
 
+class ExportStudySerializer(serializers.Serializer):
+    title = serializers.CharField()
+    slug = serializers.CharField()
+
+
 class ExportSerializer(serializers.Serializer):
-    study = serializers.CharField()
-    tier = serializers.ChoiceField(choices=["aggregate", "pseudonymous"])
+    """The JSON export file of the reports app (see docs/api.md)."""
+
+    study = ExportStudySerializer()
     definitions_version = serializers.IntegerField()
-    generated_at = UtcDateTimeField()
-    data = serializers.JSONField()
+    generated_at = serializers.CharField()
+    tier = serializers.ChoiceField(choices=["aggregate", "pseudonymous"])
+    notes = serializers.ListField(child=serializers.CharField())
+    headline = HeadlineSerializer()
+    small_count_threshold = serializers.IntegerField()
+    totals = TotalsSerializer()
+    sectors = serializers.ListField(child=serializers.DictField())
+    organisations = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="In the aggregate tier, participant counts below k are the text “<k”.",
+    )
+    days = serializers.ListField(child=serializers.DictField())
+    definitions = serializers.ListField(child=serializers.DictField())
+    participants = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Pseudonymous tier only: a row per participant and organisation.",
+    )

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from api import selectors
 from api.caching import apply_caching
 from api.exceptions import InvalidQuery, NotYetPublished
-from api.exports import EXPORT_TIERS
+from api.exports import EXPORT_TIERS, study_export
 from api.forms import ApiTokenForm
 from api.models import ApiToken
 from api.opendata import open_data_zip
@@ -39,6 +39,7 @@ from api.serializers import (
     ContributionQuery,
     ContributionSerializer,
     ErrorSerializer,
+    ExportQuery,
     ExportSerializer,
     SectionSerializer,
     StatisticsSerializer,
@@ -371,15 +372,48 @@ class StudyStatistics(ApiView):
         return Response(public_statistics(study=study))
 
 
-class ZipRenderer(BaseRenderer):
-    media_type = "application/zip"
-    format = "zip"
+class FileRenderer(BaseRenderer):
+    """Lets clients ask for a file type; the view returns the file's bytes itself."""
+
+    media_type = "application/octet-stream"
+    format = "file"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return data
 
 
-class OpenDataDownload(ApiView):
+class ZipRenderer(FileRenderer):
+    media_type = "application/zip"
+    format = "zip"
+
+
+class CsvRenderer(FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class XlsxRenderer(FileRenderer):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+
+
+class FileView(ApiView):
+    """A view answering with a file; its errors are JSON whatever the client accepted."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def _file_response(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class OpenDataDownload(FileView):
     renderer_classes = [JSONRenderer, ZipRenderer]
     throttle_classes = [ApiClientThrottle, BulkDownloadThrottle]
 
@@ -404,22 +438,18 @@ class OpenDataDownload(ApiView):
         study = selectors.public_study(slug=kwargs["slug"])
         if study.status not in selectors.FINISHED_STATUSES:
             raise NotYetPublished(_("Open data is published once the study has closed."))
-        content = open_data_zip(study=study, request=request)
-        response = HttpResponse(content, content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="{study.slug}-open-data.zip"'
-        return response
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are JSON whatever the client accepted.
-        if isinstance(response, Response):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = "application/json"
-        return super().finalize_response(request, response, *args, **kwargs)
+        return _file_response(
+            open_data_zip(study=study, request=request),
+            "application/zip",
+            f"{study.slug}-open-data.zip",
+        )
 
 
-class ExportView(ApiView):
+class ExportView(FileView):
     public = False
     permission_classes = [IsTokenHolder]
+    renderer_classes = [JSONRenderer, CsvRenderer, XlsxRenderer]
+    query_serializer_class = ExportQuery
 
     @extend_schema(
         tags=["exports"],
@@ -427,16 +457,22 @@ class ExportView(ApiView):
         description=(
             "`aggregate`: the figures safe to publish. `pseudonymous`: a row per participant "
             "with a stable per-study pseudonym, organisation, sector, counts, first and last "
-            "activity. Needs `Authorization: Bearer <token>` of a coordinator of the study."
+            "activity. The same files as on the study's export page. Needs "
+            "`Authorization: Bearer <token>` of a coordinator of the study."
         ),
         parameters=[
             SLUG,
             OpenApiParameter(
                 "tier", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(EXPORT_TIERS)
             ),
+            ExportQuery,
         ],
         responses={
-            200: OpenApiResponse(ExportSerializer, description="The export."),
+            (200, "application/json"): OpenApiResponse(ExportSerializer, description="JSON."),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV."),
+            (200, XlsxRenderer.media_type): OpenApiResponse(
+                OpenApiTypes.BINARY, description="XLSX."
+            ),
             403: OpenApiResponse(
                 ErrorSerializer, description="The token's owner does not coordinate this study."
             ),
@@ -448,7 +484,10 @@ class ExportView(ApiView):
         if tier not in EXPORT_TIERS:
             raise Http404
         access = selectors.study_for_token_holder(user=request.user, slug=kwargs["slug"])
-        return Response(EXPORT_TIERS[tier](study=access.study, user=request.user))
+        export = study_export(
+            study=access.study, tier=tier, fmt=self.query.get("file_format", "json")
+        )
+        return _file_response(export.content, export.content_type, export.filename)
 
 
 # --- Documentation page ---------------------------------------------------------
