@@ -167,7 +167,10 @@ class ModerationLogQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("The moderation log is append-only.")
 
-    # bulk_update goes through update(); _raw_delete bypasses delete().
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("The moderation log is append-only.")
+
+    # The deletion collector's fast path bypasses delete().
     def _raw_delete(self, using):
         raise AppendOnlyError("The moderation log is append-only.")
 

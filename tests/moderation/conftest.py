@@ -1,0 +1,69 @@
+"""People and items for the moderation tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from studies.models import Role
+from tests.factories import (
+    CommentFactory,
+    ContributionFactory,
+    MembershipFactory,
+    StudyFactory,
+    UserFactory,
+    give_mfa,
+)
+
+
+@pytest.fixture
+def study(db):
+    return StudyFactory(flag_threshold=3)
+
+
+def member(study, role=Role.CONTRIBUTOR, **kwargs):
+    user = UserFactory()
+    MembershipFactory(study=study, user=user, role=role, **kwargs)
+    if role != Role.CONTRIBUTOR:
+        give_mfa(user)
+    return user
+
+
+@pytest.fixture
+def facilitator(study):
+    return member(study, Role.FACILITATOR)
+
+
+@pytest.fixture
+def coordinator(study):
+    return member(study, Role.COORDINATOR)
+
+
+@pytest.fixture
+def author(study):
+    return member(study)
+
+
+@pytest.fixture
+def contributor(study):
+    return member(study)
+
+
+@pytest.fixture
+def contribution(study, author):
+    return ContributionFactory(study=study, author=author, body="Buy cheap watches")
+
+
+@pytest.fixture
+def comment(contribution, author):
+    return CommentFactory(contribution=contribution, author=author)
+
+
+@pytest.fixture
+def other_study(db):
+    return StudyFactory()
+
+
+def login(client, user, language="en"):
+    client.force_login(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    return client
