@@ -183,6 +183,9 @@ class Revision(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"Revision {self.pk} of {self.contribution_id or self.comment_id}"
+
 
 class Reaction(models.Model):
     """One per person per item."""
@@ -214,6 +217,9 @@ class Reaction(models.Model):
                 name="reaction_one_item",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"Reaction {self.pk} by {self.user_id}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -1,9 +1,515 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The study page and the htmx endpoints that post on it.
 
-from studies.access import study_for_user
+Views stay thin: they fetch the study through studies.access.study_for_user
+and items through contributions.selectors, call a service, and render a
+fragment. htmx requests get fragments (with 422, 403 or 429 for refusals,
+which static/js/live.js swaps in); plain form posts get a redirect.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from contributions import live, selectors, services
+from contributions.forms import CommentEditForm, CommentForm, ContributionEditForm, ContributionForm
+from contributions.models import Attachment, Contribution, ItemState
+from studies.access import Action, StudyAccess, study_for_user
+from studies.models import Section
+
+# --- helpers ------------------------------------------------------------------
 
 
+def _open_sections(study):
+    try:
+        from studies import selectors as study_selectors
+    except ImportError:
+        study_selectors = None
+    open_sections = getattr(study_selectors, "open_sections", None)
+    if open_sections is not None:
+        return open_sections(study=study)
+    return Section.objects.filter(study=study)
+
+
+def _header_context(access: StudyAccess) -> dict:
+    try:
+        from studies import selectors as study_selectors
+    except ImportError:
+        return {}
+    header = getattr(study_selectors, "study_header_context", None)
+    if header is None:
+        return {}
+    return header(access) or {}
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _fragment(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    return render(request, template, context, status=status)
+
+
+def _refusal(request: HttpRequest, access: StudyAccess, message: str, status: int) -> HttpResponse:
+    response = render(
+        request,
+        "contributions/_refusal.html" if _is_htmx(request) else "contributions/refusal_page.html",
+        {"message": message, "study": access.study},
+        status=status,
+    )
+    return response
+
+
+def _rate_limited(request, access, error: services.RateLimited) -> HttpResponse:
+    message = _(
+        "You are posting faster than the study allows. Take a short break and try again "
+        "in %(seconds)d seconds; what you wrote is still in the form."
+    ) % {"seconds": max(error.retry_after, 1)}
+    response = _refusal(request, access, message, 429)
+    response["Retry-After"] = str(max(error.retry_after, 1))
+    return response
+
+
+def _apply_json(item, kind: str) -> str:
+    """The item's event body, for the poster's own page (applied idempotently)."""
+    return json.dumps(live.item_payload(item=item, kind=kind))
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _done(request, access, item, kind: str, template: str, context: dict) -> HttpResponse:
+    """After a successful write: a fragment for htmx, a redirect otherwise."""
+    if not _is_htmx(request):
+        return redirect(reverse("study_detail", args=[access.study.slug]) + f"#{item.dom_id}")
+    context = {**context, "study": access.study, "apply": _apply_json(item, kind)}
+    return _fragment(request, template, context)
+
+
+def _page_context(request: HttpRequest, access: StudyAccess) -> dict:
+    user = request.user
+    can_contribute = access.can(Action.CONTRIBUTE, user)
+    return {
+        "study": access.study,
+        "access": access,
+        "can_contribute": can_contribute,
+        "can_moderate": access.can(Action.MODERATE, user),
+        "viewer_id": user.pk if user.is_authenticated else "",
+        "viewer_role": access.role or "",
+        "reacted": " ".join(selectors.reacted_keys(user=user, study=access.study)),
+    }
+
+
+# --- the page ----------------------------------------------------------------
+
+
+@require_GET
 def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = study_for_user(request.user, slug)
-    return render(request, "contributions/study_detail.html", {"access": access, "study": access.study})
+    study = access.study
+    # The page's events start after this number: it is read (with the study)
+    # before the items, so whatever commits in between is replayed, never lost.
+    last_seq = study.last_event_seq
+    page = selectors.contribution_page(study=study)
+    context = _page_context(request, access)
+    context.update(_header_context(access))
+    context.update(
+        {
+            "page": page,
+            "last_seq": last_seq,
+            "ws_path": f"/ws/studies/{study.slug}/",
+            "form": ContributionForm(sections=_open_sections(study))
+            if context["can_contribute"]
+            else None,
+        }
+    )
+    return render(request, "contributions/study_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: a page of contributions (load more; the list after "reload"). POST: post one."""
+    if request.method == "POST":
+        return _contribution_create(request, slug)
+    access = study_for_user(request.user, slug)
+    last_seq = access.study.last_event_seq
+    before = request.GET.get("before")
+    page = selectors.contribution_page(
+        study=access.study, before=int(before) if before and before.isdigit() else None
+    )
+    response = _fragment(
+        request,
+        "contributions/_contribution_list.html",
+        {"page": page, "study": access.study},
+    )
+    response["X-Dugnad-Last-Seq"] = str(last_seq)
+    return response
+
+
+@login_required
+def _contribution_create(request: HttpRequest, slug: str) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    sections = _open_sections(access.study)
+    form = ContributionForm(request.POST, request.FILES, sections=sections)
+    if not access.can(Action.CONTRIBUTE, request.user):
+        return _refusal(request, access, _not_open_message(access), 403)
+    if form.is_valid():
+        try:
+            contribution = services.contribution_create(
+                study=access.study,
+                author=request.user,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                kind=form.cleaned_data["kind"],
+                section=form.cleaned_data.get("section"),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                attachments=form.cleaned_data.get("attachments") or [],
+            )
+        except services.RateLimited as error:
+            return _rate_limited(request, access, error)
+        except PermissionDenied as error:
+            return _refusal(request, access, str(error), 403)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            pending = contribution.state == ItemState.PENDING
+            return _done(
+                request,
+                access,
+                contribution,
+                live.CREATED,
+                "contributions/_contribution_form.html",
+                {
+                    "form": ContributionForm(sections=sections),
+                    "notice": _(
+                        "Thank you. Your contribution will appear when a facilitator has "
+                        "approved it."
+                    )
+                    if pending
+                    else _("Your contribution is posted."),
+                },
+            )
+    return _fragment(
+        request,
+        "contributions/_contribution_form.html",
+        {"form": form, "study": access.study},
+        status=422,
+    )
+
+
+def _not_open_message(access: StudyAccess) -> str:
+    if not access.study.is_open:
+        return _("This study is closed: it no longer takes contributions, comments or reactions.")
+    if access.is_blocked:
+        return _("You are blocked from posting in this study.")
+    if not access.is_member:
+        return _("Join the study to take part.")
+    return _("You cannot post in this study now.")
+
+
+# --- contributions -----------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contribution_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    contribution = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
+    if contribution.author_id != request.user.pk:
+        raise PermissionDenied
+    if request.method == "GET":
+        form = ContributionEditForm(
+            initial={
+                "title": contribution.title,
+                "body": contribution.body,
+                "kind": contribution.kind,
+            }
+        )
+        return _fragment(
+            request,
+            "contributions/_contribution_edit_form.html",
+            {"form": form, "contribution": contribution, "study": access.study},
+        )
+    form = ContributionEditForm(request.POST)
+    if form.is_valid():
+        try:
+            contribution = services.contribution_edit(
+                contribution=contribution,
+                editor=request.user,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                kind=form.cleaned_data["kind"],
+            )
+        except services.RateLimited as error:
+            return _rate_limited(request, access, error)
+        except PermissionDenied as error:
+            return _refusal(request, access, str(error), 403)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return _done(
+                request, access, contribution, live.EDITED, "contributions/_applied.html", {}
+            )
+    return _fragment(
+        request,
+        "contributions/_contribution_edit_form.html",
+        {"form": form, "contribution": contribution, "study": access.study},
+        status=422,
+    )
+
+
+@login_required
+@require_POST
+def contribution_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    contribution = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
+    return _withdraw(request, access, contribution, services.contribution_withdraw)
+
+
+@login_required
+@require_POST
+def contribution_react(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    contribution = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
+    return _react(request, access, contribution)
+
+
+@require_GET
+def contribution_comments(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Every comment of one contribution (after "show more")."""
+    access = study_for_user(request.user, slug)
+    contribution = selectors.contribution_for_user(
+        access=access, pk=pk, user=request.user, content=False
+    )
+    selectors.contribution_comments(contribution=contribution)
+    return _fragment(
+        request,
+        "contributions/_comment_list.html",
+        {"contribution": contribution, "study": access.study},
+    )
+
+
+# --- comments ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """GET: a comment, reply or official-answer form. POST: post it."""
+    access = study_for_user(request.user, slug)
+    contribution = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
+    source = request.POST if request.method == "POST" else request.GET
+    official = source.get("official") in ("1", "true", "True", "on")
+    if official:
+        access = study_for_user(request.user, slug, Action.MODERATE)
+    parent = None
+    parent_id = source.get("parent")
+    if parent_id:
+        if not str(parent_id).isdigit():
+            raise Http404
+        parent = selectors.comment_for_user(access=access, pk=int(parent_id), user=request.user)
+        if parent.contribution_id != contribution.pk:
+            raise Http404
+    context = {
+        "contribution": contribution,
+        "parent": parent,
+        "official": official,
+        "study": access.study,
+    }
+    if request.method == "GET":
+        if not access.can(Action.CONTRIBUTE, request.user):
+            return _refusal(request, access, _not_open_message(access), 403)
+        form = CommentForm(initial={"parent": parent.pk if parent else None, "official": official})
+        return _fragment(request, "contributions/_comment_form.html", {**context, "form": form})
+    form = CommentForm(request.POST)
+    if not access.can(Action.CONTRIBUTE, request.user):
+        return _refusal(request, access, _not_open_message(access), 403)
+    if form.is_valid():
+        try:
+            comment = services.comment_create(
+                contribution=contribution,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                parent=parent,
+                official=official,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except services.RateLimited as error:
+            return _rate_limited(request, access, error)
+        except PermissionDenied as error:
+            return _refusal(request, access, str(error), 403)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            notice = (
+                _("Thank you. Your comment will appear when a facilitator has approved it.")
+                if comment.state == ItemState.PENDING
+                else ""
+            )
+            return _done(
+                request,
+                access,
+                comment,
+                live.CREATED,
+                "contributions/_applied.html",
+                {"notice": notice},
+            )
+    return _fragment(
+        request, "contributions/_comment_form.html", {**context, "form": form}, status=422
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    comment = selectors.comment_for_user(access=access, pk=pk, user=request.user)
+    if comment.author_id != request.user.pk:
+        raise PermissionDenied
+    if request.method == "GET":
+        form = CommentEditForm(initial={"body": comment.body})
+        return _fragment(
+            request,
+            "contributions/_comment_edit_form.html",
+            {"form": form, "comment": comment, "study": access.study},
+        )
+    form = CommentEditForm(request.POST)
+    if form.is_valid():
+        try:
+            comment = services.comment_edit(
+                comment=comment, editor=request.user, body=form.cleaned_data["body"]
+            )
+        except services.RateLimited as error:
+            return _rate_limited(request, access, error)
+        except PermissionDenied as error:
+            return _refusal(request, access, str(error), 403)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return _done(request, access, comment, live.EDITED, "contributions/_applied.html", {})
+    return _fragment(
+        request,
+        "contributions/_comment_edit_form.html",
+        {"form": form, "comment": comment, "study": access.study},
+        status=422,
+    )
+
+
+@login_required
+@require_POST
+def comment_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    comment = selectors.comment_for_user(access=access, pk=pk, user=request.user)
+    return _withdraw(request, access, comment, services.comment_withdraw)
+
+
+@login_required
+@require_POST
+def comment_react(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    comment = selectors.comment_for_user(access=access, pk=pk, user=request.user)
+    return _react(request, access, comment)
+
+
+def _withdraw(request, access, item, service) -> HttpResponse:
+    try:
+        item = service(**{item_kwarg(item): item, "user": request.user})
+    except PermissionDenied as error:
+        return _refusal(request, access, str(error), 403)
+    except ValidationError as error:
+        return _refusal(request, access, " ".join(error.messages), 422)
+    return _done(request, access, item, live.WITHDRAWN, "contributions/_applied.html", {})
+
+
+def item_kwarg(item) -> str:
+    return "contribution" if isinstance(item, Contribution) else "comment"
+
+
+def _react(request, access, item) -> HttpResponse:
+    try:
+        reacted, count = services.reaction_toggle(item=item, user=request.user)
+    except PermissionDenied as error:
+        return _refusal(request, access, str(error), 403)
+    except ValidationError as error:
+        return _refusal(request, access, " ".join(error.messages), 422)
+    item.reaction_count = count
+    return _done(
+        request,
+        access,
+        item,
+        live.REACTION,
+        "contributions/_react_button.html",
+        {
+            "item": item,
+            "reacted": reacted,
+            "count": count,
+            "react_url": reverse(
+                f"{item_kwarg(item)}_react", kwargs={"slug": access.study.slug, "pk": item.pk}
+            ),
+        },
+    )
+
+
+# --- history and files -----------------------------------------------------------
+
+
+@login_required
+@require_GET
+def item_history(request: HttpRequest, slug: str, item_type: str, pk: int) -> HttpResponse:
+    """Earlier versions of an edited item, for facilitators."""
+    access = study_for_user(request.user, slug, Action.MODERATE)
+    if item_type == "contributions":
+        item = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
+    elif item_type == "comments":
+        item = selectors.comment_for_user(access=access, pk=pk, user=request.user)
+    else:
+        raise Http404
+    revisions = selectors.item_revisions(item=item)
+    template = "contributions/_history.html" if _is_htmx(request) else "contributions/history.html"
+    return render(
+        request,
+        template,
+        {
+            "study": access.study,
+            "item": item,
+            "revisions": revisions,
+            "is_contribution": item_type == "contributions",
+        },
+    )
+
+
+@require_GET
+def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileResponse:
+    """An attachment, to those who may see its contribution; always as a download."""
+    access = study_for_user(request.user, slug)
+    attachment = (
+        Attachment.objects.filter(pk=pk, contribution__study=access.study)
+        .select_related("contribution")
+        .first()
+    )
+    if attachment is None or not selectors.item_visible_to(
+        access=access, item=attachment.contribution, user=request.user
+    ):
+        raise Http404("No such file")
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,178 @@
+"""Reads on contributions and comments for the study page.
+
+The page reads a fixed number of queries whatever the number of items: one
+for a page of contributions (reaction counts annotated), one for all their
+comments, one for their attachments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404
+
+from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
+from studies.access import Action, StudyAccess
+from studies.models import Study
+
+PAGE_SIZE = 20
+COMMENTS_SHOWN = 3  # top-level comments shown per contribution before "show more"
+
+
+@dataclass
+class ContributionPage:
+    contributions: list[Contribution]
+    has_more: bool
+    next_before: int | None
+
+
+def _comments_queryset() -> QuerySet[Comment]:
+    return (
+        Comment.objects.visible_on_page()
+        .select_related("author", "acted_for")
+        .annotate(reaction_count=Count("reactions", distinct=True))
+        .order_by("created_at", "id")
+    )
+
+
+def _arrange_comments(contribution: Contribution, comments: list[Comment], *, limit: int | None):
+    """Split a contribution's comments into official answers, threads and replies."""
+    by_parent: dict[int, list[Comment]] = {}
+    top: list[Comment] = []
+    official: list[Comment] = []
+    for comment in comments:
+        comment.contribution = contribution
+        if comment.parent_id:
+            by_parent.setdefault(comment.parent_id, []).append(comment)
+        elif comment.official:
+            official.append(comment)
+        else:
+            top.append(comment)
+    for comment in top:
+        comment.reply_list = by_parent.get(comment.pk, [])
+    contribution.official_list = official
+    if limit is not None and len(top) > limit:
+        contribution.comment_list = top[:limit]
+        contribution.more_comments = len(top) - limit
+    else:
+        contribution.comment_list = top
+        contribution.more_comments = 0
+
+
+def contribution_page(
+    *, study: Study, before: int | None = None, section_id: int | None = None
+) -> ContributionPage:
+    """A page of the study's contributions, newest first, with comments arranged.
+
+    Paged by key (``before`` = the last id shown), so items that arrive live
+    never shift a page.
+    """
+    queryset = (
+        Contribution.objects.filter(study=study)
+        .visible_on_page()
+        .select_related("author", "acted_for", "section")
+        .annotate(reaction_count=Count("reactions", distinct=True))
+        .prefetch_related(
+            Prefetch("comments", queryset=_comments_queryset(), to_attr="all_comments"),
+            Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at", "id")),
+        )
+        .order_by("-id")
+    )
+    if before is not None:
+        queryset = queryset.filter(pk__lt=before)
+    if section_id is not None:
+        queryset = queryset.filter(section_id=section_id)
+    rows = list(queryset[: PAGE_SIZE + 1])
+    has_more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    for contribution in rows:
+        contribution.study = study
+        _arrange_comments(contribution, contribution.all_comments, limit=COMMENTS_SHOWN)
+    return ContributionPage(
+        contributions=rows, has_more=has_more, next_before=rows[-1].pk if has_more else None
+    )
+
+
+def contribution_comments(*, contribution: Contribution) -> Contribution:
+    """All comments of one contribution, arranged (for "show more")."""
+    _arrange_comments(
+        contribution, list(_comments_queryset().filter(contribution=contribution)), limit=None
+    )
+    return contribution
+
+
+def contribution_for_user(
+    *, access: StudyAccess, pk: int, user=None, content: bool = True
+) -> Contribution:
+    """A contribution of this study that the person may see; Http404 otherwise.
+
+    With ``content=False`` hidden and withdrawn items are returned too (their
+    marker and comments stay on the page).
+    """
+    contribution = (
+        Contribution.objects.filter(study=access.study, pk=pk)
+        .select_related("author", "acted_for", "section")
+        .first()
+    )
+    if contribution is None or not _may_fetch(access, contribution, user, content):
+        raise Http404("No such contribution")
+    contribution.study = access.study
+    return contribution
+
+
+def comment_for_user(*, access: StudyAccess, pk: int, user=None, content: bool = True) -> Comment:
+    """A comment of this study that the person may see; Http404 otherwise."""
+    comment = (
+        Comment.objects.filter(study=access.study, pk=pk)
+        .select_related("author", "acted_for", "contribution")
+        .first()
+    )
+    if comment is None or not _may_fetch(access, comment, user, content):
+        raise Http404("No such comment")
+    comment.study = access.study
+    comment.contribution.study = access.study
+    return comment
+
+
+def _may_fetch(access: StudyAccess, item, user, content: bool) -> bool:
+    # Without ``content`` the caller only needs the item's place on the page
+    # (its marker and its replies), which every viewer of the study has.
+    if not content and item.state not in (ItemState.PENDING, ItemState.REJECTED):
+        return True
+    return item_visible_to(access=access, item=item, user=user)
+
+
+def item_visible_to(*, access: StudyAccess, item: Contribution | Comment, user=None) -> bool:
+    """Whether the item's content may be shown to this person.
+
+    Everyone who can view the study sees published items; authors see their
+    own pending items; facilitators and coordinators see every item.
+    """
+    if item.state == ItemState.PUBLISHED:
+        return True
+    if user is not None and user.is_authenticated and item.author_id == user.pk:
+        return item.state != ItemState.REMOVED
+    return access.role is not None and access.can(Action.MODERATE, user)
+
+
+def reacted_keys(*, user, study: Study) -> list[str]:
+    """DOM keys of the items this person reacted to in the study (one query)."""
+    if user is None or not user.is_authenticated:
+        return []
+    rows = (
+        Reaction.objects.filter(user=user)
+        .filter(contribution__study=study)
+        .values_list("contribution_id", flat=True)
+    )
+    keys = [f"contribution-{pk}" for pk in rows]
+    comment_rows = Reaction.objects.filter(user=user, comment__study=study).values_list(
+        "comment_id", flat=True
+    )
+    keys += [f"comment-{pk}" for pk in comment_rows]
+    return keys
+
+
+def item_revisions(*, item: Contribution | Comment) -> list[Revision]:
+    """Earlier texts of an edited item, newest first."""
+    return list(item.revisions.all())

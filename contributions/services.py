@@ -1,0 +1,554 @@
+"""Writes on contributions, comments, reactions and attachments.
+
+Every write runs in one transaction and publishes the item's new look through
+``contributions.live.publish_item`` inside it; the broadcast happens only
+after commit. Services re-check what they can (membership, study open,
+section, parent state) so that every caller gets the same rules.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import User
+from contributions import live
+from contributions.models import (
+    Attachment,
+    Comment,
+    Contribution,
+    ContributionKind,
+    ItemState,
+    ModerationReason,
+    Reaction,
+    Revision,
+)
+from studies.access import FACILITATING, Action, can
+from studies.markdown import render_markdown
+from studies.models import Membership, ModerationMode, Section, Study
+
+TITLE_MAX = 200
+BODY_MAX = 10_000
+COMMENT_MAX = 5_000
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENTS_PER_CONTRIBUTION = 3
+ATTACHMENT_TYPES = {
+    # magic bytes -> (content type, file extension)
+    b"%PDF-": ("application/pdf", "pdf"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+}
+# Items in these states take no new replies, reactions or edits.
+CLOSED_TO_REPLIES = (
+    ItemState.HIDDEN,
+    ItemState.REMOVED,
+    ItemState.WITHDRAWN,
+    ItemState.REJECTED,
+    ItemState.PENDING,
+)
+
+
+class RateLimited(Exception):
+    """The person posted too often; ``retry_after`` seconds until they may again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+
+def parse_rate(value: str) -> Rate:
+    """'20/m' -> 20 per 60 seconds (s, m, h, d)."""
+    count, _sep, period = value.partition("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[:1] or "m"]
+    return Rate(int(count), seconds)
+
+
+def posting_rate_check(*, user: User) -> None:
+    """Count one post for ``user``; raise RateLimited past settings.POSTING_RATE_LIMIT.
+
+    A fixed window in the shared cache: one counter per person per window, no
+    database write.
+    """
+    rate = parse_rate(settings.POSTING_RATE_LIMIT)
+    now = int(timezone.now().timestamp())
+    window = now // rate.seconds
+    key = f"posting-rate:{user.pk}:{window}"
+    cache.add(key, 0, timeout=rate.seconds + 5)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=rate.seconds + 5)
+        used = 1
+    if used > rate.count:
+        raise RateLimited(retry_after=(window + 1) * rate.seconds - now)
+
+
+# --- checks -----------------------------------------------------------------
+
+
+def _membership(*, study: Study, user: User) -> Membership | None:
+    return Membership.objects.filter(study=study, user=user).select_related("organisation").first()
+
+
+def _require_contribute(*, study: Study, user: User) -> Membership:
+    membership = _membership(study=study, user=user)
+    if not can(study, membership, Action.CONTRIBUTE, user=user):
+        if not study.is_open:
+            raise PermissionDenied(_("This study is not open for contributions."))
+        raise PermissionDenied(_("You cannot post in this study."))
+    return membership
+
+
+def _snapshot(membership: Membership) -> dict:
+    organisation = membership.organisation.canonical() if membership.organisation else None
+    return {
+        "acted_for": organisation,
+        "acted_for_sector": organisation.sector if organisation else "",
+    }
+
+
+def _clean_text(value: str, *, field: str, label: str, max_length: int, required=True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({field: _("%(label)s cannot be empty.") % {"label": label}})
+    if len(value) > max_length:
+        raise ValidationError(
+            {
+                field: ngettext(
+                    "%(label)s can be at most %(max)d character long (it is %(length)d).",
+                    "%(label)s can be at most %(max)d characters long (it is %(length)d).",
+                    max_length,
+                )
+                % {"label": label, "max": max_length, "length": len(value)}
+            }
+        )
+    return value
+
+
+def _check_section(*, study: Study, section: Section | None) -> None:
+    if section is None:
+        return
+    if section.study_id != study.pk:
+        raise ValidationError({"section": _("This section does not belong to this study.")})
+    try:
+        from studies import selectors as study_selectors
+    except ImportError:
+        return
+    open_sections = getattr(study_selectors, "open_sections", None)
+    if open_sections is None:
+        return
+    if not open_sections(study=study).filter(pk=section.pk).exists():
+        raise ValidationError({"section": _("This section is not open for contributions now.")})
+
+
+def _initial_state(study: Study) -> str:
+    if study.moderation_mode == ModerationMode.PRE:
+        return ItemState.PENDING
+    return ItemState.PUBLISHED
+
+
+def attachment_type(file: UploadedFile) -> tuple[str, str]:
+    """(content type, extension) from the file's first bytes; ValidationError if not allowed."""
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    for magic, found in ATTACHMENT_TYPES.items():
+        if head.startswith(magic):
+            return found
+    raise ValidationError(
+        {
+            "attachments": _(
+                "“%(name)s” is not a PDF, PNG or JPEG file (checked from its content)."
+            )
+            % {"name": file.name}
+        }
+    )
+
+
+def _validate_attachments(files: Sequence[UploadedFile], *, existing: int = 0) -> list:
+    if existing + len(files) > ATTACHMENTS_PER_CONTRIBUTION:
+        raise ValidationError(
+            {
+                "attachments": ngettext(
+                    "At most %(count)d file can be attached to a contribution.",
+                    "At most %(count)d files can be attached to a contribution.",
+                    ATTACHMENTS_PER_CONTRIBUTION,
+                )
+                % {"count": ATTACHMENTS_PER_CONTRIBUTION}
+            }
+        )
+    checked = []
+    for file in files:
+        if file.size > ATTACHMENT_MAX_BYTES:
+            raise ValidationError(
+                {"attachments": _("“%(name)s” is larger than 10 MB.") % {"name": file.name}}
+            )
+        checked.append((file, *attachment_type(file)))
+    return checked
+
+
+def _save_attachments(*, contribution: Contribution, checked: list) -> None:
+    for file, content_type, extension in checked:
+        original = (file.name or "file").replace("/", "_").replace("\\", "_")[-200:]
+        attachment = Attachment(
+            contribution=contribution,
+            original_name=original,
+            content_type=content_type,
+            size=file.size,
+        )
+        # The stored name is ours; the original name is only shown and sent back.
+        attachment.file.save(f"{uuid.uuid4().hex}.{extension}", file, save=False)
+        attachment.save()
+
+
+def _existing(model, *, author: User, idempotency_key) -> Contribution | Comment | None:
+    if idempotency_key is None:
+        return None
+    return model.objects.filter(author=author, idempotency_key=idempotency_key).first()
+
+
+# --- contributions ----------------------------------------------------------
+
+
+def contribution_create(
+    *,
+    study: Study,
+    author: User,
+    title: str,
+    body: str,
+    kind: str = ContributionKind.IDEA,
+    section: Section | None = None,
+    idempotency_key: uuid.UUID | None = None,
+    attachments: Sequence[UploadedFile] = (),
+) -> Contribution:
+    """Post a contribution; a repeated ``idempotency_key`` returns the first one unchanged.
+
+    Raises PermissionDenied (not a member, blocked, study not open),
+    ValidationError (empty or too long fields, wrong section, bad files) or
+    RateLimited. Nothing is saved when it raises.
+    """
+    existing = _existing(Contribution, author=author, idempotency_key=idempotency_key)
+    if existing is not None:
+        return existing
+    membership = _require_contribute(study=study, user=author)
+    title = _clean_text(title, field="title", label=_("The title"), max_length=TITLE_MAX)
+    body = _clean_text(body, field="body", label=_("The text"), max_length=BODY_MAX)
+    if kind not in ContributionKind.values:
+        raise ValidationError({"kind": _("Choose a kind of contribution.")})
+    _check_section(study=study, section=section)
+    checked = _validate_attachments(attachments)
+    posting_rate_check(user=author)
+    try:
+        with transaction.atomic():
+            contribution = Contribution.objects.create(
+                study=study,
+                author=author,
+                title=title,
+                body=body,
+                body_html=render_markdown(body),
+                kind=kind,
+                section=section,
+                state=_initial_state(study),
+                idempotency_key=idempotency_key,
+                **_snapshot(membership),
+            )
+            _save_attachments(contribution=contribution, checked=checked)
+            if contribution.state == ItemState.PUBLISHED:
+                live.publish_item(item=contribution, kind=live.CREATED)
+            else:
+                _tell_moderators(item=contribution)
+    except IntegrityError:
+        # A concurrent double submit won the race on (author, idempotency_key).
+        existing = _existing(Contribution, author=author, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    return contribution
+
+
+def contribution_edit(
+    *, contribution: Contribution, editor: User, title: str, body: str, kind: str | None = None
+) -> Contribution:
+    """The author edits their contribution; the earlier text is kept as a Revision."""
+    _require_own_editable(item=contribution, editor=editor)
+    title = _clean_text(title, field="title", label=_("The title"), max_length=TITLE_MAX)
+    body = _clean_text(body, field="body", label=_("The text"), max_length=BODY_MAX)
+    if kind is not None and kind not in ContributionKind.values:
+        raise ValidationError({"kind": _("Choose a kind of contribution.")})
+    posting_rate_check(user=editor)
+    with transaction.atomic():
+        locked = Contribution.objects.select_for_update().get(pk=contribution.pk)
+        _require_own_editable(item=locked, editor=editor)
+        if locked.title == title and locked.body == body and (kind is None or kind == locked.kind):
+            return locked
+        Revision.objects.create(contribution=locked, title=locked.title, body=locked.body)
+        locked.title = title
+        locked.body = body
+        locked.body_html = render_markdown(body)
+        if kind is not None:
+            locked.kind = kind
+        locked.edited_at = timezone.now()
+        locked.revision = locked.revision + 1
+        locked.save(
+            update_fields=[
+                "title",
+                "body",
+                "body_html",
+                "kind",
+                "edited_at",
+                "revision",
+                "updated_at",
+            ]
+        )
+        if locked.state == ItemState.PUBLISHED:
+            live.publish_item(item=locked, kind=live.EDITED)
+    return locked
+
+
+def contribution_withdraw(*, contribution: Contribution, user: User) -> Contribution:
+    """The author withdraws their contribution; its comments stay readable."""
+    return _withdraw(model=Contribution, item=contribution, user=user)
+
+
+# --- comments ---------------------------------------------------------------
+
+
+def comment_create(
+    *,
+    contribution: Contribution,
+    author: User,
+    body: str,
+    parent: Comment | None = None,
+    official: bool = False,
+    idempotency_key: uuid.UUID | None = None,
+) -> Comment:
+    """Comment on a contribution, reply to a comment, or (facilitators) answer officially.
+
+    Replies are one level deep: a reply to a reply joins the same thread.
+    Replying to or commenting on an item that is withdrawn, hidden, removed
+    or not yet approved is refused.
+    """
+    existing = _existing(Comment, author=author, idempotency_key=idempotency_key)
+    if existing is not None:
+        return existing
+    study = contribution.study
+    membership = _require_contribute(study=study, user=author)
+    if official and membership.role not in FACILITATING:
+        raise PermissionDenied(_("Only facilitators can post official answers."))
+    body = _clean_text(body, field="body", label=_("The comment"), max_length=COMMENT_MAX)
+    # Judge by the states in the database, not by possibly stale objects.
+    contribution_state = (
+        Contribution.objects.filter(pk=contribution.pk).values_list("state", flat=True).get()
+    )
+    if contribution_state in CLOSED_TO_REPLIES:
+        contribution.state = contribution_state
+        raise ValidationError(
+            {
+                "body": _("This contribution is %(state)s and takes no comments.")
+                % {"state": contribution.get_state_display().lower()}
+            }
+        )
+    if parent is not None:
+        parent = Comment.objects.get(pk=parent.pk)
+        if parent.contribution_id != contribution.pk:
+            raise ValidationError(
+                {"parent": _("You can only reply to a comment on this contribution.")}
+            )
+        if parent.state in CLOSED_TO_REPLIES:
+            raise ValidationError(
+                {
+                    "parent": _("This comment is %(state)s and takes no replies.")
+                    % {"state": parent.get_state_display().lower()}
+                }
+            )
+        if parent.parent_id:
+            parent = Comment.objects.get(pk=parent.parent_id)
+            if parent.state in CLOSED_TO_REPLIES:
+                raise ValidationError({"parent": _("This thread is closed to replies.")})
+        official = False  # official answers stand on their own
+    posting_rate_check(user=author)
+    try:
+        with transaction.atomic():
+            comment = Comment.objects.create(
+                study=study,
+                contribution=contribution,
+                parent=parent,
+                official=official,
+                author=author,
+                body=body,
+                body_html=render_markdown(body),
+                state=ItemState.PUBLISHED if official else _initial_state(study),
+                idempotency_key=idempotency_key,
+                **_snapshot(membership),
+            )
+            if comment.state == ItemState.PUBLISHED:
+                live.publish_item(item=comment, kind=live.CREATED)
+            else:
+                _tell_moderators(item=comment)
+    except IntegrityError:
+        existing = _existing(Comment, author=author, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    return comment
+
+
+def comment_edit(*, comment: Comment, editor: User, body: str) -> Comment:
+    """The author edits their comment; the earlier text is kept as a Revision."""
+    _require_own_editable(item=comment, editor=editor)
+    body = _clean_text(body, field="body", label=_("The comment"), max_length=COMMENT_MAX)
+    posting_rate_check(user=editor)
+    with transaction.atomic():
+        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        _require_own_editable(item=locked, editor=editor)
+        if locked.body == body:
+            return locked
+        Revision.objects.create(comment=locked, body=locked.body)
+        locked.body = body
+        locked.body_html = render_markdown(body)
+        locked.edited_at = timezone.now()
+        locked.revision = locked.revision + 1
+        locked.save(update_fields=["body", "body_html", "edited_at", "revision", "updated_at"])
+        if locked.state == ItemState.PUBLISHED:
+            live.publish_item(item=locked, kind=live.EDITED)
+    return locked
+
+
+def comment_withdraw(*, comment: Comment, user: User) -> Comment:
+    """The author withdraws their comment; replies to it stay readable."""
+    return _withdraw(model=Comment, item=comment, user=user)
+
+
+def _require_own_editable(*, item: Contribution | Comment, editor: User) -> None:
+    if item.author_id != editor.pk:
+        raise PermissionDenied(_("Only the author can change this."))
+    membership = _membership(study=item.study, user=editor)
+    if not can(item.study, membership, Action.CONTRIBUTE, user=editor):
+        raise PermissionDenied(_("This study is not open for changes."))
+    if item.state not in (ItemState.PUBLISHED, ItemState.PENDING):
+        raise ValidationError(
+            _("This item is %(state)s and can no longer be changed.")
+            % {"state": item.get_state_display().lower()}
+        )
+
+
+def _withdraw(*, model, item, user: User):
+    _require_own_editable(item=item, editor=user)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=item.pk)
+        _require_own_editable(item=locked, editor=user)
+        was_on_page = locked.state == ItemState.PUBLISHED
+        locked.state = ItemState.WITHDRAWN
+        locked.revision = locked.revision + 1
+        locked.save(update_fields=["state", "revision", "updated_at"])
+        if was_on_page:
+            live.publish_item(item=locked, kind=live.WITHDRAWN)
+    return locked
+
+
+# --- reactions --------------------------------------------------------------
+
+
+def reaction_toggle(*, item: Contribution | Comment, user: User) -> tuple[bool, int]:
+    """Add the person's reaction, or take it back if they had one.
+
+    Returns (reacted now, count). The unique constraint keeps it to one row
+    per person per item even when two requests race.
+    """
+    _require_contribute(study=item.study, user=user)
+    if item.state != ItemState.PUBLISHED:
+        raise ValidationError(_("You can only react to published items."))
+    model = type(item)
+    field = "contribution" if isinstance(item, Contribution) else "comment"
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=item.pk)
+        mine = Reaction.objects.filter(user=user, **{field: locked})
+        if mine.exists():
+            mine.delete()
+            reacted = False
+        else:
+            try:
+                with transaction.atomic():
+                    Reaction.objects.create(user=user, **{field: locked})
+            except IntegrityError:
+                pass  # a concurrent request added it; one row either way
+            reacted = True
+        model.objects.filter(pk=locked.pk).update(revision=F("revision") + 1)
+        locked.refresh_from_db(fields=["revision"])
+        count = locked.reactions.count()
+        locked.reaction_count = count
+        live.publish_item(item=locked, kind=live.REACTION)
+    return reacted, count
+
+
+# --- state changes (moderation) ---------------------------------------------
+
+
+def item_change_state(
+    *, item: Contribution | Comment, state: ItemState | str, reason: str = "", note: str = ""
+) -> Contribution | Comment:
+    """Set an item's state with a reason (hide, restore, approve, reject, remove).
+
+    Saves with update_fields, raises the revision and publishes the new look
+    in the same transaction. The caller checks who may do it (moderation).
+    Approving a pending item (to PUBLISHED) publishes it as new.
+    """
+    if state not in ItemState.values:
+        raise ValidationError(_("Unknown state."))
+    if reason and reason not in ModerationReason.values:
+        raise ValidationError(_("Unknown moderation reason."))
+    model = type(item)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=item.pk)
+        previous = locked.state
+        locked.state = state
+        locked.moderation_reason = reason
+        locked.moderation_note = note[:500]
+        locked.revision = locked.revision + 1
+        locked.save(
+            update_fields=[
+                "state",
+                "moderation_reason",
+                "moderation_note",
+                "revision",
+                "updated_at",
+            ]
+        )
+        was_on_page = previous not in (ItemState.PENDING, ItemState.REJECTED)
+        on_page = state not in (ItemState.PENDING, ItemState.REJECTED)
+        if on_page and not was_on_page:
+            live.publish_item(item=locked, kind=live.PUBLISHED)
+        elif on_page or was_on_page:
+            live.publish_item(item=locked, kind=live.STATE)
+    item.state = locked.state
+    item.moderation_reason = locked.moderation_reason
+    item.moderation_note = locked.moderation_note
+    item.revision = locked.revision
+    return locked
+
+
+def _tell_moderators(*, item: Contribution | Comment) -> None:
+    from studies import events
+
+    events.send_to_moderators(
+        study_id=item.study_id,
+        kind="item.pending",
+        data={"item_type": live.item_type(item), "item_id": item.pk, "key": item.dom_id},
+    )
