@@ -331,7 +331,9 @@ def study_join(request: HttpRequest, slug: str) -> HttpResponse:
         approval
         and JoinRequest.objects.filter(study=study, user=request.user, status="pending").exists()
     )
-    form = form_class(request.POST or None, organisations=organisations)
+    form = form_class(
+        request.POST if request.method == "POST" else None, organisations=organisations
+    )
     if request.method == "POST" and not pending and form.is_valid():
         try:
             if approval:
@@ -374,7 +376,7 @@ def membership_edit(request: HttpRequest, slug: str) -> HttpResponse:
     membership = access.membership
     organisations = selectors.organisations_for(user=request.user)
     form = MembershipForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         organisations=organisations,
         initial={
             "organisation": membership.organisation_id,
@@ -587,7 +589,8 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
             status=403 if problem.code == "wrong_account" else 410,
         )
     form = MembershipForm(
-        request.POST or None, organisations=selectors.organisations_for(user=request.user)
+        request.POST if request.method == "POST" else None,
+        organisations=selectors.organisations_for(user=request.user),
     )
     if request.method == "POST" and form.is_valid():
         try:
