@@ -40,5 +40,5 @@ urlpatterns = [
         name="study-export",
     ),
     # Last: anything else under /api/ is a JSON 404.
-    re_path(r"^(?P<rest>.*)$", views.not_found),
+    re_path(r"^(?P<rest>[\s\S]*)$", views.not_found),
 ]

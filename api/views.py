@@ -56,7 +56,9 @@ ERRORS = {
     401: OpenApiResponse(
         ErrorSerializer, description="The token is malformed, unknown or revoked."
     ),
-    404: OpenApiResponse(ErrorSerializer, description="No such public study, item or page."),
+    404: OpenApiResponse(
+        ErrorSerializer, description="No such public study or item, or a page out of range."
+    ),
     429: OpenApiResponse(ErrorSerializer, description="Too many requests; see Retry-After."),
 }
 
@@ -160,7 +162,7 @@ class StudyList(ApiView, generics.ListAPIView):
         tags=["studies"],
         summary="Public studies (open, closed or archived), ordered by id",
         parameters=[StudyQuery],
-        responses={200: StudySerializer(many=True), **_errors(400, 401, 429)},
+        responses={200: StudySerializer(many=True), **_errors(400, 401, 404, 429)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
