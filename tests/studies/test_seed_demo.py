@@ -1,0 +1,107 @@
+"""manage.py seed_demo: a believable demo study, the same after any number of runs."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.management import call_command
+
+from accounts.models import Affiliation, Organisation, User
+from accounts.validators import validate_org_number
+from contributions.models import Comment, Contribution
+from studies.models import DocumentVersion, Membership, Phase, Role, Section, Study
+
+
+def counts() -> dict[str, int]:
+    return {
+        "organisations": Organisation.objects.count(),
+        "users": User.objects.count(),
+        "addresses": EmailAddress.objects.count(),
+        "affiliations": Affiliation.objects.count(),
+        "studies": Study.objects.count(),
+        "sections": Section.objects.count(),
+        "phases": Phase.objects.count(),
+        "versions": DocumentVersion.objects.count(),
+        "memberships": Membership.objects.count(),
+        "contributions": Contribution.objects.count(),
+        "comments": Comment.objects.count(),
+        "replies": Comment.objects.filter(parent__isnull=False).count(),
+        "taken_up": Contribution.objects.filter(taken_up_in__isnull=False).count(),
+    }
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_gives_the_same_data():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    first = counts()
+    titles = list(Contribution.objects.order_by("idempotency_key").values_list("title", flat=True))
+    call_command("seed_demo", stdout=StringIO())
+    assert counts() == first
+    assert titles == list(
+        Contribution.objects.order_by("idempotency_key").values_list("title", flat=True)
+    )
+    assert first["organisations"] == 16
+    assert 100 <= first["users"] <= 105
+    assert first["contributions"] == 150
+    assert first["comments"] == 500
+    assert first["replies"] > 100
+    assert "dugnad-demo-2026" in out.getvalue()
+    assert "koordinator@dugnad.localhost" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seeded_study_is_consistent():
+    call_command("seed_demo", stdout=StringIO())
+    study = Study.objects.get(slug="digital-assistent")
+    assert study.is_open and study.is_public
+    assert study.last_event_seq == 0
+    assert list(study.sections.values_list("title", flat=True))[:2] == [
+        "Problem og behov",
+        "Brukerreiser",
+    ]
+    for organisation in Organisation.objects.all():
+        validate_org_number(organisation.org_number)
+    assert set(Organisation.objects.values_list("sector", flat=True)) == {
+        "public",
+        "private",
+        "academia",
+        "civil",
+    }
+    for item in list(Contribution.objects.all()) + list(Comment.objects.all()):
+        membership = Membership.objects.get(study=study, user=item.author_id)
+        assert item.acted_for_id == membership.organisation_id
+        assert item.acted_for_sector == (
+            membership.organisation.sector if membership.organisation else ""
+        )
+        assert item.body_html.startswith("<p>")
+    for comment in Comment.objects.filter(parent__isnull=False).select_related("parent"):
+        assert comment.parent.contribution_id == comment.contribution_id
+        assert comment.created_at >= comment.parent.created_at
+    individuals = Membership.objects.filter(study=study, organisation__isnull=True).count()
+    assert 3 <= individuals <= 15
+
+
+@pytest.mark.django_db
+def test_demo_accounts_sign_in_with_verified_addresses_and_no_second_factor(client):
+    call_command("seed_demo", stdout=StringIO())
+    study = Study.objects.get(slug="digital-assistent")
+    expected = {
+        "demo@dugnad.localhost": Role.CONTRIBUTOR,
+        "fasilitator@dugnad.localhost": Role.FACILITATOR,
+        "koordinator@dugnad.localhost": Role.COORDINATOR,
+    }
+    for email, role in expected.items():
+        user = User.objects.get(email=email)
+        assert user.check_password("dugnad-demo-2026")
+        assert EmailAddress.objects.get(user=user).verified
+        assert not user.authenticator_set.exists()
+        assert Membership.objects.get(study=study, user=user).role == role
+    response = client.post(
+        "/accounts/login/",
+        {"login": "demo@dugnad.localhost", "password": "dugnad-demo-2026"},
+    )
+    assert response.status_code == 302
+    assert client.get("/me/").status_code == 200
