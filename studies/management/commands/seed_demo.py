@@ -282,15 +282,17 @@ class Command(BaseCommand):
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             # Eight people take part as themselves; the rest for an organisation,
             # the public sector a little more often, as in the original study.
-            if n % 12 == 5:
-                org = None
-            else:
-                org = organisations[min(int(rng.triangular(0, 16, 3)), 15)]
+            pick = organisations[min(int(rng.triangular(0, 16, 3)), 15)]
+            org = None if n % 12 == 5 else pick
             specs.append((f"person{n:03d}@{DEMO_DOMAIN}", name, org))
         demo_specs = {
             "demo": ("demo@dugnad.localhost", "Demo Deltaker", organisations[5]),
             "facilitator": ("fasilitator@dugnad.localhost", "Frida Fasilitator", organisations[0]),
-            "coordinator": ("koordinator@dugnad.localhost", "Kristian Koordinator", organisations[0]),
+            "coordinator": (
+                "koordinator@dugnad.localhost",
+                "Kristian Koordinator",
+                organisations[0],
+            ),
         }
         all_specs = specs + list(demo_specs.values())
         emails = [email for email, _, _ in all_specs]
@@ -517,9 +519,7 @@ class Command(BaseCommand):
                 n += 1
             comment_model.objects.bulk_create(batch)
             earlier = list(
-                comment_model.objects.filter(
-                    idempotency_key__in=[c.idempotency_key for c in batch]
-                )
+                comment_model.objects.filter(idempotency_key__in=[c.idempotency_key for c in batch])
             )
 
         coordinator = (
