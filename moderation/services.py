@@ -169,8 +169,8 @@ def _notify_author(*, item: Item, decision: str, reason: str = "", note: str = "
         if decision in ("hidden", "rejected", "removed", "auto_hidden"):
             lines.append(
                 _(
-                    "If you think this is a mistake, reply to the study's facilitators "
-                    "or edit your item so that it follows the study's rules."
+                    "If you think this is a mistake, contact the study's facilitators "
+                    "and tell them why."
                 )
             )
         body = "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from studies.models import Role
 from tests.factories import (
@@ -13,6 +14,13 @@ from tests.factories import (
     UserFactory,
     give_mfa,
 )
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Assertions read English source strings; pages ask for English in login()."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

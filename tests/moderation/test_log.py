@@ -108,3 +108,38 @@ def test_admin_change_page_post_changes_nothing(client, entry, admin_user):
     response = client.post(f"/admin/moderation/moderationlog/{entry.pk}/delete/", {"post": "yes"})
     assert response.status_code in (403, 302)
     assert ModerationLog.objects.get().reason == "off_topic"
+
+
+def test_sqlite_triggers_refuse_deletes_from_connections_outside_dugnad(tmp_path):
+    import importlib
+    import sqlite3
+
+    guard = importlib.import_module("moderation.migrations.0003_sqlite_log_guard_allows_flush")
+    update = importlib.import_module("moderation.migrations.0002_moderation_log_append_only")
+    raw = sqlite3.connect(tmp_path / "copy.sqlite3")
+    try:
+        raw.execute("CREATE TABLE moderation_moderationlog (id INTEGER PRIMARY KEY, reason TEXT)")
+        raw.execute(update.SQLITE_UP[0])
+        for sql in guard.UP:
+            raw.execute(sql)
+        raw.execute("INSERT INTO moderation_moderationlog (reason) VALUES ('spam')")
+        with pytest.raises(sqlite3.DatabaseError):
+            raw.execute("DELETE FROM moderation_moderationlog")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            raw.execute("UPDATE moderation_moderationlog SET reason = 'x'")
+        assert raw.execute("SELECT reason FROM moderation_moderationlog").fetchall() == [("spam",)]
+    finally:
+        raw.close()
+
+
+def test_flush_of_the_whole_database_still_empties_the_log(entry):
+    """The test runner (and manage.py flush) wipes every table, the log included."""
+    from django.core.management.color import no_style
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL flushes with TRUNCATE, which row triggers do not see")
+    sql = connection.ops.sql_flush(no_style(), ["moderation_moderationlog"])
+    with transaction.atomic():
+        connection.ops.execute_sql_flush(sql)
+        assert not ModerationLog.objects.exists()
+        transaction.set_rollback(True)

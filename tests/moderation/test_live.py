@@ -1,0 +1,144 @@
+"""Live updates: a hidden item leaves every open page at once; the queue hears of new flags."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from config.routing import websocket_urlpatterns
+from moderation import services
+from studies import events
+from studies.models import Role, StudyEvent
+from tests.factories import ContributionFactory, MembershipFactory, StudyFactory, UserFactory
+
+application = URLRouter(websocket_urlpatterns)
+
+
+@pytest.mark.django_db
+def test_hiding_records_a_state_event_with_the_marker_not_the_text(
+    study, contribution, facilitator, django_capture_on_commit_callbacks
+):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(events.study_group(study.pk), channel)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.item_hide(study=study, actor=facilitator, item=contribution, reason="off_topic")
+    event = StudyEvent.objects.filter(study=study).latest("seq")
+    assert event.key == contribution.dom_id
+    assert event.kind == "contribution.state"
+    assert "Buy cheap watches" not in event.html
+    message = async_to_sync(layer.receive)(channel)
+    assert message["event"]["seq"] == event.seq
+    assert message["event"]["data"]["state"] == "hidden"
+    assert "Buy cheap watches" not in message["event"]["html"]
+
+
+@pytest.mark.django_db
+def test_nothing_is_broadcast_when_the_action_is_refused(
+    study, contribution, facilitator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        with pytest.raises(services.ModerationError):
+            services.item_hide(study=study, actor=facilitator, item=contribution, reason="")
+    assert callbacks == []
+
+
+def _setup_public_item():
+    study = StudyFactory()
+    facilitator = UserFactory()
+    MembershipFactory(study=study, user=facilitator, role=Role.FACILITATOR)
+    contribution = ContributionFactory(study=study, body="Secret phone number 12345678")
+    return study, facilitator, contribution
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_hidden_item_disappears_from_an_open_page_at_once():
+    study, facilitator, contribution = await sync_to_async(_setup_public_item)()
+    communicator = WebsocketCommunicator(application, f"/ws/studies/{study.slug}/")
+    communicator.scope["user"] = AnonymousUser()
+    connected, _ = await communicator.connect()
+    assert connected
+    await sync_to_async(services.item_hide)(
+        study=study, actor=facilitator, item=contribution, reason="personal_data"
+    )
+    message = json.loads(await communicator.receive_from(timeout=3))
+    assert message["type"] == "event" and message["key"] == contribution.dom_id
+    assert message["data"]["state"] == "hidden"
+    assert "12345678" not in message["html"]
+    assert "Hidden by a facilitator" in message["html"] or "Skjult" in message["html"]
+    await communicator.disconnect()
+
+
+def _setup_queue():
+    study = StudyFactory(flag_threshold=5)
+    facilitator = UserFactory()
+    MembershipFactory(study=study, user=facilitator, role=Role.FACILITATOR)
+    contributor = UserFactory()
+    MembershipFactory(study=study, user=contributor)
+    flagger = UserFactory()
+    MembershipFactory(study=study, user=flagger)
+    contribution = ContributionFactory(study=study, author=contributor)
+    return study, facilitator, contributor, flagger, contribution
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_moderation_queue_socket_hears_new_flags(settings):
+    settings.DUGNAD_REQUIRE_MFA = False
+    study, facilitator, _contributor, flagger, contribution = await sync_to_async(_setup_queue)()
+    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
+    communicator.scope["user"] = facilitator
+    connected, _ = await communicator.connect()
+    assert connected
+    await sync_to_async(services.flag_create)(
+        study=study, user=flagger, item=contribution, reason="spam"
+    )
+    message = json.loads(await communicator.receive_from(timeout=3))
+    assert message == {
+        "type": "flag",
+        "data": {
+            "item_type": "contribution",
+            "item_id": contribution.pk,
+            "flaggers": 1,
+            "hidden": False,
+        },
+    }
+    await communicator.send_to(text_data="{}")
+    assert json.loads(await communicator.receive_from())["type"] == "error"
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_moderation_queue_socket_refuses_contributors_and_anonymous(settings):
+    settings.DUGNAD_REQUIRE_MFA = False
+    study, _facilitator, contributor, _flagger, _c = await sync_to_async(_setup_queue)()
+    for user in (contributor, AnonymousUser()):
+        communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
+        communicator.scope["user"] = user
+        connected, code = await communicator.connect()
+        assert not connected and code == 4403
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_moderation_queue_socket_refuses_a_facilitator_without_mfa():
+    study, facilitator, *_ = await sync_to_async(_setup_queue)()
+    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
+    communicator.scope["user"] = facilitator
+    connected, code = await communicator.connect()
+    assert not connected and code == 4403
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_moderation_queue_socket_of_another_study_is_refused(settings):
+    settings.DUGNAD_REQUIRE_MFA = False
+    study, facilitator, *_ = await sync_to_async(_setup_queue)()
+    other, *_ = await sync_to_async(_setup_queue)()
+    communicator = WebsocketCommunicator(application, f"/ws/moderation/{other.slug}/")
+    communicator.scope["user"] = facilitator
+    connected, code = await communicator.connect()
+    assert not connected and code == 4403
