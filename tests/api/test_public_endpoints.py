@@ -399,3 +399,21 @@ def test_sections_do_not_leak_between_studies(api, data):
     other = SectionFactory()
     results = api.get(f"/api/v1/studies/{data['study'].slug}/sections/").json()["results"]
     assert other.pk not in {s["id"] for s in results}
+
+
+def test_head_answers_like_get_without_a_body(api, data):
+    response = api.head(f"/api/v1/studies/{data['study'].slug}/")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["ETag"]
+
+
+def test_answers_vary_on_language_and_authorization(api, data):
+    vary = api.get(f"/api/v1/studies/{data['study'].slug}/")["Vary"]
+    assert "Accept-Language" in vary and "Authorization" in vary
+
+
+def test_errors_are_in_bokmal_by_default(api, data):
+    body = api.get(f"/api/v1/studies/{data['study'].slug}/contributions/?x=1").json()
+    assert body["errors"]["x"] == ["Ukjent parameter."]
+    assert body["code"] == "invalid_query"
