@@ -1,58 +1,115 @@
 """The live stream of one study page: push-only, apart from "resume after event N".
 
-On connect the consumer checks the study's visibility and membership through
-the same permission helper as the views (the Origin was checked by
-AllowedHostsOriginValidator). Each page holds one socket.
+Origin was checked by AllowedHostsOriginValidator (config/asgi.py) and the
+session user loaded by AuthMiddlewareStack; on connect the consumer checks the
+study's visibility and membership through the same permission helper as the
+views. Each page holds one socket.
+
+Client to server, the only message: {"type": "resume", "after": N}. The
+answer is the events after N in order and then {"type": "resumed", "seq": M};
+{"type": "reload", "seq": M} when too much was missed; {"type": "error",
+"code": ...} for anything else. Server to client otherwise: {"type": "event",
+"seq", "kind", "key", "html", "data"} and {"type": "presence", "data":
+{"viewers": n}}. A bad message gets an error on that socket only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import random
+import time
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from contributions import presence
 from studies import events
 from studies.access import study_for_user
 
-MAX_MESSAGE_BYTES = 1024
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 512
+MAX_MESSAGES_PER_MINUTE = 30
+CLOSE_NOT_ALLOWED = 4404
+CLOSE_TOO_CHATTY = 4429
 
 
 class StudyConsumer(AsyncWebsocketConsumer):
     study_id: int | None = None
+    slug: str = ""
+    _presence_task: asyncio.Task | None = None
 
     async def connect(self) -> None:
-        slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.windows: set[int] = set()
+        self.received: list[float] = []
         try:
-            access = await database_sync_to_async(study_for_user)(self.scope.get("user"), slug)
-        except Http404:
-            await self.close(code=4404)
+            access = await database_sync_to_async(study_for_user)(self.scope.get("user"), self.slug)
+        except (Http404, PermissionDenied):
+            await self.close(code=CLOSE_NOT_ALLOWED)
             return
         self.study_id = access.study.pk
         self.group = events.study_group(self.study_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await self._presence_join()
+        self._presence_task = asyncio.ensure_future(self._presence_loop())
 
     async def disconnect(self, code: int) -> None:
-        if self.study_id is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self._presence_task is not None:
+            self._presence_task.cancel()
+        if self.study_id is None:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        try:
+            await sync_to_async(presence.leave)(study_id=self.study_id, windows=self.windows)
+            await self._presence_broadcast()
+        except Exception:  # the cache being away must not break a disconnect
+            logger.exception("Presence update failed on disconnect")
+
+    # --- client messages -------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if bytes_data is not None or text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
-            await self._error("message_too_large_or_binary")
+        now = time.monotonic()
+        self.received = [t for t in self.received if now - t < 60] + [now]
+        if len(self.received) > MAX_MESSAGES_PER_MINUTE:
+            await self._error("too_many_messages")
+            await self.close(code=CLOSE_TOO_CHATTY)
+            return
+        if bytes_data is not None or text_data is None:
+            await self._error("binary_not_accepted")
+            return
+        if len(text_data) > MAX_MESSAGE_BYTES:
+            await self._error("message_too_large")
             return
         try:
             message = json.loads(text_data)
         except ValueError:
             await self._error("not_json")
             return
-        if not isinstance(message, dict) or message.get("type") != "resume":
+        if not isinstance(message, dict):
+            await self._error("not_an_object")
+            return
+        if message.get("type") != "resume":
             await self._error("unknown_type")
             return
         after = message.get("after")
-        if not isinstance(after, int) or isinstance(after, bool):
-            await self._error("after_must_be_integer")
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            await self._error("after_must_be_a_whole_number")
+            return
+        await self._resume(after)
+
+    async def _resume(self, after: int) -> None:
+        # Access may have changed since connect (left a members-only study).
+        try:
+            await database_sync_to_async(study_for_user)(self.scope.get("user"), self.slug)
+        except (Http404, PermissionDenied):
+            await self.close(code=CLOSE_NOT_ALLOWED)
             return
         try:
             replay = await database_sync_to_async(events.events_after)(
@@ -62,17 +119,60 @@ class StudyConsumer(AsyncWebsocketConsumer):
             await self._error("unknown_event")
             return
         if replay.reload:
-            await self.send(json.dumps({"type": "reload", "seq": replay.last_seq}))
+            await self._send({"type": "reload", "seq": replay.last_seq})
             return
         for payload in replay.events:
-            await self.send(json.dumps(payload))
-        await self.send(json.dumps({"type": "resumed", "seq": replay.last_seq}))
+            await self._send(payload)
+        await self._send({"type": "resumed", "seq": replay.last_seq})
 
     async def _error(self, code: str) -> None:
-        await self.send(json.dumps({"type": "error", "code": code}))
+        await self._send({"type": "error", "code": code})
+
+    async def _send(self, payload: dict) -> None:
+        await self.send(text_data=json.dumps(payload))
+
+    # --- group messages (studies.events) ------------------------------------------
 
     async def study_event(self, message: dict) -> None:
-        await self.send(json.dumps(message["event"]))
+        await self._send(message["event"])
 
     async def study_ephemeral(self, message: dict) -> None:
-        await self.send(json.dumps({"type": message["kind"], "data": message["data"]}))
+        await self._send({"type": message["kind"], "data": message["data"]})
+
+    # --- presence -------------------------------------------------------------------
+
+    async def _presence_join(self) -> None:
+        try:
+            w = presence.window()
+            await sync_to_async(presence.count_in)(study_id=self.study_id, w=w)
+            self.windows.add(w)
+            await self._presence_broadcast(force_self=True)
+        except Exception:
+            logger.exception("Presence update failed on connect")
+
+    async def _presence_broadcast(self, force_self: bool = False) -> None:
+        count = await sync_to_async(presence.viewers)(study_id=self.study_id)
+        if await sync_to_async(presence.broadcast_due)(study_id=self.study_id):
+            await sync_to_async(events.send_ephemeral)(
+                study_id=self.study_id, kind="presence", data={"viewers": count}
+            )
+        elif force_self:
+            await self._send({"type": "presence", "data": {"viewers": count}})
+
+    async def _presence_loop(self) -> None:
+        """Once per window: count this socket in, and tell this page the figure."""
+        while True:
+            length = presence.period()
+            next_start = (presence.window() + 1) * length
+            delay = next_start - time.time() + random.uniform(0, presence.GRACE - 1)  # noqa: S311
+            await asyncio.sleep(max(delay, 0.05))
+            try:
+                w = presence.window()
+                await sync_to_async(presence.count_in)(study_id=self.study_id, w=w)
+                self.windows = {x for x in self.windows if x >= w - 1} | {w}
+                count = await sync_to_async(presence.viewers)(study_id=self.study_id)
+                await self._send({"type": "presence", "data": {"viewers": count}})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Presence refresh failed")

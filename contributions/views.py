@@ -38,7 +38,7 @@ def _open_sections(study):
     return Section.objects.filter(study=study)
 
 
-def _header_context(access: StudyAccess) -> dict:
+def _header_context(access: StudyAccess, user) -> dict:
     try:
         from studies import selectors as study_selectors
     except ImportError:
@@ -46,7 +46,10 @@ def _header_context(access: StudyAccess) -> dict:
     header = getattr(study_selectors, "study_header_context", None)
     if header is None:
         return {}
-    return header(access) or {}
+    try:
+        return header(access, user=user) or {}
+    except TypeError:  # an older signature without the viewer
+        return header(access) or {}
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -79,6 +82,8 @@ def _rate_limited(request, access, error: services.RateLimited) -> HttpResponse:
 
 def _apply_json(item, kind: str) -> str:
     """The item's event body, for the poster's own page (applied idempotently)."""
+    if item.state == ItemState.PENDING:
+        return ""  # not on the public page until approved
     return json.dumps(live.item_payload(item=item, kind=kind))
 
 
@@ -124,7 +129,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     last_seq = study.last_event_seq
     page = selectors.contribution_page(study=study)
     context = _page_context(request, access)
-    context.update(_header_context(access))
+    context.update(_header_context(access, request.user))
     context.update(
         {
             "page": page,

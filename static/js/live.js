@@ -1,0 +1,348 @@
+// The live study page: one socket per page, events applied idempotently,
+// nothing missed after a reconnect. No inline scripts (CSP); the server
+// re-checks every action these controls start.
+(function () {
+  "use strict";
+
+  var root, strings, lang, lastSeq = 0, seen = {}, resumed = false, buffer = [];
+  var socket = null, attempt = 0, reconnectTimer = null, gapTimer = null, gone = false;
+  var reacted = {};
+
+  // --- small helpers ---------------------------------------------------------
+  function text(name) { return strings ? (strings.getAttribute("data-" + name) || "") : ""; }
+
+  function setStatus(state, message) {
+    var el = document.getElementById("live-status");
+    if (!el) { return; }
+    el.setAttribute("data-state", state);
+    el.textContent = message;
+  }
+
+  function announce(message) {
+    var region = document.getElementById("live-announcer");
+    if (!region || !message) { return; }
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = message; }, 50);
+  }
+
+  function revisionOf(el) { return parseInt(el.getAttribute("data-revision") || "0", 10) || 0; }
+
+  function parse(html) {
+    var template = document.createElement("template");
+    template.innerHTML = (html || "").trim();
+    return template.content.firstElementChild;
+  }
+
+  function localized(map, fallback) {
+    if (map && typeof map === "object" && map[lang]) { return map[lang]; }
+    return fallback;
+  }
+
+  function process(el) { if (window.htmx && el) { window.htmx.process(el); } }
+
+  // --- applying one item (live event, replay, or the poster's own response) ---
+  function apply(event, options) {
+    var data = event.data || {};
+    if (!event.key) { return; }
+    var existing = document.getElementById(event.key);
+    var revision = data.revision || 0;
+    if (data.remove) {
+      if (existing && revisionOf(existing) < revision) { existing.remove(); }
+      return;
+    }
+    var html = localized(data.html_alt, event.html);
+    if (!html) { return; }
+    var fresh = parse(html);
+    if (!fresh || fresh.id !== event.key) { return; }
+    if (existing) {
+      if (revisionOf(existing) >= revision) { return; }
+      // Replace what the item shows; keep its tools, open forms and children.
+      var oldContent = existing.querySelector(":scope > .item-content");
+      var newContent = fresh.querySelector(":scope > .item-content");
+      if (oldContent && newContent) { oldContent.replaceWith(newContent); }
+      Array.prototype.forEach.call(fresh.attributes, function (attr) {
+        if (attr.name === "class" || attr.name.indexOf("data-") === 0) {
+          existing.setAttribute(attr.name, attr.value);
+        }
+      });
+      decorate(existing);
+      return;
+    }
+    var container = document.getElementById(data.container);
+    if (!container) { return; } // its parent is not on this page (an older page not loaded)
+    if (data.position === "prepend") {
+      container.insertBefore(fresh, container.firstChild);
+    } else {
+      var loadMore = container.querySelector(":scope > .load-more");
+      container.insertBefore(fresh, loadMore);
+    }
+    fresh.classList.add("item-new");
+    process(fresh);
+    decorateAll(fresh);
+    var empty = document.getElementById("no-contributions");
+    if (empty && data.item_type === "contribution") { empty.remove(); }
+    if (options && options.announce) { announce(localized(data.announce, "")); }
+  }
+
+  // --- the stream ------------------------------------------------------------------
+  function take(message) {
+    if (message.seq <= lastSeq || seen[message.seq]) { return; }
+    apply(message, { announce: true });
+    seen[message.seq] = true;
+    while (seen[lastSeq + 1]) { delete seen[lastSeq + 1]; lastSeq += 1; }
+    if (Object.keys(seen).length) { scheduleGapCheck(); }
+  }
+
+  function scheduleGapCheck() {
+    if (gapTimer) { return; }
+    gapTimer = window.setTimeout(function () {
+      gapTimer = null;
+      // An event is missing between lastSeq and what arrived: ask for it.
+      if (Object.keys(seen).length) { send({ type: "resume", after: lastSeq }); }
+    }, 1500);
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === 1) { socket.send(JSON.stringify(message)); }
+  }
+
+  function handle(raw) {
+    var message;
+    try { message = JSON.parse(raw.data); } catch (e) { return; }
+    if (!message || typeof message !== "object") { return; }
+    switch (message.type) {
+      case "event":
+        if (!resumed) { buffer.push(message); } else { take(message); }
+        break;
+      case "resumed":
+        var pending = buffer;
+        buffer = [];
+        resumed = true;
+        pending.sort(function (a, b) { return a.seq - b.seq; });
+        pending.forEach(take);
+        if (typeof message.seq === "number" && message.seq > lastSeq) {
+          lastSeq = message.seq;
+          Object.keys(seen).forEach(function (s) { if (+s <= lastSeq) { delete seen[s]; } });
+        }
+        setStatus("live", text("live"));
+        break;
+      case "reload":
+        reloadList();
+        break;
+      case "presence":
+        showViewers(message.data && message.data.viewers);
+        break;
+      case "error":
+        if (message.code === "unknown_event") { reloadList(); }
+        break;
+    }
+  }
+
+  function showViewers(count) {
+    var el = document.getElementById("viewer-count");
+    if (!el || typeof count !== "number" || count < 1) { return; }
+    el.textContent = count === 1 ? text("viewers-one") : text("viewers-many").replace("%(count)s", String(count));
+    el.hidden = false;
+  }
+
+  function reloadList() {
+    setStatus("reloading", text("reloading"));
+    resumed = false;
+    buffer = [];
+    window.fetch(root.getAttribute("data-list-url"), {
+      headers: { "HX-Request": "true" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      var seq = parseInt(response.headers.get("X-Dugnad-Last-Seq") || "0", 10) || 0;
+      return response.text().then(function (html) { return { html: html, seq: seq }; });
+    }).then(function (result) {
+      var list = document.getElementById("contributions");
+      list.innerHTML = result.html;
+      process(list);
+      decorateAll(list);
+      lastSeq = result.seq;
+      seen = {};
+      send({ type: "resume", after: lastSeq });
+    }).catch(function () {
+      setStatus("offline", text("offline"));
+      if (socket) { socket.close(); }
+    });
+  }
+
+  function connect() {
+    if (gone) { return; }
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    resumed = false;
+    buffer = [];
+    setStatus("connecting", text("connecting"));
+    socket = new WebSocket(scheme + window.location.host + root.getAttribute("data-ws-path"));
+    socket.addEventListener("open", function () {
+      attempt = 0;
+      send({ type: "resume", after: lastSeq });
+    });
+    socket.addEventListener("message", handle);
+    socket.addEventListener("close", function (event) {
+      socket = null;
+      resumed = false;
+      if (event.code === 4404) { gone = true; setStatus("offline", text("offline")); return; }
+      setStatus("offline", text("offline"));
+      var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+      attempt += 1;
+      window.clearTimeout(reconnectTimer);
+      reconnectTimer = window.setTimeout(connect, delay);
+    });
+  }
+
+  // --- per-viewer controls inside .item-tools --------------------------------------
+  function button(label, attrs) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "button small secondary";
+    b.textContent = label;
+    Object.keys(attrs).forEach(function (name) { b.setAttribute(name, attrs[name]); });
+    return b;
+  }
+
+  function decorate(item) {
+    var tools = item.querySelector(":scope > .item-tools");
+    var slot = item.querySelector(":scope > .item-form-slot");
+    if (!tools || !slot) { return; }
+    var type = item.getAttribute("data-item-type");
+    var id = item.getAttribute("data-item-id");
+    var state = item.getAttribute("data-state");
+    var key = item.id;
+    var count = item.getAttribute("data-reactions") || "0";
+    var signature = [state, count, reacted[key] ? 1 : 0, item.getAttribute("data-edited")].join("|");
+    var own = tools.querySelector(":scope > .live-item-tools");
+    if (own && own.getAttribute("data-signature") === signature) { return; }
+    if (own && own.contains(document.activeElement)) { return; }
+    if (own) { own.remove(); }
+    own = document.createElement("span");
+    own.className = "live-item-tools";
+    own.setAttribute("data-signature", signature);
+    var base = root.getAttribute("data-base-url");
+    var canContribute = root.getAttribute("data-can-contribute") === "true";
+    var canModerate = root.getAttribute("data-can-moderate") === "true";
+    var isAuthor = root.getAttribute("data-viewer-id") !== "" &&
+      item.getAttribute("data-author-id") === root.getAttribute("data-viewer-id");
+    var itemUrl = base + (type === "contribution" ? "contributions/" : "comments/") + id + "/";
+    var slotTarget = "#" + key + " > .item-form-slot";
+    if (canContribute && state === "published") {
+      if (type === "contribution") {
+        own.appendChild(button(text("comment"), {
+          "hx-get": base + "contributions/" + id + "/comments/form/", "hx-target": slotTarget
+        }));
+      } else if (!item.getAttribute("data-parent-id") && item.getAttribute("data-official") !== "true") {
+        own.appendChild(button(text("reply"), {
+          "hx-get": base + "contributions/" + item.getAttribute("data-contribution-id") +
+            "/comments/form/?parent=" + id, "hx-target": slotTarget
+        }));
+      }
+      var react = button((reacted[key] ? text("unreact") : text("react")) + " (" + count + ")", {
+        "hx-post": itemUrl + "react/", "hx-swap": "outerHTML",
+        "aria-pressed": reacted[key] ? "true" : "false"
+      });
+      react.classList.add("react-button");
+      own.appendChild(react);
+    }
+    if (canContribute && isAuthor && (state === "published" || state === "pending")) {
+      own.appendChild(button(text("edit"), { "hx-get": itemUrl + "edit/", "hx-target": slotTarget }));
+      own.appendChild(button(text("withdraw"), {
+        "hx-post": itemUrl + "withdraw/", "hx-target": slotTarget, "hx-confirm": text("withdraw-confirm")
+      }));
+    }
+    if (canModerate && item.getAttribute("data-edited") === "true") {
+      own.appendChild(button(text("history"), {
+        "hx-get": base + (type === "contribution" ? "contributions/" : "comments/") + id + "/history/",
+        "hx-target": slotTarget
+      }));
+    }
+    if (own.childNodes.length) {
+      tools.insertBefore(own, tools.firstChild);
+      process(own);
+    }
+  }
+
+  function decorateAll(scope) {
+    if (scope.matches && scope.matches(".item[data-item-type]")) { decorate(scope); }
+    scope.querySelectorAll(".item[data-item-type]").forEach(decorate);
+  }
+
+  // --- htmx glue --------------------------------------------------------------------
+  function applyTemplates(scope) {
+    (scope || document).querySelectorAll("template.live-apply").forEach(function (t) {
+      var event;
+      try { event = JSON.parse(t.getAttribute("data-event")); } catch (e) { event = null; }
+      t.remove();
+      if (event) { apply(event, { announce: false }); }
+    });
+  }
+
+  var stashed = null;
+
+  function wire() {
+    // Refusals (invalid form, closed study, too many posts) come as readable fragments.
+    document.body.addEventListener("htmx:beforeSwap", function (evt) {
+      var status = evt.detail.xhr.status;
+      if (status === 403 || status === 409 || status === 422 || status === 429) {
+        evt.detail.shouldSwap = true;
+        evt.detail.isError = false;
+      }
+      // "Show more comments" replaces a list: keep the live arrivals it does not know yet.
+      var target = evt.detail.target;
+      if (target && target.classList && target.classList.contains("comments")) {
+        stashed = { target: target, items: Array.prototype.slice.call(target.children) };
+      }
+    });
+    document.body.addEventListener("htmx:afterSwap", function (evt) {
+      var target = evt.detail.target;
+      if (stashed && stashed.target === target) {
+        stashed.items.forEach(function (el) { if (el.id && !document.getElementById(el.id)) { target.appendChild(el); } });
+        stashed = null;
+      }
+      document.querySelectorAll(".react-button[aria-pressed]").forEach(function (b) {
+        var item = b.closest(".item[data-item-type]");
+        if (item) { reacted[item.id] = b.getAttribute("aria-pressed") === "true"; }
+      });
+      applyTemplates(document);
+      decorateAll(document.getElementById("contributions") || document);
+      var focusable = target && target.querySelector && target.querySelector("textarea, input:not([type=hidden])");
+      if (focusable && target.closest(".item-form-slot")) { focusable.focus(); }
+    });
+    document.body.addEventListener("htmx:afterRequest", function (evt) {
+      var elt = evt.detail.elt;
+      var hide = elt && elt.getAttribute && elt.getAttribute("data-hide-after-load");
+      if (hide && evt.detail.successful) {
+        var el = document.querySelector(hide);
+        if (el) { el.remove(); }
+      }
+    });
+    document.body.addEventListener("click", function (evt) {
+      var close = evt.target.closest && evt.target.closest("[data-close-form]");
+      if (close) {
+        var slot = close.closest(".item-form-slot");
+        if (slot) { slot.innerHTML = ""; }
+      }
+    });
+  }
+
+  function start() {
+    root = document.getElementById("study-live");
+    if (!root) { return; }
+    strings = document.getElementById("live-strings");
+    lang = document.documentElement.lang || "nb";
+    // The page was rendered with everything up to this event number.
+    lastSeq = parseInt(root.getAttribute("data-last-seq") || "0", 10) || 0;
+    (root.getAttribute("data-reacted") || "").split(" ").forEach(function (k) { if (k) { reacted[k] = true; } });
+    wire();
+    decorateAll(document.getElementById("contributions") || root);
+    if ("WebSocket" in window) { connect(); }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
