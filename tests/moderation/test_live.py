@@ -43,9 +43,11 @@ def test_hiding_records_a_state_event_with_the_marker_not_the_text(
 def test_nothing_is_broadcast_when_the_action_is_refused(
     study, contribution, facilitator, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(services.ModerationError):
-            services.item_hide(study=study, actor=facilitator, item=contribution, reason="")
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(services.ModerationError),
+    ):
+        services.item_hide(study=study, actor=facilitator, item=contribution, reason="")
     assert callbacks == []
 
 
