@@ -207,7 +207,7 @@ def flag_create(
     existing = Flag.objects.for_item(item).filter(user=user).first()
     if existing is not None:
         return existing, False
-    if item.state not in (ItemState.PUBLISHED, ItemState.HIDDEN):
+    if item.state != ItemState.PUBLISHED:
         raise ModerationError(_("This item can no longer be flagged."), code="not_flaggable")
     kind_field = "contribution" if isinstance(item, Contribution) else "comment"
     try:
@@ -401,7 +401,7 @@ def official_answer_create(
             _("Official answers are given on contributions."), code="not_contribution"
         )
     contribution = _begin(study, actor, contribution)
-    if contribution.state not in (ItemState.PUBLISHED, ItemState.HIDDEN):
+    if contribution.state != ItemState.PUBLISHED:
         raise ModerationError(
             _("Official answers are given on published contributions."), code="not_published"
         )
@@ -526,6 +526,14 @@ REMOVE_REASON_CHOICES = [(r.value, r.label) for r in REMOVE_REASONS]
 
 def model_of(item_type: str) -> type[Model]:
     return {"contribution": Contribution, "comment": Comment}[item_type]
+
+
+# --- account lifecycle ------------------------------------------------------
+
+
+def flag_notes_clear_for_deleted_account(sender, *, user: User, **kwargs) -> None:
+    """A deleted account's flags keep counting, but their free-text notes go."""
+    Flag.objects.filter(user=user).exclude(note="").update(note="")
 
 
 # --- e-mail -----------------------------------------------------------------

@@ -97,3 +97,22 @@ def test_pending_items_cannot_be_flagged(study, contribution, contributor):
     contribution.save()
     with pytest.raises(services.ModerationError):
         services.flag_create(study=study, user=contributor, item=contribution, reason="spam")
+
+
+def test_hidden_items_cannot_be_flagged(study, contribution, contributor, facilitator):
+    services.item_hide(study=study, actor=facilitator, item=contribution, reason="off_topic")
+    with pytest.raises(services.ModerationError):
+        services.flag_create(study=study, user=contributor, item=contribution, reason="spam")
+
+
+def test_deleting_an_account_clears_its_flag_notes_but_keeps_the_flag(
+    study, contribution, contributor
+):
+    from accounts.services import account_delete
+
+    services.flag_create(
+        study=study, user=contributor, item=contribution, reason="spam", note="I am Kari, 555-1234"
+    )
+    account_delete(user=contributor)
+    flag = Flag.objects.get()
+    assert flag.note == "" and flag.reason == "spam"
