@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from studies.access import study_for_user
 from studies.models import StudyStatus, Visibility
@@ -129,3 +129,14 @@ def test_header_fills_in_the_viewer_when_the_page_gave_only_the_study_part(rich_
     html, queries = _render_header(rich_study, user, **given)
     assert "Join the study" in html
     assert queries <= 1
+
+
+def test_study_pages_speak_bokmal_by_default(client, db, settings):
+    settings.LANGUAGE_CODE = "nb"
+    study = StudyFactory(title="Digital assistent")
+    with translation.override("nb"):
+        client.force_login(UserFactory())
+        html = client.get(reverse("study_detail", args=[study.slug])).content.decode()
+        assert "Bli med i studien" in html
+        join = client.get(reverse("studies:join", args=[study.slug])).content.decode()
+        assert "Jeg godtar å bli navngitt i studiens deltakereksport" in join
