@@ -37,7 +37,7 @@ class NotificationKind(models.TextChoices):
     REPLY = "reply", _("Replies to my contributions and comments")
     MODERATION = "moderation", _("Moderation decisions on my items")
     INVITATION = "invitation", _("Invitations to studies")
-    APPROVAL = "approval", _("Answers to my requests to join")
+    APPROVAL = "approval", _("Requests to join, and the answers to mine")
     DATA_EXPORT = "data_export", _("My data archive is ready")
     OTHER = "other", _("Other news from my studies")
 

@@ -85,10 +85,26 @@ def profile_update(*, user: User, display_name: str, language: str, digest_frequ
 # --- Notifications ----------------------------------------------------------
 
 
+# Kinds other apps use, and the setting that governs each.
+KIND_SETTINGS = {
+    "join_request": NotificationKind.APPROVAL,
+    "join_request_decided": NotificationKind.APPROVAL,
+    "invitation_accepted": NotificationKind.INVITATION,
+    "comment_reply": NotificationKind.REPLY,
+    "official_answer": NotificationKind.REPLY,
+}
+
+
+def notification_setting_kind(kind: str) -> str:
+    """The kind a person chooses for, for a notification kind used by any app."""
+    if kind in NotificationKind.values:
+        return kind
+    return KIND_SETTINGS.get(kind, NotificationKind.OTHER)
+
+
 def notification_delivery(*, user: User, kind: str) -> str:
     """How this person wants to hear of this kind (e-mail at once unless they chose otherwise)."""
-    if kind not in NotificationKind.values:
-        kind = NotificationKind.OTHER
+    kind = notification_setting_kind(kind)
     chosen = (
         NotificationSetting.objects.filter(user=user, kind=kind)
         .values_list("delivery", flat=True)

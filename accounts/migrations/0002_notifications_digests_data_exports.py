@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
             name='NotificationSetting',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reply', 'Replies to my contributions and comments'), ('moderation', 'Moderation decisions on my items'), ('invitation', 'Invitations to studies'), ('approval', 'Answers to my requests to join'), ('data_export', 'My data archive is ready'), ('other', 'Other news from my studies')], max_length=40)),
+                ('kind', models.CharField(choices=[('reply', 'Replies to my contributions and comments'), ('moderation', 'Moderation decisions on my items'), ('invitation', 'Invitations to studies'), ('approval', 'Requests to join, and the answers to mine'), ('data_export', 'My data archive is ready'), ('other', 'Other news from my studies')], max_length=40)),
                 ('delivery', models.CharField(choices=[('instant', 'E-mail at once'), ('digest', 'E-mail in the digest'), ('none', 'Only here in Dugnad')], default='instant', max_length=8)),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notification_settings', to=settings.AUTH_USER_MODEL)),
             ],

@@ -19,6 +19,13 @@ def sign_in(client, user, password: str = PASSWORD):
     return response
 
 
+def reauthenticate(client, password: str = PASSWORD):
+    """Confirm the password again, as allauth asks before sensitive changes."""
+    response = client.post(reverse("account_reauthenticate"), {"password": password})
+    assert response.status_code == 302, response.content[:500]
+    return response
+
+
 def last_link(pattern: str) -> str:
     """The first URL matching ``pattern`` in the newest e-mail."""
     body = mail.outbox[-1].body

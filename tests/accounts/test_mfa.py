@@ -1,0 +1,116 @@
+"""Facilitators and coordinators are guided through TOTP set-up, then sent back."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    format_hotp_value,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from django.urls import reverse
+
+from studies.models import Role
+from tests.accounts.conftest import reauthenticate, sign_in
+from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory, give_mfa
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.accounts.mfa_urls")]
+
+
+def _code(secret: str) -> str:
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+
+@pytest.fixture
+def coordinator(client):
+    study = StudyFactory(slug="digital-assistent")
+    user = UserFactory()
+    MembershipFactory(study=study, user=user, role=Role.COORDINATOR)
+    sign_in(client, user)
+    return user
+
+
+def test_a_coordinator_without_mfa_is_guided_through_set_up_and_back(client, coordinator):
+    target = "/test-moderation/digital-assistent/"
+    response = client.get(target)
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_activate_totp")
+    assert client.session["mfa_next"] == target
+
+    # allauth first asks for the password again before a second factor is set up.
+    response = client.get(response.url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+    response = client.post(response.url, {"password": PASSWORD})
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_activate_totp")
+
+    page = client.get(response.url)
+    assert page.status_code == 200
+    messages = [str(m) for m in page.context["messages"]]
+    assert any("two-factor" in m.lower() or "tofaktor" in m.lower() for m in messages)
+    secret = page.context["form"].secret
+
+    response = client.post(reverse("mfa_activate_totp"), {"code": _code(secret)})
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_view_recovery_codes")
+    assert Authenticator.objects.filter(user=coordinator, type="totp").exists()
+    assert Authenticator.objects.filter(user=coordinator, type="recovery_codes").exists()
+
+    codes = client.get(response.url)
+    assert codes.status_code == 200
+    assert codes.context["unused_codes"]  # recovery codes are offered
+    assert reverse("mfa_continue") in codes.content.decode()
+
+    response = client.get(reverse("mfa_continue"))
+    assert response.status_code == 302
+    assert response.url == target
+    assert "mfa_next" not in client.session
+    assert client.get(target).content == b"moderating digital-assistent"
+
+
+def test_a_wrong_code_does_not_activate_mfa(client, coordinator):
+    client.get("/test-moderation/digital-assistent/")
+    reauthenticate(client)
+    client.get(reverse("mfa_activate_totp"))
+    response = client.post(reverse("mfa_activate_totp"), {"code": "000000"})
+    assert response.status_code == 200
+    assert not Authenticator.objects.filter(user=coordinator).exists()
+    assert client.get("/test-moderation/digital-assistent/").status_code == 302
+
+
+def test_an_htmx_request_is_told_where_to_set_up_mfa(client, coordinator):
+    response = client.get("/test-moderation/digital-assistent/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 403
+    assert response["HX-Redirect"] == reverse("mfa_activate_totp")
+
+
+def test_a_coordinator_with_mfa_goes_straight_in(client, coordinator):
+    give_mfa(coordinator)
+    response = client.get("/test-moderation/digital-assistent/")
+    assert response.status_code == 200
+
+
+def test_a_contributor_is_refused_not_sent_to_mfa_set_up(client):
+    study = StudyFactory(slug="open-study")
+    user = UserFactory()
+    MembershipFactory(study=study, user=user, role=Role.CONTRIBUTOR)
+    sign_in(client, user)
+    response = client.get("/test-moderation/open-study/")
+    assert response.status_code == 403
+    assert "mfa_next" not in client.session
+
+
+def test_continuing_after_set_up_never_leaves_the_site(client, coordinator):
+    session = client.session
+    session["mfa_next"] = "https://evil.example/steal"
+    session.save()
+    response = client.get(reverse("mfa_continue"))
+    assert response.status_code == 302
+    assert response.url == "/"
+
+
+def test_continuing_without_a_destination_goes_home(client, coordinator):
+    response = client.get(reverse("mfa_continue"))
+    assert response.url == "/"

@@ -1,0 +1,227 @@
+"""Notifications: the list, unread count, live updates, per-kind settings, e-mail."""
+
+from __future__ import annotations
+
+import pytest
+from channels.layers import get_channel_layer
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.core import mail
+from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Delivery, Notification, NotificationSetting
+from accounts.services import notification_create, notification_mark_read
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person():
+    return UserFactory(email="kari@example.org", display_name="Kari")
+
+
+def _notify(person, kind="reply", title="Ola replied to your contribution", **extra):
+    return notification_create(user=person, kind=kind, title=title, url="/studies/x/", **extra)
+
+
+def test_a_notification_is_emailed_at_once_after_commit_by_default(
+    person, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = _notify(person)
+    assert notification.delivery == Delivery.INSTANT
+    [message] = mail.outbox
+    assert message.to == ["kari@example.org"]
+    assert "Ola replied to your contribution" in message.subject
+    assert "http://127.0.0.1:8000/studies/x/" in message.body
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+
+
+def test_no_email_is_sent_when_the_transaction_rolls_back(
+    person, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _notify(person)
+    assert callbacks  # queued for after commit, not sent inside the transaction
+    assert not mail.outbox
+
+
+def test_a_notification_is_emailed_once_even_if_the_task_runs_twice(person):
+    from accounts.services import notification_email_send
+
+    notification = _notify(person)
+    assert notification_email_send(notification_id=notification.pk) is True
+    assert notification_email_send(notification_id=notification.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_a_person_who_chose_only_in_app_gets_no_email(person, django_capture_on_commit_callbacks):
+    NotificationSetting.objects.create(user=person, kind="moderation", delivery=Delivery.NONE)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = _notify(person, kind="moderation", title="Your comment was hidden")
+    assert notification.delivery == Delivery.NONE
+    assert not mail.outbox
+    assert Notification.objects.filter(user=person).count() == 1
+
+
+def test_a_person_who_chose_the_digest_gets_no_email_at_once(
+    person, django_capture_on_commit_callbacks
+):
+    NotificationSetting.objects.create(user=person, kind="reply", delivery=Delivery.DIGEST)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = _notify(person)
+    assert notification.delivery == Delivery.DIGEST
+    assert not mail.outbox
+
+
+def test_settings_are_per_kind(person, django_capture_on_commit_callbacks):
+    NotificationSetting.objects.create(user=person, kind="reply", delivery=Delivery.NONE)
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(person, kind="reply")
+        _notify(person, kind="invitation", title="You are invited")
+    assert [m.subject for m in mail.outbox] == ["[Dugnad] You are invited"]
+
+
+def test_lazy_titles_are_written_in_the_recipients_language(person):
+    person.language = "en"
+    person.save()
+    title = format_lazy("{} {}", gettext_lazy("Notifications"), "!")
+    assert _notify(person, title=title).title == "Notifications !"
+    person.language = "nb"
+    person.save()
+    assert _notify(person, title=title).title == "Varsler !"
+
+
+def test_the_email_is_in_the_recipients_language(person, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(person)
+    assert "Hei Kari" in mail.outbox[-1].body
+    person.language = "en"
+    person.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(person)
+    assert "Hello Kari" in mail.outbox[-1].body
+
+
+def test_the_settings_page_saves_a_choice_per_kind(client, person):
+    client.force_login(person)
+    data = dict.fromkeys(("reply", "moderation", "invitation", "approval"), "instant")
+    data.update({"reply": "digest", "data_export": "instant", "other": "none"})
+    response = client.post(reverse("notification_settings"), data)
+    assert response.status_code == 302
+    saved = dict(NotificationSetting.objects.filter(user=person).values_list("kind", "delivery"))
+    assert saved["reply"] == "digest" and saved["other"] == "none"
+
+
+def test_the_settings_page_refuses_an_unknown_choice(client, person):
+    client.force_login(person)
+    response = client.post(reverse("notification_settings"), {"reply": "carrier-pigeon"})
+    assert response.status_code == 400
+    assert not NotificationSetting.objects.exists()
+
+
+def test_the_list_shows_only_my_notifications_with_the_unread_count(client, person):
+    _notify(person, title="Mine, unread")
+    _notify(UserFactory(), title="Someone else's")
+    client.force_login(person)
+    response = client.get(reverse("notifications"))
+    content = response.content.decode()
+    assert "Mine, unread" in content and "Someone else's" not in content
+    assert response.context["unread_notifications"] == 1
+    assert '<span class="badge" id="unread-count" data-person-socket="/ws/me/">1</span>' in content
+
+
+def test_marking_read_lowers_the_unread_count(client, person):
+    first = _notify(person)
+    _notify(person)
+    client.force_login(person)
+    response = client.post(reverse("notification_read", args=[first.pk]))
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.read_at is not None
+    assert client.get(reverse("notifications")).context["unread_notifications"] == 1
+    client.post(reverse("notifications_read_all"))
+    assert client.get(reverse("notifications")).context["unread_notifications"] == 0
+
+
+def test_opening_a_notification_marks_it_read_and_follows_its_link(client, person):
+    notification = _notify(person)
+    client.force_login(person)
+    response = client.post(reverse("notification_read", args=[notification.pk]), {"open": "1"})
+    assert response.status_code == 302 and response.url == "/studies/x/"
+
+
+def test_opening_never_leaves_the_site(client, person):
+    notification = notification_create(
+        user=person, kind="other", title="Odd", url="https://evil.example/"
+    )
+    client.force_login(person)
+    response = client.post(reverse("notification_read", args=[notification.pk]), {"open": "1"})
+    assert response.url == reverse("notifications")
+
+
+def test_someone_else_cannot_mark_my_notification_read(client, person):
+    notification = _notify(person)
+    client.force_login(UserFactory())
+    response = client.post(reverse("notification_read", args=[notification.pk]))
+    assert response.status_code == 404
+    notification.refresh_from_db()
+    assert notification.read_at is None
+
+
+def test_the_notification_pages_need_a_signed_in_person(client):
+    for name in ("notifications", "notification_settings", "my_data"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and reverse("account_login") in response.url
+
+
+def _person_socket():
+    from config.routing import websocket_urlpatterns
+
+    return URLRouter(websocket_urlpatterns)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_unread_count_arrives_live_on_my_socket_only(person):
+    from asgiref.sync import sync_to_async
+
+    other = await sync_to_async(UserFactory)()
+    mine = WebsocketCommunicator(_person_socket(), "/ws/me/")
+    mine.scope["user"] = person
+    theirs = WebsocketCommunicator(_person_socket(), "/ws/me/")
+    theirs.scope["user"] = other
+    assert (await mine.connect())[0] and (await theirs.connect())[0]
+    await sync_to_async(_notify)(person, title="A reply arrived")
+    message = await mine.receive_json_from(timeout=2)
+    assert message == {"type": "notifications", "data": {"unread": 1, "title": "A reply arrived"}}
+    assert await theirs.receive_nothing(timeout=0.2)
+    await sync_to_async(notification_mark_read)(user=person)
+    message = await mine.receive_json_from(timeout=2)
+    assert message["data"]["unread"] == 0
+    await mine.disconnect()
+    await theirs.disconnect()
+
+
+async def test_an_anonymous_socket_is_refused():
+    from django.contrib.auth.models import AnonymousUser
+
+    socket = WebsocketCommunicator(_person_socket(), "/ws/me/")
+    socket.scope["user"] = AnonymousUser()
+    connected, code = await socket.connect()
+    assert not connected and code == 4401
+
+
+def test_the_channel_layer_is_in_memory_by_default():
+    assert get_channel_layer() is not None
+
+
+def test_kinds_used_by_other_apps_follow_the_matching_setting(person):
+    NotificationSetting.objects.create(user=person, kind="approval", delivery=Delivery.NONE)
+    notification = notification_create(user=person, kind="join_request_decided", title="Welcome")
+    assert notification.delivery == Delivery.NONE
+    NotificationSetting.objects.create(user=person, kind="other", delivery=Delivery.DIGEST)
+    assert notification_create(user=person, kind="new_thing", title="x").delivery == "digest"

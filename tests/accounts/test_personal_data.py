@@ -1,0 +1,166 @@
+"""Download my data: an archive prepared by Celery, for its owner alone."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.apps import apps
+from django.core import mail
+from django.urls import reverse
+
+from accounts.models import Affiliation, DataExport, Notification
+from accounts.services import data_export_build
+from contributions.models import Reaction, Revision
+from studies.models import Role
+from tests.factories import (
+    CommentFactory,
+    ContributionFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    StudyFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person():
+    user = UserFactory(display_name="Kari Nordmann", email="kari@example.org")
+    organisation = OrganisationFactory(name="Digdir")
+    Affiliation.objects.create(user=user, organisation=organisation)
+    study = StudyFactory(title="Digital assistent", slug="digital-assistent")
+    MembershipFactory(study=study, user=user, role=Role.CONTRIBUTOR, organisation=organisation)
+    contribution = ContributionFactory(
+        study=study,
+        author=user,
+        title="Use plain language",
+        body="Second text",
+        acted_for=organisation,
+    )
+    Revision.objects.create(contribution=contribution, title="Plain language", body="First text")
+    comment = CommentFactory(contribution=contribution, author=user, body="My own comment")
+    Revision.objects.create(comment=comment, body="Earlier comment text")
+    other = ContributionFactory(study=study, author=UserFactory(), title="Someone else's idea")
+    Reaction.objects.create(user=user, contribution=other)
+    return user
+
+
+def _request(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("data_export_create"))
+    assert response.status_code == 302
+    return DataExport.objects.get()
+
+
+def _archive(response) -> zipfile.ZipFile:
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_the_archive_holds_my_data_as_json_and_a_readable_page(
+    client, person, django_capture_on_commit_callbacks
+):
+    client.force_login(person)
+    export = _request(client, django_capture_on_commit_callbacks)
+    assert export.status == DataExport.Status.READY
+    response = client.get(reverse("data_export_download", args=[export.token]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "no-store" in response["Cache-Control"]
+    archive = _archive(response)
+    assert sorted(archive.namelist()) == ["data.json", "index.html"]
+    data = json.loads(archive.read("data.json"))
+    assert data["profile"]["email"] == "kari@example.org"
+    assert data["organisations"][0]["name"] == "Digdir"
+    assert data["memberships"][0]["study"] == "Digital assistent"
+    assert data["memberships"][0]["acting_for"] == "Digdir"
+    [contribution] = data["contributions"]
+    assert contribution["title"] == "Use plain language"
+    [version] = contribution["versions"]
+    assert (version["title"], version["body"]) == ("Plain language", "First text")
+    assert data["comments"][0]["body"] == "My own comment"
+    assert data["comments"][0]["versions"][0]["body"] == "Earlier comment text"
+    assert len(data["reactions"]) == 1
+    assert "Someone else's idea" not in json.dumps(data)
+    page = archive.read("index.html").decode()
+    assert "Use plain language" in page and "First text" in page and "Digdir" in page
+    assert '<html lang="nb">' in page
+
+
+def test_the_person_is_told_when_the_archive_is_ready(
+    client, person, django_capture_on_commit_callbacks
+):
+    client.force_login(person)
+    with django_capture_on_commit_callbacks(execute=True):
+        export = _request(client, django_capture_on_commit_callbacks)
+    notification = Notification.objects.get(user=person, kind="data_export")
+    assert notification.url == reverse("data_export_download", args=[export.token])
+    assert any("kari@example.org" in m.to for m in mail.outbox)
+
+
+def test_the_archive_page_is_in_the_persons_language(person):
+    person.language = "en"
+    person.save()
+    export = DataExport.objects.create(user=person)
+    data_export_build(export_id=export.pk)
+    export.refresh_from_db()
+    with export.file.open("rb") as handle:
+        page = zipfile.ZipFile(handle).read("index.html").decode()
+    assert "My data in Dugnad" in page and '<html lang="en">' in page
+
+
+def test_someone_else_cannot_download_my_archive(
+    client, person, django_capture_on_commit_callbacks
+):
+    client.force_login(person)
+    export = _request(client, django_capture_on_commit_callbacks)
+    client.force_login(UserFactory())
+    assert client.get(reverse("data_export_download", args=[export.token])).status_code == 404
+
+
+def test_an_anonymous_visitor_cannot_download_an_archive(client, person):
+    export = DataExport.objects.create(user=person)
+    data_export_build(export_id=export.pk)
+    response = client.get(reverse("data_export_download", args=[export.token]))
+    assert response.status_code == 302
+    assert reverse("account_login") in response.url
+
+
+def test_an_archive_still_being_prepared_cannot_be_downloaded(client, person):
+    export = DataExport.objects.create(user=person)
+    client.force_login(person)
+    assert client.get(reverse("data_export_download", args=[export.token])).status_code == 404
+
+
+def test_flags_i_made_are_in_the_archive_when_moderation_keeps_them(person):
+    try:
+        flag_model = apps.get_model("moderation", "Flag")
+    except LookupError:
+        pytest.skip("the moderation app has no Flag model yet")
+    from accounts.selectors import personal_data
+
+    person_field = next(
+        n
+        for n in ("user", "flagged_by", "reporter", "author")
+        if any(f.name == n for f in flag_model._meta.get_fields())
+    )
+    contribution = ContributionFactory(author=UserFactory())
+    extra = {"study": contribution.study} if hasattr(flag_model, "study") else {}
+    flag_model.objects.create(
+        **{person_field: person, "contribution": contribution, "reason": "spam"}, **extra
+    )
+    assert len(personal_data(user=person)["flags"]) == 1
+
+
+def test_the_my_data_page_lists_my_archives_only(client, person):
+    mine = DataExport.objects.create(user=person)
+    data_export_build(export_id=mine.pk)
+    theirs = DataExport.objects.create(user=UserFactory())
+    data_export_build(export_id=theirs.pk)
+    client.force_login(person)
+    content = client.get(reverse("my_data")).content.decode()
+    assert str(mine.token) in content
+    assert str(theirs.token) not in content
