@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from studies.models import Invitation, JoinRequest, Membership, Role, StudyStatus, Visibility
+from studies.models import (
+    DocumentVersion,
+    Invitation,
+    JoinRequest,
+    Membership,
+    Phase,
+    Role,
+    StudyStatus,
+    Visibility,
+)
 from tests.studies.conftest import PERSONAS
 from tests.studies.factories import DocumentVersionFactory, JoinRequestFactory, make_invitation
 
@@ -129,6 +138,27 @@ def _post_cases(world):
             {"status": "closed", "confirm": "yes"},
             lambda: type(study).objects.get(pk=study.pk).status == StudyStatus.CLOSED,
         ),
+        "phases": (
+            reverse("studies:phases", args=[study.slug]),
+            {
+                "phases-TOTAL_FORMS": 1,
+                "phases-INITIAL_FORMS": 0,
+                "phases-0-title": "Phase",
+                "phases-0-starts_at": "2030-01-01T10:00",
+                "phases-0-ends_at": "2030-02-01T10:00",
+            },
+            lambda: Phase.objects.filter(study=study).exists(),
+        ),
+        "version_create": (
+            reverse("studies:version_create", args=[study.slug]),
+            {"number": "1.0", "change_summary": "x", "body": "y"},
+            lambda: DocumentVersion.objects.filter(study=study).exists(),
+        ),
+        "invitations": (
+            reverse("studies:invitations", args=[study.slug]),
+            {"form": "list", "list-addresses": "new@example.org"},
+            lambda: Invitation.objects.filter(email="new@example.org").exists(),
+        ),
         "settings": (
             reverse("studies:settings", args=[study.slug]),
             {
@@ -149,7 +179,17 @@ def _post_cases(world):
 @pytest.mark.parametrize("members_only", [False, True], ids=["public", "members_only"])
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize(
-    "action", ["member_role", "join_request_decide", "invitation_revoke", "status", "settings"]
+    "action",
+    [
+        "member_role",
+        "join_request_decide",
+        "invitation_revoke",
+        "status",
+        "settings",
+        "phases",
+        "version_create",
+        "invitations",
+    ],
 )
 def test_only_the_studys_coordinator_changes_it(world, login, action, persona, members_only):
     if members_only:
@@ -158,7 +198,7 @@ def test_only_the_studys_coordinator_changes_it(world, login, action, persona, m
     url, data, changed = _post_cases(world)[action]
     response = login(world.people[persona]).post(url, data)
     if persona == "coordinator":
-        assert response.status_code == 302
+        assert response.status_code in (200, 302)
         assert changed()
     else:
         check(response, expected_status(MANAGE, persona, members_only))
