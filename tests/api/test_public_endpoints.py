@@ -417,3 +417,13 @@ def test_errors_are_in_bokmal_by_default(api, data):
     body = api.get(f"/api/v1/studies/{data['study'].slug}/contributions/?x=1").json()
     assert body["errors"]["x"] == ["Ukjent parameter."]
     assert body["code"] == "invalid_query"
+
+
+def test_item_lists_take_a_fixed_number_of_queries(api, django_assert_max_num_queries):
+    study = StudyFactory()
+    for _ in range(20):
+        CommentFactory(contribution=ContributionFactory(study=study))
+    with django_assert_max_num_queries(6):
+        assert api.get(f"/api/v1/studies/{study.slug}/contributions/").status_code == 200
+    with django_assert_max_num_queries(6):
+        assert api.get(f"/api/v1/studies/{study.slug}/comments/").status_code == 200

@@ -13,7 +13,9 @@ import re
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -102,7 +104,22 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def seeded(db, settings):
+def in_test_transaction():
+    """Keep the test's database connection open across in-process WSGI requests.
+
+    Django's handler closes old connections when a request starts and ends;
+    inside a test transaction (and with PostgreSQL's pool) that would drop the
+    seeded data. Django's own test client disconnects these signals the same way.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def seeded(db, settings, in_test_transaction):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {
