@@ -7,15 +7,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 
 
 class StudyStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
-    ARCHIVED = "archived", _("Archived")
+    # A context keeps these apart from other apps' "Open" (a verb, or a queue).
+    DRAFT = "draft", pgettext_lazy("study status", "Draft")
+    OPEN = "open", pgettext_lazy("study status", "Open")
+    CLOSED = "closed", pgettext_lazy("study status", "Closed")
+    ARCHIVED = "archived", pgettext_lazy("study status", "Archived")
 
 
 class Visibility(models.TextChoices):
