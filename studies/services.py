@@ -634,7 +634,9 @@ def invitations_create(*, study: Study, emails: list[str], by: User) -> Invitati
     if to_send:
         from studies.tasks import send_invitation_emails
 
-        transaction.on_commit(lambda: send_invitation_emails.delay(to_send))
+        # robust: a mail or broker failure is logged instead of failing the request;
+        # the invitations are saved and can be withdrawn and sent again.
+        transaction.on_commit(lambda: send_invitation_emails.delay(to_send), robust=True)
     return result
 
 
