@@ -37,6 +37,17 @@ def _english(settings):
         yield
 
 
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Run tasks in the test process, also when REDIS_URL points Celery at a broker."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 @pytest.fixture
 def world(db, settings) -> World:
     settings.DUGNAD_REQUIRE_MFA = False
