@@ -30,7 +30,9 @@ def _register(sender, connection, **kwargs) -> None:
 
 def install() -> None:
     connection_created.connect(_register, dispatch_uid="moderation_log_flushing")
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    # Through base: importing sqlite3.operations first is a circular import
+    # when no SQLite connection was made yet (as with DATABASE_URL set).
+    from django.db.backends.sqlite3.base import DatabaseOperations
 
     if getattr(DatabaseOperations.execute_sql_flush, "_moderation_guarded", False):
         return
