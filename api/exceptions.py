@@ -7,6 +7,7 @@ Shape: {"status": 400, "code": "invalid_query", "detail": "…", "errors": {…}
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -45,6 +46,9 @@ def api_exception_handler(exc, context):
             _("The token's owner must set up two-factor authentication first."),
             code="mfa_required",
         )
+    elif isinstance(exc, SuspiciousOperation):
+        # E.g. more query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS.
+        exc = exceptions.ParseError(_("The request is not valid."), code="bad_request")
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):

@@ -20,11 +20,16 @@ LISTED_STATES = (ItemState.PUBLISHED, ItemState.HIDDEN, ItemState.REMOVED, ItemS
 FINISHED_STATUSES = (StudyStatus.CLOSED, StudyStatus.ARCHIVED)
 
 
-def public_studies() -> QuerySet[Study]:
+def public_studies(
+    *, status: str | None = None, updated_since: datetime | None = None
+) -> QuerySet[Study]:
     """Studies anyone may read through the API, in a stable order."""
-    return Study.objects.filter(visibility=Visibility.PUBLIC, status__in=PUBLIC_STATUSES).order_by(
-        "id"
-    )
+    qs = Study.objects.filter(visibility=Visibility.PUBLIC, status__in=PUBLIC_STATUSES)
+    if status:
+        qs = qs.filter(status=status)
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gte=updated_since)
+    return qs.order_by("id")
 
 
 def public_study(*, slug: str) -> Study:
@@ -46,16 +51,20 @@ def study_contributions(
     study: Study,
     section: int | None = None,
     kind: str | None = None,
+    state: str | None = None,
     updated_since: datetime | None = None,
 ) -> QuerySet[Contribution]:
+    """Contributions in the open data (with content or as markers), by id."""
     qs = Contribution.objects.filter(study=study, state__in=LISTED_STATES)
+    if state:
+        qs = qs.filter(state=state)
     if section is not None:
         qs = qs.filter(section_id=section)
     if kind:
         qs = qs.filter(kind=kind)
     if updated_since is not None:
         qs = qs.filter(updated_at__gte=updated_since)
-    return qs.select_related("author", "acted_for", "section").order_by("id")
+    return qs.select_related("author", "acted_for").order_by("id")
 
 
 def study_comments(
@@ -64,12 +73,15 @@ def study_comments(
     contribution: int | None = None,
     section: int | None = None,
     kind: str | None = None,
+    state: str | None = None,
     updated_since: datetime | None = None,
 ) -> QuerySet[Comment]:
-    # A comment is listed only where its contribution is.
+    """Comments in the open data, by id; only where their contribution is listed too."""
     qs = Comment.objects.filter(
         study=study, state__in=LISTED_STATES, contribution__state__in=LISTED_STATES
     )
+    if state:
+        qs = qs.filter(state=state)
     if contribution is not None:
         qs = qs.filter(contribution_id=contribution)
     if section is not None:

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from drf_spectacular.types import OpenApiTypes
@@ -114,9 +115,13 @@ class ApiView(generics.GenericAPIView):
                 value = request.query_params.get(name)
                 if value is None or name in errors:
                     continue
-                if not value.isascii() or not value.isdigit() or int(value) < 1:
+                digits = value.lstrip("0")
+                if not value.isascii() or not value.isdigit() or not digits:
                     errors[name] = [_("Give a whole number of 1 or more.")]
-                elif maximum is not None and int(value) > maximum:
+                elif len(digits) > 18 and maximum is None:
+                    # Far past any last page; int() of a huge string would be slow or fail.
+                    raise exceptions.NotFound(_("Not found."))
+                elif maximum is not None and (len(digits) > 18 or int(digits) > maximum):
                     errors[name] = [
                         _("Give a whole number from 1 to %(maximum)d.") % {"maximum": maximum}
                     ]
@@ -168,12 +173,9 @@ class StudyList(ApiView, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        qs = selectors.public_studies()
-        if "status" in self.query:
-            qs = qs.filter(status=self.query["status"])
-        if "updated_since" in self.query:
-            qs = qs.filter(updated_at__gte=self.query["updated_since"])
-        return qs
+        return selectors.public_studies(
+            status=self.query.get("status"), updated_since=self.query.get("updated_since")
+        )
 
 
 class StudyDetail(ApiView, generics.RetrieveAPIView):
@@ -231,15 +233,13 @@ class ContributionList(ApiView, generics.ListAPIView):
 
     def get_queryset(self):
         self.study = selectors.public_study(slug=self.kwargs["slug"])
-        qs = selectors.study_contributions(
+        return selectors.study_contributions(
             study=self.study,
             section=self.query.get("section"),
             kind=self.query.get("kind"),
+            state=self.query.get("state"),
             updated_since=self.query.get("updated_since"),
         )
-        if "state" in self.query:
-            qs = qs.filter(state=self.query["state"])
-        return qs
 
 
 class ContributionDetail(ApiView, generics.RetrieveAPIView):
@@ -256,8 +256,9 @@ class ContributionDetail(ApiView, generics.RetrieveAPIView):
 
     def get_object(self):
         self.study = selectors.public_study(slug=self.kwargs["slug"])
-        item = selectors.study_contributions(study=self.study).filter(pk=self.lookup_item_id())
-        found = item.first()
+        found = (
+            selectors.study_contributions(study=self.study).filter(pk=self.lookup_item_id()).first()
+        )
         if found is None:
             raise Http404
         return found
@@ -283,16 +284,14 @@ class CommentList(ApiView, generics.ListAPIView):
 
     def get_queryset(self):
         self.study = selectors.public_study(slug=self.kwargs["slug"])
-        qs = selectors.study_comments(
+        return selectors.study_comments(
             study=self.study,
             contribution=self.query.get("contribution"),
             section=self.query.get("section"),
             kind=self.query.get("kind"),
+            state=self.query.get("state"),
             updated_since=self.query.get("updated_since"),
         )
-        if "state" in self.query:
-            qs = qs.filter(state=self.query["state"])
-        return qs
 
 
 class IsTokenHolder(BasePermission):
@@ -507,6 +506,10 @@ def documentation(request: HttpRequest) -> HttpResponse:
                     "path": path,
                     "summary": operation.get("summary", ""),
                     "description": operation.get("description", ""),
+                    "description_repeats_summary": operation.get("description", "")
+                    .rstrip(".")
+                    .strip()
+                    == operation.get("summary", "").strip(),
                     "parameters": [
                         {
                             "name": p["name"],
@@ -546,16 +549,17 @@ def _schema_type(schema: dict) -> str:
     return kind
 
 
-_schema_cache: dict = {}
+_schema_cache: dict[str, dict] = {}
 
 
 def api_schema() -> dict:
-    """The OpenAPI document, generated once per process."""
-    if "schema" not in _schema_cache:
+    """The OpenAPI document, generated once per process and language (labels are translated)."""
+    language = get_language() or settings.LANGUAGE_CODE
+    if language not in _schema_cache:
         from drf_spectacular.generators import SchemaGenerator
 
-        _schema_cache["schema"] = SchemaGenerator().get_schema(request=None, public=True)
-    return _schema_cache["schema"]
+        _schema_cache[language] = SchemaGenerator().get_schema(request=None, public=True)
+    return _schema_cache[language]
 
 
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:

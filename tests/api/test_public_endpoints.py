@@ -427,3 +427,17 @@ def test_item_lists_take_a_fixed_number_of_queries(api, django_assert_max_num_qu
         assert api.get(f"/api/v1/studies/{study.slug}/contributions/").status_code == 200
     with django_assert_max_num_queries(6):
         assert api.get(f"/api/v1/studies/{study.slug}/comments/").status_code == 200
+
+
+def test_absurdly_long_page_numbers_are_answered_without_error(api, data):
+    url = f"/api/v1/studies/{data['study'].slug}/contributions/"
+    assert api.get(url + "?page=" + "9" * 5000).status_code == 404
+    assert api.get(url + "?page_size=" + "9" * 5000).status_code == 400
+    assert api.get(url + "?page=" + "0" * 30 + "1").status_code == 200
+
+
+def test_too_many_query_parameters_are_a_json_400(api, data):
+    query = "&".join(f"p{n}=1" for n in range(1100))
+    response = api.get(f"/api/v1/studies/{data['study'].slug}/contributions/?{query}")
+    assert response.status_code == 400
+    assert response.json()["status"] == 400
