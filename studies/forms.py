@@ -59,6 +59,11 @@ class StudyForm(forms.ModelForm):
             "body": _("Markdown. Publish a version from the versions page when it is ready."),
             "opens_at": _("Before this time the study is listed as upcoming."),
             "closes_at": _("Contributions are taken until this time."),
+            # Help texts render as HTML: the model's "<k" would open a tag.
+            "small_count_threshold": _(
+                "In published statistics, per-organisation counts below this number "
+                "are shown only as “fewer than” this number."
+            ),
         }
 
     def __init__(self, *args, **kwargs) -> None:

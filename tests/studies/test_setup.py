@@ -261,3 +261,11 @@ def test_closed_study_settings_are_read_only(client, coordinated):
     assert response.status_code == 302
     study.refresh_from_db()
     assert study.title != "Changed"
+
+
+def test_every_help_text_on_the_settings_page_is_shown_whole(client, coordinated):
+    study, coordinator = coordinated
+    client.force_login(coordinator)
+    html = client.get(reverse("studies:settings", args=[study.slug])).content.decode()
+    assert "shown only as “fewer than” this number." in html
+    assert "<k" not in html
