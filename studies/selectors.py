@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -242,7 +242,14 @@ def study_members(*, study: Study) -> QuerySet[Membership]:
         Membership.objects.filter(study=study)
         .exclude(status=MembershipStatus.LEFT)
         .select_related("user", "organisation")
-        .order_by("role", "user__display_name", "user__email")
+        .annotate(
+            role_rank=Case(
+                When(role="coordinator", then=Value(0)),
+                When(role="facilitator", then=Value(1)),
+                default=Value(2),
+            )
+        )
+        .order_by("role_rank", "user__display_name", "user__email")
     )
 
 

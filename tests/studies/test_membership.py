@@ -301,3 +301,14 @@ def test_a_member_of_another_study_cannot_be_given_a_role_here(client, study):
     assert client.post(url, {"role": "coordinator"}).status_code == 404
     foreign.refresh_from_db()
     assert foreign.role == Role.CONTRIBUTOR
+
+
+def test_members_page_lists_coordinators_and_facilitators_first(client, study):
+    MembershipFactory(study=study, user=UserFactory(display_name="Aaron Contributor"))
+    MembershipFactory(
+        study=study, role=Role.FACILITATOR, user=UserFactory(display_name="Zed Facilitator")
+    )
+    coordinator = Membership.objects.get(study=study, role=Role.COORDINATOR)
+    client.force_login(coordinator.user)
+    members = list(client.get(reverse("studies:members", args=[study.slug])).context["members"])
+    assert [m.role for m in members] == ["coordinator", "facilitator", "contributor"]
