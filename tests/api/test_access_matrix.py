@@ -1,0 +1,94 @@
+"""Every endpoint against every kind of client: the whole access table in one place.
+
+Sessions do not authenticate API requests: a signed-in contributor,
+facilitator or coordinator reads exactly what an anonymous visitor reads.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from studies.models import Role
+from tests.api.factories import closed_study, coordinator_of, token_for
+from tests.factories import MembershipFactory, StudyFactory, UserFactory, give_mfa
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = [
+    "/api/v1/studies/",
+    "/api/v1/studies/{slug}/",
+    "/api/v1/studies/{slug}/sections/",
+    "/api/v1/studies/{slug}/contributions/",
+    "/api/v1/studies/{slug}/contributions/{item}/",
+    "/api/v1/studies/{slug}/comments/",
+    "/api/v1/studies/{slug}/statistics/",
+    "/api/v1/studies/{slug}/open-data/",
+]
+EXPORTS = [
+    "/api/v1/studies/{slug}/exports/aggregate/",
+    "/api/v1/studies/{slug}/exports/pseudonymous/",
+]
+
+# client -> (status on public endpoints, status on the study's exports)
+EXPECTED = {
+    "anonymous": (200, 401),
+    "token_valid": (200, 200),
+    "token_revoked": (401, 401),
+    "token_wrong": (401, 401),
+    "token_of_other_study_coordinator": (200, 403),
+    "session_contributor": (200, 401),
+    "session_facilitator": (200, 401),
+    "session_coordinator": (200, 401),
+}
+
+
+def _client(api, kind: str, study):
+    if kind == "anonymous":
+        return api
+    if kind.startswith("session_"):
+        role = kind.removeprefix("session_")
+        user = give_mfa(UserFactory())
+        MembershipFactory(study=study, user=user, role=role)
+        api.force_login(user)
+        return api
+    if kind == "token_wrong":
+        api.credentials(HTTP_AUTHORIZATION="Bearer dgn_wrong")
+        return api
+    owner = coordinator_of(StudyFactory() if kind == "token_of_other_study_coordinator" else study)
+    token, secret = token_for(owner)
+    if kind == "token_revoked":
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return api
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED))
+def test_each_client_gets_the_expected_answer_from_every_endpoint(api, kind):
+    data = closed_study()
+    study = data["study"]
+    client = _client(api, kind, study)
+    public_status, export_status = EXPECTED[kind]
+    for template in PUBLIC + EXPORTS:
+        url = template.format(slug=study.slug, item=data["published"].pk)
+        expected = export_status if template in EXPORTS else public_status
+        response = client.get(url)
+        assert response.status_code == expected, (kind, url, response.content[:200])
+        if expected != 200:
+            assert response["Content-Type"] == "application/json"
+            assert response.json()["status"] == expected
+
+
+@pytest.mark.parametrize("role", [Role.CONTRIBUTOR, Role.FACILITATOR, Role.COORDINATOR])
+def test_members_only_study_is_invisible_to_every_member_session(api, role):
+    from tests.api.factories import members_only_study
+
+    study = members_only_study()
+    user = give_mfa(UserFactory())
+    MembershipFactory(study=study, user=user, role=role)
+    api.force_login(user)
+    for template in PUBLIC[1:]:
+        url = template.format(slug=study.slug, item=1)
+        assert api.get(url).status_code == 404, url
+    assert api.get("/api/v1/studies/").json()["count"] == 0
