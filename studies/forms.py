@@ -139,6 +139,11 @@ class SectionForm(forms.Form):
 
 
 class BaseSectionFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Delete this section")
+
     def clean(self) -> None:
         if any(self.errors):
             return
@@ -227,6 +232,11 @@ class PhaseForm(forms.Form):
 
 
 class BasePhaseFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Delete this phase")
+
     def clean(self) -> None:
         if any(self.errors):
             return
