@@ -93,16 +93,19 @@ def study_comments(
     return qs.select_related("author", "acted_for").order_by("id")
 
 
-def may_hold_api_tokens(*, user) -> bool:
-    """Coordinators of at least one study, with MFA where the platform requires it."""
+def coordinates_a_study(*, user) -> bool:
     if user is None or not user.is_authenticated:
         return False
-    coordinates = (
+    return (
         Membership.objects.filter(user=user, role=Role.COORDINATOR)
         .exclude(status=MembershipStatus.LEFT)
         .exists()
     )
-    if not coordinates:
+
+
+def may_hold_api_tokens(*, user) -> bool:
+    """Coordinators of at least one study, with MFA where the platform requires it."""
+    if not coordinates_a_study(user=user):
         return False
     return has_mfa(user) or not settings.DUGNAD_REQUIRE_MFA
 

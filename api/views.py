@@ -333,6 +333,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             "new_secret": new_secret,
             "tokens": selectors.api_tokens_of(user=request.user),
             "studies": selectors.coordinated_studies(user=request.user),
+            "needs_mfa": not allowed and selectors.coordinates_a_study(user=request.user),
             "docs_url": reverse("api:docs"),
         },
         status=status,

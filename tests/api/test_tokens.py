@@ -45,6 +45,9 @@ def test_coordinator_without_two_factor_authentication_cannot_create_tokens(clie
     coordinator = UserFactory()
     MembershipFactory(study=study, user=coordinator, role=Role.COORDINATOR)
     client.force_login(coordinator)
+    page = client.get("/api/tokens/")
+    assert b"/accounts/2fa/totp/activate/" in page.content
+    assert b'name="name"' not in page.content
     assert client.post("/api/tokens/", {"name": "x"}).status_code == 403
 
 
