@@ -553,12 +553,16 @@ def join_request_decide(*, join_request: JoinRequest, approve: bool, by: User) -
         organisation = join_request.organisation
         if organisation and not organisation.affiliations.filter(user=join_request.user).exists():
             organisation = None
-        _activate_membership(
-            study=study,
-            user=join_request.user,
-            organisation=organisation,
-            consent_named=join_request.consent_named,
-        )
+        already = Membership.objects.filter(
+            study=study, user=join_request.user, status=MembershipStatus.ACTIVE
+        ).exists()
+        if not already:  # they may have come in by invitation meanwhile
+            _activate_membership(
+                study=study,
+                user=join_request.user,
+                organisation=organisation,
+                consent_named=join_request.consent_named,
+            )
         title = _("You are now a member of “%(title)s”") % {"title": study.title}
     else:
         title = _("Your request to join “%(title)s” was declined") % {"title": study.title}

@@ -312,3 +312,27 @@ def test_members_page_lists_coordinators_and_facilitators_first(client, study):
     client.force_login(coordinator.user)
     members = list(client.get(reverse("studies:members", args=[study.slug])).context["members"])
     assert [m.role for m in members] == ["coordinator", "facilitator", "contributor"]
+
+
+def test_approving_someone_who_joined_meanwhile_just_closes_the_request(client, approval_study):
+    member = MembershipFactory(study=approval_study)
+    request = JoinRequest.objects.create(study=approval_study, user=member.user)
+    coordinator = Membership.objects.get(study=approval_study, role=Role.COORDINATOR).user
+    client.force_login(coordinator)
+    client.post(
+        reverse("studies:join_request_decide", args=[approval_study.slug, request.pk]),
+        {"decision": "approve"},
+    )
+    request.refresh_from_db()
+    assert request.status == "approved"
+    assert Membership.objects.filter(user=member.user).count() == 1
+
+
+def test_leaving_a_members_only_study_leads_back_to_the_list(client, study):
+    study.visibility = "members"
+    study.save()
+    membership = MembershipFactory(study=study)
+    client.force_login(membership.user)
+    response = client.post(reverse("studies:leave", args=[study.slug]))
+    assert response["Location"] == reverse("home")
+    assert client.get(reverse("study_detail", args=[study.slug])).status_code == 404
