@@ -291,3 +291,16 @@ def test_using_a_token_records_when_it_was_last_used(api, own):
 def test_unknown_study_with_valid_token_is_404(api, own):
     response = _get(api, EXPORT.format(slug="no-such-study", tier="aggregate"), own["secret"])
     assert response.status_code == 404
+
+
+def test_staff_revoke_tokens_in_the_admin(client):
+    token, _secret = token_for(coordinator_of(StudyFactory()))
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    assert client.get("/admin/api/apitoken/").status_code == 200
+    response = client.post(
+        "/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}
+    )
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
