@@ -12,7 +12,7 @@ import io
 import zipfile
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from api import selectors
 from api.serializers import (
@@ -23,6 +23,7 @@ from api.serializers import (
 )
 from api.statistics import public_statistics
 from reports.exports import escape_cell as reports_escape_cell
+from reports.statistics import definitions
 from studies.models import Study
 
 # file -> [(column, description)]: the data dictionary, and the column order.
@@ -188,10 +189,13 @@ def _readme(study: Study, statistics: dict[str, Any], generated_at: str) -> str:
         lines += [f"| {column} | {description} |" for column, description in columns]
     lines += [
         "",
-        "The same dictionary is in data-dictionary.csv. The statistics definitions are",
-        "described at /reports/ on the platform and in its documentation.",
+        "The same dictionary is in data-dictionary.csv.",
+        "",
+        f"## Statistics definitions, version {statistics['definitions_version']}",
         "",
     ]
+    lines += [f"- **{term}**: {text}" for _key, term, text in definitions()]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -218,7 +222,8 @@ def open_data_zip(*, study: Study, request=None) -> bytes:
     ]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.md", _readme(study, statistics, generated_at))
+        with translation.override("en"):  # the README is written in English
+            archive.writestr("README.md", _readme(study, statistics, generated_at))
         archive.writestr(
             "data-dictionary.csv", _csv(["file", "column", "description"], dictionary_rows)
         )

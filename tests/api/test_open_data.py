@@ -47,6 +47,7 @@ def test_closed_study_downloads_a_zip_of_csv_files_with_a_data_dictionary(api, c
     assert set(archive.namelist()) == FILES
     readme = archive.read("README.md").decode()
     assert "Data dictionary" in readme and "contributions.csv" in readme
+    assert "Statistics definitions, version 1" in readme and "Counted item" in readme
     dictionary = _rows(archive, "data-dictionary.csv")
     described = {(r["file"], r["column"]) for r in dictionary}
     for name in FILES - {"README.md", "data-dictionary.csv"}:
