@@ -442,10 +442,12 @@ def _lock_coordinators(study: Study) -> int:
 @transaction.atomic
 def membership_leave(*, membership: Membership) -> Membership:
     """Leave a study; the last coordinator cannot leave."""
+    # The study row first, then the membership: the same order as role changes.
+    coordinators = _lock_coordinators(membership.study)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.status != MembershipStatus.ACTIVE:
         raise ValidationError(_("You are not an active member of this study."), code="not_active")
-    if membership.role == Role.COORDINATOR and _lock_coordinators(membership.study) <= 1:
+    if membership.role == Role.COORDINATOR and coordinators <= 1:
         raise ValidationError(
             _("You are the study's only coordinator. Make someone else coordinator first."),
             code="last_coordinator",
