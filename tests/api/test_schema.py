@@ -55,6 +55,13 @@ def test_schema_is_json_openapi_listing_every_endpoint(client):
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
 
+def test_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
+    assert (tmp_path / "s.yml").read_text().startswith("openapi: 3.0.3")
+
+
 @pytest.mark.django_db
 def test_documentation_page_lists_endpoints_without_foreign_scripts(client):
     response = client.get("/api/")
@@ -160,3 +167,8 @@ def test_api_answers_every_generated_request_on_seeded_data_by_its_schema(case, 
 @FUZZ
 def test_api_answers_arbitrary_addresses_by_its_schema(case, seeded):
     _call(case)
+
+
+@pytest.mark.django_db
+def test_every_page_links_to_the_api_documentation(client):
+    assert b'href="/api/"' in client.get("/").content
