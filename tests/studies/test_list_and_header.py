@@ -33,10 +33,10 @@ def test_list_groups_open_upcoming_and_closed_studies(client, db):
 
 def test_search_by_title(client, db):
     StudyFactory(title="Digital assistent")
-    StudyFactory(title="Open data")
+    StudyFactory(title="Parking permits")
     html = client.get(reverse("home") + "?q=assist").content.decode()
     assert "Digital assistent" in html
-    assert "Open data" not in html
+    assert "Parking permits" not in html
 
 
 def test_search_does_not_reveal_members_only_studies(client, db):
