@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
+from django.utils.http import parse_http_date_safe
 
 PUBLIC_MAX_AGE = 60
 
@@ -23,4 +24,7 @@ def apply_caching(request, response, *, public: bool, max_age: int = PUBLIC_MAX_
         response.render()
     if not response.streaming and not response.has_header("ETag"):
         set_response_etag(response)
-    return get_conditional_response(request, etag=response.get("ETag"), response=response)
+    last_modified = parse_http_date_safe(response.get("Last-Modified") or "")
+    return get_conditional_response(
+        request, etag=response.get("ETag"), last_modified=last_modified, response=response
+    )

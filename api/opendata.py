@@ -8,10 +8,15 @@ markers, and the aggregate statistics with their definitions version.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
+from django.db.models import Count, Max
 from django.utils import timezone, translation
 
 from api import selectors
@@ -22,6 +27,7 @@ from api.serializers import (
     StudySerializer,
 )
 from api.statistics import public_statistics
+from contributions.models import Comment, Contribution
 from reports.exports import escape_cell as reports_escape_cell
 from reports.statistics import definitions
 from studies.models import Study
@@ -197,6 +203,43 @@ def _readme(study: Study, statistics: dict[str, Any], generated_at: str) -> str:
     lines += [f"- **{term}**: {text}" for _key, term, text in definitions()]
     lines.append("")
     return "\n".join(lines)
+
+
+ZIP_CACHE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class OpenDataArchive:
+    content: bytes
+    last_modified: datetime
+
+
+def _fingerprint(study: Study) -> tuple[str, datetime]:
+    """What the zip depends on, in a few cheap queries, and when it last changed."""
+    items = [
+        model.objects.filter(study=study).aggregate(last=Max("updated_at"), n=Count("id"))
+        for model in (Contribution, Comment)
+    ]
+    sections = list(study.sections.order_by("id").values_list("id", "order", "title", "prompt"))
+    changes = [study.updated_at, *(i["last"] for i in items if i["last"])]
+    parts = repr((study.pk, changes, [i["n"] for i in items], sections))
+    return hashlib.sha256(parts.encode()).hexdigest(), max(changes)
+
+
+def open_data_archive(*, study: Study, request=None) -> OpenDataArchive:
+    """The zip of a closed study, rebuilt only when its data changed (or after ten minutes).
+
+    Organisation renames and merges change statistics.csv without touching the
+    study's items, hence the time limit.
+    """
+    fingerprint, last_modified = _fingerprint(study)
+    site = request.build_absolute_uri("/") if request is not None else ""
+    key = f"api:opendata:{study.pk}:{fingerprint}:{site}:{translation.get_language()}"
+    content = cache.get(key)
+    if content is None:
+        content = open_data_zip(study=study, request=request)
+        cache.set(key, content, ZIP_CACHE_SECONDS)
+    return OpenDataArchive(content=content, last_modified=last_modified)
 
 
 def open_data_zip(*, study: Study, request=None) -> bytes:

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import http_date
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,7 +32,7 @@ from api.exceptions import InvalidQuery, NotYetPublished
 from api.exports import EXPORT_TIERS, study_export
 from api.forms import ApiTokenForm
 from api.models import ApiToken
-from api.opendata import open_data_zip
+from api.opendata import open_data_archive
 from api.pagination import MAX_PAGE_SIZE, ApiPagination
 from api.serializers import (
     MAX_ID,
@@ -440,11 +441,10 @@ class OpenDataDownload(FileView):
         study = selectors.public_study(slug=kwargs["slug"])
         if study.status not in selectors.FINISHED_STATUSES:
             raise NotYetPublished(_("Open data is published once the study has closed."))
-        return _file_response(
-            open_data_zip(study=study, request=request),
-            "application/zip",
-            f"{study.slug}-open-data.zip",
-        )
+        archive = open_data_archive(study=study, request=request)
+        response = _file_response(archive.content, "application/zip", f"{study.slug}-open-data.zip")
+        response["Last-Modified"] = http_date(archive.last_modified.timestamp())
+        return response
 
 
 class ExportView(FileView):

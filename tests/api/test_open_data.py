@@ -126,3 +126,19 @@ def test_open_data_with_revoked_token_is_401(api, closed):
     token.save(update_fields=["revoked_at"])
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert api.get(f"/api/v1/studies/{closed['study'].slug}/open-data/").status_code == 401
+
+
+def test_open_data_is_reused_until_the_data_changes_and_answers_304(api, closed):
+    from tests.factories import CommentFactory
+
+    url = f"/api/v1/studies/{closed['study'].slug}/open-data/"
+    first = api.get(url)
+    assert first["Last-Modified"] and first["ETag"]
+    again = api.get(url)
+    assert again.content == first.content
+    assert api.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert api.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
+    CommentFactory(contribution=closed["published"], body="A late remark")
+    changed = api.get(url)
+    assert changed["ETag"] != first["ETag"]
+    assert b"A late remark" in _zip(changed).read("comments.csv")
