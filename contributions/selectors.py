@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
 from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
-from studies.access import Action, StudyAccess
+from studies.access import Action, StudyAccess, has_mfa
 from studies.models import Study
 
 PAGE_SIZE = 20
@@ -153,7 +154,9 @@ def item_visible_to(*, access: StudyAccess, item: Contribution | Comment, user=N
         return True
     if user is not None and user.is_authenticated and item.author_id == user.pk:
         return item.state != ItemState.REMOVED
-    return access.role is not None and access.can(Action.MODERATE, user)
+    if access.role is None or not access.can(Action.MODERATE, user):
+        return False
+    return not settings.DUGNAD_REQUIRE_MFA or has_mfa(user)
 
 
 def reacted_keys(*, user, study: Study) -> list[str]:

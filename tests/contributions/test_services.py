@@ -346,3 +346,37 @@ def test_blocked_member_cannot_post():
     Membership.objects.filter(user=author).update(status="blocked")
     with pytest.raises(PermissionDenied):
         post(study, author)
+
+
+def test_nothing_is_broadcast_when_the_write_rolls_back(django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    study = StudyFactory()
+    author = member(study)
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        post(study, author)
+        raise RuntimeError("later step failed")
+    assert callbacks == []
+    assert not StudyEvent.objects.exists()
+    with django_capture_on_commit_callbacks() as callbacks:
+        post(study, author)
+    assert len(callbacks) == 1
+
+
+def test_event_is_broadcast_only_after_commit(django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    study = StudyFactory()
+    author = member(study)
+    with mock.patch("studies.events._send") as send:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            post(study, author)
+        assert not send.called
+        callbacks[0]()
+    group, message = send.call_args.args
+    assert group == f"study.{study.pk}"
+    assert message["event"]["kind"] == "contribution.created"

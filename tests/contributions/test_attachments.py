@@ -1,0 +1,153 @@
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from contributions import services
+from contributions.models import Attachment, Contribution, ItemState
+from studies.models import Role, Visibility
+from tests.contributions.factories import member
+from tests.factories import StudyFactory, UserFactory, give_mfa
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+HTML = b"<html><script>alert(1)</script></html>"
+
+
+def upload(name, content, content_type="application/octet-stream"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def post(client, study, files):
+    data = {
+        "title": "With files",
+        "kind": "idea",
+        "body": "See attached.",
+        "idempotency_key": str(uuid.uuid4()),
+        "attachments": files,
+    }
+    return client.post(reverse("contribution_list", args=[study.slug]), data, **HTMX)
+
+
+def test_pdf_png_and_jpeg_are_accepted_with_type_from_content(client):
+    study = StudyFactory()
+    client.force_login(member(study))
+    response = post(
+        client, study, [upload("a.pdf", PDF), upload("b.png", PNG), upload("c.jpeg", JPEG)]
+    )
+    assert response.status_code == 200
+    types = sorted(Attachment.objects.values_list("content_type", flat=True))
+    assert types == ["application/pdf", "image/jpeg", "image/png"]
+    stored = Attachment.objects.get(content_type="application/pdf")
+    assert stored.original_name == "a.pdf"
+    assert stored.file.name.endswith(".pdf")
+    assert "a.pdf" not in stored.file.name  # our own file name on disk
+
+
+def test_file_whose_content_lies_about_its_name_is_refused(client):
+    study = StudyFactory()
+    client.force_login(member(study))
+    response = post(client, study, [upload("report.pdf", HTML, "application/pdf")])
+    assert response.status_code == 422
+    assert "not a PDF, PNG or JPEG" in response.content.decode() or "report.pdf" in (
+        response.content.decode()
+    )
+    assert not Contribution.objects.exists()
+    assert not Attachment.objects.exists()
+
+
+def test_svg_named_png_is_refused():
+    study = StudyFactory()
+    author = member(study)
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+    with pytest.raises(services.ValidationError):
+        services.contribution_create(
+            study=study, author=author, title="t", body="b", attachments=[upload("x.png", svg)]
+        )
+    assert not Contribution.objects.exists()
+
+
+def test_file_over_ten_megabytes_is_refused(client):
+    study = StudyFactory()
+    client.force_login(member(study))
+    big = upload("big.pdf", PDF + b"0" * (10 * 1024 * 1024))
+    response = post(client, study, [big])
+    assert response.status_code == 422
+    assert "10 MB" in response.content.decode()
+    assert not Contribution.objects.exists()
+
+
+def test_more_than_three_files_are_refused(client):
+    study = StudyFactory()
+    client.force_login(member(study))
+    response = post(client, study, [upload(f"{n}.pdf", PDF) for n in range(4)])
+    assert response.status_code == 422
+    assert not Contribution.objects.exists()
+
+
+def _with_attachment(study):
+    author = member(study)
+    contribution = services.contribution_create(
+        study=study,
+        author=author,
+        title="t",
+        body="b",
+        attachments=[upload("evil.html.pdf", PDF)],
+    )
+    return contribution, contribution.attachments.get()
+
+
+def test_download_is_an_attachment_with_nosniff(client):
+    study = StudyFactory()
+    _, attachment = _with_attachment(study)
+    response = client.get(reverse("contribution_attachment", args=[study.slug, attachment.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "evil.html.pdf" in response["Content-Disposition"]
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == PDF
+
+
+def test_attachment_of_hidden_item_is_served_only_to_facilitators_and_author(client):
+    study = StudyFactory()
+    contribution, attachment = _with_attachment(study)
+    services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="spam")
+    url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(member(study))
+    assert client.get(url).status_code == 404
+    client.force_login(contribution.author)
+    assert client.get(url).status_code == 200
+    client.force_login(give_mfa(member(study, role=Role.FACILITATOR)))
+    assert client.get(url).status_code == 200
+
+
+def test_attachment_of_members_only_study_is_hidden_from_outsiders(client):
+    study = StudyFactory(visibility=Visibility.MEMBERS)
+    _, attachment = _with_attachment(study)
+    url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 404
+
+
+def test_attachment_is_not_found_through_another_study(client):
+    study, other = StudyFactory(), StudyFactory()
+    _, attachment = _with_attachment(study)
+    url = reverse("contribution_attachment", args=[other.slug, attachment.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_facilitator_without_mfa_does_not_get_hidden_attachments(client):
+    study = StudyFactory()
+    contribution, attachment = _with_attachment(study)
+    services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="spam")
+    client.force_login(member(study, role=Role.FACILITATOR))
+    url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
+    assert client.get(url).status_code == 404
