@@ -1,10 +1,15 @@
-"""Turn a missing second factor into guidance, not a bare refusal."""
+"""Guidance instead of bare refusals, and each person's language."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+
+LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
 
 class MFARequiredMiddleware:
@@ -36,3 +41,41 @@ class MFARequiredMiddleware:
             response["HX-Redirect"] = "/accounts/2fa/totp/activate/"
             return response
         return redirect("mfa_activate_totp")
+
+
+class PersonLanguageMiddleware:
+    """A signed-in person's language follows them: pages, e-mails and notifications.
+
+    Without a language cookie (a new browser, just signed in) the page is in
+    the language saved on the person; choosing a language with the switcher
+    saves it on the person, so e-mails follow the choice too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        cookie = settings.LANGUAGE_COOKIE_NAME
+        use_saved = signed_in and cookie not in request.COOKIES and user.language in LANGUAGE_CODES
+        if use_saved:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        response = self.get_response(request)
+        if signed_in and request.method == "POST" and request.path == reverse("set_language"):
+            chosen = request.POST.get("language")
+            if chosen in LANGUAGE_CODES and chosen != user.language:
+                from accounts.models import User
+
+                User.objects.filter(pk=user.pk).update(language=chosen)
+        elif use_saved and cookie not in response.cookies:
+            response.set_cookie(
+                cookie,
+                user.language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            )
+        return response

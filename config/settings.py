@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.MFARequiredMiddleware",
+    "accounts.middleware.PersonLanguageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,0 +1,104 @@
+"""Bokmål by default, English on request; dates and numbers follow the language."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+
+from accounts.models import Notification
+from accounts.services import notification_create
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+COOKIE = settings.LANGUAGE_COOKIE_NAME
+
+
+def test_pages_are_in_bokmal_by_default(client):
+    content = client.get(reverse("account_login")).content.decode()
+    assert '<html lang="nb">' in content
+    assert "Gå til hovedinnholdet" in content  # project catalogue
+    assert "Logg inn" in content  # allauth's own bokmål catalogue
+
+
+def test_pages_are_in_english_when_chosen(client):
+    client.cookies[COOKIE] = "en"
+    content = client.get(reverse("account_login")).content.decode()
+    assert '<html lang="en">' in content
+    assert "Skip to main content" in content
+
+
+def test_the_language_switcher_sets_the_page_language(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/accounts/login/"})
+    assert response.status_code == 302
+    assert client.cookies[COOKIE].value == "en"
+
+
+def test_a_signed_in_person_gets_their_saved_language_on_a_new_browser(client):
+    person = UserFactory(language="en")
+    client.force_login(person)
+    response = client.get(reverse("profile"))
+    assert '<html lang="en">' in response.content.decode()
+    assert response.cookies[COOKIE].value == "en"
+
+
+def test_switching_language_is_saved_on_the_person_for_emails(client):
+    person = UserFactory(language="nb")
+    client.force_login(person)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    person.refresh_from_db()
+    assert person.language == "en"
+
+
+def test_an_unknown_language_is_not_saved(client):
+    person = UserFactory(language="nb")
+    client.force_login(person)
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    person.refresh_from_db()
+    assert person.language == "nb"
+
+
+def test_saving_the_profile_language_switches_the_pages(client):
+    person = UserFactory(language="nb")
+    client.force_login(person)
+    response = client.post(
+        reverse("profile"),
+        {"display_name": "Kari", "language": "en", "digest_frequency": "daily"},
+    )
+    assert response.cookies[COOKIE].value == "en"
+    assert '<html lang="en">' in client.get(reverse("profile")).content.decode()
+
+
+def test_dates_on_the_notification_list_follow_the_language(client):
+    person = UserFactory()
+    notification = notification_create(user=person, kind="other", title="Hello")
+    when = timezone.make_aware(dt.datetime(2026, 11, 28, 18, 5))
+    Notification.objects.filter(pk=notification.pk).update(created_at=when)
+    client.force_login(person)
+    client.cookies[COOKIE] = "nb"
+    norwegian = client.get(reverse("notifications")).content.decode()
+    assert "28. november 2026" in norwegian
+    client.cookies[COOKIE] = "en"
+    english = client.get(reverse("notifications")).content.decode()
+    assert "Nov. 28, 2026" in english
+
+
+def test_numbers_follow_the_language():
+    with translation.override("nb"):
+        assert formats.localize(1234.5) == "1234,5"
+        assert formats.number_format(1234567, force_grouping=True) == "1\xa0234\xa0567"
+    with translation.override("en"):
+        assert formats.localize(1234.5) == "1234.5"
+        assert formats.number_format(1234567, force_grouping=True) == "1,234,567"
+
+
+def test_allauth_emails_are_in_bokmal_by_default(client):
+    person = UserFactory()
+    client.post(reverse("account_reset_password"), {"email": person.email})
+    assert "Dugnad" in mail.outbox[-1].subject
+    assert "passord" in mail.outbox[-1].body.lower()
