@@ -18,7 +18,11 @@ class ApiClientThrottle(SimpleRateThrottle):
     anon_scope = "api_anon"
     token_scope = "api_token"
 
-    def get_rate(self):  # noqa: D401 – DRF hook
+    def __init__(self):
+        # SimpleRateThrottle resolves its rate here; ours depends on the request.
+        pass
+
+    def get_rate(self) -> str | None:
         return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(self.scope)
 
     def allow_request(self, request, view):
@@ -29,9 +33,6 @@ class ApiClientThrottle(SimpleRateThrottle):
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
-
-    def __init__(self):  # rates are resolved per request in allow_request
-        pass
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):

@@ -486,9 +486,11 @@ class ExportView(FileView):
         if tier not in EXPORT_TIERS:
             raise Http404
         access = selectors.study_for_token_holder(user=request.user, slug=kwargs["slug"])
-        export = study_export(
-            study=access.study, tier=tier, fmt=self.query.get("file_format", "json")
+        # file_format wins; otherwise the Accept header chooses (JSON by default).
+        fmt = self.query.get("file_format") or {"csv": "csv", "xlsx": "xlsx"}.get(
+            request.accepted_renderer.format, "json"
         )
+        export = study_export(study=access.study, tier=tier, fmt=fmt)
         return _file_response(export.content, export.content_type, export.filename)
 
 

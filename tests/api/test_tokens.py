@@ -304,3 +304,10 @@ def test_staff_revoke_tokens_in_the_admin(client):
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_export_format_follows_the_accept_header_without_file_format(api, own):
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {own['secret']}")
+    url = EXPORT.format(slug=own["study"].slug, tier="aggregate")
+    assert api.get(url, HTTP_ACCEPT="text/csv")["Content-Type"].startswith("text/csv")
+    assert api.get(url)["Content-Type"] == "application/json"
