@@ -39,3 +39,14 @@ def english(client):
     """Pages in English (the default is bokmål)."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Run tasks in the test process, also when REDIS_URL points Celery at a broker."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

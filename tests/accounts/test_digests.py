@@ -201,3 +201,37 @@ def test_celery_beat_schedules_the_digest_task(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["accounts-digests"]
     assert entry["task"] == "accounts.tasks.digests_send_due"
     assert entry["task"] in app.tasks or __import__("accounts.tasks")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_meeting_the_same_period_send_one_digest(requires_postgres):
+    import threading
+
+    from django.db import connection
+
+    kari = _digest_person("kari@example.org")
+    _notify(kari, "A reply", MORNING - dt.timedelta(hours=10))
+    start, end = digest_period(frequency="daily", now=MORNING)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def worker():
+        try:
+            barrier.wait()
+            outcomes.append(
+                services.digest_send(
+                    user=kari, frequency="daily", period_start=start, period_end=end, now=MORNING
+                ).sent
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False, True]
+    assert len(mail.outbox) == 1
+    assert DigestRun.objects.get(user=kari).item_count == 1
