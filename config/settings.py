@@ -232,7 +232,8 @@ if env_str("OIDC_CLIENT_ID"):
                 "name": env_str("OIDC_PROVIDER_NAME", "ID-porten"),
                 "client_id": env_str("OIDC_CLIENT_ID"),
                 "secret": env_str("OIDC_CLIENT_SECRET"),
-                "settings": {"server_url": env_str("OIDC_SERVER_URL")},
+                # PKCE as ID-porten requires; harmless for other providers.
+                "settings": {"server_url": env_str("OIDC_SERVER_URL"), "oauth_pkce_enabled": True},
             }
         ]
     }

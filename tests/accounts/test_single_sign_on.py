@@ -66,6 +66,7 @@ class FakeProvider:
             )
             assert form["code"] == ["the-code"]
             assert form["client_id"] == [CLIENT_ID]
+            assert form["code_verifier"]  # PKCE
             body = {
                 "access_token": "access-1",
                 "token_type": "Bearer",
@@ -104,7 +105,7 @@ def oidc_settings(settings):
                     "name": "ID-porten",
                     "client_id": CLIENT_ID,
                     "secret": "s3cret",
-                    "settings": {"server_url": ISSUER},
+                    "settings": {"server_url": ISSUER, "oauth_pkce_enabled": True},
                 }
             ]
         }
@@ -128,7 +129,9 @@ def _sign_in_with_provider(client) -> requests.Response:
     assert response.status_code == 302
     authorize = urlsplit(response.url)
     assert f"{authorize.scheme}://{authorize.netloc}{authorize.path}" == f"{ISSUER}/authorize"
-    state = parse_qs(authorize.query)["state"][0]
+    query = parse_qs(authorize.query)
+    assert query["code_challenge_method"] == ["S256"]
+    state = query["state"][0]
     callback = reverse("openid_connect_callback", kwargs={"provider_id": PROVIDER_ID})
     return client.get(callback, {"code": "the-code", "state": state})
 
@@ -188,3 +191,37 @@ def test_without_configuration_there_is_no_provider(client, settings):
     settings.SOCIALACCOUNT_PROVIDERS = {}
     login_url = reverse("openid_connect_login", kwargs={"provider_id": PROVIDER_ID})
     assert client.post(login_url).status_code == 404
+
+
+def test_the_provider_is_configured_from_the_environment():
+    import json as json_module
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "OIDC_CLIENT_ID": "from-env",
+        "OIDC_CLIENT_SECRET": "env-secret",
+        "OIDC_SERVER_URL": "https://idp.example.test",
+        "OIDC_PROVIDER_ID": "idporten",
+        "OIDC_PROVIDER_NAME": "ID-porten",
+    }
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.SOCIALACCOUNT_PROVIDERS))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [app] = json_module.loads(result.stdout.strip().splitlines()[-1])["openid_connect"]["APPS"]
+    assert app["provider_id"] == "idporten" and app["client_id"] == "from-env"
+    assert app["settings"]["server_url"] == "https://idp.example.test"
+    assert app["settings"]["oauth_pkce_enabled"] is True
