@@ -6,7 +6,14 @@ from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Affiliation, Notification, NotificationKind, Organisation, User
+from accounts.models import (
+    Affiliation,
+    DataExport,
+    Notification,
+    NotificationKind,
+    Organisation,
+    User,
+)
 from accounts.validators import normalise_org_number
 
 
@@ -197,3 +204,10 @@ def personal_data(*, user: User) -> dict:
                 rows.append(row)
             data["flags"] = rows
     return data
+
+
+def data_exports_offered(*, user: User) -> QuerySet[DataExport]:
+    """The person's own archives that are still offered (a week from the request)."""
+    from accounts.services import DATA_EXPORT_KEEP
+
+    return DataExport.objects.filter(user=user, requested_at__gte=timezone.now() - DATA_EXPORT_KEEP)

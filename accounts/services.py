@@ -347,8 +347,25 @@ def digests_send_due(*, now=None) -> int:
 # --- Personal data ------------------------------------------------------------
 
 
+# Archives are offered for a week, then removed when the person asks again or deletes.
+DATA_EXPORT_KEEP = dt.timedelta(days=7)
+
+
 def data_export_request(*, user: User) -> DataExport:
-    """Ask for an archive of the person's data; it is prepared after commit by Celery."""
+    """Ask for an archive of the person's data; it is prepared after commit by Celery.
+
+    One archive is prepared at a time: asking again while one is pending
+    returns that one. Archives older than a week are removed.
+    """
+    from django.core.files.storage import default_storage
+
+    pending = DataExport.objects.filter(user=user, status=DataExport.Status.PENDING).first()
+    if pending is not None:
+        return pending
+    old = DataExport.objects.filter(user=user, requested_at__lt=timezone.now() - DATA_EXPORT_KEEP)
+    files = [e.file.name for e in old if e.file]
+    old.delete()
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
     export = DataExport.objects.create(user=user)
     from accounts import tasks
 

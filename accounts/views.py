@@ -21,6 +21,7 @@ from accounts.forms import (
 )
 from accounts.models import DataExport, Notification, Organisation
 from accounts.selectors import (
+    data_exports_offered,
     notification_settings,
     organisation_search,
     user_notifications,
@@ -231,7 +232,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/my_data.html",
         {
-            "exports": DataExport.objects.filter(user=request.user)[:5],
+            "exports": data_exports_offered(user=request.user)[:5],
             "blockers": account_deletion_blockers(user=request.user),
             "delete_form": AccountDeleteForm(),
         },
@@ -254,7 +255,7 @@ def data_export_create(request: HttpRequest) -> HttpResponse:
 def data_export_download(request: HttpRequest, token: str) -> HttpResponse:
     """The archive, for the person it belongs to alone (anyone else gets 404)."""
     export = get_object_or_404(
-        DataExport, token=token, user=request.user, status=DataExport.Status.READY
+        data_exports_offered(user=request.user), token=token, status=DataExport.Status.READY
     )
     try:
         handle = export.file.open("rb")

@@ -164,3 +164,37 @@ def test_the_my_data_page_lists_my_archives_only(client, person):
     content = client.get(reverse("my_data")).content.decode()
     assert str(mine.token) in content
     assert str(theirs.token) not in content
+
+
+def test_asking_again_while_an_archive_is_prepared_does_not_start_another(person):
+    from accounts.services import data_export_request
+
+    first = data_export_request(user=person)
+    assert data_export_request(user=person) == first
+    assert DataExport.objects.count() == 1
+
+
+def test_an_archive_is_offered_for_a_week_then_removed(
+    client, person, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.services import data_export_request
+
+    export = DataExport.objects.create(user=person)
+    data_export_build(export_id=export.pk)
+    export.refresh_from_db()
+    name = export.file.name
+    DataExport.objects.filter(pk=export.pk).update(
+        requested_at=timezone.now() - dt.timedelta(days=8)
+    )
+    client.force_login(person)
+    assert client.get(reverse("data_export_download", args=[export.token])).status_code == 404
+    from django.core.files.storage import default_storage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        data_export_request(user=person)
+    assert not DataExport.objects.filter(pk=export.pk).exists()
+    assert not default_storage.exists(name)
