@@ -2,6 +2,7 @@ from allauth.account.adapter import get_adapter
 from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from allauth.account.utils import filter_users_by_email
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Delivery, NotificationKind, Organisation, User
@@ -9,6 +10,16 @@ from accounts.validators import normalise_org_number
 
 
 class ProfileForm(forms.ModelForm):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the e-mails and notifications we send you."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["language"] = self.instance.preferred_language
+
     class Meta:
         model = User
         fields = ["display_name", "language", "digest_frequency"]

@@ -47,7 +47,7 @@ class PersonLanguageMiddleware:
     """A signed-in person's language follows them: pages, e-mails and notifications.
 
     Without a language cookie (a new browser, just signed in) the page is in
-    the language saved on the person; choosing a language with the switcher
+    the language the person chose, if they chose one; choosing with the switcher
     saves it on the person, so e-mails follow the choice too.
     """
 

@@ -87,7 +87,7 @@ class User(AbstractUser):
         _("language"),
         max_length=8,
         choices=settings.LANGUAGES,
-        default="nb",
+        blank=True,
         help_text=_("The language of the e-mails and notifications we send you."),
     )
     digest_frequency = models.CharField(
@@ -108,6 +108,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.public_name
+
+    @property
+    def preferred_language(self) -> str:
+        """The language chosen by the person, or the platform's (bokmål) until they choose."""
+        return self.language or settings.LANGUAGE_CODE
 
     @property
     def public_name(self) -> str:

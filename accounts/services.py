@@ -136,7 +136,7 @@ def notification_create(
     """
     if user.deleted_at is not None or not user.is_active:
         return None
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with translation.override(user.preferred_language):
         title, body = str(title)[:300], str(body)
     delivery = notification_delivery(user=user, kind=kind) if user.email else Delivery.NONE
     notification = Notification.objects.create(
@@ -183,7 +183,7 @@ def notification_email_send(*, notification_id: int) -> bool:
     user = notification.user
     if not user.email or user.deleted_at is not None:
         return False
-    with translation.override(user.language):
+    with translation.override(user.preferred_language):
         context = {"notification": notification, "url": _absolute(notification.url), "user": user}
         subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + notification.title
         message = render_to_string("accounts/email/notification.txt", context)
@@ -279,7 +279,7 @@ def digest_deliver(*, run: DigestRun, now=None) -> bool:
     notifications = list(run.notifications.order_by("created_at", "id"))
     sent = False
     if notifications and user.email and user.deleted_at is None:
-        with translation.override(user.language):
+        with translation.override(user.preferred_language):
             context = {
                 "user": user,
                 "run": run,
@@ -382,7 +382,7 @@ def data_export_build(*, export_id: int) -> DataExport:
         return export
     user = export.user
     try:
-        with translation.override(user.language):
+        with translation.override(user.preferred_language):
             data = personal_data(user=user)
             html = render_to_string("accounts/data_export.html", {"data": data, "user": user})
         buffer = BytesIO()

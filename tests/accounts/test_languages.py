@@ -102,3 +102,17 @@ def test_allauth_emails_are_in_bokmal_by_default(client):
     client.post(reverse("account_reset_password"), {"email": person.email})
     assert "Dugnad" in mail.outbox[-1].subject
     assert "passord" in mail.outbox[-1].body.lower()
+
+
+def test_a_person_who_never_chose_follows_the_site_default_and_gets_bokmal_emails(
+    client, django_capture_on_commit_callbacks
+):
+    person = UserFactory(display_name="Kari")
+    assert person.language == "" and person.preferred_language == "nb"
+    client.force_login(person)
+    response = client.get(reverse("profile"), HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="en">' in response.content.decode()
+    assert COOKIE not in response.cookies
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_create(user=person, kind="other", title="Hei")
+    assert "Hei Kari" in mail.outbox[-1].body
