@@ -314,7 +314,7 @@ class IsTokenHolder(BasePermission):
 def tokens(request: HttpRequest) -> HttpResponse:
     """List, and create, the person's tokens; a new secret is shown in this answer only."""
     allowed = selectors.may_hold_api_tokens(user=request.user)
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
     new_secret = None
     status = 200
     if request.method == "POST":

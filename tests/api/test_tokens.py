@@ -69,9 +69,10 @@ def test_coordinator_creates_a_token_shown_once_and_stored_hashed(client):
     assert token.prefix.encode() in later.content
 
 
-def test_token_needs_a_name(client):
+@pytest.mark.parametrize("posted", [{"name": ""}, {"name": "   "}, {}])
+def test_token_needs_a_name(client, posted):
     client.force_login(coordinator_of(StudyFactory()))
-    response = client.post("/api/tokens/", {"name": ""})
+    response = client.post("/api/tokens/", posted)
     assert response.status_code == 400
     assert b'aria-invalid="true"' in response.content
     assert not ApiToken.objects.exists()
