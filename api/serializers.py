@@ -142,6 +142,12 @@ def _absolute(request, name: str, *args) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
+class RootSerializer(serializers.Serializer):
+    studies = serializers.URLField()
+    schema = serializers.URLField()
+    documentation = serializers.URLField()
+
+
 class SectionSerializer(ApiModelSerializer):
     class Meta:
         model = Section

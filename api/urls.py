@@ -10,6 +10,7 @@ urlpatterns = [
     path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+    path("v1/", views.ApiRoot.as_view(), name="root"),
     path("v1/studies/", views.StudyList.as_view(), name="study-list"),
     path("v1/studies/<slug:slug>/", views.StudyDetail.as_view(), name="study-detail"),
     path("v1/studies/<slug:slug>/sections/", views.SectionList.as_view(), name="section-list"),

@@ -43,6 +43,7 @@ from api.serializers import (
     ErrorSerializer,
     ExportQuery,
     ExportSerializer,
+    RootSerializer,
     SectionSerializer,
     StatisticsSerializer,
     StudyDetailSerializer,
@@ -155,6 +156,23 @@ class ApiView(generics.GenericAPIView):
         if pk > MAX_ID:
             raise Http404
         return pk
+
+
+class ApiRoot(ApiView):
+    @extend_schema(
+        tags=["studies"],
+        summary="Where to start: the study list, the schema and the documentation",
+        responses={200: RootSerializer, **_errors(400, 401, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        link = request.build_absolute_uri
+        return Response(
+            {
+                "studies": link(reverse("api:study-list")),
+                "schema": link(reverse("api:schema")),
+                "documentation": link(reverse("api:docs")),
+            }
+        )
 
 
 class StudyList(ApiView, generics.ListAPIView):

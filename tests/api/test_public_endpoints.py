@@ -441,3 +441,10 @@ def test_too_many_query_parameters_are_a_json_400(api, data):
     response = api.get(f"/api/v1/studies/{data['study'].slug}/contributions/?{query}")
     assert response.status_code == 400
     assert response.json()["status"] == 400
+
+
+def test_api_root_links_to_the_studies_schema_and_documentation(api):
+    body = api.get("/api/v1/").json()
+    assert body["studies"].endswith("/api/v1/studies/")
+    assert body["schema"].endswith("/api/schema/")
+    assert body["documentation"].endswith("/api/")

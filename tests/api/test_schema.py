@@ -42,6 +42,7 @@ def test_schema_is_json_openapi_listing_every_endpoint(client):
     schema = response.json()
     assert schema["openapi"].startswith("3.")
     assert set(schema["paths"]) == {
+        "/api/v1/",
         "/api/v1/studies/",
         "/api/v1/studies/{slug}/",
         "/api/v1/studies/{slug}/sections/",
