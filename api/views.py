@@ -144,6 +144,9 @@ class ApiView(generics.GenericAPIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         token = getattr(request, "_auth", None)
         public = self.public and not isinstance(token, ApiToken)
+        if public:
+            # Open data: any web page may read it (no credentials are involved).
+            response["Access-Control-Allow-Origin"] = "*"
         return apply_caching(request._request, response, public=public)
 
     def get_serializer_context(self):

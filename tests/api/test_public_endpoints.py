@@ -448,3 +448,13 @@ def test_api_root_links_to_the_studies_schema_and_documentation(api):
     assert body["studies"].endswith("/api/v1/studies/")
     assert body["schema"].endswith("/api/schema/")
     assert body["documentation"].endswith("/api/")
+
+
+def test_public_answers_may_be_read_by_any_web_page_but_token_answers_not(api, data):
+    url = f"/api/v1/studies/{data['study'].slug}/"
+    assert api.get(url)["Access-Control-Allow-Origin"] == "*"
+    _token, secret = token_for(coordinator_of(data["study"]))
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert "Access-Control-Allow-Origin" not in api.get(url)
+    export = api.get(f"/api/v1/studies/{data['study'].slug}/exports/aggregate/")
+    assert export.status_code == 200 and "Access-Control-Allow-Origin" not in export
