@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from api.models import ApiToken
 from api.selectors import may_hold_api_tokens
@@ -19,10 +20,18 @@ def token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+MAX_ACTIVE_TOKENS = 20
+
+
 def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
     """Create a token for a coordinator; returns it with its secret, which is never stored."""
     if not may_hold_api_tokens(user=user):
         raise PermissionDenied("Only coordinators with two-factor authentication hold API tokens.")
+    if ApiToken.objects.active().filter(user=user).count() >= MAX_ACTIVE_TOKENS:
+        raise ValidationError(
+            _("You have %(n)d active tokens. Revoke one before you create another.")
+            % {"n": MAX_ACTIVE_TOKENS}
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -342,7 +342,13 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if not allowed:
             raise PermissionDenied
         if form.is_valid():
-            _token, new_secret = api_token_create(user=request.user, name=form.cleaned_data["name"])
+            try:
+                _token, new_secret = api_token_create(
+                    user=request.user, name=form.cleaned_data["name"]
+                )
+            except ValidationError as error:
+                form.add_error("name", error)
+        if new_secret:
             form = ApiTokenForm()
         else:
             status = 400

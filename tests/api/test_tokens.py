@@ -312,3 +312,20 @@ def test_export_format_follows_the_accept_header_without_file_format(api, own):
     url = EXPORT.format(slug=own["study"].slug, tier="aggregate")
     assert api.get(url, HTTP_ACCEPT="text/csv")["Content-Type"].startswith("text/csv")
     assert api.get(url)["Content-Type"] == "application/json"
+
+
+def test_a_person_holds_at_most_twenty_active_tokens(client):
+    from api.services import MAX_ACTIVE_TOKENS
+
+    coordinator = coordinator_of(StudyFactory())
+    for n in range(MAX_ACTIVE_TOKENS):
+        token_for(coordinator, name=f"t{n}")
+    client.force_login(coordinator)
+    response = client.post("/api/tokens/", {"name": "one more"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert b"Revoke one before you create another" in response.content
+    assert ApiToken.objects.filter(user=coordinator).count() == MAX_ACTIVE_TOKENS
+    revoked = ApiToken.objects.filter(user=coordinator).first()
+    revoked.revoked_at = timezone.now()
+    revoked.save(update_fields=["revoked_at"])
+    assert client.post("/api/tokens/", {"name": "one more"}).status_code == 200
