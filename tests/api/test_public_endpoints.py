@@ -184,12 +184,19 @@ def test_deleted_author_is_shown_anonymised(api, data):
 # --- Filters -------------------------------------------------------------------
 
 
+def _ids(api, url: str) -> set[int]:
+    response = api.get(url)
+    assert response.status_code == 200, response.content
+    return {row["id"] for row in response.json()["results"]}
+
+
 def test_contributions_filter_by_section_kind_and_state(api, data):
     slug = data["study"].slug
     first, second = data["sections"]
-    ids = lambda q: {  # noqa: E731
-        i["id"] for i in api.get(f"/api/v1/studies/{slug}/contributions/?{q}").json()["results"]
-    }
+
+    def ids(query: str) -> set[int]:
+        return _ids(api, f"/api/v1/studies/{slug}/contributions/?{query}")
+
     assert ids(f"section={first.pk}") == {data["published"].pk, data["removed"].pk}
     assert ids(f"section={second.pk}") == {data["hidden"].pk}
     assert ids("kind=question") == {data["hidden"].pk}
@@ -201,9 +208,10 @@ def test_comments_filter_by_contribution_section_and_kind(api, data):
     slug = data["study"].slug
     other = ContributionFactory(study=data["study"], section=data["sections"][1], kind="concern")
     on_other = CommentFactory(contribution=other)
-    ids = lambda q: {  # noqa: E731
-        c["id"] for c in api.get(f"/api/v1/studies/{slug}/comments/?{q}").json()["results"]
-    }
+
+    def ids(query: str) -> set[int]:
+        return _ids(api, f"/api/v1/studies/{slug}/comments/?{query}")
+
     assert ids(f"contribution={other.pk}") == {on_other.pk}
     assert ids(f"section={data['sections'][1].pk}") == {on_other.pk}
     assert ids("kind=concern") == {on_other.pk}
