@@ -92,3 +92,42 @@ def test_account_pages_have_no_accessibility_violations(open_page, live_server, 
     page.goto(f"{live_server.url}{path}")
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/email/",
+        "/accounts/password/change/",
+        "/accounts/2fa/",
+        "/accounts/3rdparty/",
+        "/me/delete/",
+    ],
+)
+def test_allauth_pages_have_no_accessibility_violations(open_page, live_server, path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = open_page(UserFactory(), bypass_csp=True)
+    page.goto(f"{live_server.url}{path}")
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
+)
+def test_sign_in_pages_have_no_accessibility_violations(requires_chromium, live_server, path):
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=requires_chromium)
+            page = browser.new_context(bypass_csp=True).new_page()
+            page.goto(f"{live_server.url}{path}")
+            results = Axe().run(page)
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    assert results.violations_count == 0, results.generate_report()

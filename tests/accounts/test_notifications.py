@@ -225,3 +225,15 @@ def test_kinds_used_by_other_apps_follow_the_matching_setting(person):
     assert notification.delivery == Delivery.NONE
     NotificationSetting.objects.create(user=person, kind="other", delivery=Delivery.DIGEST)
     assert notification_create(user=person, kind="new_thing", title="x").delivery == "digest"
+
+
+def test_marking_read_from_the_list_with_htmx_returns_the_updated_item(client, person):
+    notification = _notify(person, title="Swap me")
+    client.force_login(person)
+    response = client.post(
+        reverse("notification_read", args=[notification.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert f'id="notification-{notification.pk}"' in content
+    assert "Swap me" in content and "unread" not in content

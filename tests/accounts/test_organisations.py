@@ -183,3 +183,10 @@ def test_an_over_long_display_name_is_refused(client, person):
     )
     assert response.status_code == 400
     assert response.context["form"].has_error("display_name", "max_length")
+
+
+def test_the_lookup_needs_a_signed_in_person(client):
+    OrganisationFactory(name="Digdir")
+    response = client.get(reverse("organisation_lookup"), {"q": "dig"})
+    assert response.status_code == 302
+    assert "Digdir" not in response.content.decode()
