@@ -16,6 +16,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -184,7 +185,12 @@ def notification_email_send(*, notification_id: int) -> bool:
     if not user.email or user.deleted_at is not None:
         return False
     with translation.override(user.preferred_language):
-        context = {"notification": notification, "url": _absolute(notification.url), "user": user}
+        context = {
+            "notification": notification,
+            "url": _absolute(notification.url),
+            "user": user,
+            "settings_url": _absolute(reverse("notification_settings")),
+        }
         subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + notification.title
         message = render_to_string("accounts/email/notification.txt", context)
     send_mail(subject.replace("\n", " "), message, None, [user.email])
@@ -398,7 +404,6 @@ def data_export_build(*, export_id: int) -> DataExport:
     export.finished_at = timezone.now()
     export.save(update_fields=["file", "status", "finished_at"])
     if export.status == DataExport.Status.READY:
-        from django.urls import reverse
         from django.utils.translation import gettext_lazy
 
         notification_create(

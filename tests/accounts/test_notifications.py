@@ -237,3 +237,9 @@ def test_marking_read_from_the_list_with_htmx_returns_the_updated_item(client, p
     content = response.content.decode()
     assert f'id="notification-{notification.pk}"' in content
     assert "Swap me" in content and "unread" not in content
+
+
+def test_the_email_links_to_the_notification_settings(person, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(person)
+    assert "http://127.0.0.1:8000/me/notifications/settings/" in mail.outbox[-1].body
