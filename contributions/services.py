@@ -34,6 +34,7 @@ from contributions.models import (
     Reaction,
     Revision,
 )
+from contributions.notifications import reply_notify
 from studies.access import FACILITATING, Action, can
 from studies.markdown import render_markdown
 from studies.models import Membership, ModerationMode, Section, Study
@@ -400,6 +401,7 @@ def comment_create(
             )
             if comment.state == ItemState.PUBLISHED:
                 live.publish_item(item=comment, kind=live.CREATED)
+                reply_notify(comment=comment)
             else:
                 _tell_moderators(item=comment)
     except IntegrityError:
@@ -535,6 +537,8 @@ def item_change_state(
         on_page = state not in (ItemState.PENDING, ItemState.REJECTED)
         if on_page and not was_on_page:
             live.publish_item(item=locked, kind=live.PUBLISHED)
+            if isinstance(locked, Comment) and locked.state == ItemState.PUBLISHED:
+                reply_notify(comment=locked)
         elif on_page or was_on_page:
             live.publish_item(item=locked, kind=live.STATE)
     item.state = locked.state
