@@ -243,3 +243,49 @@ def test_the_email_links_to_the_notification_settings(person, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         _notify(person)
     assert "http://127.0.0.1:8000/me/notifications/settings/" in mail.outbox[-1].body
+
+
+def _session_cookie(user) -> bytes:
+    from django.conf import settings as django_settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{django_settings.SESSION_COOKIE_NAME}={session.session_key}".encode()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_person_socket_works_through_the_asgi_application_with_the_session(person):
+    from asgiref.sync import sync_to_async
+
+    from config.asgi import application
+
+    cookie = await sync_to_async(_session_cookie)(person)
+    socket = WebsocketCommunicator(
+        application,
+        "/ws/me/",
+        headers=[(b"origin", b"http://127.0.0.1:8000"), (b"cookie", cookie)],
+    )
+    assert (await socket.connect())[0]
+    await sync_to_async(_notify)(person, title="Through the stack")
+    message = await socket.receive_json_from(timeout=2)
+    assert message["data"] == {"unread": 1, "title": "Through the stack"}
+    await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_person_socket_refuses_a_foreign_origin(person):
+    from asgiref.sync import sync_to_async
+
+    from config.asgi import application
+
+    cookie = await sync_to_async(_session_cookie)(person)
+    socket = WebsocketCommunicator(
+        application, "/ws/me/", headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)]
+    )
+    connected, _code = await socket.connect()
+    assert not connected
