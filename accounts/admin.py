@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Affiliation, Notification, Organisation, User
+from accounts.models import (
+    Affiliation,
+    DataExport,
+    DigestRun,
+    Notification,
+    NotificationSetting,
+    Organisation,
+    User,
+)
 
 
 @admin.register(User)
@@ -12,6 +20,7 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password", "display_name"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        ("Preferences", {"fields": ["language", "digest_frequency"]}),
         ("Dates", {"fields": ["last_login", "date_joined", "deleted_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
@@ -26,4 +35,28 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Affiliation)
-admin.site.register(Notification)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["title", "user", "kind", "delivery", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind", "delivery"]
+    raw_id_fields = ["user", "digest_run"]
+
+
+@admin.register(DigestRun)
+class DigestRunAdmin(admin.ModelAdmin):
+    list_display = ["user", "frequency", "period_start", "claimed_at", "sent_at", "item_count"]
+    list_filter = ["frequency"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(DataExport)
+class DataExportAdmin(admin.ModelAdmin):
+    # The archive itself is the person's alone: staff see only that it exists.
+    list_display = ["user", "status", "requested_at", "finished_at"]
+    fields = ["user", "status", "requested_at", "finished_at"]
+    readonly_fields = fields
+
+
+admin.site.register(NotificationSetting)

@@ -190,3 +190,16 @@ def test_the_lookup_needs_a_signed_in_person(client):
     response = client.get(reverse("organisation_lookup"), {"q": "dig"})
     assert response.status_code == 302
     assert "Digdir" not in response.content.decode()
+
+
+def test_the_admin_lists_account_models(client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    for path in (
+        "/admin/accounts/user/",
+        "/admin/accounts/notification/",
+        "/admin/accounts/digestrun/",
+        "/admin/accounts/dataexport/",
+        f"/admin/accounts/user/{staff.pk}/change/",
+    ):
+        assert client.get(path).status_code == 200, path
