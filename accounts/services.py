@@ -379,11 +379,16 @@ def data_export_request(*, user: User) -> DataExport:
     return export
 
 
-def data_export_build(*, export_id: int) -> DataExport:
-    """Write the archive (data.json and index.html in a zip) and tell the person."""
+def data_export_build(*, export_id: int) -> DataExport | None:
+    """Write the archive (data.json and index.html in a zip) and tell the person.
+
+    None when the request is gone (the account was deleted meanwhile).
+    """
     from accounts.selectors import personal_data
 
-    export = DataExport.objects.select_related("user").get(pk=export_id)
+    export = DataExport.objects.select_related("user").filter(pk=export_id).first()
+    if export is None or export.user.deleted_at is not None:
+        return None
     if export.status == DataExport.Status.READY:
         return export
     user = export.user

@@ -17,4 +17,5 @@ def digests_send_due() -> int:
 
 @shared_task(acks_late=True)
 def data_export_build(export_id: int) -> str:
-    return services.data_export_build(export_id=export_id).status
+    export = services.data_export_build(export_id=export_id)
+    return export.status if export is not None else "gone"

@@ -198,3 +198,12 @@ def test_an_archive_is_offered_for_a_week_then_removed(
         data_export_request(user=person)
     assert not DataExport.objects.filter(pk=export.pk).exists()
     assert not default_storage.exists(name)
+
+
+def test_an_archive_requested_before_the_account_was_deleted_is_never_built(person):
+    from accounts.services import account_delete
+
+    export = DataExport.objects.create(user=person)
+    account_delete(user=person)
+    assert data_export_build(export_id=export.pk) is None
+    assert not DataExport.objects.exists()
