@@ -43,7 +43,7 @@ class OrganisationForm(forms.ModelForm):
         help_text=_("Nine digits, if the organisation has one."),
     )
     website = forms.URLField(
-        label=_("website"), required=False, max_length=300, assume_scheme="https"
+        label=_("Website"), required=False, max_length=300, assume_scheme="https"
     )
 
     class Meta:
