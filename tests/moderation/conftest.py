@@ -23,6 +23,17 @@ def _english():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Run Celery tasks in the test, also when REDIS_URL makes them asynchronous."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def study(db):
     return StudyFactory(flag_threshold=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -25,15 +26,25 @@ def test_hiding_records_a_state_event_with_the_marker_not_the_text(
     study, contribution, facilitator, django_capture_on_commit_callbacks
 ):
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(events.study_group(study.pk), channel)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.item_hide(study=study, actor=facilitator, item=contribution, reason="off_topic")
+
+    def hide():
+        with django_capture_on_commit_callbacks(execute=True):
+            services.item_hide(
+                study=study, actor=facilitator, item=contribution, reason="off_topic"
+            )
+
+    async def open_page_then_hide():
+        # One event loop for the whole exchange, as a page's socket would have.
+        channel = await layer.new_channel()
+        await layer.group_add(events.study_group(study.pk), channel)
+        await sync_to_async(hide)()
+        return await asyncio.wait_for(layer.receive(channel), timeout=3)
+
+    message = async_to_sync(open_page_then_hide)()
     event = StudyEvent.objects.filter(study=study).latest("seq")
     assert event.key == contribution.dom_id
     assert event.kind == "contribution.state"
     assert "Buy cheap watches" not in event.html
-    message = async_to_sync(layer.receive)(channel)
     assert message["event"]["seq"] == event.seq
     assert message["event"]["data"]["state"] == "hidden"
     assert "Buy cheap watches" not in message["event"]["html"]
