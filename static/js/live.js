@@ -141,7 +141,7 @@
   function showViewers(count) {
     var el = document.getElementById("viewer-count");
     if (!el || typeof count !== "number" || count < 1) { return; }
-    el.textContent = count === 1 ? text("viewers-one") : text("viewers-many").replace("%(count)s", String(count));
+    el.textContent = count === 1 ? text("viewers-one") : text("viewers-many").replace("{n}", String(count));
     el.hidden = false;
   }
 

@@ -2,6 +2,7 @@ import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from accounts.models import Sector
 from contributions import services
@@ -18,6 +19,13 @@ from tests.contributions.factories import member, organisation
 from tests.factories import SectionFactory, StudyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are checked in English here; bokmål is checked in test_views."""
+    with translation.override("en"):
+        yield
 
 
 def post(study, author, **kwargs):
@@ -191,7 +199,8 @@ def test_withdraw_leaves_a_marker_and_is_counted():
     assert contribution.state == ItemState.WITHDRAWN
     event = StudyEvent.objects.order_by("seq").last()
     assert event.kind == "contribution.withdrawn"
-    assert "Withdrawn by the author" in event.html
+    assert "Withdrawn by the author" in event.data["html_alt"]["en"]
+    assert "Trukket tilbake av forfatteren" in event.html
     assert "An idea" not in event.html
     assert Contribution.objects.counted().filter(pk=contribution.pk).exists()
 

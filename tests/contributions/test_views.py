@@ -377,3 +377,17 @@ def test_edited_marker_is_shown(client):
     html = client.get(page_url(study), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-edited="true"' in html
     assert 'class="edited"' in html
+
+
+def test_page_and_live_markers_are_in_bokmal_by_default(client):
+    study = StudyFactory()
+    author = member(study)
+    contribution = services.contribution_create(study=study, author=author, title="t", body="b")
+    services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="off_topic")
+    event = StudyEvent.objects.order_by("seq").last()
+    assert "Skjult av en fasilitator: utenfor temaet." in event.html
+    assert "Hidden by a facilitator: off-topic." in event.data["html_alt"]["en"]
+    client.force_login(author)
+    html = client.get(page_url(study)).content.decode()
+    assert "Publiser et innspill" in html
+    assert "Skjult av en fasilitator: utenfor temaet." in html
