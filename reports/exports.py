@@ -1,0 +1,362 @@
+"""Export files: three tiers (aggregate, pseudonymous, named) × CSV, XLSX and JSON.
+
+Every file is written from a StudyStatistics (live or frozen) and, for the
+non-aggregate tiers, the participant rows; it states the study, the
+definitions version and the time it was made. Column names are stable
+English keys so that files can be read back by programs; sector labels follow
+the language of the request.
+
+Cells that a spreadsheet would read as a formula (starting with =, +, -, @,
+a tab or a carriage return) are prefixed with an apostrophe in CSV and XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from reports.models import ExportFormat, ExportTier
+from reports.statistics import (
+    ParticipantRow,
+    StudyStatistics,
+    definitions,
+    headline,
+    small_count,
+)
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+SUMMARY = "Summary"
+BY_SECTOR = "By sector"
+BY_ORGANISATION = "By organisation"
+OVER_TIME = "Over time"
+DEFINITIONS = "Definitions"
+PARTICIPANTS = "Participants"
+
+SECTOR_COLUMNS = ["sector", "sector_label", "organisations", "participants", "contributions", "comments"]
+ORGANISATION_COLUMNS = ["organisation", "org_number", "sector", "participants", "contributions", "comments"]
+DAY_COLUMNS = [
+    "day",
+    "contributions",
+    "comments",
+    "items",
+    "new_participants",
+    "cumulative_items",
+    "cumulative_participants",
+]
+PSEUDONYMOUS_COLUMNS = [
+    "pseudonym",
+    "organisation",
+    "org_number",
+    "sector",
+    "contributions",
+    "comments",
+    "first_activity",
+    "last_activity",
+]
+NAMED_COLUMNS = [
+    "name",
+    "email",
+    "organisation",
+    "org_number",
+    "sector",
+    "contributions",
+    "comments",
+    "first_activity",
+    "last_activity",
+]
+
+
+class UnknownExport(ValueError):
+    """An export tier or format that does not exist."""
+
+
+def check_kind(tier: str, fmt: str) -> None:
+    if tier not in ExportTier.values:
+        raise UnknownExport(
+            _("Unknown export tier “%(tier)s”. Choose one of: %(choices)s.")
+            % {"tier": tier, "choices": ", ".join(ExportTier.values)}
+        )
+    if fmt not in ExportFormat.values:
+        raise UnknownExport(
+            _("Unknown export format “%(format)s”. Choose one of: %(choices)s.")
+            % {"format": fmt, "choices": ", ".join(ExportFormat.values)}
+        )
+
+
+def escape_cell(value: Any) -> Any:
+    """Make a text cell safe to open in a spreadsheet; other values pass through."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def pseudonym(*, study_id: int, user_id: int) -> str:
+    """A stable pseudonym of a person within one study; unlinkable across studies."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(),
+        f"dugnad-participant:{study_id}:{user_id}".encode(),
+        hashlib.sha256,
+    ).hexdigest()
+    return f"P-{digest[:12]}"
+
+
+@dataclass
+class ExportDocument:
+    """Everything one export file says, independent of its format."""
+
+    statistics: StudyStatistics
+    tier: str
+    participants: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def participant_columns(self) -> list[str]:
+        return NAMED_COLUMNS if self.tier == ExportTier.NAMED else PSEUDONYMOUS_COLUMNS
+
+    def summary_rows(self) -> list[tuple[str, Any]]:
+        s, t = self.statistics, self.statistics.totals
+        rows: list[tuple[str, Any]] = [
+            ("study", s.study_title),
+            ("study_slug", s.study_slug),
+            ("definitions_version", s.definitions_version),
+            ("generated_at", s.generated_at),
+            ("tier", self.tier),
+            ("participants", t.participants),
+            ("members", t.members),
+            ("organisations", t.organisations),
+            ("individuals", t.individuals),
+            ("contributions", t.contributions),
+            ("comments", t.comments),
+            ("small_count_threshold", s.small_count_threshold),
+            ("headline_nb", headline(s, "nb")),
+            ("headline_en", headline(s, "en")),
+        ]
+        rows += [("note", note) for note in self.notes]
+        return rows
+
+    def sector_rows(self) -> list[list[Any]]:
+        return [
+            [r.sector, r.label, r.organisations, r.participants, r.contributions, r.comments]
+            for r in self.statistics.sectors
+        ]
+
+    def organisation_rows(self) -> list[list[Any]]:
+        s = self.statistics
+        return [
+            [
+                r.name,
+                r.org_number,
+                r.sector,
+                s.participant_display(r) if self.tier == ExportTier.AGGREGATE else r.participants,
+                r.contributions,
+                r.comments,
+            ]
+            for r in s.organisations
+        ]
+
+    def day_rows(self) -> list[list[Any]]:
+        return [
+            [
+                d.day,
+                d.contributions,
+                d.comments,
+                d.items,
+                d.new_participants,
+                d.cumulative_items,
+                d.cumulative_participants,
+            ]
+            for d in self.statistics.days
+        ]
+
+    def definition_rows(self) -> list[list[Any]]:
+        version = self.statistics.definitions_version
+        return [[key, str(term), str(text), version] for key, term, text in definitions()]
+
+    def participant_rows(self) -> Iterable[list[Any]]:
+        columns = self.participant_columns
+        for row in self.participants:
+            yield [row[c] for c in columns]
+
+
+def document_for(
+    *,
+    statistics: StudyStatistics,
+    tier: str,
+    participants: list[ParticipantRow] | None = None,
+    names: dict[int, tuple[str, str]] | None = None,
+) -> ExportDocument:
+    """Assemble an export. ``names`` maps consenting people to (name, e-mail) for the named tier."""
+    document = ExportDocument(statistics=statistics, tier=tier)
+    if statistics.totals.participants == 0:
+        document.notes.append(
+            _("This study has no participants yet: no counted contributions or comments.")
+        )
+    document.notes.append(
+        _(
+            "A person who posted for two organisations appears under both in the "
+            "per-organisation rows and once in the totals."
+        )
+    )
+    if tier == ExportTier.AGGREGATE:
+        document.notes.append(
+            _("Per-organisation participant counts below %(k)s are shown as “<%(k)s”.")
+            % {"k": statistics.small_count_threshold}
+        )
+        return document
+    rows = participants or []
+    if tier == ExportTier.PSEUDONYMOUS:
+        for row in rows:
+            document.participants.append(
+                {
+                    "pseudonym": pseudonym(study_id=statistics.study_id, user_id=row.user_id),
+                    **_participant_fields(row),
+                }
+            )
+    else:
+        names = names or {}
+        left_out = {row.user_id for row in rows if row.user_id not in names}
+        for row in rows:
+            if row.user_id in names:
+                name, email = names[row.user_id]
+                document.participants.append(
+                    {"name": name, "email": email, **_participant_fields(row)}
+                )
+        if left_out:
+            document.notes.append(
+                ngettext(
+                    "%(n)s participant did not consent to be named and is left out of the "
+                    "participant rows; the totals include them.",
+                    "%(n)s participants did not consent to be named and are left out of the "
+                    "participant rows; the totals include them.",
+                    len(left_out),
+                )
+                % {"n": len(left_out)}
+            )
+    if len({row.user_id for row in rows}) != len(rows):
+        document.notes.append(
+            _("A participant who posted for more than one organisation has one row for each.")
+        )
+    return document
+
+
+def _participant_fields(row: ParticipantRow) -> dict[str, Any]:
+    return {
+        "organisation": row.organisation,
+        "org_number": row.org_number,
+        "sector": row.sector,
+        "contributions": row.contributions,
+        "comments": row.comments,
+        "first_activity": row.first_activity,
+        "last_activity": row.last_activity,
+    }
+
+
+Progress = Callable[[int], None]
+
+
+def _no_progress(_percent: int) -> None:
+    return None
+
+
+def write(
+    document: ExportDocument, fmt: str, out: IO[bytes], progress: Progress = _no_progress
+) -> int:
+    """Write the document to ``out`` in the format; returns the number of participant rows."""
+    writer = {ExportFormat.CSV: _write_csv, ExportFormat.XLSX: _write_xlsx}.get(fmt, _write_json)
+    if fmt not in ExportFormat.values:
+        raise UnknownExport(fmt)
+    writer(document, out, progress)
+    progress(100)
+    return len(document.participants)
+
+
+def _sheets(document: ExportDocument) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
+    sheets = [
+        (SUMMARY, ["field", "value"], [list(r) for r in document.summary_rows()]),
+        (BY_SECTOR, SECTOR_COLUMNS, document.sector_rows()),
+        (BY_ORGANISATION, ORGANISATION_COLUMNS, document.organisation_rows()),
+        (OVER_TIME, DAY_COLUMNS, document.day_rows()),
+        (DEFINITIONS, ["key", "term", "definition", "version"], document.definition_rows()),
+    ]
+    if document.tier != ExportTier.AGGREGATE:
+        sheets.append((PARTICIPANTS, document.participant_columns, document.participant_rows()))
+    return sheets
+
+
+def _rows_with_progress(
+    rows: Iterable[list[Any]], total: int, progress: Progress
+) -> Iterable[list[Any]]:
+    step = max(total // 20, 1000)
+    for i, row in enumerate(rows, 1):
+        if i % step == 0 and total:
+            progress(min(10 + int(85 * i / total), 95))
+        yield row
+
+
+def _write_csv(document: ExportDocument, out: IO[bytes], progress: Progress) -> None:
+    """One CSV file: each sheet starts with a "[Name]" row and its header, then a blank row."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text)
+    total = len(document.participants)
+    for name, columns, rows in _sheets(document):
+        writer.writerow([f"[{name}]"])
+        writer.writerow(columns)
+        if name == PARTICIPANTS:
+            rows = _rows_with_progress(rows, total, progress)
+        for row in rows:
+            writer.writerow([escape_cell(v) for v in row])
+        writer.writerow([])
+    text.flush()
+    text.detach()
+
+
+def _write_xlsx(document: ExportDocument, out: IO[bytes], progress: Progress) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    total = len(document.participants)
+    for name, columns, rows in _sheets(document):
+        sheet = workbook.create_sheet(title=name)
+        sheet.append(columns)
+        if name == PARTICIPANTS:
+            rows = _rows_with_progress(rows, total, progress)
+        for row in rows:
+            sheet.append([escape_cell(v) for v in row])
+    workbook.save(out)
+
+
+def _write_json(document: ExportDocument, out: IO[bytes], progress: Progress) -> None:
+    s = document.statistics
+    payload = {
+        "study": {"title": s.study_title, "slug": s.study_slug},
+        "definitions_version": s.definitions_version,
+        "generated_at": s.generated_at,
+        "tier": document.tier,
+        "notes": document.notes,
+        "headline": {"nb": headline(s, "nb"), "en": headline(s, "en")},
+        "small_count_threshold": s.small_count_threshold,
+        "totals": asdict(s.totals),
+        "sectors": [dict(zip(SECTOR_COLUMNS, r, strict=True)) for r in document.sector_rows()],
+        "organisations": [
+            dict(zip(ORGANISATION_COLUMNS, r, strict=True)) for r in document.organisation_rows()
+        ],
+        "days": [dict(zip(DAY_COLUMNS, r, strict=True)) for r in document.day_rows()],
+        "definitions": [
+            {"key": k, "term": t, "definition": d, "version": v}
+            for k, t, d, v in document.definition_rows()
+        ],
+    }
+    if document.tier != ExportTier.AGGREGATE:
+        payload["participants"] = document.participants
+    out.write(json.dumps(payload, ensure_ascii=False, indent=1).encode())

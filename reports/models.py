@@ -1,0 +1,124 @@
+"""Exports, frozen participation reports and the history of organisation merges."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from studies.models import Study
+
+
+class ExportTier(models.TextChoices):
+    AGGREGATE = "aggregate", _("Aggregate (safe to publish)")
+    PSEUDONYMOUS = "pseudonymous", _("Pseudonymous (a row per participant)")
+    NAMED = "named", _("Named (participants who consented)")
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+    JSON = "json", "JSON"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Being made")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+def export_path(instance: Export, filename: str) -> str:
+    return f"exports/{instance.study_id}/{instance.token}/{filename}"
+
+
+class Export(models.Model):
+    """One requested export file; only the study's coordinators may download it."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tier = models.CharField(_("tier"), max_length=16, choices=ExportTier.choices)
+    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)  # per cent
+    file = models.FileField(upload_to=export_path, max_length=300, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["study", "created_at"], name="export_study_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tier__in=ExportTier.values), name="export_tier_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=ExportFormat.values), name="export_format_valid"
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="export_progress_max"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study} {self.tier} {self.format}"
+
+    @property
+    def filename(self) -> str:
+        stamp = timezone.localtime(self.created_at).strftime("%Y%m%d-%H%M")
+        return f"{self.study.slug}-{self.tier}-{stamp}.{self.format}"
+
+
+class ParticipationReport(models.Model):
+    """The figures of a closed study, frozen: later changes never touch them."""
+
+    study = models.OneToOneField(Study, on_delete=models.CASCADE, related_name="+")
+    definitions_version = models.PositiveSmallIntegerField()
+    data = models.JSONField()
+    headline_nb = models.CharField(max_length=500)
+    headline_en = models.CharField(max_length=500)
+    frozen_at = models.DateTimeField(default=timezone.now)
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-frozen_at"]
+
+    def __str__(self) -> str:
+        return f"Participation report of {self.study}"
+
+
+class OrganisationMerge(models.Model):
+    """History of the registry: which organisation was merged into which, by whom."""
+
+    source = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    target = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(default=timezone.now)
+    # Organisations that had been merged into the source, re-pointed to the target.
+    repointed = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="organisation_merge_not_self"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"

@@ -1,0 +1,578 @@
+"""Participation statistics, definitions version 1: the one module that computes figures.
+
+Every page, export and frozen report gets its numbers from here, computed in
+SQL aggregates over the items' snapshots (never a person's current
+organisation). The rules, as in DESIGN.md and docs/statistics.md:
+
+- a counted item is a contribution or comment that is published, hidden for a
+  reason other than spam or abuse, or withdrawn (see COUNTED_SQL, which must
+  say the same as ``ItemQuerySet.counted()``);
+- a participant is a distinct person with at least one counted item; deleted
+  accounts stay counted;
+- a member is a person who joined the study (any membership status);
+- an organisation counts when a counted item carries it in its snapshot;
+  merged organisations count once, as the organisation they were merged into;
+- by sector: distinct organisations and participants per snapshot sector;
+  individuals are participants with counted items posted for no organisation;
+- over time: per day in Europe/Oslo, new counted items, new participants and
+  cumulative totals.
+
+The work is one statement per study: the counted items are grouped once by
+(person, organisation, sector), every total is taken from that small grouped
+set, and the per-day counts read the same partial indexes
+(reports/migrations/0002_statistics_indexes.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import Organisation, Sector
+from contributions.models import UNCOUNTED_REASONS, ItemState
+from studies.models import Membership, Study
+
+DEFINITIONS_VERSION = 1
+STATISTICS_TIME_ZONE = "Europe/Oslo"
+# The order sectors are listed in tables and in the headline.
+SECTOR_ORDER = [Sector.PUBLIC, Sector.PRIVATE, Sector.ACADEMIA, Sector.CIVIL, Sector.OTHER]
+INDIVIDUALS = ""  # the snapshot sector of items posted for no organisation
+
+_quoted_reasons = ", ".join(f"'{r}'" for r in UNCOUNTED_REASONS)
+# The counted-item rule in SQL. It must stay word for word the predicate of the
+# partial indexes in reports/migrations, or PostgreSQL will not use them.
+COUNTED_SQL = (
+    f"(state IN ('{ItemState.PUBLISHED}', '{ItemState.WITHDRAWN}') "
+    f"OR (state = '{ItemState.HIDDEN}' AND moderation_reason NOT IN ({_quoted_reasons})))"
+)
+ITEM_TABLES = (("contributions_contribution", 1, 0), ("contributions_comment", 0, 1))
+
+
+@dataclass
+class Totals:
+    participants: int = 0
+    members: int = 0
+    organisations: int = 0
+    individuals: int = 0
+    contributions: int = 0
+    comments: int = 0
+
+    @property
+    def items(self) -> int:
+        return self.contributions + self.comments
+
+
+@dataclass
+class SectorRow:
+    sector: str  # a Sector value, or "" for individuals
+    organisations: int
+    participants: int
+    contributions: int
+    comments: int
+
+    @property
+    def label(self) -> str:
+        return sector_label(self.sector)
+
+
+@dataclass
+class OrganisationRow:
+    id: int
+    name: str
+    org_number: str
+    sector: str
+    participants: int
+    contributions: int
+    comments: int
+
+    @property
+    def sector_label(self) -> str:
+        return sector_label(self.sector)
+
+
+@dataclass
+class DayRow:
+    day: str  # ISO date in Europe/Oslo
+    contributions: int
+    comments: int
+    new_participants: int
+    cumulative_items: int
+    cumulative_participants: int
+
+    @property
+    def items(self) -> int:
+        return self.contributions + self.comments
+
+
+@dataclass
+class StudyStatistics:
+    """Every figure of one study (or of the platform, with study_id None)."""
+
+    definitions_version: int
+    generated_at: str  # ISO 8601, UTC
+    study_id: int | None
+    study_slug: str
+    study_title: str
+    small_count_threshold: int
+    totals: Totals
+    sectors: list[SectorRow] = field(default_factory=list)
+    organisations: list[OrganisationRow] = field(default_factory=list)
+    days: list[DayRow] = field(default_factory=list)
+    # Platform statistics only: studies by status.
+    studies: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StudyStatistics:
+        return cls(
+            definitions_version=data["definitions_version"],
+            generated_at=data["generated_at"],
+            study_id=data["study_id"],
+            study_slug=data["study_slug"],
+            study_title=data["study_title"],
+            small_count_threshold=data["small_count_threshold"],
+            totals=Totals(**data["totals"]),
+            sectors=[SectorRow(**row) for row in data["sectors"]],
+            organisations=[OrganisationRow(**row) for row in data["organisations"]],
+            days=[DayRow(**row) for row in data["days"]],
+            studies=dict(data.get("studies", {})),
+        )
+
+    @property
+    def generated(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.generated_at)
+
+    def organisations_by_participants(self, limit: int | None = None) -> list[OrganisationRow]:
+        rows = sorted(self.organisations, key=lambda r: (-r.participants, -r.contributions, r.name))
+        return rows[:limit] if limit else rows
+
+    def participant_display(self, row: OrganisationRow) -> str:
+        """The published form of a per-organisation participant count ("<k" below k)."""
+        return small_count(row.participants, self.small_count_threshold)
+
+
+def small_count(value: int, threshold: int) -> str:
+    if threshold > 1 and 0 < value < threshold:
+        return f"<{threshold}"
+    return str(value)
+
+
+def sector_label(code: str) -> str:
+    if code == INDIVIDUALS:
+        return str(_("Individuals"))
+    try:
+        return str(Sector(code).label)
+    except ValueError:
+        return code
+
+
+def definitions() -> list[tuple[str, str, str]]:
+    """(key, term, explanation) for every rule of the current definitions version."""
+    return [
+        (
+            "counted_item",
+            _("Counted item"),
+            _(
+                "A contribution or comment that is published, hidden by a facilitator for a "
+                "reason other than spam or abuse, or withdrawn by its author. Items waiting "
+                "for approval, rejected items and items removed as spam or abuse are not counted."
+            ),
+        ),
+        (
+            "participant",
+            _("Participant"),
+            _(
+                "A distinct person with at least one counted item. A person whose account "
+                "was later deleted stays counted, without their name."
+            ),
+        ),
+        ("member", _("Member"), _("A person who joined the study, whether or not they posted.")),
+        (
+            "organisation",
+            _("Organisation"),
+            _(
+                "An organisation counts when at least one counted item was posted on its "
+                "behalf, as recorded when the item was posted. Organisations merged as "
+                "duplicates count once, as the organisation they were merged into."
+            ),
+        ),
+        (
+            "by_sector",
+            _("By sector"),
+            _(
+                "Distinct organisations and distinct participants per sector, from the sector "
+                "recorded on each item when it was posted. A person who posted for two "
+                "organisations appears under both in the per-organisation rows and once in "
+                "the totals."
+            ),
+        ),
+        (
+            "individuals",
+            _("Individuals"),
+            _("Participants with counted items posted on behalf of no organisation."),
+        ),
+        (
+            "over_time",
+            _("Over time"),
+            _(
+                "Per calendar day in Norwegian time (Europe/Oslo): new counted items, people "
+                "whose first counted item was posted that day, and running totals."
+            ),
+        ),
+        (
+            "small_counts",
+            _("Small counts"),
+            _(
+                "In published figures, a per-organisation participant count below the "
+                "study's small-count threshold k is shown as “<k”."
+            ),
+        ),
+    ]
+
+
+# --- SQL ---------------------------------------------------------------------
+
+
+def _local_date_sql(column: str) -> tuple[str, list]:
+    """The vendor's expression for the Europe/Oslo calendar date of a timestamp column."""
+    return connection.ops.datetime_cast_date_sql(column, (), STATISTICS_TIME_ZONE)
+
+
+def _items_sql(
+    where: str, params: list, columns: str, column_params: tuple | list = ()
+) -> tuple[str, list]:
+    """Counted contributions UNION ALL counted comments; {c}/{m} in columns mark the table."""
+    parts, all_params = [], []
+    for table, is_contribution, is_comment in ITEM_TABLES:
+        parts.append(
+            f"SELECT {columns.format(c=is_contribution, m=is_comment)} FROM {table} "
+            f"WHERE {where} AND {COUNTED_SQL}"
+        )
+        all_params += [*column_params, *params]
+    return " UNION ALL ".join(parts), all_params
+
+
+def _statistics_sql(*, study_id: int | None) -> tuple[str, list]:
+    if study_id is None:
+        where, params = "1 = 1", []
+    else:
+        where, params = "study_id = %s", [study_id]
+    grouped, grouped_params = _items_sql(
+        where,
+        params,
+        "author_id, acted_for_id, acted_for_sector, {c} AS c, {m} AS m, created_at",
+    )
+    first_day, first_params = _local_date_sql("f.first_at")
+    item_day, day_params = _local_date_sql("created_at")
+    per_day, per_day_params = _items_sql(
+        where, params, f"{item_day} AS day, {{c}} AS c, {{m}} AS m", day_params
+    )
+    # g: counted items grouped once per (person, raw organisation, sector), then
+    # resolved to the canonical organisation (merges always point at the root).
+    sql = f"""
+        WITH raw AS (
+            SELECT author_id, acted_for_id, acted_for_sector,
+                   SUM(c) AS contributions, SUM(m) AS comments,
+                   MIN(created_at) AS first_at
+            FROM ({grouped}) AS items
+            GROUP BY author_id, acted_for_id, acted_for_sector
+        ),
+        g AS (
+            SELECT r.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
+                   r.acted_for_sector AS sector, r.contributions, r.comments, r.first_at
+            FROM raw r LEFT JOIN accounts_organisation o ON o.id = r.acted_for_id
+        )
+        SELECT 'total' AS kind, NULL AS k, COUNT(DISTINCT author_id) AS n1,
+               COUNT(DISTINCT org_id) AS n2,
+               COUNT(DISTINCT CASE WHEN org_id IS NULL THEN author_id END) AS n3,
+               SUM(contributions) AS n4, SUM(comments) AS n5
+        FROM g
+        UNION ALL
+        SELECT 'sector', CASE WHEN org_id IS NULL THEN '' ELSE sector END,
+               COUNT(DISTINCT org_id), COUNT(DISTINCT author_id), 0,
+               SUM(contributions), SUM(comments)
+        FROM g GROUP BY CASE WHEN org_id IS NULL THEN '' ELSE sector END
+        UNION ALL
+        SELECT 'org', CAST(org_id AS TEXT), 0, COUNT(DISTINCT author_id), 0,
+               SUM(contributions), SUM(comments)
+        FROM g WHERE org_id IS NOT NULL GROUP BY org_id
+        UNION ALL
+        SELECT 'first', CAST(d AS TEXT), COUNT(*), 0, 0, 0, 0 FROM (
+            SELECT {first_day} AS d FROM (
+                SELECT author_id, MIN(first_at) AS first_at FROM g GROUP BY author_id
+            ) AS f
+        ) AS firsts GROUP BY d
+        UNION ALL
+        SELECT 'day', CAST(day AS TEXT), 0, 0, 0, SUM(c), SUM(m)
+        FROM ({per_day}) AS days GROUP BY day
+    """
+    return sql, grouped_params + list(first_params) + per_day_params
+
+
+def _run(study_id: int | None) -> list[tuple]:
+    sql, params = _statistics_sql(study_id=study_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _assemble(rows: list[tuple], statistics: StudyStatistics) -> StudyStatistics:
+    totals = statistics.totals
+    sectors: dict[str, SectorRow] = {}
+    org_counts: dict[int, tuple[int, int, int]] = {}
+    firsts: dict[str, int] = {}
+    day_items: dict[str, tuple[int, int]] = {}
+    for kind, key, n1, n2, n3, n4, n5 in rows:
+        n1, n2, n3, n4, n5 = (int(v or 0) for v in (n1, n2, n3, n4, n5))
+        if kind == "total":
+            totals.participants, totals.organisations, totals.individuals = n1, n2, n3
+            totals.contributions, totals.comments = n4, n5
+        elif kind == "sector":
+            sectors[key or ""] = SectorRow(key or "", n1 if key else 0, n2, n4, n5)
+        elif kind == "org":
+            org_counts[int(key)] = (n2, n4, n5)
+        elif kind == "first":
+            firsts[str(key)[:10]] = n1
+        elif kind == "day":
+            day_items[str(key)[:10]] = (n4, n5)
+    order = [*SECTOR_ORDER, INDIVIDUALS]
+    statistics.sectors = [sectors[s] for s in order if s in sectors] + [
+        row for s, row in sectors.items() if s not in order
+    ]
+    details = Organisation.objects.filter(pk__in=org_counts).values_list(
+        "pk", "name", "org_number", "sector"
+    )
+    statistics.organisations = sorted(
+        (
+            OrganisationRow(pk, name, number or "", sector, *org_counts[pk])
+            for pk, name, number, sector in details
+        ),
+        key=lambda r: (r.name.casefold(), r.id),
+    )
+    cumulative_items = cumulative_participants = 0
+    days = []
+    for day in sorted(set(day_items) | set(firsts)):
+        contributions, comments = day_items.get(day, (0, 0))
+        new = firsts.get(day, 0)
+        cumulative_items += contributions + comments
+        cumulative_participants += new
+        days.append(
+            DayRow(day, contributions, comments, new, cumulative_items, cumulative_participants)
+        )
+    statistics.days = days
+    return statistics
+
+
+def study_statistics(*, study: Study) -> StudyStatistics:
+    """Every figure of one study, computed now (definitions version 1)."""
+    statistics = StudyStatistics(
+        definitions_version=DEFINITIONS_VERSION,
+        generated_at=timezone.now().isoformat(),
+        study_id=study.pk,
+        study_slug=study.slug,
+        study_title=study.title,
+        small_count_threshold=study.small_count_threshold,
+        totals=Totals(members=Membership.objects.filter(study=study).count()),
+    )
+    return _assemble(_run(study.pk), statistics)
+
+
+def platform_statistics() -> StudyStatistics:
+    """Every figure across all studies: a person or organisation in two studies counts once."""
+    statistics = StudyStatistics(
+        definitions_version=DEFINITIONS_VERSION,
+        generated_at=timezone.now().isoformat(),
+        study_id=None,
+        study_slug="",
+        study_title="",
+        small_count_threshold=0,
+        totals=Totals(members=Membership.objects.values("user").distinct().count()),
+    )
+    statistics.studies = _studies_by_status()
+    return _assemble(_run(None), statistics)
+
+
+def _studies_by_status() -> dict[str, int]:
+    counts = Study.objects.order_by().values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in counts}
+
+
+def platform_study_rows() -> list[dict[str, Any]]:
+    """Participants, organisations and items per study, for the staff overview."""
+    grouped, params = _items_sql(
+        "1 = 1", [], "study_id, author_id, acted_for_id, {c} AS c, {m} AS m"
+    )
+    sql = f"""
+        SELECT i.study_id, COUNT(DISTINCT i.author_id),
+               COUNT(DISTINCT COALESCE(o.merged_into_id, o.id)), SUM(i.c), SUM(i.m)
+        FROM (
+            SELECT study_id, author_id, acted_for_id, SUM(c) AS c, SUM(m) AS m
+            FROM ({grouped}) AS items GROUP BY study_id, author_id, acted_for_id
+        ) AS i LEFT JOIN accounts_organisation o ON o.id = i.acted_for_id
+        GROUP BY i.study_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        figures = {row[0]: row[1:] for row in cursor.fetchall()}
+    rows = []
+    for study in Study.objects.order_by("-created_at", "-id"):
+        participants, organisations, contributions, comments = figures.get(study.pk, (0, 0, 0, 0))
+        rows.append(
+            {
+                "study": study,
+                "participants": int(participants or 0),
+                "organisations": int(organisations or 0),
+                "contributions": int(contributions or 0),
+                "comments": int(comments or 0),
+            }
+        )
+    return rows
+
+
+# --- Participants (pseudonymous and named exports) ----------------------------
+
+
+@dataclass
+class ParticipantRow:
+    """One person's counted items for one organisation (or as an individual)."""
+
+    user_id: int
+    organisation_id: int | None
+    organisation: str
+    org_number: str
+    sector: str
+    contributions: int
+    comments: int
+    first_activity: str  # ISO 8601
+    last_activity: str
+
+
+def study_participant_rows(*, study: Study) -> list[ParticipantRow]:
+    """A row per participant and organisation acted for, ordered by person.
+
+    A person who posted for two organisations has two rows; the totals still
+    count them once.
+    """
+    grouped, params = _items_sql(
+        "study_id = %s",
+        [study.pk],
+        "author_id, acted_for_id, acted_for_sector, {c} AS c, {m} AS m, created_at",
+    )
+    sql = f"""
+        SELECT r.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
+               MIN(r.acted_for_sector), SUM(r.c), SUM(r.m), MIN(r.first_at), MAX(r.last_at)
+        FROM (
+            SELECT author_id, acted_for_id, acted_for_sector, SUM(c) AS c, SUM(m) AS m,
+                   MIN(created_at) AS first_at, MAX(created_at) AS last_at
+            FROM ({grouped}) AS items GROUP BY author_id, acted_for_id, acted_for_sector
+        ) AS r LEFT JOIN accounts_organisation o ON o.id = r.acted_for_id
+        GROUP BY r.author_id, COALESCE(o.merged_into_id, o.id)
+        ORDER BY r.author_id, org_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        raw = cursor.fetchall()
+    org_ids = {row[1] for row in raw if row[1] is not None}
+    orgs = {
+        pk: (name, number or "", sector)
+        for pk, name, number, sector in Organisation.objects.filter(pk__in=org_ids).values_list(
+            "pk", "name", "org_number", "sector"
+        )
+    }
+    rows = []
+    for author_id, org_id, sector, contributions, comments, first, last in raw:
+        name, number, org_sector = orgs.get(org_id, ("", "", ""))
+        rows.append(
+            ParticipantRow(
+                user_id=author_id,
+                organisation_id=org_id,
+                organisation=name,
+                org_number=number,
+                sector=org_sector if org_id else INDIVIDUALS,
+                contributions=int(contributions or 0),
+                comments=int(comments or 0),
+                first_activity=_iso(first),
+                last_activity=_iso(last),
+            )
+        )
+    return rows
+
+
+def _iso(value) -> str:
+    if isinstance(value, str):  # SQLite returns text from aggregates over a union
+        value = dt.datetime.fromisoformat(value)
+        if timezone.is_naive(value):
+            value = value.replace(tzinfo=dt.UTC)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat()
+
+
+# --- Headline ------------------------------------------------------------------
+
+
+def _number(value: int) -> str:
+    return formats.number_format(value, force_grouping=True)
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
+
+
+def _sector_phrase(code: str) -> str:
+    phrases = {
+        Sector.PUBLIC: _("the public sector"),
+        Sector.PRIVATE: _("the private sector"),
+        Sector.ACADEMIA: _("academia"),
+        Sector.CIVIL: _("civil society"),
+        Sector.OTHER: _("other sectors"),
+    }
+    return str(phrases.get(code, code))
+
+
+def headline(statistics: StudyStatistics, language: str | None = None) -> str:
+    """The one-sentence summary, e.g. "104 people from 16 organisations in … contributed …"."""
+    with translation.override(language or translation.get_language()):
+        totals = statistics.totals
+        if totals.participants == 0:
+            return str(_("No one has contributed yet."))
+        values = {
+            "people": ngettext("%(n)s person", "%(n)s people", totals.participants)
+            % {"n": _number(totals.participants)},
+            "contributions": ngettext(
+                "%(n)s contribution", "%(n)s contributions", totals.contributions
+            )
+            % {"n": _number(totals.contributions)},
+            "comments": ngettext("%(n)s comment", "%(n)s comments", totals.comments)
+            % {"n": _number(totals.comments)},
+        }
+        if totals.organisations == 0:
+            return _("%(people)s contributed %(contributions)s and %(comments)s") % values
+        values["organisations"] = ngettext(
+            "%(n)s organisation", "%(n)s organisations", totals.organisations
+        ) % {"n": _number(totals.organisations)}
+        values["sectors"] = _join(
+            [
+                _sector_phrase(row.sector)
+                for row in statistics.sectors
+                if row.sector != INDIVIDUALS and row.organisations
+            ]
+        )
+        return (
+            _(
+                "%(people)s from %(organisations)s in %(sectors)s contributed "
+                "%(contributions)s and %(comments)s"
+            )
+            % values
+        )
