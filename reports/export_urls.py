@@ -1,0 +1,3 @@
+"""Exports and frozen participation reports; included by reports/urls.py."""
+
+urlpatterns: list = []
