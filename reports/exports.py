@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -31,7 +32,6 @@ from reports.statistics import (
     StudyStatistics,
     definitions,
     headline,
-    small_count,
 )
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -43,8 +43,22 @@ OVER_TIME = "Over time"
 DEFINITIONS = "Definitions"
 PARTICIPANTS = "Participants"
 
-SECTOR_COLUMNS = ["sector", "sector_label", "organisations", "participants", "contributions", "comments"]
-ORGANISATION_COLUMNS = ["organisation", "org_number", "sector", "participants", "contributions", "comments"]
+SECTOR_COLUMNS = [
+    "sector",
+    "sector_label",
+    "organisations",
+    "participants",
+    "contributions",
+    "comments",
+]
+ORGANISATION_COLUMNS = [
+    "organisation",
+    "org_number",
+    "sector",
+    "participants",
+    "contributions",
+    "comments",
+]
 DAY_COLUMNS = [
     "day",
     "contributions",
@@ -119,6 +133,10 @@ class ExportDocument:
     tier: str
     participants: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # When the file was written; the figures may be older (a frozen report).
+    exported_at: str = field(default_factory=lambda: timezone.now().isoformat())
+    # (key, term, explanation); a frozen report keeps the texts it was made with.
+    definitions: list[tuple[str, str, str]] | None = None
 
     @property
     def participant_columns(self) -> list[str]:
@@ -131,6 +149,7 @@ class ExportDocument:
             ("study_slug", s.study_slug),
             ("definitions_version", s.definitions_version),
             ("generated_at", s.generated_at),
+            ("exported_at", self.exported_at),
             ("tier", self.tier),
             ("participants", t.participants),
             ("members", t.members),
@@ -158,12 +177,19 @@ class ExportDocument:
                 r.name,
                 r.org_number,
                 r.sector,
-                s.participant_display(r) if self.tier == ExportTier.AGGREGATE else r.participants,
+                self._organisation_participants(r),
                 r.contributions,
                 r.comments,
             ]
             for r in s.organisations
         ]
+
+    def _organisation_participants(self, row) -> int | str:
+        """Exact for the participant tiers; "<k" below the threshold in the aggregate tier."""
+        if self.tier != ExportTier.AGGREGATE:
+            return row.participants
+        shown = self.statistics.participant_display(row)
+        return row.participants if shown == str(row.participants) else shown
 
     def day_rows(self) -> list[list[Any]]:
         return [
@@ -181,7 +207,8 @@ class ExportDocument:
 
     def definition_rows(self) -> list[list[Any]]:
         version = self.statistics.definitions_version
-        return [[key, str(term), str(text), version] for key, term, text in definitions()]
+        rules = self.definitions if self.definitions is not None else definitions()
+        return [[key, str(term), str(text), version] for key, term, text in rules]
 
     def participant_rows(self) -> Iterable[list[Any]]:
         columns = self.participant_columns
@@ -195,9 +222,14 @@ def document_for(
     tier: str,
     participants: list[ParticipantRow] | None = None,
     names: dict[int, tuple[str, str]] | None = None,
+    rules: list[tuple[str, str, str]] | None = None,
 ) -> ExportDocument:
-    """Assemble an export. ``names`` maps consenting people to (name, e-mail) for the named tier."""
-    document = ExportDocument(statistics=statistics, tier=tier)
+    """Assemble an export. ``names`` maps consenting people to (name, e-mail) for the named tier.
+
+    ``rules`` replaces the current definitions texts (a frozen report keeps its own).
+    """
+    check_kind(tier, ExportFormat.JSON)
+    document = ExportDocument(statistics=statistics, tier=tier, definitions=rules)
     if statistics.totals.participants == 0:
         document.notes.append(
             _("This study has no participants yet: no counted contributions or comments.")
@@ -273,10 +305,13 @@ def write(
     document: ExportDocument, fmt: str, out: IO[bytes], progress: Progress = _no_progress
 ) -> int:
     """Write the document to ``out`` in the format; returns the number of participant rows."""
-    writer = {ExportFormat.CSV: _write_csv, ExportFormat.XLSX: _write_xlsx}.get(fmt, _write_json)
-    if fmt not in ExportFormat.values:
-        raise UnknownExport(fmt)
-    writer(document, out, progress)
+    check_kind(document.tier, fmt)
+    writers = {
+        ExportFormat.CSV: _write_csv,
+        ExportFormat.XLSX: _write_xlsx,
+        ExportFormat.JSON: _write_json,
+    }
+    writers[ExportFormat(fmt)](document, out, progress)
     progress(100)
     return len(document.participants)
 
@@ -321,6 +356,16 @@ def _write_csv(document: ExportDocument, out: IO[bytes], progress: Progress) -> 
     text.detach()
 
 
+def _xlsx_cell(value: Any) -> Any:
+    """Escaped like CSV, and without the control characters XML cannot hold."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = escape_cell(value)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
 def _write_xlsx(document: ExportDocument, out: IO[bytes], progress: Progress) -> None:
     from openpyxl import Workbook
 
@@ -332,7 +377,7 @@ def _write_xlsx(document: ExportDocument, out: IO[bytes], progress: Progress) ->
         if name == PARTICIPANTS:
             rows = _rows_with_progress(rows, total, progress)
         for row in rows:
-            sheet.append([escape_cell(v) for v in row])
+            sheet.append([_xlsx_cell(v) for v in row])
     workbook.save(out)
 
 
@@ -342,6 +387,7 @@ def _write_json(document: ExportDocument, out: IO[bytes], progress: Progress) ->
         "study": {"title": s.study_title, "slug": s.study_slug},
         "definitions_version": s.definitions_version,
         "generated_at": s.generated_at,
+        "exported_at": document.exported_at,
         "tier": document.tier,
         "notes": document.notes,
         "headline": {"nb": headline(s, "nb"), "en": headline(s, "en")},
