@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -48,6 +49,9 @@ TRANSITIONS: dict[str, set[str]] = {
     StudyStatus.ARCHIVED: set(),
 }
 EDITABLE_STATUSES = {StudyStatus.DRAFT, StudyStatus.OPEN}
+# Sent inside the closing transaction with ``study`` and ``by``; the reports app
+# freezes the participation report from its receiver (studies cannot import it).
+study_closed = Signal()
 
 
 # --- Study set-up ---------------------------------------------------------
@@ -218,6 +222,8 @@ def study_set_status(*, study: Study, status: str, by: User | None = None) -> St
         update.append("closes_at")
     study.status = status
     study.save(update_fields=update)
+    if status == StudyStatus.CLOSED:
+        study_closed.send(sender=Study, study=study, by=by)
     return study
 
 
