@@ -1,4 +1,8 @@
-"""The project's URLs plus one page that needs MFA, to walk the guided set-up."""
+"""The project's URLs plus one page per MFA-guarded action, to walk the guided set-up.
+
+The statistics and export pages of reports/ fetch their study the same way
+(studies.access.study_for_user with Action.VIEW_STATISTICS or Action.EXPORT).
+"""
 
 from django.http import HttpResponse
 from django.urls import path
@@ -7,9 +11,17 @@ from config.urls import urlpatterns as project_urls
 from studies.access import Action, study_for_user
 
 
-def moderation_page(request, slug):
-    access = study_for_user(request.user, slug, Action.MODERATE)
-    return HttpResponse(f"moderating {access.study.slug}")
+def guarded_page(action: Action, label: str):
+    def view(request, slug):
+        access = study_for_user(request.user, slug, action)
+        return HttpResponse(f"{label} {access.study.slug}")
+
+    return view
 
 
-urlpatterns = [path("test-moderation/<slug:slug>/", moderation_page), *project_urls]
+urlpatterns = [
+    path("test-moderation/<slug:slug>/", guarded_page(Action.MODERATE, "moderating")),
+    path("test-statistics/<slug:slug>/", guarded_page(Action.VIEW_STATISTICS, "statistics of")),
+    path("test-export/<slug:slug>/", guarded_page(Action.EXPORT, "exporting")),
+    *project_urls,
+]

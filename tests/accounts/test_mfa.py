@@ -70,6 +70,66 @@ def test_a_coordinator_without_mfa_is_guided_through_set_up_and_back(client, coo
     assert client.get(target).content == b"moderating digital-assistent"
 
 
+@pytest.mark.parametrize(
+    ("target", "role"),
+    [
+        ("/test-moderation/digital-assistent/", Role.FACILITATOR),
+        ("/test-statistics/digital-assistent/", Role.FACILITATOR),
+        ("/test-moderation/digital-assistent/", Role.COORDINATOR),
+        ("/test-statistics/digital-assistent/", Role.COORDINATOR),
+        ("/test-export/digital-assistent/", Role.COORDINATOR),
+        ("/moderation/digital-assistent/", Role.FACILITATOR),
+        ("/moderation/", Role.COORDINATOR),
+    ],
+)
+def test_every_guarded_page_guides_to_set_up_with_an_explanation(client, target, role):
+    study = StudyFactory(slug="digital-assistent")
+    user = UserFactory()
+    MembershipFactory(study=study, user=user, role=role)
+    sign_in(client, user)
+    client.cookies["django_language"] = "en"
+    response = client.get(target, follow=True)
+    # Guided, not refused: allauth asks for the password, then shows the set-up.
+    assert response.status_code == 200
+    assert response.redirect_chain[0] == (reverse("mfa_activate_totp"), 302)
+    assert client.session["mfa_next"] == target
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("Set up an authenticator app below, then continue" in m for m in messages)
+
+
+def test_the_guidance_is_in_bokmal_by_default(client, coordinator):
+    response = client.get("/test-export/digital-assistent/", follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("tofaktor" in m.lower() for m in messages), messages
+
+
+def test_a_facilitator_is_refused_exports_not_sent_to_mfa_set_up(client):
+    study = StudyFactory(slug="digital-assistent")
+    user = UserFactory()
+    MembershipFactory(study=study, user=user, role=Role.FACILITATOR)
+    sign_in(client, user)
+    assert client.get("/test-export/digital-assistent/").status_code == 403
+    assert "mfa_next" not in client.session
+
+
+def test_a_facilitator_with_mfa_opens_the_real_moderation_queue(client):
+    study = StudyFactory(slug="digital-assistent")
+    user = UserFactory()
+    MembershipFactory(study=study, user=user, role=Role.FACILITATOR)
+    sign_in(client, user)
+    give_mfa(user)
+    assert client.get("/moderation/digital-assistent/").status_code == 200
+
+
+def test_an_anonymous_visitor_is_refused_not_sent_to_mfa_set_up(client):
+    StudyFactory(slug="digital-assistent")
+    assert client.get("/test-statistics/digital-assistent/").status_code == 403
+    assert "mfa_next" not in client.session
+    response = client.get("/moderation/digital-assistent/")
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+
+
 def test_a_wrong_code_does_not_activate_mfa(client, coordinator):
     client.get("/test-moderation/digital-assistent/")
     reauthenticate(client)
