@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, Count, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -267,6 +267,46 @@ def study_invitations(*, study: Study) -> QuerySet[Invitation]:
 
 def invitation_by_token(*, token_hash: str) -> Invitation | None:
     return Invitation.objects.filter(token=token_hash).select_related("study").first()
+
+
+def invitations_waiting_for(*, user) -> list[Invitation]:
+    """Unused, unexpired invitations to open studies for one of this person's verified addresses.
+
+    A verified address proves what the token in the e-mail proves, so these can
+    be accepted from the home page: someone who confirmed their address in
+    another browser than the one that opened the invitation finds it there.
+    """
+    if user is None or not user.is_authenticated:
+        return []
+    from allauth.account.models import EmailAddress
+
+    emails = {
+        e.lower()
+        for e in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
+    }
+    if not emails:
+        return []
+    addressed = Q()
+    for email in sorted(emails):
+        addressed |= Q(email__iexact=email)
+    member = Membership.objects.filter(
+        study=OuterRef("study"),
+        user=user,
+        status__in=[MembershipStatus.ACTIVE, MembershipStatus.BLOCKED],
+    )
+    return list(
+        Invitation.objects.filter(
+            addressed,
+            accepted_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            study__status=StudyStatus.OPEN,
+        )
+        .exclude(Exists(member))
+        .select_related("study")
+        .order_by("-created_at")[:20]
+    )
 
 
 def organisations_for(*, user) -> QuerySet[Organisation]:

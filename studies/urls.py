@@ -9,6 +9,7 @@ app_name = "studies"
 
 urlpatterns = [
     path("new/", views.study_create, name="create"),
+    path("invitation/waiting/<int:pk>/", views.invitation_waiting, name="invitation_waiting"),
     path("invitation/<str:token>/", views.invitation_open, name="invitation"),
     path("<slug:slug>/settings/", views.study_settings, name="settings"),
     path("<slug:slug>/phases/", views.study_phases, name="phases"),

@@ -78,6 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "listing": listing,
             "show_archived": request.GET.get("archived") == "1",
             "my_studies": list(selectors.studies_managed_by(user=request.user)),
+            "invitations": selectors.invitations_waiting_for(user=request.user),
             "can_create": request.user.is_authenticated and request.user.is_staff,
         },
     )
@@ -579,6 +580,26 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
         )
     if not request.user.is_authenticated:
         return render(request, "studies/invitation_signin.html", {"invitation": invitation})
+    return _invitation_accept_page(request, invitation)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_waiting(request: HttpRequest, pk: int) -> HttpResponse:
+    """An invitation to one of the person's verified addresses, accepted without its link.
+
+    The home page lists these: the e-mail link and the verified address prove
+    the same thing. Anyone else's invitation does not exist here.
+    """
+    invitation = next(
+        (i for i in selectors.invitations_waiting_for(user=request.user) if i.pk == pk), None
+    )
+    if invitation is None:
+        raise Http404("No such invitation")
+    return _invitation_accept_page(request, invitation)
+
+
+def _invitation_accept_page(request: HttpRequest, invitation: Invitation) -> HttpResponse:
     try:
         services.invitation_check(invitation=invitation, user=request.user)
     except services.InvitationProblem as problem:
