@@ -17,10 +17,11 @@ import requests
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +165,33 @@ def test_an_unverified_provider_email_is_not_linked_to_an_existing_account(
     _sign_in_with_provider(client)
     assert client.session.get("_auth_user_id") != str(person.pk)
     assert not SocialAccount.objects.filter(user=person).exists()
+
+
+def test_an_account_whose_own_address_was_never_verified_loses_its_password_when_linked(
+    client, oidc_settings, monkeypatch
+):
+    """Someone who signed up with another person's address cannot wait for them to arrive.
+
+    The provider vouches for the address; the local account never proved it. The
+    password set by whoever registered the address stops working, and the account
+    opens only once the address is confirmed from its own mailbox.
+    """
+    squatter = UserFactory(email="kari@example.org", verified=False)
+    EmailAddress.objects.create(
+        user=squatter, email="kari@example.org", verified=False, primary=True
+    )
+    assert squatter.has_usable_password()
+    _provider(monkeypatch, email="kari@example.org", email_verified=True)
+    response = _sign_in_with_provider(client)
+    assert response.status_code == 302
+    assert response.url == reverse("account_email_verification_sent")
+    assert "_auth_user_id" not in client.session
+    assert mail.outbox[-1].to == ["kari@example.org"]
+    squatter.refresh_from_db()
+    assert not squatter.has_usable_password()
+    client.post(reverse("account_logout"))
+    client.post(reverse("account_login"), {"login": "kari@example.org", "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
 
 
 def test_a_new_person_gets_an_account_with_the_verified_provider_email(
