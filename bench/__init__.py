@@ -1,0 +1,1 @@
+"""Benchmarks run by hand (docs/benchmarks.md); never imported by the application."""

@@ -1,0 +1,243 @@
+"""Fan-out: N sockets on one study page, comments posted over HTTP at a constant rate.
+
+    .venv/bin/python -m bench.fanout                        # 500 viewers x 4 items/s, then up
+    .venv/bin/python -m bench.fanout --steps 500x4 --duration 20
+
+Starts its own Redis, a fresh PostgreSQL database and uvicorn with two
+workers (DEBUG off), then for each step ``VIEWERSxRATE``:
+
+1. ``VIEWERS`` signed-in members open the study page's socket (client
+   processes, bench/clients.py) and resume after the page's last event;
+2. comments are posted through the page's htmx endpoint at ``RATE`` per second
+   for ``--duration`` seconds, open loop (bench/load.py);
+3. every client records when each event arrived; the latency of an event is
+   its arrival minus its ``created_at`` in the database, which is stamped
+   inside the posting transaction just before it commits (so the figure
+   slightly overstates commit-to-screen);
+4. baseline: the same payloads (the events' JSON as the sockets got it), at
+   the same rate, published on a plain Redis channel to the same number of
+   plain Redis subscribers, in the same client processes.
+
+"Live" means the event came as a push while the socket held no outstanding
+resume; what the final resume of each client brings is "catch-up"; anything
+absent even then is "missing". The run stops by itself (``--time-limit``) and
+cleans up. Results: bench/results/fanout-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+
+from bench import harness
+from bench.harness import Stack, log, summary_ms
+from bench.load import Viewers, client, event_payloads, events_in_db, open_loop, poster
+
+TARGET = {"p95_ms": 250, "p99_ms": 1000, "live_share": 1.0}
+
+
+def analyse(clients: list[dict], committed: dict[int, float], base: dict[int, float]) -> dict:
+    """Per-delivery figures over every client and every committed event of the step."""
+    latencies = []
+    via = {"live": 0, "catchup": 0, "reload": 0, "missing": 0}
+    duplicates = 0
+    for c in clients:
+        got = {seq: (at, how) for seq, at, how in c["records"]}
+        duplicates += c["counts"].get("duplicates", 0)
+        for seq in committed:
+            record = got.get(seq)
+            if record is None:
+                via["missing"] += 1
+                continue
+            via[record[1]] += 1
+            if record[1] == "live":
+                latencies.append(record[0] - base[seq])
+    expected = len(clients) * len(committed)
+    return {
+        "events": len(committed),
+        "deliveries_expected": expected,
+        "delivered": via,
+        "live_share": round(via["live"] / expected, 5) if expected else None,
+        "all_share": round((expected - via["missing"]) / expected, 5) if expected else None,
+        "duplicates_ignored": duplicates,
+        "latency_ms": summary_ms(latencies),
+    }
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    return {label: harness.cpu_seconds(pid) or 0.0 for label, pid in pids.items()}
+
+
+def cpu_share(before: dict, after: dict, seconds: float) -> dict[str, float]:
+    return {
+        label: round((after.get(label, 0) - before.get(label, 0)) / seconds * 100, 1)
+        for label in before
+    }
+
+
+async def post_for(stack, seed, rate: float, duration: float):
+    async with client() as http:
+        make = poster(
+            http, stack.base_urls, seed["slug"], seed["contribution_id"], seed["posters"]
+        )
+        return await open_loop(rate, duration, make)
+
+
+async def publish_raw(redis_url: str, channel: str, payloads: list[str], rate: float):
+    """Publish each payload at ``rate``; returns the publish time of each seq."""
+    import redis.asyncio as aioredis
+
+    r = aioredis.Redis.from_url(redis_url)
+    sent = {}
+    start = time.monotonic()
+    try:
+        for i, text in enumerate(payloads):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            seq = json.loads(text)["seq"]
+            sent[seq] = time.time()
+            await r.publish(channel, text)
+    finally:
+        await r.aclose()
+    return sent
+
+
+def run_step(stack, seed, viewers: int, rate: float, args) -> dict:
+    step = {"viewers": viewers, "rate": rate, "load_before": harness.loadavg()}
+    start_seq = max(events_in_db(stack.db, seed["study_id"]) or {0: 0})
+    log(f"step {viewers} viewers x {rate}/s: connecting (start seq {start_seq})")
+    group = Viewers(
+        stack,
+        sessions=seed["viewers"],
+        count=viewers,
+        procs=args.client_procs,
+        base=",".join(stack.base_urls),
+        slug=seed["slug"],
+        start_seq=start_seq,
+        connect_rate=args.connect_rate / args.client_procs,
+    )
+    t0 = time.time()
+    step["connected"] = group.wait_ready()
+    step["connect_seconds"] = round(time.time() - t0, 1)
+    time.sleep(2)
+    pids = stack.process_table() | {f"client{i}": p for i, p in enumerate(group.pids())}
+    pids = {k: v for k, v in pids.items() if not k.startswith("clients")}
+    cpu0, t1 = cpu_snapshot(pids), time.time()
+    load = asyncio.run(post_for(stack, seed, rate, args.duration))
+    step["cpu_percent"] = cpu_share(cpu0, cpu_snapshot(pids), time.time() - t1)
+    time.sleep(args.settle)
+    clients = group.stop()
+    events = events_in_db(stack.db, seed["study_id"])
+    committed = {s: t for s, t in events.items() if s > start_seq}
+    ok = load.ok()
+    step["posts"] = {
+        "sent": len(load.requests),
+        "ok": len(ok),
+        "errors": load.errors(),
+        "latency_ms": summary_ms([r.latency for r in ok]),
+    }
+    step["sockets"] = analyse(clients, committed, committed)
+    step["sockets"]["connected"] = step["connected"]
+    step["load_after"] = harness.loadavg()
+    log("  posts:", json.dumps(step["posts"]))
+    log("  sockets:", json.dumps(step["sockets"]))
+
+    if args.baseline:
+        payloads = event_payloads(stack.db, seed["study_id"], sorted(committed))
+        log(f"  baseline: {viewers} raw Redis subscribers, same {len(payloads)} payloads")
+        raw = Viewers(
+            stack,
+            sessions=seed["viewers"],
+            count=viewers,
+            procs=args.client_procs,
+            mode="redis",
+            redis_url=stack.redis_url,
+            channel="bench.raw",
+            connect_rate=args.connect_rate / args.client_procs,
+        )
+        raw.wait_ready()
+        time.sleep(1)
+        sent = asyncio.run(
+            publish_raw(stack.redis_url, "bench.raw", [payloads[s] for s in sorted(payloads)], rate)
+        )
+        time.sleep(args.settle)
+        raw_clients = raw.stop()
+        step["raw_redis"] = analyse(raw_clients, sent, sent)
+        log("  raw redis:", json.dumps(step["raw_redis"]))
+    s = step["sockets"]
+    step["meets_target"] = bool(
+        s["live_share"] == 1.0
+        and s["latency_ms"].get("p95", 1e9) <= TARGET["p95_ms"]
+        and s["latency_ms"].get("p99", 1e9) <= TARGET["p99_ms"]
+        and not step["posts"]["errors"]
+    )
+    return step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", default="500x4,500x8,1000x4,1000x8,1500x8")
+    parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--settle", type=float, default=3)
+    parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--connect-rate", type=float, default=150)
+    parser.add_argument("--posters", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    parser.add_argument("--time-limit", type=float, default=1500)
+    args = parser.parse_args()
+    steps = [(int(v), float(r)) for v, r in (s.split("x") for s in args.steps.split(","))]
+    result = {
+        "benchmark": "fanout",
+        "command": "python -m bench.fanout " + " ".join(f"--{k.replace('_','-')}={v}" for k, v in vars(args).items()),
+        "machine": harness.machine(),
+        "load_before": harness.loadavg(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "target": TARGET,
+        "steps": [],
+    }
+    log("load average before:", result["load_before"])
+    with Stack(
+        "fanout",
+        workers=args.workers,
+        time_limit=args.time_limit,
+        env={"POSTING_RATE_LIMIT": "100000/m"},
+    ) as stack:
+        seed = stack.run_module(
+            "bench.seed",
+            "--viewers", str(max(v for v, _ in steps)),
+            "--posters", str(args.posters),
+        )  # fmt: skip
+        stack.start_web()
+        log("up:", stack.base_urls, "workers", stack.web_workers())
+        warm = asyncio.run(post_for(stack, seed, 5, 4))  # templates, pools, imports
+        log("warm-up posts:", len(warm.ok()), "ok of", len(warm.requests))
+        for viewers, rate in steps:
+            try:
+                result["steps"].append(run_step(stack, seed, viewers, rate, args))
+            except harness.TimeLimit:
+                raise
+            except Exception as exc:  # a step that breaks is a finding, not the end of the run
+                log("step failed:", repr(exc))
+                result["steps"].append({"viewers": viewers, "rate": rate, "failed": repr(exc)})
+    path = harness.write_result("fanout", result)
+    log("written", path)
+    for step in result["steps"]:
+        if step.get("sockets", {}).get("events"):
+            s = step["sockets"]
+            raw = step.get("raw_redis", {}).get("latency_ms", {})
+            print(
+                f"{step['viewers']:>5} x {step['rate']:>4}/s: live {s['live_share']:.4f} "
+                f"all {s['all_share']:.4f} p50 {s['latency_ms'].get('p50')} "
+                f"p95 {s['latency_ms'].get('p95')} p99 {s['latency_ms'].get('p99')} ms | "
+                f"raw redis p95 {raw.get('p95')} p99 {raw.get('p99')} | "
+                f"posts {step['posts']['ok']}/{step['posts']['sent']} "
+                f"target {'met' if step['meets_target'] else 'MISSED'}"
+            )
+
+
+if __name__ == "__main__":
+    main()
