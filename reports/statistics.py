@@ -30,14 +30,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Organisation, Sector
 from contributions.models import UNCOUNTED_REASONS, ItemState
-from studies.models import Membership, Study
+from studies.models import Study
 
 DEFINITIONS_VERSION = 1
 STATISTICS_TIME_ZONE = "Europe/Oslo"
@@ -253,15 +252,20 @@ def _items_sql(
     """Counted contributions UNION ALL counted comments; {c}/{m} in columns mark the table."""
     parts, all_params = [], []
     for table, is_contribution, is_comment in ITEM_TABLES:
-        parts.append(
-            f"SELECT {columns.format(c=is_contribution, m=is_comment)} FROM {table} "
-            f"WHERE {where} AND {COUNTED_SQL}"
-        )
+        # Constant SQL text (table names, the counted rule); values are parameters.
+        select = columns.format(c=is_contribution, m=is_comment)
+        parts.append(f"SELECT {select} FROM {table} WHERE {where} AND {COUNTED_SQL}")  # noqa: S608
         all_params += [*column_params, *params]
     return " UNION ALL ".join(parts), all_params
 
 
 def _statistics_sql(*, study_id: int | None) -> tuple[str, list]:
+    """Every figure in one statement: rows of (kind, key, n1..n5, t1..t3).
+
+    The kinds: total, members, sector, org (with the organisation's name,
+    number and sector), first (new participants per day), day (counted items
+    per day) and, for the platform, status (studies per status).
+    """
     if study_id is None:
         where, params = "1 = 1", []
     else:
@@ -276,8 +280,21 @@ def _statistics_sql(*, study_id: int | None) -> tuple[str, list]:
     per_day, per_day_params = _items_sql(
         where, params, f"{item_day} AS day, {{c}} AS c, {{m}} AS m", day_params
     )
-    # g: counted items grouped once per (person, raw organisation, sector), then
-    # resolved to the canonical organisation (merges always point at the root).
+    studies = (
+        ""
+        if study_id is not None
+        else """
+        UNION ALL
+        SELECT 'status', status, COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL
+        FROM studies_study GROUP BY status"""
+    )
+    # raw: counted items grouped once per (person, organisation acted for, sector).
+    # g: the same, resolved to the canonical organisation. One level is enough:
+    # reports.registry keeps merged_into pointing at an organisation that is not
+    # itself merged. The sector is the snapshot's; the organisation's own sector
+    # only fills in a snapshot that lacks one. No organisation: sector "".
+    # Constant SQL text only (table names, the counted rule, vendor date
+    # expressions); every value is a bound parameter.
     sql = f"""
         WITH raw AS (
             SELECT author_id, acted_for_id, acted_for_sector,
@@ -288,34 +305,43 @@ def _statistics_sql(*, study_id: int | None) -> tuple[str, list]:
         ),
         g AS (
             SELECT r.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
-                   r.acted_for_sector AS sector, r.contributions, r.comments, r.first_at
+                   CASE WHEN o.id IS NULL THEN ''
+                        ELSE COALESCE(NULLIF(r.acted_for_sector, ''), o.sector) END AS sector,
+                   r.contributions, r.comments, r.first_at
             FROM raw r LEFT JOIN accounts_organisation o ON o.id = r.acted_for_id
         )
         SELECT 'total' AS kind, NULL AS k, COUNT(DISTINCT author_id) AS n1,
                COUNT(DISTINCT org_id) AS n2,
                COUNT(DISTINCT CASE WHEN org_id IS NULL THEN author_id END) AS n3,
-               SUM(contributions) AS n4, SUM(comments) AS n5
+               SUM(contributions) AS n4, SUM(comments) AS n5,
+               NULL AS t1, NULL AS t2, NULL AS t3
         FROM g
         UNION ALL
-        SELECT 'sector', CASE WHEN org_id IS NULL THEN '' ELSE sector END,
-               COUNT(DISTINCT org_id), COUNT(DISTINCT author_id), 0,
-               SUM(contributions), SUM(comments)
-        FROM g GROUP BY CASE WHEN org_id IS NULL THEN '' ELSE sector END
+        SELECT 'members', NULL, COUNT(DISTINCT user_id), 0, 0, 0, 0, NULL, NULL, NULL
+        FROM studies_membership WHERE {where}
         UNION ALL
-        SELECT 'org', CAST(org_id AS TEXT), 0, COUNT(DISTINCT author_id), 0,
-               SUM(contributions), SUM(comments)
-        FROM g WHERE org_id IS NOT NULL GROUP BY org_id
+        SELECT 'sector', sector, COUNT(DISTINCT org_id), COUNT(DISTINCT author_id), 0,
+               SUM(contributions), SUM(comments), NULL, NULL, NULL
+        FROM g GROUP BY sector
         UNION ALL
-        SELECT 'first', CAST(d AS TEXT), COUNT(*), 0, 0, 0, 0 FROM (
+        SELECT 'org', CAST(x.org_id AS TEXT), 0, x.participants, 0, x.contributions,
+               x.comments, oo.name, oo.org_number, oo.sector
+        FROM (
+            SELECT org_id, COUNT(DISTINCT author_id) AS participants,
+                   SUM(contributions) AS contributions, SUM(comments) AS comments
+            FROM g WHERE org_id IS NOT NULL GROUP BY org_id
+        ) AS x JOIN accounts_organisation oo ON oo.id = x.org_id
+        UNION ALL
+        SELECT 'first', CAST(d AS TEXT), COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL FROM (
             SELECT {first_day} AS d FROM (
                 SELECT author_id, MIN(first_at) AS first_at FROM g GROUP BY author_id
             ) AS f
         ) AS firsts GROUP BY d
         UNION ALL
-        SELECT 'day', CAST(day AS TEXT), 0, 0, 0, SUM(c), SUM(m)
-        FROM ({per_day}) AS days GROUP BY day
-    """
-    return sql, grouped_params + list(first_params) + per_day_params
+        SELECT 'day', CAST(day AS TEXT), 0, 0, 0, SUM(c), SUM(m), NULL, NULL, NULL
+        FROM ({per_day}) AS days GROUP BY day{studies}
+    """  # noqa: S608 (constant SQL text; values are parameters)
+    return sql, grouped_params + params + list(first_params) + per_day_params
 
 
 def _run(study_id: int | None) -> list[tuple]:
@@ -328,36 +354,32 @@ def _run(study_id: int | None) -> list[tuple]:
 def _assemble(rows: list[tuple], statistics: StudyStatistics) -> StudyStatistics:
     totals = statistics.totals
     sectors: dict[str, SectorRow] = {}
-    org_counts: dict[int, tuple[int, int, int]] = {}
+    organisations: list[OrganisationRow] = []
     firsts: dict[str, int] = {}
     day_items: dict[str, tuple[int, int]] = {}
-    for kind, key, n1, n2, n3, n4, n5 in rows:
+    studies: dict[str, int] = {}
+    for kind, key, n1, n2, n3, n4, n5, t1, t2, t3 in rows:
         n1, n2, n3, n4, n5 = (int(v or 0) for v in (n1, n2, n3, n4, n5))
         if kind == "total":
             totals.participants, totals.organisations, totals.individuals = n1, n2, n3
             totals.contributions, totals.comments = n4, n5
+        elif kind == "members":
+            totals.members = n1
         elif kind == "sector":
             sectors[key or ""] = SectorRow(key or "", n1 if key else 0, n2, n4, n5)
         elif kind == "org":
-            org_counts[int(key)] = (n2, n4, n5)
+            organisations.append(OrganisationRow(int(key), t1, t2 or "", t3, n2, n4, n5))
         elif kind == "first":
             firsts[str(key)[:10]] = n1
         elif kind == "day":
             day_items[str(key)[:10]] = (n4, n5)
+        elif kind == "status":
+            studies[key] = n1
     order = [*SECTOR_ORDER, INDIVIDUALS]
     statistics.sectors = [sectors[s] for s in order if s in sectors] + [
         row for s, row in sectors.items() if s not in order
     ]
-    details = Organisation.objects.filter(pk__in=org_counts).values_list(
-        "pk", "name", "org_number", "sector"
-    )
-    statistics.organisations = sorted(
-        (
-            OrganisationRow(pk, name, number or "", sector, *org_counts[pk])
-            for pk, name, number, sector in details
-        ),
-        key=lambda r: (r.name.casefold(), r.id),
-    )
+    statistics.organisations = sorted(organisations, key=lambda r: (r.name.casefold(), r.id))
     cumulative_items = cumulative_participants = 0
     days = []
     for day in sorted(set(day_items) | set(firsts)):
@@ -369,11 +391,12 @@ def _assemble(rows: list[tuple], statistics: StudyStatistics) -> StudyStatistics
             DayRow(day, contributions, comments, new, cumulative_items, cumulative_participants)
         )
     statistics.days = days
+    statistics.studies = {s: studies[s] for s in sorted(studies)}
     return statistics
 
 
 def study_statistics(*, study: Study) -> StudyStatistics:
-    """Every figure of one study, computed now (definitions version 1)."""
+    """Every figure of one study, computed now in one query (definitions version 1)."""
     statistics = StudyStatistics(
         definitions_version=DEFINITIONS_VERSION,
         generated_at=timezone.now().isoformat(),
@@ -381,13 +404,17 @@ def study_statistics(*, study: Study) -> StudyStatistics:
         study_slug=study.slug,
         study_title=study.title,
         small_count_threshold=study.small_count_threshold,
-        totals=Totals(members=Membership.objects.filter(study=study).count()),
+        totals=Totals(),
     )
     return _assemble(_run(study.pk), statistics)
 
 
 def platform_statistics() -> StudyStatistics:
-    """Every figure across all studies: a person or organisation in two studies counts once."""
+    """Every figure across all studies, in one query.
+
+    A person or organisation active in two studies counts once; ``studies``
+    holds the number of studies per status.
+    """
     statistics = StudyStatistics(
         definitions_version=DEFINITIONS_VERSION,
         generated_at=timezone.now().isoformat(),
@@ -395,15 +422,9 @@ def platform_statistics() -> StudyStatistics:
         study_slug="",
         study_title="",
         small_count_threshold=0,
-        totals=Totals(members=Membership.objects.values("user").distinct().count()),
+        totals=Totals(),
     )
-    statistics.studies = _studies_by_status()
     return _assemble(_run(None), statistics)
-
-
-def _studies_by_status() -> dict[str, int]:
-    counts = Study.objects.order_by().values("status").annotate(n=Count("id"))
-    return {row["status"]: row["n"] for row in counts}
 
 
 def platform_study_rows() -> list[dict[str, Any]]:
@@ -419,7 +440,7 @@ def platform_study_rows() -> list[dict[str, Any]]:
             FROM ({grouped}) AS items GROUP BY study_id, author_id, acted_for_id
         ) AS i LEFT JOIN accounts_organisation o ON o.id = i.acted_for_id
         GROUP BY i.study_id
-    """
+    """  # noqa: S608 (constant SQL text; no values in it)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         figures = {row[0]: row[1:] for row in cursor.fetchall()}
@@ -469,15 +490,15 @@ def study_participant_rows(*, study: Study) -> list[ParticipantRow]:
     )
     sql = f"""
         SELECT r.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
-               MIN(r.acted_for_sector), SUM(r.c), SUM(r.m), MIN(r.first_at), MAX(r.last_at)
+               SUM(r.c), SUM(r.m), MIN(r.first_at), MAX(r.last_at)
         FROM (
-            SELECT author_id, acted_for_id, acted_for_sector, SUM(c) AS c, SUM(m) AS m,
+            SELECT author_id, acted_for_id, SUM(c) AS c, SUM(m) AS m,
                    MIN(created_at) AS first_at, MAX(created_at) AS last_at
-            FROM ({grouped}) AS items GROUP BY author_id, acted_for_id, acted_for_sector
+            FROM ({grouped}) AS items GROUP BY author_id, acted_for_id
         ) AS r LEFT JOIN accounts_organisation o ON o.id = r.acted_for_id
         GROUP BY r.author_id, COALESCE(o.merged_into_id, o.id)
         ORDER BY r.author_id, org_id
-    """
+    """  # noqa: S608 (constant SQL text; the study is a parameter)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         raw = cursor.fetchall()
@@ -489,7 +510,9 @@ def study_participant_rows(*, study: Study) -> list[ParticipantRow]:
         )
     }
     rows = []
-    for author_id, org_id, sector, contributions, comments, first, last in raw:
+    for author_id, org_id, contributions, comments, first, last in raw:
+        # The organisation as the registry knows it now (after merges), like
+        # the per-organisation rows of StudyStatistics.
         name, number, org_sector = orgs.get(org_id, ("", "", ""))
         rows.append(
             ParticipantRow(
