@@ -357,11 +357,16 @@ def _write_csv(document: ExportDocument, out: IO[bytes], progress: Progress) -> 
 
 
 def _xlsx_cell(value: Any) -> Any:
-    """Escaped like CSV, and without the control characters XML cannot hold."""
+    """Escaped like CSV, and without the control characters XML cannot hold.
+
+    XML reads a carriage return as a line feed, so line breaks are written as
+    line feeds (after escaping, so a leading CR is still escaped).
+    """
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     value = escape_cell(value)
     if isinstance(value, str):
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
         return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
 

@@ -1,0 +1,335 @@
+# ruff: noqa: F811  (the fixtures come from test_exports_helpers; tests name them as arguments)
+"""The exports page, the task that writes the file, and who may download it."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from moderation.models import LogAction, ModerationLog
+from reports import services
+from reports.exports import PARTICIPANTS, SUMMARY, UnknownExport
+from reports.models import Export, ExportStatus
+from studies.models import Role, Visibility
+from tests.factories import MembershipFactory, UserFactory, give_mfa
+from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
+    _eager_celery,
+    _english,
+    empty_study,
+    read_csv,
+    read_json,
+    read_xlsx,
+    world,
+)
+
+
+def exports_url(study):
+    return reverse("reports:exports", args=[study.slug])
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run on-commit work (the export task) as it would run after a real commit."""
+
+    def run(function, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def ask(client, run_on_commit):
+    """Ask for an export as the study's coordinator; returns the Export."""
+
+    def ask_for(world, tier="aggregate", fmt="csv"):
+        return request_export(client, world, tier, fmt, run_on_commit)
+
+    return ask_for
+
+
+def request_export(client, world, tier, fmt, run_on_commit):
+    client.force_login(world.coordinator)
+    response = run_on_commit(client.post, exports_url(world.study), {"tier": tier, "format": fmt})
+    assert response.status_code == 302, response.content[:500]
+    return Export.objects.get(study=world.study)
+
+
+def download_url(export):
+    return reverse("reports:export_download", args=[export.study.slug, export.token])
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+# --- requesting and building ----------------------------------------------------
+
+
+def test_coordinator_sees_the_exports_page_with_tiers_and_formats(client, world):
+    client.force_login(world.coordinator)
+    response = client.get(exports_url(world.study))
+    assert response.status_code == 200
+    content = response.content.decode()
+    for value in ("aggregate", "pseudonymous", "named", "csv", "xlsx", "json"):
+        assert f'value="{value}"' in content
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_requested_export_is_written_by_the_task_and_downloads_as_attachment(
+    client, world, fmt, ask
+):
+    export = ask(world, "pseudonymous", fmt)
+    assert export.status == ExportStatus.DONE
+    assert export.progress == 100
+    assert export.rows == 5  # alice, bob, carol, dave twice (two organisations)
+    assert export.requested_by == world.coordinator
+    response = client.get(download_url(export))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert export.filename in response["Content-Disposition"]
+    assert response["Cache-Control"] == "private, no-store"
+    data = body(response)
+    if fmt == "json":
+        assert len(read_json(data)["participants"]) == 5
+    else:
+        sheets = read_csv(data) if fmt == "csv" else read_xlsx(data)
+        assert len(sheets[PARTICIPANTS]) == 5
+        assert any(r["field"] == "definitions_version" for r in sheets[SUMMARY])
+
+
+def test_status_fragment_polls_while_running_and_stops_with_a_download_link(client, world, ask):
+    export = ask(world)
+    url = reverse("reports:export_status", args=[world.study.slug, export.token])
+    done = client.get(url).content.decode()
+    assert "hx-trigger" not in done
+    assert download_url(export) in done
+    Export.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING, progress=40)
+    running = client.get(url).content.decode()
+    assert 'hx-trigger="every 1s"' in running
+    assert 'value="40"' in running
+    assert download_url(export) not in running
+
+
+def test_task_records_progress_and_status_while_it_writes(world, monkeypatch, run_on_commit):
+    seen = []
+    real_write = services.write
+
+    def watching_write(document, fmt, out, progress):
+        progress(50)
+        row = Export.objects.get(study=world.study)
+        seen.append((row.status, row.progress))
+        return real_write(document, fmt, out, progress)
+
+    monkeypatch.setattr(services, "write", watching_write)
+    export = run_on_commit(
+        services.export_request,
+        study=world.study,
+        user=world.coordinator,
+        tier="aggregate",
+        fmt="json",
+    )
+    export.refresh_from_db()
+    assert seen == [(ExportStatus.RUNNING, 50)]
+    assert (export.status, export.progress) == (ExportStatus.DONE, 100)
+    assert export.finished_at is not None
+
+
+def test_failed_export_is_marked_failed_and_has_nothing_to_download(
+    client, world, monkeypatch, ask
+):
+    def broken_write(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(services, "write", broken_write)
+    export = ask(world, "aggregate", "xlsx")
+    assert export.status == ExportStatus.FAILED
+    assert "disk full" in export.error
+    assert not export.file
+    assert client.get(download_url(export)).status_code == 404
+
+
+def test_running_the_task_again_keeps_the_finished_file(world, run_on_commit):
+    export = run_on_commit(
+        services.export_request,
+        study=world.study,
+        user=world.coordinator,
+        tier="aggregate",
+        fmt="csv",
+    )
+    export.refresh_from_db()
+    name = export.file.name
+    again = services.export_build(export_id=export.pk)
+    assert again.file.name == name
+    assert Export.objects.count() == 1
+
+
+# --- bad input -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"tier": "everything", "format": "csv"}, "Unknown export tier"),
+        ({"tier": "aggregate", "format": "pdf"}, "Unknown export format"),
+        ({"format": "csv"}, "Choose what the export contains"),
+        ({"tier": "named"}, "Choose a file format"),
+    ],
+)
+def test_unknown_tier_or_format_gives_a_clear_error_and_creates_nothing(
+    client, world, data, message
+):
+    client.force_login(world.coordinator)
+    response = client.post(exports_url(world.study), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Export.objects.exists()
+    assert not ModerationLog.objects.exists()
+
+
+def test_service_refuses_unknown_tier_or_format_and_creates_nothing(world):
+    with pytest.raises(UnknownExport):
+        services.export_request(study=world.study, user=world.coordinator, tier="x", fmt="csv")
+    with pytest.raises(UnknownExport):
+        services.export_request(study=world.study, user=world.coordinator, tier="named", fmt="x")
+    assert not Export.objects.exists()
+
+
+def test_service_refuses_a_facilitator(world):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.export_request(
+            study=world.study, user=world.facilitator, tier="aggregate", fmt="csv"
+        )
+    assert not Export.objects.exists()
+
+
+def test_export_of_a_study_without_participants_is_made_with_a_note(
+    client, db, settings, run_on_commit
+):
+    settings.DUGNAD_REQUIRE_MFA = True
+    study = empty_study(db)
+    coordinator = study.memberships.get(role=Role.COORDINATOR).user
+    client.force_login(coordinator)
+    run_on_commit(client.post, exports_url(study), {"tier": "named", "format": "json"})
+    export = Export.objects.get(study=study)
+    assert export.status == ExportStatus.DONE
+    payload = read_json(body(client.get(download_url(export))))
+    assert payload["totals"]["participants"] == 0
+    assert payload["participants"] == []
+    assert any("no participants" in note for note in payload["notes"])
+
+
+# --- named exports and the moderation log -----------------------------------------
+
+
+def test_named_export_is_written_to_the_moderation_log(client, world, ask):
+    export = ask(world, "named", "csv")
+    entry = ModerationLog.objects.get(study=world.study)
+    assert entry.action == LogAction.EXPORT_NAMED
+    assert entry.actor == world.coordinator
+    assert (entry.target_type, entry.target_id) == ("export", export.pk)
+    assert entry.details["named_people"] == 3  # alice, carol, dave
+    assert entry.details["left_out_people"] == 1  # bob did not consent
+
+
+@pytest.mark.parametrize("tier", ["aggregate", "pseudonymous"])
+def test_other_tiers_are_not_logged(client, world, tier, ask):
+    ask(world, tier, "csv")
+    assert not ModerationLog.objects.exists()
+
+
+def test_named_export_leaves_out_people_who_did_not_consent(client, world, ask):
+    export = ask(world, "named", "json")
+    payload = read_json(body(client.get(download_url(export))))
+    emails = {row["email"] for row in payload["participants"]}
+    people = world.people
+    assert emails == {people[n].email for n in ("alice", "carol", "dave")}
+    assert people["bob"].email not in body(client.get(download_url(export))).decode()
+
+
+def test_named_export_never_names_a_deleted_account(client, world, ask):
+    from accounts.services import account_delete
+
+    account_delete(user=world.people["alice"])
+    export = ask(world, "named", "json")
+    payload = read_json(body(client.get(download_url(export))))
+    assert "@alice" not in {row["name"] for row in payload["participants"]}
+    assert payload["totals"]["participants"] == 4  # still counted
+
+
+# --- who may download ---------------------------------------------------------
+
+
+def _who(world, role):
+    return {
+        "member": world.contributor,
+        "facilitator": world.facilitator,
+        "other_coordinator": world.other_coordinator,
+        "staff": world.staff,
+        "coordinator": world.coordinator,
+    }[role]
+
+
+@pytest.mark.parametrize(
+    "role, status",
+    [
+        ("member", 403),
+        ("facilitator", 403),
+        ("other_coordinator", 403),
+        ("staff", 403),
+        ("coordinator", 200),
+    ],
+)
+def test_download_permission_by_role(client, world, role, status, ask):
+    export = ask(world, "named", "csv")
+    client.logout()
+    client.force_login(_who(world, role))
+    assert client.get(download_url(export)).status_code == status
+    url = reverse("reports:export_status", args=[world.study.slug, export.token])
+    assert client.get(url).status_code == status
+    assert client.get(exports_url(world.study)).status_code == status
+
+
+def test_anonymous_download_is_sent_to_sign_in(client, world, ask):
+    export = ask(world)
+    client.logout()
+    response = client.get(download_url(export))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_any_coordinator_of_the_study_may_download_not_only_the_requester(client, world, ask):
+    export = ask(world)
+    second = UserFactory()
+    MembershipFactory(study=world.study, user=second, role=Role.COORDINATOR)
+    give_mfa(second)
+    client.force_login(second)
+    assert client.get(download_url(export)).status_code == 200
+
+
+def test_members_only_study_does_not_exist_for_outsiders(client, world, ask):
+    export = ask(world)
+    world.study.visibility = Visibility.MEMBERS
+    world.study.save()
+    client.force_login(world.other_coordinator)
+    assert client.get(download_url(export)).status_code == 404
+
+
+def test_export_token_under_another_study_is_not_found(client, world, ask):
+    export = ask(world)
+    other = world.other_coordinator.memberships.get().study
+    client.force_login(world.other_coordinator)
+    url = reverse("reports:export_download", args=[other.slug, export.token])
+    assert client.get(url).status_code == 404
+
+
+def test_coordinator_without_two_factor_is_guided_to_set_it_up(client, world, ask):
+    export = ask(world)
+    no_mfa = UserFactory()
+    MembershipFactory(study=world.study, user=no_mfa, role=Role.COORDINATOR)
+    client.force_login(no_mfa)
+    response = client.get(download_url(export))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
