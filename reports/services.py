@@ -234,4 +234,3 @@ def report_document(*, report: ParticipationReport) -> ExportDocument:
 def report_on_study_closed(sender: Any, *, study: Study, by: User | None = None, **kwargs) -> None:
     """Receiver of studies.services.study_closed: freeze inside the closing transaction."""
     report_freeze(study=study, by=by)
-
