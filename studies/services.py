@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -166,12 +166,14 @@ def study_create(
     _save_sections(study=study, sections=sections)
     Membership.objects.create(study=study, user=coordinator or created_by, role=Role.COORDINATOR)
     if coordinator and coordinator != created_by:
-        notification_create(
-            user=coordinator,
-            kind="study_coordinator",
-            title=_("You are the coordinator of the study “%(title)s”") % {"title": study.title},
-            url=reverse("studies:settings", args=[study.slug]),
-        )
+        with translation.override(coordinator.preferred_language):
+            notification_create(
+                user=coordinator,
+                kind="study_coordinator",
+                title=_("You are the coordinator of the study “%(title)s”")
+                % {"title": study.title},
+                url=reverse("studies:settings", args=[study.slug]),
+            )
     return study
 
 
@@ -333,14 +335,16 @@ def document_version_publish(
         study.body = body
         study.save(update_fields=["body", "updated_at"])
     url = reverse("studies:version_detail", args=[study.slug, version.pk])
-    title = _("Version %(number)s of “%(title)s” is published") % {
-        "number": version.number,
-        "title": study.title,
-    }
     members = (
         Membership.objects.active().filter(study=study).exclude(user=by).select_related("user")
     )
     for membership in members:
+        # Each member reads it in their own language.
+        with translation.override(membership.user.preferred_language):
+            title = _("Version %(number)s of “%(title)s” is published") % {
+                "number": version.number,
+                "title": study.title,
+            }
         notification_create(
             user=membership.user,
             kind="document_version",
@@ -487,13 +491,14 @@ def membership_set_role(*, membership: Membership, role: str, by: User) -> Membe
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
     if membership.user_id != by.pk:
-        notification_create(
-            user=membership.user,
-            kind="study_role",
-            title=_("You are now %(role)s in “%(title)s”")
-            % {"role": Role(role).label.lower(), "title": membership.study.title},
-            url=reverse("study_detail", args=[membership.study.slug]),
-        )
+        with translation.override(membership.user.preferred_language):
+            notification_create(
+                user=membership.user,
+                kind="study_role",
+                title=_("You are now %(role)s in “%(title)s”")
+                % {"role": Role(role).label.lower(), "title": membership.study.title},
+                url=reverse("study_detail", args=[membership.study.slug]),
+            )
     return membership
 
 
@@ -533,13 +538,14 @@ def join_request_create(
             _("Your request is already waiting for a decision."), code="pending"
         ) from exc
     for coordinator in Membership.objects.active().filter(study=study, role=Role.COORDINATOR):
-        notification_create(
-            user=coordinator.user,
-            kind="join_request",
-            title=_("%(name)s asks to join “%(title)s”")
-            % {"name": user.public_name, "title": study.title},
-            url=reverse("studies:members", args=[study.slug]),
-        )
+        with translation.override(coordinator.user.preferred_language):
+            notification_create(
+                user=coordinator.user,
+                kind="join_request",
+                title=_("%(name)s asks to join “%(title)s”")
+                % {"name": user.public_name, "title": study.title},
+                url=reverse("studies:members", args=[study.slug]),
+            )
     return request
 
 
@@ -571,9 +577,11 @@ def join_request_decide(*, join_request: JoinRequest, approve: bool, by: User) -
                 organisation=organisation,
                 consent_named=join_request.consent_named,
             )
-        title = _("You are now a member of “%(title)s”") % {"title": study.title}
-    else:
-        title = _("Your request to join “%(title)s” was declined") % {"title": study.title}
+    with translation.override(join_request.user.preferred_language):
+        if approve:
+            title = _("You are now a member of “%(title)s”") % {"title": study.title}
+        else:
+            title = _("Your request to join “%(title)s” was declined") % {"title": study.title}
     join_request.status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.DECLINED
     join_request.decided_at = timezone.now()
     join_request.decided_by = by
