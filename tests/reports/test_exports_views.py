@@ -23,6 +23,13 @@ from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
 )
 
 
+@pytest.fixture
+def client(client):
+    """Pages in English: the assertions read the English source strings."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def exports_url(study):
     return reverse("reports:exports", args=[study.slug])
 
