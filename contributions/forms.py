@@ -97,3 +97,57 @@ class CommentForm(IdempotentForm):
 
 class CommentEditForm(forms.Form):
     body = CommentForm.base_fields["body"]
+
+
+class ContributionFilterForm(forms.Form):
+    """Narrow the study page's list to one section and/or one kind (GET, never saved).
+
+    The study's sections are read once, in one query, whether or not a filter is set.
+    """
+
+    section = forms.TypedChoiceField(
+        label=_("Section"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": _("Choose a section of this study.")},
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose one of the listed kinds.")},
+    )
+
+    def __init__(self, *args, study, **kwargs):
+        # Its own ids: the posting form on the same page has a section and a kind too.
+        kwargs.setdefault("auto_id", "filter-%s")
+        super().__init__(*args, **kwargs)
+        sections = list(
+            Section.objects.filter(study=study).order_by("order").values_list("pk", "title")
+        )
+        self.has_sections = bool(sections)
+        self.fields["section"].choices = [("", _("All sections")), *sections]
+        self.fields["kind"].choices = [("", _("All kinds")), *ContributionKind.choices]
+
+    def filters(self) -> dict:
+        """``section_id`` and ``kind`` for the selector; nothing when the input is not valid."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        result = {}
+        if self.cleaned_data.get("section"):
+            result["section_id"] = self.cleaned_data["section"]
+        if self.cleaned_data.get("kind"):
+            result["kind"] = self.cleaned_data["kind"]
+        return result
+
+    def querystring(self) -> str:
+        """The active filters as a query string without "?" (empty when there are none)."""
+        from urllib.parse import urlencode
+
+        active = self.filters()
+        pairs = []
+        if "section_id" in active:
+            pairs.append(("section", active["section_id"]))
+        if "kind" in active:
+            pairs.append(("kind", active["kind"]))
+        return urlencode(pairs)

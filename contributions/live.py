@@ -13,6 +13,8 @@ Event data contract (``StudyEvent.data``) for items:
     position    "append" or "prepend" inside the container
     item_type   "contribution" or "comment"
     item_id     primary key
+    section_id, kind
+                contributions only: a page filtered by section or kind inserts only matches
     state       ItemState value
     remove      true when the item no longer has a place on the page (rejected)
     announce    {language code: short text} for the screen-reader live region (new items)
@@ -109,6 +111,10 @@ def item_payload(*, item: Contribution | Comment, kind: str) -> dict:
     if isinstance(item, Comment):
         data["contribution_id"] = item.contribution_id
         data["parent_id"] = item.parent_id
+    else:
+        # Pages filtered by section or kind insert only the contributions they show.
+        data["section_id"] = item.section_id
+        data["kind"] = item.kind
     html = ""
     if not on_page:
         data["remove"] = True

@@ -62,12 +62,17 @@ def _arrange_comments(contribution: Contribution, comments: list[Comment], *, li
 
 
 def contribution_page(
-    *, study: Study, before: int | None = None, section_id: int | None = None
+    *,
+    study: Study,
+    before: int | None = None,
+    section_id: int | None = None,
+    kind: str | None = None,
 ) -> ContributionPage:
     """A page of the study's contributions, newest first, with comments arranged.
 
     Paged by key (``before`` = the last id shown), so items that arrive live
-    never shift a page.
+    never shift a page. ``section_id`` and ``kind`` narrow the list (the
+    page's filter); the number of queries stays the same.
     """
     queryset = (
         Contribution.objects.filter(study=study)
@@ -84,6 +89,8 @@ def contribution_page(
         queryset = queryset.filter(pk__lt=before)
     if section_id is not None:
         queryset = queryset.filter(section_id=section_id)
+    if kind:
+        queryset = queryset.filter(kind=kind)
     rows = list(queryset[: PAGE_SIZE + 1])
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

@@ -19,7 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contributions import live, selectors, services
-from contributions.forms import CommentEditForm, CommentForm, ContributionEditForm, ContributionForm
+from contributions.forms import (
+    CommentEditForm,
+    CommentForm,
+    ContributionEditForm,
+    ContributionFilterForm,
+    ContributionForm,
+)
 from contributions.models import Attachment, Contribution, ItemState
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import Section
@@ -120,6 +126,12 @@ def _page_context(request: HttpRequest, access: StudyAccess) -> dict:
 # --- the page ----------------------------------------------------------------
 
 
+def _filter_form(request: HttpRequest, study) -> ContributionFilterForm:
+    """The list's filter from the query string; unbound (everything) when there is none."""
+    data = {k: request.GET[k] for k in ("section", "kind") if request.GET.get(k)}
+    return ContributionFilterForm(data or None, study=study)
+
+
 @require_GET
 def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     access = study_for_user(request.user, slug)
@@ -127,12 +139,16 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # The page's events start after this number: it is read (with the study)
     # before the items, so whatever commits in between is replayed, never lost.
     last_seq = study.last_event_seq
-    page = selectors.contribution_page(study=study)
+    filter_form = _filter_form(request, study)
+    page = selectors.contribution_page(study=study, **filter_form.filters())
     context = _page_context(request, access)
     context.update(_header_context(access, request.user))
     context.update(
         {
             "page": page,
+            "filter_form": filter_form,
+            "filters": filter_form.filters(),
+            "filter_query": filter_form.querystring(),
             "last_seq": last_seq,
             "ws_path": f"/ws/studies/{study.slug}/",
             "form": ContributionForm(sections=_open_sections(study))
@@ -151,13 +167,16 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
     access = study_for_user(request.user, slug)
     last_seq = access.study.last_event_seq
     before = request.GET.get("before")
+    filter_form = _filter_form(request, access.study)
     page = selectors.contribution_page(
-        study=access.study, before=int(before) if before and before.isdigit() else None
+        study=access.study,
+        before=int(before) if before and before.isdigit() else None,
+        **filter_form.filters(),
     )
     response = _fragment(
         request,
         "contributions/_contribution_list.html",
-        {"page": page, "study": access.study},
+        {"page": page, "study": access.study, "filter_query": filter_form.querystring()},
     )
     response["X-Dugnad-Last-Seq"] = str(last_seq)
     return response

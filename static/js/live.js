@@ -40,6 +40,15 @@
 
   function process(el) { if (window.htmx && el) { window.htmx.process(el); } }
 
+  // A page filtered by section or kind (?section=…&kind=…) inserts only matching contributions.
+  function matchesFilter(data) {
+    var section = root.getAttribute("data-filter-section") || "";
+    var kind = root.getAttribute("data-filter-kind") || "";
+    if (section && String(data.section_id || "") !== section) { return false; }
+    if (kind && data.kind !== kind) { return false; }
+    return true;
+  }
+
   // --- applying one item (live event, replay, or the poster's own response) ---
   function apply(event, options) {
     var data = event.data || {};
@@ -68,6 +77,7 @@
       decorate(existing);
       return;
     }
+    if (data.item_type === "contribution" && !matchesFilter(data)) { return; }
     var container = document.getElementById(data.container);
     if (!container) { return; } // its parent is not on this page (an older page not loaded)
     if (data.position === "prepend") {
