@@ -179,8 +179,10 @@ class ModerationLog(models.Model):
     """Append-only record of every moderation action and every named export.
 
     Refused in three places: the model (save of an existing row, delete), the
-    queryset (update, delete) and the database (a trigger on UPDATE and DELETE,
-    see migration 0002). Foreign keys protect, so no cascade reaches a row.
+    queryset (update, delete) and the database (triggers on UPDATE and DELETE,
+    migrations 0002 and 0003, and on PostgreSQL a statement trigger on TRUNCATE,
+    0004; only Django's whole-database flush gets through, see moderation.dbguard).
+    Foreign keys protect, so no cascade reaches a row.
     """
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="+")

@@ -64,6 +64,14 @@ def _raw(sql, params):
         cursor.execute(sql, params)
 
 
+def _check_constraints_now():
+    """PostgreSQL refuses TRUNCATE of a table with deferred checks pending in this
+    transaction (the test's own inserts); run them first, as a real flush would."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def test_database_refuses_raw_update_and_delete(entry):
     with pytest.raises(DatabaseError):
         _raw("UPDATE moderation_moderationlog SET reason = %s WHERE id = %s", ["x", entry.pk])
@@ -81,13 +89,43 @@ def test_database_refuses_raw_changes_on_postgresql(requires_postgres, entry):
     assert ModerationLog.objects.get().reason == "off_topic"
 
 
-def test_database_refuses_raw_changes_on_sqlite(entry):
-    if connection.vendor != "sqlite":
-        pytest.skip("this run uses PostgreSQL; its trigger is tested above")
+def test_database_refuses_raw_changes_to_every_row(entry):
     with pytest.raises(DatabaseError, match="append-only"):
         _raw("UPDATE moderation_moderationlog SET reason = %s", ["x"])
     with pytest.raises(DatabaseError, match="append-only"):
         _raw("DELETE FROM moderation_moderationlog", [])
+    assert ModerationLog.objects.count() == 1
+
+
+def test_postgresql_refuses_truncate_of_the_log(requires_postgres, entry):
+    assert connection.vendor == "postgresql"
+    _check_constraints_now()
+    with pytest.raises(DatabaseError, match="TRUNCATE refused"):
+        _raw("TRUNCATE moderation_moderationlog", [])
+    # A TRUNCATE elsewhere that cascades into the log is refused as well.
+    with pytest.raises(DatabaseError, match="TRUNCATE refused"):
+        _raw("TRUNCATE studies_study CASCADE", [])
+    # Only Django's flush may set the switch; a stale "off" value changes nothing.
+    with pytest.raises(DatabaseError, match="TRUNCATE refused"):
+        _raw(
+            "SELECT set_config('dugnad.log_flush', 'off', true); TRUNCATE moderation_moderationlog",
+            [],
+        )
+    assert ModerationLog.objects.count() == 1
+
+
+def test_postgresql_truncate_switch_does_not_outlive_the_flush(requires_postgres, entry):
+    """After Django's flush, the same transaction cannot TRUNCATE the log again."""
+    from django.core.management.color import no_style
+
+    sql = connection.ops.sql_flush(no_style(), ["moderation_moderationlog"])
+    _check_constraints_now()
+    with transaction.atomic():
+        connection.ops.execute_sql_flush(sql)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('dugnad.log_flush', true)")
+            assert cursor.fetchone()[0] in ("", None)
+        transaction.set_rollback(True)
     assert ModerationLog.objects.count() == 1
 
 
@@ -133,13 +171,17 @@ def test_sqlite_triggers_refuse_deletes_from_connections_outside_dugnad(tmp_path
 
 
 def test_flush_of_the_whole_database_still_empties_the_log(entry):
-    """The test runner (and manage.py flush) wipes every table, the log included."""
+    """The test runner (and manage.py flush) wipes every table, the log included.
+
+    SQLite flushes with DELETE, PostgreSQL with TRUNCATE; both guards let
+    Django's flush through and nothing else.
+    """
     from django.core.management.color import no_style
 
-    if connection.vendor != "sqlite":
-        pytest.skip("PostgreSQL flushes with TRUNCATE, which row triggers do not see")
     sql = connection.ops.sql_flush(no_style(), ["moderation_moderationlog"])
+    _check_constraints_now()
     with transaction.atomic():
         connection.ops.execute_sql_flush(sql)
         assert not ModerationLog.objects.exists()
         transaction.set_rollback(True)
+    assert ModerationLog.objects.count() == 1
