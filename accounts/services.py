@@ -395,7 +395,9 @@ def data_export_build(*, export_id: int) -> DataExport | None:
     try:
         with translation.override(user.preferred_language):
             data = personal_data(user=user)
-            html = render_to_string("accounts/data_export.html", {"data": data, "user": user})
+            html = render_to_string(
+                "accounts/data_export.html", {"data": readable(data), "user": user}
+            )
         buffer = BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False))
@@ -418,6 +420,33 @@ def data_export_build(*, export_id: int) -> DataExport | None:
             url=reverse("data_export_download", kwargs={"token": export.token}),
         )
     return export
+
+
+TIME_KEYS = {"since", "date_joined", "last_login"}
+
+
+def readable(value, key: str = ""):
+    """A copy of the archive data for people: times in Oslo time, formatted per language.
+
+    data.json keeps ISO 8601; the HTML page shows "28. november 2026 18:05" in
+    bokmål and "Nov. 28, 2026, 6:05 p.m." in English. Only time fields change,
+    never what the person wrote.
+    """
+    if isinstance(value, dict):
+        return {name: readable(item, name) for name, item in value.items()}
+    if isinstance(value, list):
+        return [readable(item, key) for item in value]
+    if isinstance(value, str) and (key.endswith("_at") or key in TIME_KEYS):
+        from django.utils.dateparse import parse_datetime
+        from django.utils.formats import date_format
+
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return value
 
 
 class AccountDeletionRefused(Exception):

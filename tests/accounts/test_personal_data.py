@@ -228,3 +228,26 @@ def test_an_archive_requested_before_the_account_was_deleted_is_never_built(pers
     account_delete(user=person)
     assert data_export_build(export_id=export.pk) is None
     assert not DataExport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("nb", "28. november 2026 18:05"), ("en", "Nov. 28, 2026, 6:05 p.m.")]
+)
+def test_times_on_the_archive_page_follow_the_persons_language(person, language, shown):
+    import datetime as dt
+
+    from contributions.models import Contribution
+
+    when = dt.datetime(2026, 11, 28, 17, 5, tzinfo=dt.UTC)
+    Contribution.objects.filter(author=person).update(created_at=when)
+    person.language = language
+    person.save()
+    export = DataExport.objects.create(user=person)
+    data_export_build(export_id=export.pk)
+    export.refresh_from_db()
+    with export.file.open("rb") as handle:
+        archive = zipfile.ZipFile(handle)
+        page = archive.read("index.html").decode()
+        data = json.loads(archive.read("data.json"))
+    assert shown in page
+    assert data["contributions"][0]["created_at"] == "2026-11-28T17:05:00+00:00"
