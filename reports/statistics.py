@@ -29,6 +29,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -40,6 +41,7 @@ from studies.models import Study
 
 DEFINITIONS_VERSION = 1
 STATISTICS_TIME_ZONE = "Europe/Oslo"
+CACHE_SECONDS = 60  # cached_study_statistics, for pages
 # The order sectors are listed in tables and in the headline.
 SECTOR_ORDER = [Sector.PUBLIC, Sector.PRIVATE, Sector.ACADEMIA, Sector.CIVIL, Sector.OTHER]
 INDIVIDUALS = ""  # the snapshot sector of items posted for no organisation
@@ -407,6 +409,22 @@ def study_statistics(*, study: Study) -> StudyStatistics:
         totals=Totals(),
     )
     return _assemble(_run(study.pk), statistics)
+
+
+def cached_study_statistics(study: Study) -> StudyStatistics:
+    """The study's figures, shared by every viewer until the study's next event.
+
+    Every post and moderation decision records a study event, which changes
+    the key; organisation merges and renames show within CACHE_SECONDS.
+    Exports and frozen reports call study_statistics directly.
+    """
+    key = f"reports:statistics:{study.pk}:{study.last_event_seq}"
+    data = cache.get(key)
+    if data is None:
+        figures = study_statistics(study=study)
+        cache.set(key, figures.to_dict(), CACHE_SECONDS)
+        return figures
+    return StudyStatistics.from_dict(data)
 
 
 def platform_statistics() -> StudyStatistics:

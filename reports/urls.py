@@ -3,8 +3,23 @@ reports (export_views)."""
 
 from django.urls import include, path
 
+from reports import views
+
 app_name = "reports"
 
 urlpatterns: list = [
+    path("definitions/", views.definitions_page, name="definitions"),
+    path("platform/", views.platform_statistics_page, name="platform"),
+    path("organisations/", views.organisation_list, name="organisations"),
+    path(
+        "organisations/duplicates/",
+        views.organisation_duplicates,
+        name="organisation_duplicates",
+    ),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation"),
+    path("organisations/<int:pk>/merge/", views.organisation_merge, name="organisation_merge"),
+    path("organisations/<int:pk>/verify/", views.organisation_verify, name="organisation_verify"),
+    path("<slug:slug>/statistics/", views.study_statistics_page, name="statistics"),
+    path("<slug:slug>/statistics/live/", views.study_statistics_live, name="statistics_live"),
     path("", include("reports.export_urls")),
 ]

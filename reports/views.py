@@ -1,0 +1,323 @@
+"""Statistics pages (per study, definitions, platform) and the organisation registry.
+
+Thin: studies come through studies.access.study_for_user, figures from
+reports.statistics, charts from reports.charts, registry changes from
+reports.registry. Exports and frozen reports live in export_views.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Organisation
+from reports import charts, registry
+from reports.statistics import (
+    DEFINITIONS_VERSION,
+    StudyStatistics,
+    cached_study_statistics,
+    definitions,
+    headline,
+    platform_statistics,
+    platform_study_rows,
+    sector_label,
+    small_count,
+)
+from studies.access import Action, MFARequired, StudyAccess, has_mfa, study_for_user
+from studies.models import StudyStatus
+
+TOP_ORGANISATIONS = 10
+
+
+# --- figures -------------------------------------------------------------------------
+
+
+def _day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def _sector_chart(figures: StudyStatistics, chart_id: str) -> charts.Chart:
+    bars = [charts.Bar(r.label, r.participants) for r in figures.sectors]
+    return charts.bar_chart(
+        chart_id=chart_id,
+        title=_("Participants by sector"),
+        description=charts.describe(
+            _("Bar chart of participants per sector; the table beside it has the same figures."),
+            [(b.label, str(b.value)) for b in bars],
+        ),
+        bars=bars,
+    )
+
+
+def _time_chart(figures: StudyStatistics, chart_id: str) -> charts.Chart:
+    points = [(_day(d.day), d.cumulative_participants) for d in figures.days]
+    return charts.line_chart(
+        chart_id=chart_id,
+        title=_("Participants over time"),
+        description=charts.describe(
+            _(
+                "Line chart of the running total of participants per day in Norwegian time; "
+                "the table beside it has the same figures."
+            ),
+            [(d.isoformat(), str(v)) for d, v in points],
+        ),
+        points=points,
+    )
+
+
+def _organisation_chart(figures: StudyStatistics, chart_id: str) -> charts.Chart:
+    top = figures.organisations_by_participants(TOP_ORGANISATIONS)
+    bars = [charts.Bar(r.name, r.participants) for r in top]
+    return charts.bar_chart(
+        chart_id=chart_id,
+        title=_("Top organisations by participants"),
+        description=charts.describe(
+            _(
+                "Bar chart of the organisations with the most participants; the table "
+                "beside it has the same figures."
+            ),
+            [(b.label, str(b.value)) for b in bars],
+        ),
+        bars=bars,
+    )
+
+
+def _organisation_rows(figures: StudyStatistics, *, exact: bool) -> list[dict[str, Any]]:
+    threshold = figures.small_count_threshold
+    return [
+        {
+            "name": r.name,
+            "org_number": r.org_number,
+            "sector": sector_label(r.sector),
+            "participants": (
+                str(r.participants) if exact else small_count(r.participants, threshold)
+            ),
+            "contributions": r.contributions,
+            "comments": r.comments,
+        }
+        for r in figures.organisations
+    ]
+
+
+def _study_context(request: HttpRequest, access: StudyAccess) -> dict[str, Any]:
+    study, user = access.study, request.user
+    full = access.can(Action.VIEW_STATISTICS, user)
+    needs_mfa = full and settings.DUGNAD_REQUIRE_MFA and not has_mfa(user)
+    if needs_mfa:
+        full = False  # the public view until two-factor authentication is set up
+    figures = cached_study_statistics(study)
+    context: dict[str, Any] = {
+        "study": study,
+        "access": access,
+        "full": full,
+        "needs_mfa": needs_mfa,
+        "can_export": full and access.can(Action.EXPORT, user),
+        "figures": figures,
+        "headline": headline(figures),
+        "sector_chart": _sector_chart(figures, "chart-sectors"),
+        "organisations": _organisation_rows(figures, exact=full),
+        "last_seq": study.last_event_seq,
+        "ws_path": f"/ws/studies/{study.slug}/",
+    }
+    if full:
+        context["time_chart"] = _time_chart(figures, "chart-time")
+        context["organisation_chart"] = _organisation_chart(figures, "chart-organisations")
+        context["top_organisations"] = figures.organisations_by_participants(TOP_ORGANISATIONS)
+    return context
+
+
+@require_GET
+def study_statistics_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Public: headline, totals, sectors, organisations with "<k"; facilitators: everything."""
+    access = study_for_user(request.user, slug)
+    return render(request, "reports/statistics.html", _study_context(request, access))
+
+
+@require_GET
+def study_statistics_live(request: HttpRequest, slug: str) -> HttpResponse:
+    """The figures alone, re-fetched by static/js/statistics.js after study events."""
+    access = study_for_user(request.user, slug)
+    response = render(request, "reports/_statistics_body.html", _study_context(request, access))
+    response["X-Dugnad-Last-Seq"] = str(access.study.last_event_seq)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def definitions_page(request: HttpRequest) -> HttpResponse:
+    """What every figure means, in the current definitions version."""
+    back = None
+    slug = request.GET.get("study", "")
+    if slug:
+        try:
+            back = study_for_user(request.user, slug).study
+        except Exception:  # an unknown or invisible study: no link back, no hint
+            back = None
+    return render(
+        request,
+        "reports/statistics_definitions.html",
+        {"definitions": definitions(), "version": DEFINITIONS_VERSION, "back": back},
+    )
+
+
+# --- staff pages --------------------------------------------------------------------------
+
+
+def _require_staff(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied("staff only")
+    if settings.DUGNAD_REQUIRE_MFA and not has_mfa(request.user):
+        raise MFARequired("staff")
+
+
+@login_required
+@require_GET
+def platform_statistics_page(request: HttpRequest) -> HttpResponse:
+    """Studies, participants and organisations across the platform, for staff."""
+    _require_staff(request)
+    figures = platform_statistics()
+    statuses = [(label, figures.studies.get(value, 0)) for value, label in StudyStatus.choices]
+    return render(
+        request,
+        "reports/statistics_platform.html",
+        {
+            "figures": figures,
+            "headline": headline(figures),
+            "statuses": statuses,
+            "study_rows": platform_study_rows(),
+            "sector_chart": _sector_chart(figures, "chart-sectors"),
+            "time_chart": _time_chart(figures, "chart-time"),
+            "organisation_chart": _organisation_chart(figures, "chart-organisations"),
+            "top_organisations": figures.organisations_by_participants(TOP_ORGANISATIONS),
+            "organisations": _organisation_rows(figures, exact=True),
+        },
+    )
+
+
+class MergeForm(forms.Form):
+    target = forms.IntegerField(
+        label=gettext_lazy("Registry id of the organisation to merge into"),
+        min_value=1,
+        error_messages={"required": gettext_lazy("Choose the organisation to merge into.")},
+    )
+    note = forms.CharField(label=gettext_lazy("Note (optional)"), max_length=400, required=False)
+
+
+@login_required
+@require_GET
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    query = request.GET.get("q", "")[:100]
+    unverified = request.GET.get("unverified") == "1"
+    page = Paginator(
+        registry.organisations_search(query=query, unverified=unverified), 50
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reports/registry_list.html",
+        {"page": page, "query": query, "unverified": unverified},
+    )
+
+
+@login_required
+@require_GET
+def organisation_duplicates(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    return render(
+        request,
+        "reports/registry_duplicates.html",
+        {"pairs": registry.duplicate_candidates()},
+    )
+
+
+def _organisation_page(
+    request: HttpRequest, org: Organisation, form: MergeForm | None = None, status: int = 200
+) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    candidates = []
+    if query:
+        candidates = list(
+            registry.organisations_search(query=query)
+            .filter(merged_into__isnull=True)
+            .exclude(pk=org.pk)[:20]
+        )
+    return render(
+        request,
+        "reports/registry_detail.html",
+        {
+            "organisation": org,
+            "merged_from": list(org.merged_from.order_by("name")),
+            "history": list(registry.merge_history(organisation=org)),
+            "form": form or MergeForm(),
+            "query": query,
+            "candidates": candidates,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_staff(request)
+    org = get_object_or_404(Organisation.objects.select_related("merged_into"), pk=pk)
+    return _organisation_page(request, org)
+
+
+@login_required
+@require_POST
+def organisation_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_staff(request)
+    org = get_object_or_404(Organisation.objects.select_related("merged_into"), pk=pk)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        return _organisation_page(request, org, form, status=400)
+    try:
+        merge = registry.organisation_merge(
+            source_id=org.pk,
+            target_id=form.cleaned_data["target"],
+            user=request.user,
+            note=form.cleaned_data["note"],
+        )
+    except registry.RegistryError as refusal:
+        form.add_error(None, str(refusal))
+        return _organisation_page(request, org, form, status=400)
+    messages.success(
+        request,
+        _("%(source)s is merged into %(target)s. Statistics now count them as one.")
+        % {"source": merge.source.name, "target": merge.target.name},
+    )
+    return redirect(reverse("reports:organisation", args=[merge.target.pk]))
+
+
+@login_required
+@require_POST
+def organisation_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_staff(request)
+    org = get_object_or_404(Organisation, pk=pk)
+    verified = request.POST.get("verified", "1") != "0"
+    try:
+        registry.organisation_verify(organisation_id=org.pk, user=request.user, verified=verified)
+    except registry.RegistryError as refusal:
+        messages.error(request, str(refusal))
+        return _organisation_page(request, org, status=400)
+    messages.success(
+        request,
+        _("%(name)s is marked as verified.") % {"name": org.name}
+        if verified
+        else _("%(name)s is no longer marked as verified.") % {"name": org.name},
+    )
+    return redirect(reverse("reports:organisation", args=[org.pk]))
