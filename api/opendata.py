@@ -18,6 +18,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Count, Max
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from api import selectors
 from api.serializers import (
@@ -33,82 +34,95 @@ from reports.statistics import definitions
 from studies.models import Study
 
 # file -> [(column, description)]: the data dictionary, and the column order.
-DICTIONARY: dict[str, list[tuple[str, str]]] = {
+DICTIONARY: dict[str, list[tuple[str, Any]]] = {
     "studies.csv": [
-        ("id", "Number of the study in Dugnad."),
-        ("slug", "Short name of the study in its web address."),
-        ("title", "Title."),
-        ("summary", "One-paragraph summary."),
-        ("status", "closed or archived (open data is published once a study closes)."),
-        ("opens_at", "When the study opened for contributions (ISO 8601, UTC)."),
-        ("closes_at", "When the study closed for contributions (ISO 8601, UTC)."),
-        ("created_at", "When the study was created (ISO 8601, UTC)."),
-        ("updated_at", "When the study's settings last changed (ISO 8601, UTC)."),
-        ("web_url", "The study's page."),
-        ("definitions_version", "Version of the statistics definitions used in statistics.csv."),
-        ("generated_at", "When this download was generated (ISO 8601, UTC)."),
+        ("id", _("Number of the study in Dugnad.")),
+        ("slug", _("Short name of the study in its web address.")),
+        ("title", _("Title.")),
+        ("summary", _("One-paragraph summary.")),
+        ("status", _("closed or archived (open data is published once a study closes).")),
+        ("opens_at", _("When the study opened for contributions (ISO 8601, UTC).")),
+        ("closes_at", _("When the study closed for contributions (ISO 8601, UTC).")),
+        ("created_at", _("When the study was created (ISO 8601, UTC).")),
+        ("updated_at", _("When the study's settings last changed (ISO 8601, UTC).")),
+        ("web_url", _("The study's page.")),
+        ("definitions_version", _("Version of the statistics definitions used in statistics.csv.")),
+        ("generated_at", _("When this download was generated (ISO 8601, UTC).")),
     ],
     "sections.csv": [
-        ("id", "Number of the section."),
-        ("order", "Position of the section in the concept document."),
-        ("title", "Title of the section."),
-        ("prompt", "The question or prompt the section put to participants."),
+        ("id", _("Number of the section.")),
+        ("order", _("Position of the section in the concept document.")),
+        ("title", _("Title of the section.")),
+        ("prompt", _("The question or prompt the section put to participants.")),
     ],
     "contributions.csv": [
-        ("id", "Number of the contribution."),
-        ("section", "Number of its section (sections.csv), empty when none."),
-        ("kind", "idea, insight, question or concern."),
-        ("state", "published; hidden, removed or withdrawn items are markers without text."),
+        ("id", _("Number of the contribution.")),
+        ("section", _("Number of its section (sections.csv), empty when none.")),
+        ("kind", _("idea, insight, question or concern.")),
+        ("state", _("published; hidden, removed or withdrawn items are markers without text.")),
         (
             "reason",
-            "Why a hidden or removed item is not shown: spam, abuse, off_topic, "
-            "personal_data, flagged or other.",
+            _(
+                "Why a hidden or removed item is not shown: spam, abuse, off_topic, "
+                "personal_data, flagged or other."
+            ),
         ),
-        ("title", "Title (published items only)."),
-        ("body", "Text in Markdown (published items only)."),
-        ("author", "Display name of the author (published items only)."),
-        ("organisation", "Organisation the author acted for when posting, empty for individuals."),
+        ("title", _("Title (published items only).")),
+        ("body", _("Text in Markdown (published items only).")),
+        ("author", _("Display name of the author (published items only).")),
+        (
+            "organisation",
+            _("Organisation the author acted for when posting, empty for individuals."),
+        ),
         (
             "sector",
-            "Sector of that organisation when posting: public, private, academia, civil, "
-            "other; empty for individuals.",
+            _(
+                "Sector of that organisation when posting: public, private, academia, civil, "
+                "other; empty for individuals."
+            ),
         ),
-        ("created_at", "When it was posted (ISO 8601, UTC)."),
-        ("edited_at", "When its author last edited it, empty if never."),
-        ("updated_at", "When it last changed in any way, moderation included."),
+        ("created_at", _("When it was posted (ISO 8601, UTC).")),
+        ("edited_at", _("When its author last edited it, empty if never.")),
+        ("updated_at", _("When it last changed in any way, moderation included.")),
     ],
     "comments.csv": [
-        ("id", "Number of the comment."),
-        ("contribution", "Number of the contribution it belongs to (contributions.csv)."),
-        ("parent", "Number of the comment it replies to, empty for a top-level comment."),
-        ("official", "true for an official answer from a facilitator."),
-        ("state", "As in contributions.csv."),
-        ("reason", "As in contributions.csv."),
-        ("body", "Text in Markdown (published comments only)."),
-        ("author", "Display name of the author (published comments only)."),
-        ("organisation", "As in contributions.csv."),
-        ("sector", "As in contributions.csv."),
-        ("created_at", "When it was posted (ISO 8601, UTC)."),
-        ("edited_at", "When its author last edited it, empty if never."),
-        ("updated_at", "When it last changed in any way, moderation included."),
+        ("id", _("Number of the comment.")),
+        ("contribution", _("Number of the contribution it belongs to (contributions.csv).")),
+        ("parent", _("Number of the comment it replies to, empty for a top-level comment.")),
+        ("official", _("true for an official answer from a facilitator.")),
+        ("state", _("As in contributions.csv.")),
+        ("reason", _("As in contributions.csv.")),
+        ("body", _("Text in Markdown (published comments only).")),
+        ("author", _("Display name of the author (published comments only).")),
+        ("organisation", _("As in contributions.csv.")),
+        ("sector", _("As in contributions.csv.")),
+        ("created_at", _("When it was posted (ISO 8601, UTC).")),
+        ("edited_at", _("When its author last edited it, empty if never.")),
+        ("updated_at", _("When it last changed in any way, moderation included.")),
     ],
     "statistics.csv": [
-        ("definitions_version", "Version of the statistics definitions (see README.md)."),
-        ("table", "totals, sector, organisation or day."),
+        ("definitions_version", _("Version of the statistics definitions (see README.md).")),
+        ("table", _("totals, sector, organisation or day.")),
         (
             "row",
-            "Empty for totals; the sector code (empty sector = individuals), the "
-            "organisation's name and number, or the day (Europe/Oslo).",
+            _(
+                "Empty for totals; the sector code (empty sector = individuals), the "
+                "organisation's name and number, or the day (Europe/Oslo)."
+            ),
         ),
         (
             "measure",
-            "participants, members, organisations, individuals, contributions, "
-            "comments, new_participants, cumulative_items or cumulative_participants.",
+            _(
+                "participants, members, organisations, individuals, contributions, "
+                "comments, new_participants, cumulative_items or cumulative_participants."
+            ),
         ),
         (
             "value",
-            "The figure. Per-organisation participant counts below the study's "
-            "small-count threshold k are shown as <k.",
+            _(
+                "The figure. Per-organisation participant counts below the study's "
+                "small-count threshold k are shown as <k."
+            ),
         ),
     ],
 }
@@ -195,7 +209,8 @@ def _readme(study: Study, statistics: dict[str, Any], generated_at: str) -> str:
         lines += [f"| {column} | {description} |" for column, description in columns]
     lines += [
         "",
-        "The same dictionary is in data-dictionary.csv.",
+        "The same dictionary is in data-dictionary.csv, with the descriptions in Norwegian",
+        "(bokmål) too, in the column description_nb.",
         "",
         f"## Statistics definitions, version {statistics['definitions_version']}",
         "",
@@ -258,17 +273,28 @@ def open_data_zip(*, study: Study, request=None) -> bytes:
     study_row.update(
         definitions_version=statistics["definitions_version"], generated_at=generated_at
     )
-    dictionary_rows = [
-        {"file": name, "column": column, "description": description}
-        for name, columns in DICTIONARY.items()
-        for column, description in columns
-    ]
+    dictionary_rows = []
+    for name, columns in DICTIONARY.items():
+        for column, description in columns:
+            with translation.override("en"):
+                english = str(description)
+            with translation.override("nb"):
+                bokmal = str(description)
+            dictionary_rows.append(
+                {
+                    "file": name,
+                    "column": column,
+                    "description": english,
+                    "description_nb": bokmal,
+                }
+            )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with translation.override("en"):  # the README is written in English
             archive.writestr("README.md", _readme(study, statistics, generated_at))
         archive.writestr(
-            "data-dictionary.csv", _csv(["file", "column", "description"], dictionary_rows)
+            "data-dictionary.csv",
+            _csv(["file", "column", "description", "description_nb"], dictionary_rows),
         )
         archive.writestr("studies.csv", _csv(_columns("studies.csv"), [study_row]))
         archive.writestr("sections.csv", _csv(_columns("sections.csv"), sections))

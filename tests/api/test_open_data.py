@@ -55,6 +55,22 @@ def test_closed_study_downloads_a_zip_of_csv_files_with_a_data_dictionary(api, c
         assert {(name, column) for column in header} <= described, name
 
 
+@pytest.mark.parametrize("language", ["nb", "en"])
+def test_the_data_dictionary_describes_every_column_in_english_and_bokmal(api, closed, language):
+    response = api.get(
+        f"/api/v1/studies/{closed['study'].slug}/open-data/", HTTP_ACCEPT_LANGUAGE=language
+    )
+    dictionary = {(r["file"], r["column"]): r for r in _rows(_zip(response), "data-dictionary.csv")}
+    row = dictionary[("sections.csv", "title")]
+    assert (row["description"], row["description_nb"]) == (
+        "Title of the section.",
+        "Delens tittel.",
+    )
+    assert all(r["description"] and r["description_nb"] for r in dictionary.values())
+    untranslated = [key for key, r in dictionary.items() if r["description"] == r["description_nb"]]
+    assert untranslated == []
+
+
 def test_open_data_holds_published_text_and_markers_but_no_pending_items(api, closed):
     archive = _zip(api.get(f"/api/v1/studies/{closed['study'].slug}/open-data/"))
     contributions = {int(r["id"]): r for r in _rows(archive, "contributions.csv")}
