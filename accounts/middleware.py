@@ -31,16 +31,28 @@ class MFARequiredMiddleware:
                 "authentication. Set up an authenticator app below, then continue."
             ),
         )
-        request.session["mfa_next"] = (
-            request.get_full_path()
-            if url_has_allowed_host_and_scheme(request.get_full_path(), allowed_hosts=None)
-            else "/"
-        )
+        request.session["mfa_next"] = _return_to(request)
         if request.htmx:
             response = HttpResponse(status=403)
             response["HX-Redirect"] = "/accounts/2fa/totp/activate/"
             return response
         return redirect("mfa_activate_totp")
+
+
+def _return_to(request: HttpRequest) -> str:
+    """Where to continue after the set-up: this page, or for a form sent here, its page."""
+    if request.method in ("GET", "HEAD"):
+        target = request.get_full_path()
+        if url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+            return target
+        return "/"
+    # A form cannot be sent again by a redirect; go back to the page it was on.
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return "/"
 
 
 class PersonLanguageMiddleware:

@@ -174,3 +174,18 @@ def test_continuing_after_set_up_never_leaves_the_site(client, coordinator):
 def test_continuing_without_a_destination_goes_home(client, coordinator):
     response = client.get(reverse("mfa_continue"))
     assert response.url == "/"
+
+
+def test_a_form_sent_without_mfa_continues_on_the_page_it_came_from(client, coordinator):
+    response = client.post(
+        "/test-moderation/digital-assistent/",
+        HTTP_REFERER="http://testserver/studies/digital-assistent/",
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_activate_totp")
+    assert client.session["mfa_next"] == "http://testserver/studies/digital-assistent/"
+
+
+def test_a_form_sent_from_another_site_continues_home(client, coordinator):
+    client.post("/test-moderation/digital-assistent/", HTTP_REFERER="https://evil.example/x")
+    assert client.session["mfa_next"] == "/"
