@@ -1,0 +1,137 @@
+"""One study with one of everything, and a person for each role.
+
+The authorisation matrix reverses every URL pattern against these objects.
+Objects that belong to a person (notifications, data exports, API tokens, a
+join request) belong to the member, so the other roles meet someone else's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from accounts.models import DataExport, Notification
+from contributions.models import Attachment
+from studies.models import DocumentVersion, JoinRequest, Role
+from tests.factories import (
+    CommentFactory,
+    ContributionFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    SectionFactory,
+    StudyFactory,
+    UserFactory,
+    give_mfa,
+)
+from tests.studies.factories import make_invitation
+
+ROLES = ("anonymous", "outsider", "member", "facilitator", "coordinator", "staff")
+
+
+@dataclass
+class World:
+    study: object
+    users: dict
+    memberships: dict
+    organisation: object
+    contribution: object
+    comment: object
+    attachment: object
+    version: object
+    invitation: object
+    invitation_token: str
+    join_request: object
+    notification: object
+    data_export: object
+    api_token: object
+    export: object
+
+
+def build_world(**study_kwargs) -> World:
+    study = StudyFactory(**study_kwargs)
+    section = SectionFactory(study=study)
+    organisation = OrganisationFactory()
+    users = {
+        "anonymous": None,
+        "outsider": UserFactory(),
+        "member": UserFactory(),
+        "facilitator": give_mfa(UserFactory()),
+        "coordinator": give_mfa(UserFactory()),
+        "staff": give_mfa(UserFactory(is_staff=True)),
+    }
+    roles = {
+        "member": Role.CONTRIBUTOR,
+        "facilitator": Role.FACILITATOR,
+        "coordinator": Role.COORDINATOR,
+    }
+    memberships = {
+        name: MembershipFactory(study=study, user=users[name], role=role)
+        for name, role in roles.items()
+    }
+    contribution = ContributionFactory(study=study, author=users["member"], section=section)
+    comment = CommentFactory(contribution=contribution, author=users["member"])
+    attachment = Attachment.objects.create(
+        contribution=contribution,
+        file=ContentFile(b"%PDF-1.4\n", name="note.pdf"),
+        original_name="note.pdf",
+        content_type="application/pdf",
+        size=9,
+    )
+    version = DocumentVersion.objects.create(
+        study=study,
+        number="1.0",
+        body=study.body,
+        change_summary="First version.",
+        published_by=users["coordinator"],
+    )
+    # Addressed to the outsider: the link is the permission, and their verified
+    # address lets them accept it from the home page too.
+    invitation, invitation_token = make_invitation(
+        study, users["outsider"].email, invited_by=users["coordinator"]
+    )
+    applicant = UserFactory()
+    join_request = JoinRequest.objects.create(study=study, user=applicant)
+    notification = Notification.objects.create(
+        user=users["member"], kind="test", title="For the member"
+    )
+    data_export = DataExport.objects.create(user=users["member"])
+    from api.models import ApiToken
+
+    api_token = ApiToken.objects.create(
+        user=users["member"], name="member's", prefix="abc", digest=uuid.uuid4().hex * 2
+    )
+    from reports.models import Export, ExportFormat, ExportStatus, ExportTier
+    from reports.services import report_freeze
+
+    export = Export.objects.create(
+        study=study,
+        requested_by=users["coordinator"],
+        tier=ExportTier.AGGREGATE,
+        format=ExportFormat.CSV,
+        status=ExportStatus.DONE,
+        progress=100,
+        file=ContentFile(b"figure,value\n", name="export.csv"),
+        finished_at=timezone.now(),
+    )
+    # A participation report, so its page and downloads exist to be guarded.
+    report_freeze(study=study, by=users["coordinator"])
+    return World(
+        study=study,
+        users=users,
+        memberships=memberships,
+        organisation=organisation,
+        contribution=contribution,
+        comment=comment,
+        attachment=attachment,
+        version=version,
+        invitation=invitation,
+        invitation_token=invitation_token,
+        join_request=join_request,
+        notification=notification,
+        data_export=data_export,
+        api_token=api_token,
+        export=export,
+    )
