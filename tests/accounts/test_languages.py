@@ -116,3 +116,37 @@ def test_a_person_who_never_chose_follows_the_site_default_and_gets_bokmal_email
     with django_capture_on_commit_callbacks(execute=True):
         notification_create(user=person, kind="other", title="Hei")
     assert "Hei Kari" in mail.outbox[-1].body
+
+
+def test_set_up_compiles_the_catalogues_without_gnu_gettext(monkeypatch, tmp_path):
+    """`make setup` (and `make test`) compile every catalogue with polib: no msgfmt needed."""
+    import io
+    import os
+    import re
+    from pathlib import Path
+
+    import polib
+    from django.core.management import call_command
+
+    from accounts.management.commands.compiletranslations import catalogue_dirs
+
+    makefile = (Path(settings.BASE_DIR) / "Makefile").read_text()
+    assert re.search(r"^setup:.*\btranslations\b", makefile, re.M)
+    assert re.search(r"^test:.*\btranslations\b", makefile, re.M)
+    assert re.search(r"^translations:.*\n\t.*manage\.py compiletranslations", makefile, re.M)
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no msgfmt, no gettext tools at all
+    project = Path(settings.BASE_DIR) / "locale" / "nb" / "LC_MESSAGES" / "django.po"
+    os.utime(project)  # newer than its .mo, so it is compiled again
+    output = io.StringIO()
+    call_command("compiletranslations", stdout=output)
+    assert re.search(r"Compiled [1-9]\d* translation catalogue", output.getvalue())
+    dirs = catalogue_dirs()
+    assert project.parent.parent.parent in dirs
+    assert Path(settings.BASE_DIR) / "api" / "locale" in dirs
+    assert all((d / "nb" / "LC_MESSAGES" / "django.mo").exists() for d in dirs)
+    compiled = polib.mofile(str(project.with_suffix(".mo")))
+    translated = {e.msgid for e in polib.pofile(str(project)).translated_entries()}
+    assert translated and translated <= {e.msgid for e in compiled}
+    with translation.override("nb"):
+        assert translation.gettext("Deleted participant") == "Slettet deltaker"
