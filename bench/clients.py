@@ -177,9 +177,10 @@ class LiveClient:
                         if closer is not None:
                             closer.cancel()
                     code = ws.close_code
-            except (OSError, websockets.WebSocketException, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, websockets.WebSocketException) as exc:
+                # A socket that was open and dropped without a close frame has no code (1006).
                 code = getattr(getattr(exc, "rcvd", None), "code", None)
-                if self.ws is None or code is None:
+                if self.ws is None:
                     self.counts["connect_failures"] += 1
             finally:
                 self.ws = None
@@ -272,7 +273,8 @@ class RedisClient:
 
 
 async def main_async(args) -> None:
-    sessions = json.loads(open(args.sessions).read())[args.first : args.first + args.count]
+    with open(args.sessions) as f:
+        sessions = json.load(f)[args.first : args.first + args.count]
     clients = []
     tasks = []
     bases = (args.base or "").split(",")
@@ -288,8 +290,9 @@ async def main_async(args) -> None:
     for client in clients:
         tasks.append(asyncio.ensure_future(client.run(args.churn)))
         await asyncio.sleep(1 / args.connect_rate)
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in clients)), args.ready_timeout)
+    with contextlib.suppress(TimeoutError):
+        everyone = asyncio.gather(*(c.ready.wait() for c in clients))
+        await asyncio.wait_for(everyone, args.ready_timeout)
     ready = sum(c.ready.is_set() for c in clients)
     print(f"READY {ready} {time.time() - started:.1f}", flush=True)
     loop = asyncio.get_running_loop()

@@ -79,9 +79,7 @@ def cpu_share(before: dict, after: dict, seconds: float) -> dict[str, float]:
 
 async def post_for(stack, seed, rate: float, duration: float):
     async with client() as http:
-        make = poster(
-            http, stack.base_urls, seed["slug"], seed["contribution_id"], seed["posters"]
-        )
+        make = poster(http, stack.base_urls, seed["slug"], seed["contribution_id"], seed["posters"])
         return await open_loop(rate, duration, make)
 
 
@@ -192,7 +190,8 @@ def main() -> None:
     steps = [(int(v), float(r)) for v, r in (s.split("x") for s in args.steps.split(","))]
     result = {
         "benchmark": "fanout",
-        "command": "python -m bench.fanout " + " ".join(f"--{k.replace('_','-')}={v}" for k, v in vars(args).items()),
+        "command": "python -m bench.fanout "
+        + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()),
         "machine": harness.machine(),
         "load_before": harness.loadavg(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

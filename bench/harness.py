@@ -294,12 +294,18 @@ class Stack:
             "redis",
             [
                 "redis-server",
-                "--port", str(self.redis_port),
-                "--bind", HOST,
-                "--save", "",
-                "--appendonly", "no",
-                "--maxclients", "10000",
-                "--dir", str(self.workdir),
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxclients",
+                "10000",
+                "--dir",
+                str(self.workdir),
             ],  # fmt: skip
         )
         self.wait_redis()
@@ -377,10 +383,12 @@ class Stack:
                 if process.poll() is not None:
                     tail = (self.workdir / f"{label}.log").read_text(errors="replace")[-3000:]
                     raise RuntimeError(f"{label} exited with {process.returncode}:\n{tail}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(url + "/health/", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(url + "/health/", timeout=2) as response,  # noqa: S310
+            ):
+                if response.status == 200:
+                    return
             time.sleep(0.2)
         raise RuntimeError(f"{url} did not answer within {timeout}s")
 

@@ -1,0 +1,128 @@
+"""Page throughput: the study page (200 contributions, 2,000 comments), signed in, one worker.
+
+    .venv/bin/python -m bench.page                      # 5, 10, 15, 20 req/s, 20 s each, then 150
+    .venv/bin/python -m bench.page --rates 150 --duration 30
+
+Starts its own Redis, a fresh PostgreSQL database and one uvicorn worker
+(DEBUG off), seeds the study, warms up, then holds each request rate
+constant (open loop, bench/load.py: latency counts from each request's
+scheduled start). Baseline in the same run: ``/health/`` (one query, no
+template) at the same rates on the same worker. Results:
+bench/results/page-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from bench import harness
+from bench.harness import Stack, log, summary_ms
+from bench.load import client, open_loop, page_getter
+
+TARGET = {"rate": 150, "p95_ms": 100}
+
+
+async def constant(url: str, session: str, rate: float, duration: float) -> dict:
+    async with client() as http:
+        result = await open_loop(rate, duration, page_getter(http, url, session))
+    ok = result.ok()
+    return {
+        "rate": rate,
+        "sent": len(result.requests),
+        "ok": len(ok),
+        "errors": result.errors(),
+        "achieved_rate": round(result.achieved_rate(), 1),
+        "latency_ms": summary_ms([r.latency for r in ok]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rates", default="5,10,15,20")
+    parser.add_argument(
+        "--target-seconds",
+        type=float,
+        default=4,
+        help="after the steps, hold the target rate (150/s) this long (0: skip)",
+    )
+    parser.add_argument("--duration", type=float, default=20)
+    parser.add_argument("--contributions", type=int, default=200)
+    parser.add_argument("--comments", type=int, default=2000)
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    parser.add_argument("--time-limit", type=float, default=900)
+    args = parser.parse_args()
+    rates = [(float(r), args.duration) for r in args.rates.split(",")]
+    if args.target_seconds:
+        rates.append((float(TARGET["rate"]), args.target_seconds))
+    result = {
+        "benchmark": "page",
+        "command": "python -m bench.page "
+        + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()),
+        "machine": harness.machine(),
+        "load_before": harness.loadavg(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "target": TARGET,
+        "steps": [],
+    }
+    log("load average before:", result["load_before"])
+    with Stack("page", workers=1, time_limit=args.time_limit) as stack:
+        seed = stack.run_module(
+            "bench.seed",
+            "--viewers", "1", "--posters", "20",
+            "--contributions", str(args.contributions), "--comments", str(args.comments),
+        )  # fmt: skip
+        stack.start_web()
+        base = stack.base_urls[0]
+        url = f"{base}/studies/{seed['slug']}/"
+        session = seed["viewers"][0]
+
+        async def probe():
+            async with client() as http:
+                response = await http.get(url, headers={"Cookie": f"sessionid={session}"})
+                return response.status_code, len(response.content), response.text
+
+        status, size, text = asyncio.run(probe())
+        if status != 200 or 'data-viewer-id=""' in text or "data-viewer-id" not in text:
+            raise RuntimeError(f"study page answered {status}, or not signed in")
+        result["page_bytes"] = size
+        result["seed"] = {"contributions": seed["contributions"], "comments": seed["comments"]}
+        log(f"page {url}: {size} bytes; warming up")
+        asyncio.run(constant(url, session, 10, 5))
+        worker = stack.web_workers()[0]
+        for rate, duration in rates:
+            step = {"load_before": harness.loadavg(), "duration": duration}
+            cpu0, t0 = harness.cpu_seconds(worker), time.time()
+            step["page"] = asyncio.run(constant(url, session, rate, duration))
+            step["worker_cpu_percent"] = round(
+                (harness.cpu_seconds(worker) - cpu0) / (time.time() - t0) * 100, 1
+            )
+            log(f"  page {rate}/s:", step["page"])
+            if args.baseline:
+                step["health"] = asyncio.run(
+                    constant(base + "/health/", session, rate, duration / 2)
+                )
+                log(f"  /health/ {rate}/s:", step["health"])
+            page = step["page"]
+            step["meets_target"] = bool(
+                rate >= TARGET["rate"]
+                and not page["errors"]
+                and page["latency_ms"].get("p95", 1e9) <= TARGET["p95_ms"]
+            )
+            result["steps"].append(step)
+            time.sleep(2)
+    path = harness.write_result("page", result)
+    log("written", path)
+    for step in result["steps"]:
+        p, h = step["page"], step.get("health", {})
+        print(
+            f"{p['rate']:>6}/s: achieved {p['achieved_rate']} ok {p['ok']}/{p['sent']} "
+            f"p50 {p['latency_ms'].get('p50')} p95 {p['latency_ms'].get('p95')} "
+            f"p99 {p['latency_ms'].get('p99')} ms cpu {step['worker_cpu_percent']}% | "
+            f"/health/ p95 {h.get('latency_ms', {}).get('p95')} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
