@@ -2,7 +2,8 @@
 
 The page reads a fixed number of queries whatever the number of items: one
 for a page of contributions (reaction counts annotated), one for all their
-comments, one for their attachments.
+comments, one for their attachments, one for the document versions that took
+them up.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.http import Http404
 
 from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
 from studies.access import Action, StudyAccess, has_mfa
-from studies.models import Study
+from studies.models import DocumentVersion, Study
 
 PAGE_SIZE = 20
 COMMENTS_SHOWN = 3  # top-level comments shown per contribution before "show more"
@@ -82,6 +83,12 @@ def contribution_page(
         .prefetch_related(
             Prefetch("comments", queryset=_comments_queryset(), to_attr="all_comments"),
             Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at", "id")),
+            Prefetch(
+                "taken_up_in",
+                queryset=DocumentVersion.objects.order_by("published_at", "id").only(
+                    "id", "number", "study_id", "published_at"
+                ),
+            ),
         )
         .order_by("-id")
     )

@@ -167,6 +167,10 @@ def test_publishing_a_version_takes_up_contributions_and_tells_the_members(clien
     detail = client.get(response["Location"]).content.decode()
     assert "Use the national ID" in detail
     assert "<h2>Concept</h2>" in detail
+    # The contribution itself says what was done with it, on the study page.
+    study_page = client.get(reverse("study_detail", args=[study.slug])).content.decode()
+    assert "Taken up in version" in study_page
+    assert f'<a href="{response["Location"]}">0.9</a>' in study_page
 
 
 def test_a_contribution_of_another_study_cannot_be_taken_up(client, setup):
