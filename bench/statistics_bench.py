@@ -133,14 +133,15 @@ def generate(*, items: int, participants: int, organisations: int) -> dict:
     # Person p (0-based) is an individual when p % 5 = 0; the others are numbered
     # without gaps (n = p - p/5 - 1) and act for organisation n % (orgs +
     # duplicates), so every organisation gets people; every tenth item of a
-    # person with p % 10 = 1 goes to a second organisation.
+    # person with p % 10 = 1 (every third round of items) goes to a second one.
     author = f"({first_user} + (g::bigint * 7919) % {participants})"
     person = f"((g::bigint * 7919) % {participants})"
     numbered = f"({person} - {person} / 5 - 1)"
     total_orgs = organisations + duplicates
     org = (
         f"(CASE WHEN {person} % 5 = 0 THEN NULL "
-        f"WHEN {person} % 10 = 1 AND g % 10 = 0 THEN {first_org} + ({numbered} + 7) % {total_orgs} "
+        f"WHEN {person} % 10 = 1 AND (g / {participants}) % 3 = 0 "
+        f"THEN {first_org} + ({numbered} + 7) % {total_orgs} "
         f"ELSE {first_org} + {numbered} % {total_orgs} END)"
     )
     created = "(now() - interval '90 days' + (g % 129600) * interval '1 minute')"
