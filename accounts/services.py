@@ -339,13 +339,17 @@ def digests_send_due(*, now=None) -> int:
         sent_at__isnull=True, claimed_at__lte=now - DIGEST_CLAIM_LEASE
     ).select_related("user")
     for run in stale:
-        outcome = digest_send(
-            user=run.user,
-            frequency=run.frequency,
-            period_start=run.period_start,
-            period_end=run.period_end,
-            now=now,
-        )
+        try:
+            outcome = digest_send(
+                user=run.user,
+                frequency=run.frequency,
+                period_start=run.period_start,
+                period_end=run.period_end,
+                now=now,
+            )
+        except Exception:
+            logger.exception("Unfinished digest %s failed again", run.pk)
+            continue
         sent += outcome.sent
     return sent
 

@@ -253,3 +253,27 @@ def test_two_workers_meeting_the_same_period_send_one_digest(requires_postgres):
     assert sorted(outcomes) == [False, True]
     assert len(mail.outbox) == 1
     assert DigestRun.objects.get(user=kari).item_count == 1
+
+
+def test_one_persons_failing_digest_does_not_hold_back_the_others():
+    kari = _digest_person("kari@example.org")
+    ola = _digest_person("ola@example.org")
+    _notify(kari, "For Kari", MORNING - dt.timedelta(hours=10))
+    _notify(ola, "For Ola", MORNING - dt.timedelta(hours=10))
+    real_send = services.send_mail
+
+    def fails_for_kari(subject, message, sender, recipients, **kwargs):
+        if recipients == ["kari@example.org"]:
+            raise ConnectionError("mail server refused")
+        return real_send(subject, message, sender, recipients, **kwargs)
+
+    with mock.patch.object(services, "send_mail", side_effect=fails_for_kari):
+        assert digests_send_due(now=MORNING) == 1
+        # Kari's claim has expired an hour later; it fails again, Ola is not repeated.
+        assert digests_send_due(now=MORNING + dt.timedelta(hours=1)) == 0
+    assert [m.to for m in mail.outbox] == [["ola@example.org"]]
+    # Once the mail server takes it, Kari gets her digest, once.
+    digests_send_due(now=MORNING + dt.timedelta(hours=2))
+    digests_send_due(now=MORNING + dt.timedelta(hours=3))
+    assert [m.to for m in mail.outbox] == [["ola@example.org"], ["kari@example.org"]]
+    assert "For Kari" in mail.outbox[1].body
