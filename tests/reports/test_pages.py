@@ -167,11 +167,11 @@ def test_coordinators_get_a_link_to_exports_and_facilitators_do_not(
     assert exports not in login(client, facilitator).get(page(figures_study.study)).content.decode()
 
 
-def test_the_study_page_shows_the_headline_and_links_the_statistics(client, figures_study):
+def test_the_study_page_links_the_statistics(client, figures_study):
     html = login(client, None).get(reverse("study_detail", args=[figures_study.study.slug]))
-    html = html.content.decode()
-    assert "6 people from 3 organisations" in html
-    assert f'href="{page(figures_study.study)}"' in html
+    assert (
+        f'href="{page(figures_study.study)}">Participation statistics</a>' in html.content.decode()
+    )
 
 
 def test_the_statistics_page_query_count_does_not_grow_with_the_study(
