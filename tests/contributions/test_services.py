@@ -389,3 +389,36 @@ def test_event_is_broadcast_only_after_commit(django_capture_on_commit_callbacks
     group, message = send.call_args.args
     assert group == f"study.{study.pk}"
     assert message["event"]["kind"] == "contribution.created"
+
+
+@pytest.mark.parametrize("status", [StudyStatus.CLOSED, StudyStatus.ARCHIVED])
+def test_once_the_study_closes_nobody_edits_withdraws_comments_or_reacts(status):
+    study = StudyFactory()
+    author = member(study)
+    other = member(study)
+    contribution = post(study, author, title="Final words")
+    comment = services.comment_create(contribution=contribution, author=author, body="Mine")
+    events_before = StudyEvent.objects.filter(study=study).count()
+    study.status = status
+    study.save()
+    with pytest.raises(PermissionDenied, match="not open"):
+        services.contribution_edit(
+            contribution=contribution, editor=author, title="Rewritten", body="Later"
+        )
+    with pytest.raises(PermissionDenied, match="not open"):
+        services.contribution_withdraw(contribution=contribution, user=author)
+    with pytest.raises(PermissionDenied, match="not open"):
+        services.comment_edit(comment=comment, editor=author, body="Rewritten")
+    with pytest.raises(PermissionDenied, match="not open"):
+        services.comment_withdraw(comment=comment, user=author)
+    with pytest.raises(PermissionDenied):
+        services.comment_create(contribution=contribution, author=other, body="Too late")
+    with pytest.raises(PermissionDenied):
+        services.reaction_toggle(item=contribution, user=other)
+    contribution.refresh_from_db()
+    comment.refresh_from_db()
+    assert (contribution.title, contribution.state) == ("Final words", ItemState.PUBLISHED)
+    assert (comment.body, comment.state) == ("Mine", ItemState.PUBLISHED)
+    assert not Revision.objects.exists() and not Reaction.objects.exists()
+    assert Comment.objects.count() == 1
+    assert StudyEvent.objects.filter(study=study).count() == events_before
