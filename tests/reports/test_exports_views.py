@@ -340,3 +340,16 @@ def test_coordinator_without_two_factor_is_guided_to_set_it_up(client, world, as
     response = client.get(download_url(export))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
+
+
+def test_exports_page_and_status_speak_bokmaal(client, world, ask):
+    export = ask(world, "named", "xlsx")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nb"
+    content = client.get(exports_url(world.study)).content.decode()
+    assert "Lag eksporten" in content
+    assert "Klar: 4 deltakerrader." in content  # alice, carol, dave for two organisations
+    assert "Med navn (deltakere som har samtykket)" in content
+    response = client.post(exports_url(world.study), {"tier": "alt", "format": "xlsx"})
+    assert "Ukjent eksportnivå «alt»." in response.content.decode()
+    assert Export.objects.filter(study=world.study).count() == 1
+    assert export.status == ExportStatus.DONE
