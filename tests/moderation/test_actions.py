@@ -215,3 +215,23 @@ def test_official_answer_on_a_comment_is_refused(study, comment, facilitator):
         services.official_answer_create(
             study=study, actor=facilitator, contribution=comment, body="x"
         )
+
+
+def test_the_study_statistics_drop_spam_removed_items_and_keep_hidden_off_topic_ones(
+    study, facilitator
+):
+    """Through the one statistics module (reports.statistics), not only the queryset."""
+    from reports.statistics import study_statistics
+
+    spammer, off_topic_author, plain_author = (member(study) for _ in range(3))
+    spam = ContributionFactory(study=study, author=spammer)
+    off_topic = ContributionFactory(study=study, author=off_topic_author)
+    ContributionFactory(study=study, author=plain_author)
+    CommentFactory(contribution=off_topic, author=plain_author)
+    before = study_statistics(study=study).totals
+    assert (before.participants, before.contributions, before.comments) == (3, 3, 1)
+    services.item_remove(study=study, actor=facilitator, item=spam, reason="spam")
+    services.item_hide(study=study, actor=facilitator, item=off_topic, reason="off_topic")
+    after = study_statistics(study=study).totals
+    # The spam and its author leave the figures; the hidden off-topic item stays counted.
+    assert (after.participants, after.contributions, after.comments) == (2, 2, 1)
