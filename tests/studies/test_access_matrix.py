@@ -227,3 +227,73 @@ def test_members_only_study_is_missing_from_the_list_for_outsiders(world, login,
     response = login(world.people[persona]).get(reverse("home") + "?q=study")
     listed = world.study.title in response.content.decode()
     assert listed == (persona not in OUTSIDERS and persona != "visitor")
+
+
+@pytest.mark.parametrize("members_only", [False, True], ids=["public", "members_only"])
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_joining_over_post_for_each_person(world, login, persona, members_only):
+    if members_only:
+        world.study.visibility = Visibility.MEMBERS
+        world.study.save()
+    user = world.people[persona]
+    before = Membership.objects.filter(study=world.study).count()
+    response = login(user).post(reverse("studies:join", args=[world.study.slug]), {})
+    after = Membership.objects.filter(study=world.study).count()
+    expected = expected_status(JOIN, persona, members_only)
+    if expected == 200:  # an outsider of a public open study joins
+        assert response.status_code == 302
+        assert response["Location"] == reverse("study_detail", args=[world.study.slug])
+        assert Membership.objects.get(study=world.study, user=user).role == Role.CONTRIBUTOR
+        assert after == before + 1
+    elif expected == 302:  # already a member: sent to their membership, nothing changes
+        assert response["Location"] == reverse("studies:membership", args=[world.study.slug])
+        assert after == before
+    else:
+        check(response, expected)
+        assert after == before
+
+
+@pytest.mark.parametrize("members_only", [False, True], ids=["public", "members_only"])
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_changing_consent_over_post_is_for_members(world, login, persona, members_only):
+    if members_only:
+        world.study.visibility = Visibility.MEMBERS
+        world.study.save()
+    user = world.people[persona]
+    response = login(user).post(
+        reverse("studies:membership", args=[world.study.slug]), {"consent_named": "on"}
+    )
+    expected = expected_status(MEMBER, persona, members_only)
+    consented = Membership.objects.filter(study=world.study, user__isnull=False, consent_named=True)
+    if expected == 200:
+        assert response.status_code == 302
+        assert consented.filter(user=user).exists()
+    else:
+        check(response, expected)
+    assert consented.count() == (1 if expected == 200 else 0)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_staff_create_a_study_over_post(world, login, persona):
+    from studies.models import Study
+
+    before = Study.objects.count()
+    response = login(world.people[persona]).post(
+        reverse("studies:create"),
+        {
+            "title": "Posted study",
+            "visibility": "public",
+            "joining": "open",
+            "moderation_mode": "post",
+            "flag_threshold": 3,
+            "small_count_threshold": 3,
+            "sections-TOTAL_FORMS": 0,
+            "sections-INITIAL_FORMS": 0,
+        },
+    )
+    if persona == "staff":
+        assert response.status_code == 302
+        assert Study.objects.filter(title="Posted study").exists()
+    else:
+        check(response, LOGIN if persona == "visitor" else 403)
+        assert Study.objects.count() == before
