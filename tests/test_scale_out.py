@@ -1,0 +1,279 @@
+"""Scale-out: two ASGI processes that share only PostgreSQL and Redis.
+
+tests/contributions/test_redis.py proves the same with two application
+instances inside the test process. Here each instance is a real uvicorn
+process on its own port (no proxy), as in platform/compose.yaml, running the
+test database pytest-django created: an item posted through one process
+reaches a socket held by the other, and a socket that resumes after event N
+on the other process receives exactly the missed events, once each.
+
+Redis publish/subscribe channels are shared by every database index of a
+server, so the study gets a random primary key: its group name cannot meet
+another test run's on the same Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from channels.db import database_sync_to_async
+from django.test import Client
+from websockets.asyncio.client import connect
+
+from studies.models import Visibility
+from tests.contributions.factories import member
+from tests.factories import StudyFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 40.0
+RECEIVE_TIMEOUT = 10.0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/health/", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"uvicorn did not answer within {START_TIMEOUT}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def _processes(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Two uvicorn processes on the test database and the shared Redis, for the module."""
+    from django.db import connection
+
+    from tests.conftest import _missing
+
+    # Module fixtures run before the function-level requires_postgres / requires_redis.
+    if not os.environ.get("DATABASE_URL") or connection.vendor != "postgresql":
+        _missing("needs PostgreSQL: set DATABASE_URL (both processes share the test database)")
+    if not os.environ.get("REDIS_URL"):
+        _missing("needs Redis: set REDIS_URL")
+    tmp_path = tmp_path_factory.mktemp("scale-out")
+    database_url = urlunsplit(
+        urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"])
+    )
+    requires_redis = os.environ["REDIS_URL"]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "EMAIL_HOST", "SQLITE_PATH", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "1",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": requires_redis,
+            "DB_POOL_MAX_SIZE": "4",
+            "CELERY_TASK_ALWAYS_EAGER": "1",
+            "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    processes = []
+    urls = []
+    try:
+        for name in ("first", "second"):
+            port = _free_port()
+            log = tmp_path / f"{name}.log"
+            with log.open("wb") as out:
+                process = subprocess.Popen(  # noqa: S603
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "config.asgi:application",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--workers",
+                        "1",
+                        "--lifespan",
+                        "off",
+                        "--log-level",
+                        "warning",
+                        "--ws",
+                        "websockets",
+                    ],  # fmt: skip
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            processes.append(process)
+            urls.append((f"http://127.0.0.1:{port}", log))
+        for (url, log), process in zip(urls, processes, strict=True):
+            _wait_until_up(url, process, log)
+        assert len({p.pid for p in processes}) == 2
+        yield [url for url, _ in urls]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture
+def two_processes(_processes, requires_postgres, requires_redis):
+    """The base URLs of the two uvicorn processes."""
+    return _processes
+
+
+def _session_for(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+@database_sync_to_async
+def _study_and_member():
+    study = StudyFactory(pk=random.randint(10**8, 2 * 10**9), visibility=Visibility.PUBLIC)  # noqa: S311
+    user = member(study)
+    return study, _session_for(user)
+
+
+class Page:
+    """One study page's socket, speaking the page's protocol."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+
+    @classmethod
+    async def open(cls, base: str, slug: str, session: str | None) -> Page:
+        headers = {"Cookie": f"sessionid={session}"} if session else {}
+        ws = await connect(
+            base.replace("http://", "ws://") + f"/ws/studies/{slug}/",
+            origin=base,
+            additional_headers=headers,
+            open_timeout=RECEIVE_TIMEOUT,
+        )
+        return cls(ws)
+
+    async def next(self) -> dict:
+        """The next message that is not a viewer count."""
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(), RECEIVE_TIMEOUT)
+            message = json.loads(raw)
+            if message["type"] != "presence":
+                return message
+
+    async def resume(self, after: int) -> list[dict]:
+        """Ask for the events after ``after``; everything up to and with "resumed"."""
+        await self.ws.send(json.dumps({"type": "resume", "after": after}))
+        messages = []
+        while True:
+            message = await self.next()
+            messages.append(message)
+            if message["type"] == "resumed":
+                return messages
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+async def post_contribution(base: str, slug: str, session: str | None, title: str) -> int:
+    token = secrets.token_hex(16)
+    cookie = f"csrftoken={token}" + (f"; sessionid={session}" if session else "")
+    async with httpx.AsyncClient(timeout=RECEIVE_TIMEOUT) as http:
+        response = await http.post(
+            f"{base}/studies/{slug}/contributions/",
+            data={
+                "title": title,
+                "kind": "idea",
+                "body": "Written on one process, read on the other.",
+                "idempotency_key": str(uuid.uuid4()),
+            },
+            headers={"Cookie": cookie, "X-CSRFToken": token, "HX-Request": "true"},
+        )
+    return response.status_code
+
+
+async def test_item_posted_through_one_process_reaches_a_socket_on_the_other(two_processes):
+    first, second = two_processes
+    study, session = await _study_and_member()
+    page = await Page.open(second, study.slug, session)
+    try:
+        assert (await page.resume(0))[-1] == {"type": "resumed", "seq": 0}
+        # Refused: an anonymous post through the first process creates nothing.
+        assert await post_contribution(first, study.slug, None, "Anonymous") == 302
+        assert await post_contribution(first, study.slug, session, "Through the first") == 200
+        event = await page.next()
+        assert event["type"] == "event"
+        assert event["seq"] == 1  # the refused post recorded no event
+        assert event["kind"] == "contribution.created"
+        assert "Through the first" in event["html"]
+    finally:
+        await page.close()
+
+
+async def test_socket_resuming_after_event_n_on_the_other_process_gets_each_missed_event_once(
+    two_processes,
+):
+    first, second = two_processes
+    study, session = await _study_and_member()
+    page = await Page.open(second, study.slug, session)
+    await page.resume(0)
+    assert await post_contribution(first, study.slug, session, "One") == 200
+    assert (await page.next())["seq"] == 1
+    await page.close()
+
+    # While no page is open: two posts through the first process, one through the second.
+    for base, title in ((first, "Two"), (first, "Three"), (second, "Four")):
+        assert await post_contribution(base, study.slug, session, title) == 200
+
+    page = await Page.open(first, study.slug, session)
+    try:
+        replay = await page.resume(1)
+        assert [m["type"] for m in replay] == ["event", "event", "event", "resumed"]
+        assert [m["seq"] for m in replay] == [2, 3, 4, 4]
+        assert ["Two" in replay[0]["html"], "Three" in replay[1]["html"]] == [True, True]
+        assert "Four" in replay[2]["html"]
+        # Live again, through the other process, with nothing replayed a second time.
+        for title in ("Five", "Six"):
+            assert await post_contribution(second, study.slug, session, title) == 200
+        assert [(await page.next())["seq"], (await page.next())["seq"]] == [5, 6]
+        # Bad input is refused on this socket only: an event number the study never had.
+        await page.ws.send(json.dumps({"type": "resume", "after": 99}))
+        assert await page.next() == {"type": "error", "code": "unknown_event"}
+    finally:
+        await page.close()
