@@ -1,0 +1,89 @@
+"""The statistics page in a real browser: figures refresh by themselves after a post.
+
+Runs the ASGI live server of tests/browser (PostgreSQL) and needs Redis, so
+that an event broadcast by this test process reaches the server's socket.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from django.db import connection
+
+from contributions.services import contribution_create
+from studies.models import StudyEvent
+from tests.browser.conftest import (  # noqa: F401 (fixtures)
+    CHROMIUM_ARGS,
+    SOCKET_CONTROL,
+    _live_server_process,
+    asgi_server,
+)
+from tests.contributions.factories import member
+from tests.factories import StudyFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def chromium(requires_chromium, requires_redis, asgi_server):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=requires_chromium, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def post_elsewhere(study, author) -> None:
+    """Post in another thread, as another request would: Playwright holds an event
+    loop in this one, where the broadcast's async_to_sync cannot run."""
+
+    def post() -> None:
+        try:
+            contribution_create(study=study, author=author, title="An idea", body="Let us try.")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=post)
+    thread.start()
+    thread.join(timeout=30)
+
+
+def test_statistics_page_refreshes_after_a_post(chromium, asgi_server):  # noqa: F811
+    from playwright.sync_api import expect
+
+    study = StudyFactory()
+    author = member(study)
+    context = chromium.new_context(locale="en-GB")
+    context.add_init_script(SOCKET_CONTROL)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{asgi_server.url}/reports/{study.slug}/statistics/")
+    body = page.locator("#statistics-body")
+    expect(body).to_contain_text("No one has contributed yet.")
+    page.wait_for_function(
+        "window.__dugnadSockets.length > 0 && window.__dugnadSockets[0].readyState === 1"
+    )
+
+    post_elsewhere(study, author)
+    assert StudyEvent.objects.filter(study=study).exists()
+
+    expect(body).to_contain_text(
+        "1 person contributed 1 contribution and 0 comments", timeout=15_000
+    )
+    expect(page.locator("#statistics-status")).to_have_text("The figures were updated.")
+    # The refreshed fragment still has its accessible chart and table.
+    expect(page.locator("#chart-sectors-title")).to_have_count(1)
+    assert errors == []
+    context.close()
