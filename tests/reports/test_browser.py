@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from contributions.services import contribution_create
-from studies.models import StudyEvent
+from studies.models import Role, StudyEvent
 from tests.browser.conftest import (  # noqa: F401 (fixtures)
     CHROMIUM_ARGS,
     SOCKET_CONTROL,
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def chromium(requires_chromium, requires_redis, asgi_server):  # noqa: F811
+def chromium(requires_chromium, asgi_server):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -59,7 +59,7 @@ def post_elsewhere(study, author) -> None:
     thread.join(timeout=30)
 
 
-def test_statistics_page_refreshes_after_a_post(chromium, asgi_server):  # noqa: F811
+def test_statistics_page_refreshes_after_a_post(chromium, asgi_server, requires_redis):  # noqa: F811
     from playwright.sync_api import expect
 
     study = StudyFactory()
@@ -87,3 +87,53 @@ def test_statistics_page_refreshes_after_a_post(chromium, asgi_server):  # noqa:
     expect(page.locator("#chart-sectors-title")).to_have_count(1)
     assert errors == []
     context.close()
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
+def test_statistics_and_definitions_pages_have_no_serious_accessibility_violation(
+    chromium,
+    asgi_server,  # noqa: F811
+    language,
+):
+    from axe_playwright_python.sync_playwright import Axe
+
+    study = StudyFactory()
+    for _n in range(3):
+        post_elsewhere(study, member(study))
+    coordinator = member(study, role=Role.COORDINATOR)
+    context = chromium.new_context(locale="en-GB" if language == "en" else "nb-NO")
+    context.add_cookies([{"name": "django_language", "value": language, "url": asgi_server.url}])
+    page = context.new_page()
+    for path in (f"/reports/{study.slug}/statistics/", "/reports/definitions/"):
+        page.goto(asgi_server.url + path)
+        assert page.locator("html").get_attribute("lang") == language
+        violations = [
+            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+            for v in Axe().run(page).response["violations"]
+            if v.get("impact") in {"serious", "critical"}
+        ]
+        assert violations == [], path
+    # The coordinator's view adds the over-time and top-organisation charts.
+    context.add_cookies([{**session_cookie(coordinator), "url": asgi_server.url}])
+    page.goto(f"{asgi_server.url}/reports/{study.slug}/statistics/")
+    assert page.locator("#chart-time-title").count() == 1
+    violations = [
+        v["id"]
+        for v in Axe().run(page).response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
+    assert violations == []
+    context.close()
+
+
+def session_cookie(user) -> dict:
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key}
