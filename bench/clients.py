@@ -41,8 +41,11 @@ CLOSE_NOT_ALLOWED = 4404
 class LiveClient:
     """One open study page."""
 
-    def __init__(self, index: int, url: str, origin: str, session: str, start_seq: int) -> None:
+    def __init__(
+        self, index: int, url: str, origin: str, session: str, start_seq: int, compression=None
+    ) -> None:
         self.index = index
+        self.compression = compression
         self.url = url
         self.origin = origin
         self.session = session
@@ -52,6 +55,7 @@ class LiveClient:
         self.buffer: list[dict] = []
         self.records: list[tuple[int, float, str]] = []  # seq, arrival, live|catchup|reload
         self.catching_up = False  # a resume is outstanding: what comes now is catch-up
+        self.awaiting: set[int] = set()  # after a gap: the numbers a replay may bring
         self.ws = None
         self.attempt = 0
         self.gone = False
@@ -98,10 +102,14 @@ class LiveClient:
         await asyncio.sleep(1.5)
         if self.seen and self.ws is not None and self.resumed:
             self.counts["gap_resumes"] += 1
-            await self.send_resume()
+            # Only the missing numbers can come back as replay; the rest still arrive live.
+            missing = set(range(self.last_seq + 1, max(self.seen))) - self.seen
+            await self.send_resume(missing)
 
-    async def send_resume(self) -> None:
-        self.catching_up = True
+    async def send_resume(self, missing: set[int] | None = None) -> None:
+        """Ask for what came after last_seq; ``missing``: the only numbers that can be replay."""
+        self.catching_up = missing is None
+        self.awaiting = missing or set()
         with contextlib.suppress(websockets.ConnectionClosed):
             await self.ws.send(json.dumps({"type": "resume", "after": self.last_seq}))
 
@@ -112,7 +120,7 @@ class LiveClient:
             return
         kind = message.get("type")
         if kind == "event":
-            via = "catchup" if self.catching_up else "live"
+            via = "catchup" if self.catching_up or message.get("seq") in self.awaiting else "live"
             if not self.resumed:
                 self.buffer.append((message, arrived, via))
             else:
@@ -121,6 +129,7 @@ class LiveClient:
             pending, self.buffer = self.buffer, []
             self.resumed = True
             self.catching_up = False
+            self.awaiting = set()
             for message_, arrived_, via_ in sorted(pending, key=lambda m: m[0]["seq"]):
                 self.take(message_, arrived_, via_)
             seq = message.get("seq")
@@ -162,6 +171,7 @@ class LiveClient:
                     open_timeout=20,
                     ping_interval=None,
                     max_queue=None,
+                    compression=self.compression,
                 ) as ws:
                     self.ws = ws
                     self.attempt = 0
@@ -282,7 +292,14 @@ async def main_async(args) -> None:
         if args.mode == "ws":
             base = bases[(args.first + i) % len(bases)]
             url = base.replace("http://", "ws://") + f"/ws/studies/{args.slug}/"
-            client = LiveClient(args.first + i, url, base, session, args.start_seq)
+            client = LiveClient(
+                args.first + i,
+                url,
+                base,
+                session,
+                args.start_seq,
+                compression=None if args.compression == "none" else "deflate",
+            )
         else:
             client = RedisClient(args.first + i, args.redis_url, args.channel)
         clients.append(client)
@@ -324,6 +341,12 @@ def main() -> None:
     parser.add_argument("--ready-timeout", type=float, default=120.0)
     parser.add_argument("--finish-timeout", type=float, default=30.0)
     parser.add_argument("--churn", type=float, default=None)
+    parser.add_argument(
+        "--compression",
+        choices=["deflate", "none"],
+        default="deflate",
+        help="offer permessage-deflate as browsers do (default), or not",
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     try:

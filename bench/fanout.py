@@ -116,6 +116,7 @@ def run_step(stack, seed, viewers: int, rate: float, args) -> dict:
         slug=seed["slug"],
         start_seq=start_seq,
         connect_rate=args.connect_rate / args.client_procs,
+        compression=args.compression,
     )
     t0 = time.time()
     step["connected"] = group.wait_ready()
@@ -185,6 +186,7 @@ def main() -> None:
     parser.add_argument("--posters", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    parser.add_argument("--compression", choices=["deflate", "none"], default="deflate")
     parser.add_argument("--time-limit", type=float, default=1500)
     args = parser.parse_args()
     steps = [(int(v), float(r)) for v, r in (s.split("x") for s in args.steps.split(","))]
