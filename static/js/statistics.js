@@ -7,6 +7,8 @@
   "use strict";
 
   var QUIET = 2000, MAX_WAIT = 10000;
+  // Events that never change a figure (support and edits keep an item's state).
+  var UNCHANGED = { reaction: true, edited: true };
   var root, socket = null, attempt = 0, timer = null, firstPending = 0, fetching = false, again = false;
 
   function status(message) {
@@ -52,7 +54,7 @@
     try { message = JSON.parse(raw.data); } catch (e) { return; }
     if (!message || typeof message !== "object") { return; }
     var last = parseInt(root.getAttribute("data-last-seq") || "0", 10) || 0;
-    if (message.type === "event" && message.seq > last) { schedule(); }
+    if (message.type === "event" && message.seq > last && !UNCHANGED[message.kind]) { schedule(); }
     if (message.type === "resumed" && message.seq > last) { schedule(); }
     if (message.type === "reload") { schedule(); }
   }
