@@ -288,3 +288,35 @@ def test_platform_page_query_count_is_bounded(
     client.get(reverse("reports:platform"))  # session and MFA look-ups warmed the same way
     with django_assert_max_num_queries(8):
         assert client.get(reverse("reports:platform")).status_code == 200
+
+
+# --- every role against every page ------------------------------------------------------
+
+STAFF_PAGES = ["reports:platform", "reports:organisations", "reports:organisation_duplicates"]
+
+
+@pytest.mark.parametrize(
+    "role", ["anonymous", "non-member", "member", "facilitator", "coordinator", "staff"]
+)
+def test_every_role_against_every_page(client, figures_study, people, role):
+    login(client, people[role])
+    study = figures_study.study
+    assert client.get(page(study)).status_code == 200
+    assert client.get(live(study)).status_code == 200
+    assert client.get(reverse("reports:definitions")).status_code == 200
+    organisation = reverse("reports:organisation", args=[figures_study.orgs["A"].pk])
+    for url in [reverse(name) for name in STAFF_PAGES] + [organisation]:
+        status = client.get(url).status_code
+        if role == "staff":
+            assert status == 200, url
+        elif role == "anonymous":
+            assert status == 302, url
+        else:
+            assert status == 403, url
+
+
+@pytest.mark.parametrize("role", ["anonymous", "non-member", "staff"])
+def test_a_draft_study_has_statistics_only_for_its_team_and_staff(client, people, role):
+    draft = StudyFactory(status="draft")
+    status = login(client, people[role]).get(page(draft)).status_code
+    assert status == (200 if role == "staff" else 404)
