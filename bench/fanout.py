@@ -71,10 +71,14 @@ def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
 
 
 def cpu_share(before: dict, after: dict, seconds: float) -> dict[str, float]:
-    return {
+    """Percent of one core each process used; totals for the workers and PostgreSQL."""
+    shares = {
         label: round((after.get(label, 0) - before.get(label, 0)) / seconds * 100, 1)
         for label in before
     }
+    for prefix, total in (("web", "web_total"), ("postgres", "postgres_total")):
+        shares[total] = round(sum(v for k, v in shares.items() if k.startswith(prefix)), 1)
+    return shares
 
 
 async def post_for(stack, seed, rate: float, duration: float):
@@ -122,11 +126,16 @@ def run_step(stack, seed, viewers: int, rate: float, args) -> dict:
     step["connected"] = group.wait_ready()
     step["connect_seconds"] = round(time.time() - t0, 1)
     time.sleep(2)
-    pids = stack.process_table() | {f"client{i}": p for i, p in enumerate(group.pids())}
-    pids = {k: v for k, v in pids.items() if not k.startswith("clients")}
+    pids = stack.cpu_pids({f"client{i}": p for i, p in enumerate(group.pids())})
     cpu0, t1 = cpu_snapshot(pids), time.time()
     load = asyncio.run(post_for(stack, seed, rate, args.duration))
-    step["cpu_percent"] = cpu_share(cpu0, cpu_snapshot(pids), time.time() - t1)
+    elapsed = time.time() - t1
+    step["cpu_percent"] = cpu_share(cpu0, cpu_snapshot(pids), elapsed)
+    # CPU the workers spent per delivery (posting included): robust to a busy machine.
+    deliveries = max(1, int(rate * args.duration) * viewers)
+    step["worker_cpu_ms_per_delivery"] = round(
+        step["cpu_percent"]["web_total"] / 100 * elapsed * 1000 / deliveries, 3
+    )
     time.sleep(args.settle)
     clients = group.stop()
     events = events_in_db(stack.db, seed["study_id"])

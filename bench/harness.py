@@ -416,6 +416,16 @@ class Stack:
                     table[f"{label}.worker{i}"] = child
         return table
 
+    def cpu_pids(self, extra: dict[str, int] | None = None) -> dict[str, int]:
+        """Processes whose CPU time a step reports: the run's, its PG backends, the clients."""
+        table = {k: v for k, v in self.process_table().items() if not k.startswith("clients")}
+        try:
+            for i, pid in enumerate(self.database_backends()):
+                table[f"postgres.backend{i}"] = pid
+        except RuntimeError:
+            pass
+        return table | (extra or {})
+
     def stop(self) -> None:
         signal.alarm(0)
         for _label, process in reversed(list(self.processes.items())):

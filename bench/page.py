@@ -95,9 +95,10 @@ def main() -> None:
             step = {"load_before": harness.loadavg(), "duration": duration}
             cpu0, t0 = harness.cpu_seconds(worker), time.time()
             step["page"] = asyncio.run(constant(url, session, rate, duration))
-            step["worker_cpu_percent"] = round(
-                (harness.cpu_seconds(worker) - cpu0) / (time.time() - t0) * 100, 1
-            )
+            used = harness.cpu_seconds(worker) - cpu0
+            step["worker_cpu_percent"] = round(used / (time.time() - t0) * 100, 1)
+            # CPU the worker spent per page: what one idle core could serve is 1000 / this.
+            step["worker_cpu_ms_per_page"] = round(used * 1000 / max(1, step["page"]["ok"]), 1)
             log(f"  page {rate}/s:", step["page"])
             if args.baseline:
                 step["health"] = asyncio.run(
@@ -119,7 +120,8 @@ def main() -> None:
         print(
             f"{p['rate']:>6}/s: achieved {p['achieved_rate']} ok {p['ok']}/{p['sent']} "
             f"p50 {p['latency_ms'].get('p50')} p95 {p['latency_ms'].get('p95')} "
-            f"p99 {p['latency_ms'].get('p99')} ms cpu {step['worker_cpu_percent']}% | "
+            f"p99 {p['latency_ms'].get('p99')} ms cpu {step['worker_cpu_percent']}% "
+            f"({step['worker_cpu_ms_per_page']} ms/page) | "
             f"/health/ p95 {h.get('latency_ms', {}).get('p95')} ms"
         )
 

@@ -79,11 +79,18 @@ def main() -> None:
                 start_seq=start_seq,
             )
             listeners.wait_ready()
-            pids = stack.process_table() | {"client": listeners.pids()[0]}
-            pids = {k: v for k, v in pids.items() if not k.startswith("clients")}
+            pids = stack.cpu_pids({"client": listeners.pids()[0]})
             cpu0, t0 = cpu_snapshot(pids), time.time()
             load = asyncio.run(post(stack, seed, rate, args.duration))
-            step["cpu_percent"] = cpu_share(cpu0, cpu_snapshot(pids), time.time() - t0)
+            elapsed = time.time() - t0
+            step["cpu_percent"] = cpu_share(cpu0, cpu_snapshot(pids), elapsed)
+            done = max(1, len(load.ok()))
+            step["cpu_ms_per_post"] = {
+                "workers": round(step["cpu_percent"]["web_total"] / 100 * elapsed * 1000 / done, 1),
+                "postgres": round(
+                    step["cpu_percent"]["postgres_total"] / 100 * elapsed * 1000 / done, 1
+                ),
+            }
             time.sleep(3)
             clients = listeners.stop()
             committed = {
@@ -106,7 +113,7 @@ def main() -> None:
                 and s["live_share"] == 1.0
                 and step["posts"]["achieved_rate"] >= min(rate, TARGET["rate"]) * 0.98
             )
-            log(f"  {rate}/s:", step["posts"], "listeners", s)
+            log(f"  {rate}/s:", step["posts"], "cpu", step["cpu_ms_per_post"], "listeners", s)
             result["steps"].append(step)
     path = harness.write_result("posting", result)
     log("written", path)
@@ -118,6 +125,7 @@ def main() -> None:
             f"p95 {p['latency_ms'].get('p95')} p99 {p['latency_ms'].get('p99')} ms | "
             f"committed {step['comments_committed']} live {s['live_share']} "
             f"all {s['all_share']} event p95 {s['latency_ms'].get('p95')} ms | "
+            f"cpu/post {step['cpu_ms_per_post']} ms | "
             f"target {'met' if step['meets_target'] else 'MISSED'}"
         )
 
