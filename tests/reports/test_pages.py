@@ -320,3 +320,17 @@ def test_a_draft_study_has_statistics_only_for_its_team_and_staff(client, people
     draft = StudyFactory(status="draft")
     status = login(client, people[role]).get(page(draft)).status_code
     assert status == (200 if role == "staff" else 404)
+
+
+def test_pages_of_an_empty_study_and_platform_render_with_empty_charts(client, db):
+    study = StudyFactory()
+    coordinator = member(study, role=Role.COORDINATOR)
+    give_mfa(coordinator)
+    html = login(client, coordinator).get(page(study)).content.decode()
+    assert "No one has contributed yet." in html
+    assert '<title id="chart-time-title">Participants over time</title>' in html
+    staff = UserFactory(is_staff=True)
+    give_mfa(staff)
+    html = login(client, staff).get(reverse("reports:platform")).content.decode()
+    assert "No one has contributed yet." in html
+    assert "<polyline" not in html  # no line without days
