@@ -54,9 +54,22 @@ SOCKET_CONTROL = """
   const Real = window.WebSocket;
   window.__dugnadSockets = [];
   window.__dugnadBlockSockets = false;
+  // While blocked, a new socket fails as an unreachable server would: closed
+  // (1006) a moment later, without touching the network (so Chromium's own
+  // throttling of failed connections never delays the test's reconnect).
+  function Unreachable() {
+    const fake = new EventTarget();
+    fake.readyState = 3;
+    fake.send = () => {};
+    fake.close = () => {};
+    setTimeout(() => fake.dispatchEvent(new CloseEvent("close", {code: 1006})), 50);
+    return fake;
+  }
   function Controlled(url, protocols) {
-    const target = window.__dugnadBlockSockets ? "ws://127.0.0.1:9/blocked" : url;
-    const ws = protocols === undefined ? new Real(target) : new Real(target, protocols);
+    if (window.__dugnadBlockSockets) {
+      return Unreachable();
+    }
+    const ws = protocols === undefined ? new Real(url) : new Real(url, protocols);
     window.__dugnadSockets.push(ws);
     return ws;
   }
@@ -270,6 +283,7 @@ def new_page(browser, asgi_server) -> Iterator[Callable[..., object]]:
         context.add_init_script(SOCKET_CONTROL)
         contexts.append(context)
         page = context.new_page()
+        page.base_url = asgi_server.url
         # Script errors and failed sub-resources (the browser's own favicon probe aside).
         page.console_errors = []
         page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
@@ -308,3 +322,53 @@ def sign_in(page, *, email_address: str, password: str) -> None:
     page.wait_for_load_state()
     if "/accounts/login/" in page.url:
         raise AssertionError(f"sign-in failed for {email_address}: {page.url}")
+
+
+def in_thread(function, /, *args, **kwargs):
+    """Call a service function in a thread of its own and return its result.
+
+    Playwright's sync API keeps an event loop running in the test thread, where
+    the services' broadcast (async_to_sync) cannot run; in a plain thread it
+    does, as in a request. The thread's database connection is closed after.
+    """
+    import threading
+
+    from django.db import connection
+
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def sign_in_as(page, user) -> None:
+    """Give the page's context a signed-in session for ``user``, without the login form.
+
+    The test process hashes passwords with a fast test-only hasher that the live
+    server does not know, so people made by the factories cannot use the form;
+    a session written to the shared database is what the form would produce.
+    """
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": page.base_url}]
+    )

@@ -1,0 +1,289 @@
+"""Whole flows in real browsers against the real ASGI server, several people at once.
+
+Every wait is Playwright's own (expect(...) with the suite's timeout), never a
+sleep: a test that fails here waited the full timeout for something that never
+came.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from contributions import services as contribution_services
+from contributions.models import Comment, Contribution, ItemState
+from studies.models import Membership, Role
+from tests.browser.conftest import in_thread, message_text, sign_in_as
+from tests.factories import (
+    PASSWORD,
+    ContributionFactory,
+    MembershipFactory,
+    StudyFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Live arrivals can take a reconnect's back-off; allow more than the default here.
+RECONNECT_TIMEOUT = 30_000
+
+
+def _study_page(page, study):
+    page.goto(f"/studies/{study.slug}/")
+    # The socket is up and has caught up: from here on nothing is missed.
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    # A mark that a reload would wipe: later checks prove nothing reloaded the page.
+    page.evaluate("window.__noReload = true")
+
+
+def _not_reloaded(page) -> bool:
+    return page.evaluate("window.__noReload === true")
+
+
+def _member(study, *, role=Role.CONTRIBUTOR, **kwargs):
+    user = UserFactory(**kwargs)
+    MembershipFactory(study=study, user=user, role=role)
+    return user
+
+
+def _signed_in_page(new_page, user, study=None):
+    page = new_page(language="en")
+    sign_in_as(page, user)
+    if study is not None:
+        _study_page(page, study)
+    return page
+
+
+def _post_contribution(page, title: str, body: str) -> None:
+    form = page.locator("#contribution-form")
+    form.locator("[name=title]").fill(title)
+    form.locator("[name=body]").fill(body)
+    form.get_by_role("button", name="Post").click()
+
+
+def _comment_on(page, contribution_dom_id: str, body: str) -> None:
+    item = page.locator(f"#{contribution_dom_id}")
+    item.locator(":scope > .item-tools").get_by_role("button", name="Comment").click()
+    form = item.locator(":scope > .item-form-slot form")
+    form.locator("[name=body]").fill(body)
+    form.get_by_role("button", name="Post comment").click()
+
+
+# --- 1. sign up, verify, join for an organisation, post; both see each other live ----
+
+
+def test_a_new_person_signs_up_joins_for_their_organisation_and_posts_live(new_page, asgi_server):
+    study = StudyFactory(title="Digital assistant")
+    other = _member(study, display_name="Kari Nordmann")
+    watcher = _signed_in_page(new_page, other, study)
+
+    # Sign up and verify the address through the link in the e-mail.
+    page = new_page(language="en")
+    address = "ola.nordmann@example.org"
+    page.goto("/accounts/signup/")
+    page.locator("[name=email]").fill(address)
+    page.locator("[name=password1]").fill(PASSWORD)
+    page.locator("[name=password2]").fill(PASSWORD)
+    page.locator("form:has([name=password2]) [type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/accounts/confirm-email/"))
+    text = message_text(asgi_server.wait_for_message(to=address))
+    link = re.search(r"https?://[^\s]+/accounts/confirm-email/[^\s]+/", text)
+    assert link, text
+    page.goto(link.group(0))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/(login|confirm-email)/"))
+
+    # Add the organisation on the profile, then join the study on its behalf.
+    page.goto("/me/")
+    propose = page.locator("form[action$='/organisations/propose/']")
+    propose.locator("[name=name]").fill("Nordland County Council")
+    propose.locator("[name=sector]").select_option("public")
+    propose.locator("[type=submit]").click()
+    expect(page.get_by_text("Nordland County Council").first).to_be_visible()
+    page.goto(f"/studies/{study.slug}/")
+    page.get_by_role("link", name="Join the study").first.click()
+    choice = page.locator("[name=organisation] option", has_text="Nordland County Council")
+    page.locator("[name=organisation]").select_option(choice.get_attribute("value"))
+    page.get_by_role("button", name="Join the study").click()
+    expect(page.locator("#contribution-form")).to_be_visible()
+    membership = Membership.objects.get(study=study, user__email=address)
+    assert membership.organisation.name == "Nordland County Council"
+
+    # Post: it appears on the poster's page and, without a reload, on the watcher's.
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.evaluate("window.__noReload = true")
+    _post_contribution(page, "One front door for citizens", "A single entry point.")
+    contribution = None
+    for viewer in (page, watcher):
+        expect(viewer.locator("#contributions .contribution h3")).to_have_text(
+            ["One front door for citizens"]
+        )
+    contribution = Contribution.objects.get(title="One front door for citizens")
+    assert contribution.acted_for.name == "Nordland County Council"
+    expect(watcher.locator(f"#{contribution.dom_id} .organisation")).to_have_text(
+        "Nordland County Council"
+    )
+
+    # The watcher comments; the new person sees it arrive the same way.
+    _comment_on(watcher, contribution.dom_id, "Agreed, and in both languages.")
+    expect(page.locator(f"#{contribution.dom_id}-comments .comment")).to_have_count(1)
+    expect(page.locator(f"#{contribution.dom_id}-comments")).to_contain_text(
+        "Agreed, and in both languages."
+    )
+    assert Comment.objects.filter(contribution=contribution, author=other).count() == 1
+    assert _not_reloaded(page) and _not_reloaded(watcher)
+    assert page.console_errors == [] and watcher.console_errors == []
+
+
+# --- 2. a facilitator hides it; it turns into the marker everywhere at once -----------
+
+
+def test_a_hidden_contribution_turns_into_the_marker_on_every_open_page(new_page, settings):
+    study = StudyFactory()
+    author = _member(study)
+    facilitator = _member(study, role=Role.FACILITATOR)
+    contribution = in_thread(
+        contribution_services.contribution_create,
+        study=study,
+        author=author,
+        title="Buy the vendor's product",
+        body="Advert.",
+    )
+    author_page = _signed_in_page(new_page, author, study)
+    visitor = new_page(language="en")
+    _study_page(visitor, study)
+    for viewer in (author_page, visitor):
+        expect(viewer.locator(f"#{contribution.dom_id} h3")).to_have_text(
+            "Buy the vendor's product"
+        )
+
+    moderator = _signed_in_page(new_page, facilitator, study)
+    tools = moderator.locator(f"#{contribution.dom_id} > .item-tools .moderation-tools")
+    tools.locator("summary").click()
+    tools.get_by_label("Reason shown to everyone").select_option("off_topic")
+    tools.get_by_role("button", name="Hide").click()
+
+    for viewer in (author_page, visitor):
+        marker = viewer.locator(f"#{contribution.dom_id} .item-marker")
+        expect(marker).to_be_visible()
+        expect(marker).to_contain_text("Hidden by a facilitator")
+        expect(
+            viewer.locator("#contributions").get_by_text("Buy the vendor's product")
+        ).to_have_count(0)
+        assert _not_reloaded(viewer)
+    contribution.refresh_from_db()
+    assert contribution.state == ItemState.HIDDEN
+
+
+# --- 4. a lost socket: after reconnecting, everything posted meanwhile is there once ---
+
+
+def test_after_a_lost_connection_every_item_posted_meanwhile_is_on_the_page_once(new_page):
+    study = StudyFactory()
+    author = _member(study)
+    before = ContributionFactory(study=study, author=author, title="Before the cut")
+    page = new_page(language="en")
+    _study_page(page, study)
+    expect(page.locator(f"#{before.dom_id}")).to_have_count(1)
+
+    # Cut the connection and keep it cut, as a lost network would.
+    page.evaluate(
+        "window.__dugnadBlockSockets = true;"
+        "window.__dugnadSockets.forEach(function (s) { s.close(); });"
+    )
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "offline")
+
+    posted = [
+        in_thread(
+            contribution_services.contribution_create,
+            study=study,
+            author=author,
+            title=f"While away {n}",
+            body=f"Body {n}",
+        )
+        for n in range(3)
+    ]
+    comment = in_thread(
+        contribution_services.comment_create,
+        contribution=before,
+        author=author,
+        body="A comment while away",
+    )
+    # Still cut: nothing has arrived yet.
+    expect(page.locator(f"#{posted[0].dom_id}")).to_have_count(0)
+
+    page.evaluate("window.__dugnadBlockSockets = false")
+    expect(page.locator("#live-status")).to_have_attribute(
+        "data-state", "live", timeout=RECONNECT_TIMEOUT
+    )
+    for item in posted:
+        expect(page.locator(f"#{item.dom_id}")).to_have_count(1, timeout=RECONNECT_TIMEOUT)
+    expect(page.locator(f"#{comment.dom_id}")).to_have_count(1)
+    expect(page.locator("#contributions .contribution")).to_have_count(4)
+    # Each once, also by what people read.
+    for n in range(3):
+        expect(page.get_by_text(f"While away {n}", exact=True)).to_have_count(1)
+    assert _not_reloaded(page)
+    assert page.console_errors == []
+
+
+# --- keyboard alone, and the polite live region ------------------------------------------
+
+
+def _tab_to(page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching ``selector`` has the focus."""
+    for _ in range(limit):
+        if page.evaluate(
+            "(s) => document.activeElement && document.activeElement.matches(s)", selector
+        ):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} never got the focus by Tab")
+
+
+def test_posting_works_by_keyboard_alone(new_page):
+    study = StudyFactory()
+    user = _member(study)
+    page = _signed_in_page(new_page, user, study)
+    page.locator("body").focus()
+    _tab_to(page, "#contribution-form [name=title]")
+    page.keyboard.type("Typed without a mouse")
+    _tab_to(page, "#contribution-form [name=body]")
+    page.keyboard.type("Every step by keyboard.")
+    _tab_to(page, "#contribution-form button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#contributions .contribution h3")).to_have_text(["Typed without a mouse"])
+    assert Contribution.objects.get(study=study).author == user
+
+
+def test_new_live_items_are_announced_through_a_polite_live_region(new_page):
+    study = StudyFactory()
+    author = _member(study)
+    page = new_page(language="en")
+    _study_page(page, study)
+    region = page.locator("#live-announcer")
+    expect(region).to_have_attribute("aria-live", "polite")
+    expect(region).to_have_text("")
+    in_thread(
+        contribution_services.contribution_create,
+        study=study,
+        author=author,
+        title="Announced arrival",
+        body="Hello.",
+    )
+    expect(page.locator("#contributions .contribution")).to_have_count(1)
+    expect(region).not_to_have_text("")
+    first = region.text_content()
+    assert first.strip()
+    in_thread(
+        contribution_services.contribution_create,
+        study=study,
+        author=author,
+        title="Second arrival",
+        body="Hello again.",
+    )
+    expect(page.locator("#contributions .contribution")).to_have_count(2)
+    # The region speaks again for the next arrival (it is emptied, then refilled).
+    expect(region).not_to_have_text("")
