@@ -41,6 +41,7 @@ EDITED = "edited"
 WITHDRAWN = "withdrawn"
 REACTION = "reaction"
 STATE = "state"
+TAKEN_UP = "taken_up"  # a document version took the contribution up
 PUBLISHED = "published"  # a pending item approved: new to every viewer
 
 

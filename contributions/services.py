@@ -548,6 +548,28 @@ def item_change_state(
     return locked
 
 
+def contributions_taken_up(sender, *, version, contribution_ids: list[int], **kwargs) -> None:
+    """A document version took these contributions up: show it on open pages.
+
+    Receiver of ``studies.services.document_version_published``, called inside
+    the publishing transaction: each contribution's revision is raised and its
+    new look ("taken up in version …") recorded and, after commit, broadcast.
+    """
+    if not contribution_ids:
+        return
+    with transaction.atomic():
+        for contribution in (
+            Contribution.objects.select_for_update()
+            .filter(study_id=version.study_id, pk__in=contribution_ids)
+            .select_related("author", "acted_for", "section", "study")
+            .order_by("pk")
+        ):
+            contribution.revision += 1
+            contribution.save(update_fields=["revision", "updated_at"])
+            if contribution.state not in (ItemState.PENDING, ItemState.REJECTED):
+                live.publish_item(item=contribution, kind=live.TAKEN_UP)
+
+
 def _tell_moderators(*, item: Contribution | Comment) -> None:
     from studies import events
 

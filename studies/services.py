@@ -52,6 +52,10 @@ EDITABLE_STATUSES = {StudyStatus.DRAFT, StudyStatus.OPEN}
 # Sent inside the closing transaction with ``study`` and ``by``; the reports app
 # freezes the participation report from its receiver (studies cannot import it).
 study_closed = Signal()
+# Sent inside the publishing transaction with ``version`` and ``contribution_ids``
+# (the contributions it took up); contributions re-publishes their look from its
+# receiver, so open pages show "taken up in version …" at once.
+document_version_published = Signal()
 
 
 # --- Study set-up ---------------------------------------------------------
@@ -331,6 +335,9 @@ def document_version_publish(
             )
     version.save()
     version.taken_up.add(*contributions)
+    document_version_published.send(
+        sender=DocumentVersion, version=version, contribution_ids=[c.pk for c in contributions]
+    )
     if study.body != body:
         study.body = body
         study.save(update_fields=["body", "updated_at"])

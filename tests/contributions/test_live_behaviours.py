@@ -270,3 +270,33 @@ async def test_viewers_coming_and_going_record_no_event_and_change_no_row():
     )
     assert after == before
     assert await database_sync_to_async(StudyEvent.objects.filter(study=study).count)() == 0
+
+
+async def test_a_contribution_taken_up_in_a_version_says_so_on_open_pages_at_once():
+    from studies.models import Role
+    from studies.services import document_version_publish
+
+    study = await database_sync_to_async(StudyFactory)()
+    author = await database_sync_to_async(member)(study)
+    coordinator = await database_sync_to_async(member)(study, role=Role.COORDINATOR)
+    contribution = await database_sync_to_async(services.contribution_create)(
+        study=study, author=author, title="Use the national ID", body="b"
+    )
+    socket = await live_socket(study)
+    version = await database_sync_to_async(document_version_publish)(
+        study=study,
+        number="0.9",
+        body="# Concept",
+        change_summary="Took up the ID idea.",
+        by=coordinator,
+        taken_up_ids=[contribution.pk],
+    )
+    event = await receive_type(socket, "event")
+    assert event["kind"] == "contribution.taken_up"
+    assert event["key"] == contribution.dom_id
+    assert event["data"]["revision"] == 2
+    english = event["data"]["html_alt"].get("en", event["html"])
+    assert "Taken up in version" in english
+    assert f"/studies/{study.slug}/versions/{version.pk}/" in english
+    assert "announce" not in event["data"]
+    await socket.disconnect()
