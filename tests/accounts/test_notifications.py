@@ -7,6 +7,7 @@ from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.core import mail
+from django.db import connections
 from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
@@ -289,3 +290,6 @@ async def test_the_person_socket_refuses_a_foreign_origin(person):
     )
     connected, _code = await socket.connect()
     assert not connected
+    # The refused socket never reached a consumer that would close the database
+    # connection of the thread that read the session; close it here.
+    await sync_to_async(connections.close_all)()
