@@ -339,7 +339,7 @@ def main() -> None:
     parser.add_argument("--channel", default="bench.raw")
     parser.add_argument("--connect-rate", type=float, default=100.0)
     parser.add_argument("--ready-timeout", type=float, default=120.0)
-    parser.add_argument("--finish-timeout", type=float, default=30.0)
+    parser.add_argument("--finish-timeout", type=float, default=60.0)
     parser.add_argument("--churn", type=float, default=None)
     parser.add_argument(
         "--compression",

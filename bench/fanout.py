@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import time
 
 from bench import harness
@@ -192,10 +193,12 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=3)
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--connect-rate", type=float, default=150)
-    parser.add_argument("--posters", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-baseline", dest="baseline", action="store_false")
     parser.add_argument("--compression", choices=["deflate", "none"], default="deflate")
+    parser.add_argument(
+        "--ws", default="auto", help="uvicorn --ws (auto picks websockets-sansio, as in production)"
+    )
     parser.add_argument("--time-limit", type=float, default=1500)
     args = parser.parse_args()
     steps = [(int(v), float(r)) for v, r in (s.split("x") for s in args.steps.split(","))]
@@ -213,13 +216,14 @@ def main() -> None:
     with Stack(
         "fanout",
         workers=args.workers,
+        ws=args.ws,
         time_limit=args.time_limit,
-        env={"POSTING_RATE_LIMIT": "100000/m"},
     ) as stack:
         seed = stack.run_module(
             "bench.seed",
             "--viewers", str(max(v for v, _ in steps)),
-            "--posters", str(args.posters),
+            # Nobody passes the posting rate limit (20 a minute), even with two steps in a minute.
+            "--posters", str(max(20, math.ceil(max(r for _, r in steps) * 60 / 20 * 2))),
         )  # fmt: skip
         stack.start_web()
         log("up:", stack.base_urls, "workers", stack.web_workers())

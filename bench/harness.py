@@ -188,8 +188,10 @@ class Stack:
         time_limit: float = 900,
         redis_port: int | None = None,
         celery: bool = False,
+        ws: str = "auto",
     ) -> None:
         self.name = name
+        self.ws = ws  # uvicorn's websocket implementation; "auto" as platform/Procfile
         self.workers = workers
         self.ports = ports
         self.time_limit = time_limit
@@ -372,7 +374,7 @@ class Stack:
                 PYTHON, "-m", "uvicorn", "config.asgi:application",
                 "--host", HOST, "--port", str(port), "--workers", str(workers),
                 "--lifespan", "off", "--log-level", "warning", "--no-access-log",
-                "--ws", "websockets",
+                "--ws", self.ws,
             ],
         )  # fmt: skip
 
