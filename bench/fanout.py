@@ -188,7 +188,7 @@ def run_step(stack, seed, viewers: int, rate: float, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", default="500x4,500x8,1000x4,1000x8,1500x8")
+    parser.add_argument("--steps", default="500x4,500x8,1000x4,1000x8")
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--settle", type=float, default=3)
     parser.add_argument("--client-procs", type=int, default=2)
