@@ -559,7 +559,7 @@ def contributions_taken_up(sender, *, version, contribution_ids: list[int], **kw
         return
     with transaction.atomic():
         for contribution in (
-            Contribution.objects.select_for_update()
+            Contribution.objects.select_for_update(of=("self",))
             .filter(study_id=version.study_id, pk__in=contribution_ids)
             .select_related("author", "acted_for", "section", "study")
             .order_by("pk")
