@@ -5,7 +5,10 @@ instances inside the test process. Here each instance is a real uvicorn
 process on its own port (no proxy), as in platform/compose.yaml, running the
 test database pytest-django created: an item posted through one process
 reaches a socket held by the other, and a socket that resumes after event N
-on the other process receives exactly the missed events, once each.
+on the other process receives exactly the missed events, once each. A
+Celery worker runs beside them as a third process: an archive asked for
+through one ASGI process is built by the worker and downloaded through the
+other.
 
 Redis publish/subscribe channels are shared by every database index of a
 server, so the study gets a random primary key: its group name cannot meet
@@ -68,9 +71,16 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"uvicorn did not answer within {START_TIMEOUT}s:\n{log.read_text()}")
 
 
+def _spawn(command: list[str], env: dict, log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        return subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
 @pytest.fixture(scope="module")
-def _processes(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Two uvicorn processes on the test database and the shared Redis, for the module."""
+def _processes(django_db_setup, tmp_path_factory):
+    """Two uvicorn processes and a Celery worker on the test database and the shared Redis."""
     from django.db import connection
 
     from tests.conftest import _missing
@@ -98,7 +108,9 @@ def _processes(django_db_setup, django_db_blocker, tmp_path_factory):
             "DATABASE_URL": database_url,
             "REDIS_URL": requires_redis,
             "DB_POOL_MAX_SIZE": "4",
-            "CELERY_TASK_ALWAYS_EAGER": "1",
+            # Tasks go through Redis to the separate worker, as in production.
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "DUGNAD_REQUIRE_MFA": "0",
             "EMAIL_FILE_PATH": str(tmp_path / "mail"),
             "MEDIA_ROOT": str(tmp_path / "media"),
             "LOG_LEVEL": "WARNING",
@@ -111,36 +123,41 @@ def _processes(django_db_setup, django_db_blocker, tmp_path_factory):
         for name in ("first", "second"):
             port = _free_port()
             log = tmp_path / f"{name}.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(  # noqa: S603
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "config.asgi:application",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--workers",
-                        "1",
-                        "--lifespan",
-                        "off",
-                        "--log-level",
-                        "warning",
-                        "--ws",
-                        "websockets",
-                    ],  # fmt: skip
-                    cwd=ROOT,
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
+            process = _spawn(
+                [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
+                 "127.0.0.1", "--port", str(port), "--workers", "1", "--lifespan", "off",
+                 "--log-level", "warning"],
+                env,
+                log,
+            )  # fmt: skip
             processes.append(process)
             urls.append((f"http://127.0.0.1:{port}", log))
-        for (url, log), process in zip(urls, processes, strict=True):
+        processes.append(
+            _spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--concurrency",
+                    "1",
+                    "--loglevel",
+                    "WARNING",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--pool",
+                    "solo",
+                ],
+                env,
+                tmp_path / "celery.log",
+            )  # fmt: skip
+        )
+        for (url, log), process in zip(urls, processes, strict=False):
             _wait_until_up(url, process, log)
-        assert len({p.pid for p in processes}) == 2
+        assert len({p.pid for p in processes}) == 3
         yield [url for url, _ in urls]
     finally:
         for process in processes:
@@ -277,3 +294,50 @@ async def test_socket_resuming_after_event_n_on_the_other_process_gets_each_miss
         assert await page.next() == {"type": "error", "code": "unknown_event"}
     finally:
         await page.close()
+
+
+@database_sync_to_async
+def _export_status(user_id: int) -> tuple[str, str] | None:
+    from accounts.models import DataExport
+
+    export = DataExport.objects.filter(user_id=user_id).first()
+    return (export.status, str(export.token)) if export else None
+
+
+async def test_archive_asked_for_on_one_process_is_built_by_the_celery_worker(two_processes):
+    first, second = two_processes
+    user, session = await database_sync_to_async(_member_with_session)()
+    token = secrets.token_hex(16)
+    headers = {"Cookie": f"sessionid={session}; csrftoken={token}", "X-CSRFToken": token}
+    async with httpx.AsyncClient(timeout=RECEIVE_TIMEOUT) as http:
+        # Refused: without a session nothing is queued.
+        refused = await http.post(
+            f"{first}/me/data/export/",
+            headers={"Cookie": f"csrftoken={token}", "X-CSRFToken": token},
+        )
+        assert refused.status_code == 302
+        assert await _export_status(user.pk) is None
+        asked = await http.post(f"{first}/me/data/export/", headers=headers)
+        assert asked.status_code == 302
+        # The web processes only queue it (not eager): the separate worker builds it.
+        deadline = time.monotonic() + 60
+        status = await _export_status(user.pk)
+        while status is not None and status[0] == "pending" and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            status = await _export_status(user.pk)
+        assert status is not None
+        assert status[0] == "ready"
+        download = await http.get(f"{second}/me/data/export/{status[1]}/", headers=headers)
+        assert download.status_code == 200
+        assert download.content[:2] == b"PK"  # a zip archive
+        # Someone else's session gets nothing.
+        _, other = await database_sync_to_async(_member_with_session)()
+        stranger = await http.get(
+            f"{second}/me/data/export/{status[1]}/", headers={"Cookie": f"sessionid={other}"}
+        )
+        assert stranger.status_code == 404
+
+
+def _member_with_session():
+    user = member()
+    return user, _session_for(user)
