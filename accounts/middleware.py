@@ -34,7 +34,7 @@ class MFARequiredMiddleware:
         request.session["mfa_next"] = _return_to(request)
         if request.htmx:
             response = HttpResponse(status=403)
-            response["HX-Redirect"] = "/accounts/2fa/totp/activate/"
+            response["HX-Redirect"] = reverse("mfa_activate_totp")
             return response
         return redirect("mfa_activate_totp")
 
