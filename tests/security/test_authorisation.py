@@ -6,8 +6,8 @@ until someone writes down who may open it. Each entry says what each role gets
 for a GET and, for the roles that must be refused, for a POST: a status code,
 or ``LOGIN`` for a redirect to the sign-in page. POSTs are sent only for the
 refused roles (with a valid CSRF token), so the world is never changed by the
-check; a refusal that changed something would be caught by the per-role
-re-fetch of the objects at the end.
+check: a fingerprint of the world's state before and after proves that no
+refused request (and no GET) changed anything.
 
 Roles (DESIGN.md, studies/access.py): ``anonymous``; ``outsider`` (signed in,
 not a member of the study); ``member`` (contributor); ``facilitator`` and
@@ -409,12 +409,45 @@ def _mismatches(world: World, key: str) -> list[str]:
     return found
 
 
+def _fingerprint(world: World) -> dict:
+    """What a refused request must not change."""
+    from accounts.models import Affiliation, DataExport, Notification, Organisation
+    from api.models import ApiToken
+    from contributions.models import Comment, Contribution, Reaction
+    from moderation.models import Flag
+    from reports.models import Export
+    from studies.models import DocumentVersion, Invitation, JoinRequest, Membership, Study
+
+    def rows(model, *fields):
+        return sorted(model.objects.values_list("pk", *fields))
+
+    return {
+        "studies": rows(Study, "status", "title", "visibility", "joining"),
+        "memberships": rows(Membership, "role", "status", "organisation_id"),
+        "contributions": rows(Contribution, "state", "title", "body"),
+        "comments": rows(Comment, "state", "body"),
+        "reactions": rows(Reaction),
+        "flags": rows(Flag),
+        "versions": rows(DocumentVersion),
+        "invitations": rows(Invitation, "accepted_at"),
+        "join_requests": rows(JoinRequest, "status"),
+        "notifications": rows(Notification, "read_at"),
+        "data_exports": rows(DataExport),
+        "api_tokens": rows(ApiToken, "revoked_at"),
+        "exports": rows(Export),
+        "organisations": rows(Organisation, "verified", "merged_into_id"),
+        "affiliations": rows(Affiliation),
+    }
+
+
 @pytest.mark.parametrize("key", sorted(MATRIX))
 def test_each_role_gets_what_the_matrix_says(key):
     if key not in PATTERNS:
         pytest.fail(f"{key} is in the matrix but no longer a URL")
     world = build_world()
+    before = _fingerprint(world)
     assert _mismatches(world, key) == []
+    assert _fingerprint(world) == before, f"a refused request to {key} changed something"
 
 
 STUDY_SCOPED = sorted(k for k, route in PATTERNS.items() if "<slug:slug>" in route)
