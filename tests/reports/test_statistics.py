@@ -375,3 +375,20 @@ def test_platform_study_rows(figures_study):
         7,
         3,
     )
+
+
+def test_participant_rows_with_first_and_last_activity(figures_study):
+    rows = study_participant_rows(study=figures_study.study)
+    assert len(rows) == 7  # six participants, p1 twice (A and B)
+    p4 = figures_study.people["p4"].pk
+    [individual] = [r for r in rows if r.user_id == p4]
+    assert (individual.organisation_id, individual.sector, individual.comments) == (None, "", 1)
+    assert individual.first_activity == individual.last_activity == "2026-03-04T23:15:00+00:00"
+    p1 = figures_study.people["p1"].pk
+    [for_a] = [
+        r for r in rows if r.user_id == p1 and r.organisation_id == figures_study.orgs["A"].pk
+    ]
+    assert (for_a.first_activity, for_a.last_activity) == (
+        "2026-03-01T10:00:00+00:00",
+        "2026-03-02T12:00:00+00:00",
+    )
