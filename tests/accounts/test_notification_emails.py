@@ -126,6 +126,28 @@ def test_an_invitation_is_emailed_with_its_link(django_capture_on_commit_callbac
     assert re.search(r"http://\S+/studies/\S+", message.body)
 
 
+@pytest.mark.parametrize(
+    ("account_language", "subject"),
+    [
+        (None, "Invitasjon til studien «Digital assistent»"),
+        ("nb", "Invitasjon til studien «Digital assistent»"),
+        ("en", "Invitation to the study “Digital assistent”"),
+    ],
+)
+def test_an_invitation_is_in_the_language_of_the_account_that_has_the_address(
+    django_capture_on_commit_callbacks, account_language, subject
+):
+    if account_language:
+        UserFactory(email="Guest@Example.org", language=account_language)
+    study = StudyFactory(title="Digital assistent", joining=Joining.INVITATION)
+    coordinator = UserFactory(language="nb" if account_language == "en" else "en")
+    MembershipFactory(study=study, user=coordinator, role=Role.COORDINATOR)
+    with translation.override("nb"), django_capture_on_commit_callbacks(execute=True):
+        invitations_create(study=study, emails=["guest@example.org"], by=coordinator)
+    [message] = _mail_to("guest@example.org")
+    assert subject in message.subject
+
+
 def test_a_new_role_is_announced_in_the_members_language(django_capture_on_commit_callbacks):
     study = StudyFactory(title="Digital assistent")
     coordinator = UserFactory()
