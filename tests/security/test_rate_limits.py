@@ -118,3 +118,22 @@ def test_the_limit_is_per_person(client, settings):
         client.force_login(membership.user)
         assert client.post(url, _contribution(membership.pk)).status_code == 302
     assert Contribution.objects.filter(study=study).count() == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: the refusal page (templates/contributions/refusal_page.html, from "
+    "contributions/views.py _rate_limited) says what you wrote is still in the form, "
+    "but shows no form: the text is lost",
+)
+def test_the_refused_text_is_still_there_as_the_message_says(client, settings):
+    _posting_limit(settings, 1)
+    membership = MembershipFactory()
+    client.force_login(membership.user)
+    client.cookies["django_language"] = "en"
+    url = reverse("contribution_list", args=[membership.study.slug])
+    client.post(url, _contribution(1))
+    refused = client.post(url, {**_contribution(2), "body": "Written with care"})
+    assert refused.status_code == 429
+    assert "still in the form" in refused.content.decode()
+    assert "Written with care" in refused.content.decode()
