@@ -56,7 +56,20 @@ def analyse(clients: list[dict], committed: dict[int, float], base: dict[int, fl
             if record[1] == "live":
                 latencies.append(record[0] - base[seq])
     expected = len(clients) * len(committed)
+    # Live latency by the minute the events were committed: does it drift?
+    by_minute: dict[int, list[float]] = {}
+    if committed:
+        first = min(base[s] for s in committed)
+        for c in clients:
+            for seq, at, how in c["records"]:
+                if how == "live" and seq in committed:
+                    by_minute.setdefault(int((base[seq] - first) // 60), []).append(at - base[seq])
+    timeline = [
+        {"minute": m, **{k: v for k, v in summary_ms(v).items() if k in ("n", "p50", "p95")}}
+        for m, v in sorted(by_minute.items())
+    ]
     return {
+        "timeline": timeline,
         "events": len(committed),
         "deliveries_expected": expected,
         "delivered": via,

@@ -81,6 +81,38 @@ def rss_kb(pid: int) -> int | None:
     return None
 
 
+def rss_anon_kb(pid: int) -> int | None:
+    """Private resident memory (RssAnon): without the shared pages VmRSS also counts.
+
+    A PostgreSQL backend's VmRSS grows with every shared buffer it touches;
+    RssAnon is what the backend itself holds.
+    """
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def redis_census(url: str) -> dict:
+    """Keys in the run's Redis by kind (the part before the first ':' or '-'), and memory."""
+    import redis
+
+    r = redis.Redis.from_url(url)
+    kinds: dict[str, int] = {}
+    for key in r.scan_iter(count=1000):
+        name = key.decode(errors="replace")
+        kind = name.split(":", 1)[0].split("-", 2)[:2]
+        kind = "-".join(kind) if name.startswith("celery-task-meta") else kind[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    info = r.info("memory")
+    r.close()
+    return {"keys": kinds, "used_memory_bytes": info.get("used_memory")}
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a process so far."""
     try:

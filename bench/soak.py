@@ -14,7 +14,9 @@ and a Celery worker (DEBUG off), then for ``--duration`` seconds at once:
 
 Every ``--sample`` seconds the resident memory (RSS) of every process is
 read from /proc: Redis, the uvicorn supervisor and workers, Celery, the
-client processes and the PostgreSQL backends serving this database. After
+client processes and the PostgreSQL backends serving this database (their
+private memory, RssAnon, summed: a backend's VmRSS grows with every shared
+buffer it touches). After
 ``--warmup`` seconds (default a fifth of the run) each process's RSS must
 stay within 10 % of its level at the end of warm-up. At the end every
 client asks once more for what it missed; every committed event must have
@@ -45,9 +47,14 @@ def sampler(stack, extra: dict[str, int], every: float, stop: threading.Event, o
                 table[f"postgres.backend{i}"] = pid
         except RuntimeError:
             pass
-        row = {"t": time.time(), "rss_kb": {k: harness.rss_kb(p) for k, p in table.items()}}
+        row = {
+            "t": time.time(),
+            "rss_kb": {k: harness.rss_kb(p) for k, p in table.items()},
+            "rss_anon_kb": {k: harness.rss_anon_kb(p) for k, p in table.items()},
+        }
+        # Backends count their private memory: VmRSS grows with shared buffers touched.
         row["rss_kb"]["postgres.backends_total"] = sum(
-            v or 0 for k, v in row["rss_kb"].items() if k.startswith("postgres.backend")
+            v or 0 for k, v in row["rss_anon_kb"].items() if k.startswith("postgres.backend")
         )
         out.append(row)
         stop.wait(every)
@@ -96,8 +103,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=None)
     parser.add_argument("--viewers", type=int, default=200)
     parser.add_argument("--churn", type=float, default=60, help="mean seconds between reconnects")
-    parser.add_argument("--post-rate", type=float, default=2)
-    parser.add_argument("--page-rate", type=float, default=2)
+    parser.add_argument("--post-rate", type=float, default=1)
+    parser.add_argument("--page-rate", type=float, default=1)
     parser.add_argument("--sample", type=float, default=5)
     parser.add_argument("--time-limit", type=float, default=None)
     args = parser.parse_args()
@@ -150,6 +157,7 @@ def main() -> None:
         stop.set()
         thread.join()
         clients = viewers.stop()
+        result["redis_at_end"] = harness.redis_census(stack.redis_url)
         committed = {
             s: t for s, t in events_in_db(stack.db, seed["study_id"]).items() if s > start_seq
         }
@@ -190,6 +198,8 @@ def main() -> None:
             f"last {m['last_kb'] / 1024:8.1f} ({m['growth_percent']:+.1f} %)"
             f"{'' if m['flat'] or name.startswith('client') else '  NOT FLAT'}"
         )
+    print("redis at end:", result["redis_at_end"])
+    print("live latency by minute:", result["delivery"]["timeline"])
     print("memory flat:", result["memory_flat"], "| nothing lost:", result["nothing_lost"])
 
 
