@@ -19,6 +19,7 @@ must not exist for the outsider and the anonymous visitor.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -475,3 +476,46 @@ def test_a_members_only_study_does_not_exist_for_outsiders(key):
     assert found == []
     # ...while its members still reach the study page.
     assert _status(_client_for(world, "member"), "get", _url("study_detail", world)) == 200
+
+
+# --- another study's objects through a study one may act on ---------------------------
+
+# URLs that name an object beside the study: the object must belong to that study.
+OBJECT_URLS = sorted(
+    k
+    for k, route in PATTERNS.items()
+    if "<slug:slug>" in route
+    and re.search(r"<(int:pk|int:membership_id|int:request_id|int:invitation_id|int:item_id"
+                  r"|uuid:token)>", route)
+)  # fmt: skip
+
+
+def test_the_cross_study_check_covers_the_object_urls():
+    assert {
+        "contribution_edit",
+        "moderation:item_action",
+        "reports:export_download",
+        "studies:member_role",
+        "api:contribution-detail",
+    } <= set(OBJECT_URLS)
+
+
+@pytest.mark.parametrize("key", OBJECT_URLS)
+def test_another_studys_object_does_not_exist_through_ones_own_study(key):
+    """A coordinator, facilitator or author of study A asks for study B's object under A's
+    address: it does not exist there (404), and nothing changes. A role that may not do
+    the action at all in A is refused as the matrix says (403) before any object is read."""
+    own, other = build_world(), build_world()
+    kwargs = {**_kwargs(key, other), "slug": own.study.slug}
+    url = reverse(key, kwargs=kwargs)
+    before = _fingerprint(own)
+    found = []
+    for role in ("member", "facilitator", "coordinator"):
+        for method in ("get", "post"):
+            refusal = getattr(MATRIX[key], method)[role]
+            allowed = {404, 405} | ({refusal} if refusal == 403 else set())
+            got = _status(_client_for(own, role), method, url)
+            if got not in allowed:
+                found.append(f"{method.upper()} {url} as {role} of the other study: {got}")
+    assert found == []
+    assert _fingerprint(own) == before
