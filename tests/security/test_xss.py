@@ -2,9 +2,10 @@
 
 Each payload is posted through the real view, with the page's own form (hidden
 fields and formsets included), by the person who may post it; then every page
-that shows the text is fetched by the people who see it and parsed as a
-browser would: no payload may become a script, an event handler, a script URL,
-an inline style or an embedded object. Contribution and comment text (and the
+that shows the text is fetched by the people who see it, and every live event
+the study recorded is read too; all are parsed as a browser would: no payload
+may become a script, an event handler, a script URL, an inline style or an
+embedded object. Contribution and comment text (and the
 author's name and organisation in live events) are covered in
 tests/contributions/test_xss.py; this file covers the rest.
 """
@@ -121,6 +122,13 @@ class People:
             seen = seen or (contains is not None and _escaped_in(contains, html))
         if contains is not None:
             assert seen, f"the typed text {contains!r} is shown on none of {pages}"
+        # What the live stream fans out to open pages is as inert as the pages.
+        from studies.models import StudyEvent
+
+        for event in StudyEvent.objects.filter(study=self.world.study):
+            assert_inert(event.html or "", f"live event {event.kind} {event.seq}")
+            for language, html in (event.data.get("html_alt") or {}).items():
+                assert_inert(html or "", f"live event {event.kind} {event.seq} ({language})")
 
 
 def _escaped_in(text: str, html: str) -> bool:
