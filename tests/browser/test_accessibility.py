@@ -116,3 +116,33 @@ def test_page_has_no_serious_violation(new_page, language, name, role, path):
     assert response.status == 200, f"{name}: {response.status} at {page.url}"
     assert page.locator("html").get_attribute("lang") == language
     assert _blocking_violations(page) == [], name
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
+def test_forms_opened_in_the_study_page_have_no_serious_violation(new_page, language):
+    """The fragments htmx loads into the page: the comment and edit forms, the tools."""
+    from playwright.sync_api import expect
+
+    from tests.browser.conftest import sign_in_as
+    from tests.security.world import build_world
+
+    world = build_world()
+    item = f"#{world.contribution.dom_id}"
+    page = new_page(language=language)
+    page.goto("/health/")
+    sign_in_as(page, world.users["member"])
+    page.goto(f"/studies/{world.study.slug}/")
+    tools = page.locator(f"{item} > .item-tools .live-item-tools button")
+    expect(tools.first).to_be_visible()
+    tools.first.click()  # the comment form
+    expect(page.locator(f"{item} > .item-form-slot form")).to_be_visible()
+    assert _blocking_violations(page) == []
+
+    moderator = new_page(language=language)
+    moderator.goto("/health/")
+    sign_in_as(moderator, world.users["facilitator"])
+    moderator.goto(f"/studies/{world.study.slug}/")
+    summary = moderator.locator(f"{item} > .item-tools .moderation-tools summary")
+    summary.click()
+    expect(moderator.locator(f"{item} > .item-tools .moderation-tools form").first).to_be_visible()
+    assert _blocking_violations(moderator) == []
