@@ -65,3 +65,14 @@ def _fast_and_isolated(settings, tmp_path):
 @pytest.fixture
 def media_root():
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def eager_celery():
+    """Run Celery tasks in the test, also when REDIS_URL makes them asynchronous."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

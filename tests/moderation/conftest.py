@@ -24,14 +24,8 @@ def _english():
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery():
-    """Run Celery tasks in the test, also when REDIS_URL makes them asynchronous."""
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+def _eager_celery(eager_celery):
+    """Celery tasks run in the test (tests/conftest.py)."""
 
 
 @pytest.fixture

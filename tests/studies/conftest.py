@@ -38,14 +38,8 @@ def _english(settings):
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery():
-    """Run tasks in the test process, also when REDIS_URL points Celery at a broker."""
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+def _eager_celery(eager_celery):
+    """Celery tasks run in the test (tests/conftest.py)."""
 
 
 @pytest.fixture
