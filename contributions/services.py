@@ -400,8 +400,10 @@ def comment_create(
                 **_snapshot(membership),
             )
             if comment.state == ItemState.PUBLISHED:
-                live.publish_item(item=comment, kind=live.CREATED)
+                # Notify first: the event is numbered under the study row's
+                # lock, which is held from numbering to commit.
                 reply_notify(comment=comment)
+                live.publish_item(item=comment, kind=live.CREATED)
             else:
                 _tell_moderators(item=comment)
     except IntegrityError:
@@ -536,9 +538,9 @@ def item_change_state(
         was_on_page = previous not in (ItemState.PENDING, ItemState.REJECTED)
         on_page = state not in (ItemState.PENDING, ItemState.REJECTED)
         if on_page and not was_on_page:
-            live.publish_item(item=locked, kind=live.PUBLISHED)
             if isinstance(locked, Comment) and locked.state == ItemState.PUBLISHED:
-                reply_notify(comment=locked)
+                reply_notify(comment=locked)  # before the event: see comment_create
+            live.publish_item(item=locked, kind=live.PUBLISHED)
         elif on_page or was_on_page:
             live.publish_item(item=locked, kind=live.STATE)
     item.state = locked.state

@@ -4,9 +4,11 @@ This module owns every group name and the only call to ``group_send``. The app
 that owns an item renders its viewer-neutral HTML once and hands it over here;
 contributions, moderation and statistics all publish through this door.
 
-An event is recorded inside the caller's transaction, numbered under a lock on
-the study row, so event numbers commit in order and a committed item always
-has its event. The broadcast is scheduled with ``on_commit``: a rolled-back
+An event is recorded inside the caller's transaction, numbered by one UPDATE …
+RETURNING that locks the study row until commit, so event numbers commit in
+order and a committed item always has its event. Record the event as the
+transaction's last write: everything after it runs while other writers to
+the same study wait. The broadcast is scheduled with ``on_commit``: a rolled-back
 write sends nothing.
 """
 
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 
 from studies.models import Study, StudyEvent
 
@@ -27,6 +30,13 @@ logger = logging.getLogger(__name__)
 EVENT_MESSAGE_TYPE = "study.event"
 EPHEMERAL_MESSAGE_TYPE = "study.ephemeral"
 USER_MESSAGE_TYPE = "user.message"
+SEQ_CACHE_SECONDS = 2  # current_seq
+# Constant SQL text (the table name); the study id is a parameter. RETURNING
+# needs PostgreSQL or SQLite 3.35+.
+NEXT_SEQ_SQL = (
+    f"UPDATE {Study._meta.db_table} SET last_event_seq = last_event_seq + 1 "  # noqa: S608
+    "WHERE id = %s RETURNING last_event_seq"
+)
 
 
 def study_group(study_id: int) -> str:
@@ -58,21 +68,40 @@ def record_event(
     *, study_id: int, kind: str, key: str = "", html: str = "", data: dict | None = None
 ) -> StudyEvent:
     """Record an event in the current transaction and broadcast it after commit."""
-    with transaction.atomic():
-        seq = (
-            Study.objects.select_for_update()
-            .filter(pk=study_id)
-            .values_list("last_event_seq", flat=True)
-            .get()
-            + 1
-        )
-        Study.objects.filter(pk=study_id).update(last_event_seq=seq)
+    # One statement numbers the event and locks the study row until commit
+    # (no SELECT … FOR UPDATE, no savepoint inside the caller's transaction).
+    # Callers record their event last, so the lock is held only for the
+    # event's insert and the commit; posts to one study queue on it briefly.
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute(NEXT_SEQ_SQL, [study_id])
+            row = cursor.fetchone()
+        if row is None:
+            raise Study.DoesNotExist(f"No study {study_id}")
+        seq = row[0]
         event = StudyEvent.objects.create(
             study_id=study_id, seq=seq, kind=kind, key=key, html=html, data=data or {}
         )
     message = {"type": EVENT_MESSAGE_TYPE, "event": event_payload(event)}
     transaction.on_commit(lambda: _send(study_group(study_id), message))
     return event
+
+
+def current_seq(*, study_id: int) -> int:
+    """The study's newest event number, at most SEQ_CACHE_SECONDS old.
+
+    Sent to every open page once per presence window, so a page that missed a
+    broadcast (Redis restarted, say) notices it is behind without a new event.
+    Read from the shared cache, so that figure costs at most one query per
+    study per SEQ_CACHE_SECONDS whatever the number of sockets.
+    """
+    key = f"study-seq:{study_id}"
+    seq = cache.get(key)
+    if seq is None:
+        seq = Study.objects.filter(pk=study_id).values_list("last_event_seq", flat=True).first()
+        seq = seq or 0
+        cache.set(key, seq, SEQ_CACHE_SECONDS)
+    return seq
 
 
 def send_ephemeral(*, study_id: int, kind: str, data: dict) -> None:
