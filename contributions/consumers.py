@@ -10,7 +10,11 @@ answer is the events after N in order and then {"type": "resumed", "seq": M};
 {"type": "reload", "seq": M} when too much was missed; {"type": "error",
 "code": ...} for anything else. Server to client otherwise: {"type": "event",
 "seq", "kind", "key", "html", "data"} and {"type": "presence", "data":
-{"viewers": n}}. A bad message gets an error on that socket only.
+{"viewers": n}}; once per presence window each socket also gets {"type":
+"presence", "data": {"viewers": n, "seq": M}}, M being the study's newest
+event (at most a few seconds old), so a page that missed a broadcast resumes
+without waiting for the next event. A bad message gets an error on that
+socket only.
 """
 
 from __future__ import annotations
@@ -171,7 +175,8 @@ class StudyConsumer(AsyncWebsocketConsumer):
                 await sync_to_async(presence.count_in)(study_id=self.study_id, w=w)
                 self.windows = {x for x in self.windows if x >= w - 1} | {w}
                 count = await sync_to_async(presence.viewers)(study_id=self.study_id)
-                await self._send({"type": "presence", "data": {"viewers": count}})
+                seq = await database_sync_to_async(events.current_seq)(study_id=self.study_id)
+                await self._send({"type": "presence", "data": {"viewers": count, "seq": seq}})
             except asyncio.CancelledError:
                 raise
             except Exception:

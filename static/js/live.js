@@ -6,6 +6,9 @@
 
   var root, strings, lang, lastSeq = 0, seen = {}, resumed = false, buffer = [];
   var socket = null, attempt = 0, reconnectTimer = null, gapTimer = null, gone = false;
+  // Gap handling: the newest event number the server told us of (presence),
+  // how many resumes in a row a gap has cost, and whether one is unanswered.
+  var knownSeq = 0, gapAttempts = 0, resumePending = false;
   var reacted = {};
 
   // --- small helpers ---------------------------------------------------------
@@ -100,16 +103,25 @@
     apply(message, { announce: true });
     seen[message.seq] = true;
     while (seen[lastSeq + 1]) { delete seen[lastSeq + 1]; lastSeq += 1; }
-    if (Object.keys(seen).length) { scheduleGapCheck(); }
+    if (behind()) { scheduleGapCheck(); } else { gapAttempts = 0; }
   }
 
+  function behind() { return Object.keys(seen).length > 0 || knownSeq > lastSeq; }
+
+  // Events from two workers may arrive out of order, so a gap is given time to
+  // close by itself: 2-4 s at random (pages spread out instead of asking
+  // together), doubling while gaps keep needing a resume, and never a second
+  // resume while one is unanswered.
   function scheduleGapCheck() {
-    if (gapTimer) { return; }
+    if (gapTimer || resumePending) { return; }
+    var delay = Math.min(30000, (2000 + Math.random() * 2000) * Math.pow(2, gapAttempts));
     gapTimer = window.setTimeout(function () {
       gapTimer = null;
-      // An event is missing between lastSeq and what arrived: ask for it.
-      if (Object.keys(seen).length) { send({ type: "resume", after: lastSeq }); }
-    }, 1500);
+      if (!behind() || resumePending || !resumed) { return; }
+      gapAttempts += 1;
+      resumePending = true;
+      send({ type: "resume", after: lastSeq });
+    }, delay);
   }
 
   function send(message) {
@@ -125,6 +137,7 @@
         if (!resumed) { buffer.push(message); } else { take(message); }
         break;
       case "resumed":
+        resumePending = false;
         var pending = buffer;
         buffer = [];
         resumed = true;
@@ -134,15 +147,24 @@
           lastSeq = message.seq;
           Object.keys(seen).forEach(function (s) { if (+s <= lastSeq) { delete seen[s]; } });
         }
+        if (behind()) { scheduleGapCheck(); } else { gapAttempts = 0; }
         setStatus("live", text("live"));
         break;
       case "reload":
+        resumePending = false;
         reloadList();
         break;
       case "presence":
         showViewers(message.data && message.data.viewers);
+        // The study's newest event number: a page that missed the last
+        // broadcast (Redis restarted, say) catches up without a new event.
+        if (message.data && typeof message.data.seq === "number" && message.data.seq > knownSeq) {
+          knownSeq = message.data.seq;
+          if (resumed && behind()) { scheduleGapCheck(); }
+        }
         break;
       case "error":
+        resumePending = false;
         if (message.code === "unknown_event") { reloadList(); }
         break;
     }
@@ -189,6 +211,7 @@
     socket = new WebSocket(scheme + window.location.host + root.getAttribute("data-ws-path"));
     socket.addEventListener("open", function () {
       attempt = 0;
+      resumePending = false;
       send({ type: "resume", after: lastSeq });
     });
     socket.addEventListener("message", handle);
