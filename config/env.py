@@ -47,7 +47,7 @@ def env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
-def parse_database_url(url: str, *, pool_max_size: int) -> dict:
+def parse_database_url(url: str, *, pool_max_size: int, pool_timeout: float = 5) -> dict:
     """A PostgreSQL DATABASES entry using psycopg's pool (no persistent connections)."""
     import dj_database_url
 
@@ -71,7 +71,8 @@ def parse_database_url(url: str, *, pool_max_size: int) -> dict:
     config.setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": pool_max_size,
-        "timeout": 10,
+        # Seconds a request waits for a connection before failing.
+        "timeout": pool_timeout,
     }
     return config
 

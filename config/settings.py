@@ -123,8 +123,16 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
+DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 5)
+# HTTP requests in progress per ASGI process before new ones get 503 at once
+# (config/shedding.py); 0: no limit.
+WEB_MAX_REQUESTS = env_int("WEB_MAX_REQUESTS", 2 * DB_POOL_MAX_SIZE)
 if DATABASE_URL:
-    DATABASES = {"default": parse_database_url(DATABASE_URL, pool_max_size=DB_POOL_MAX_SIZE)}
+    DATABASES = {
+        "default": parse_database_url(
+            DATABASE_URL, pool_max_size=DB_POOL_MAX_SIZE, pool_timeout=DB_POOL_TIMEOUT
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -173,6 +181,9 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Nothing reads task results (exports keep their own progress in the database),
+# so none are stored: no celery-task-meta-* key per e-mail.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

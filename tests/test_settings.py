@@ -40,6 +40,8 @@ print(json.dumps({
     "cache_location": s.CACHES["default"].get("LOCATION"),
     "broker": s.CELERY_BROKER_URL,
     "eager": s.CELERY_TASK_ALWAYS_EAGER,
+    "ignore_result": s.CELERY_TASK_IGNORE_RESULT,
+    "web_max_requests": s.WEB_MAX_REQUESTS,
     "email": s.EMAIL_BACKEND,
     "hsts": getattr(s, "SECURE_HSTS_SECONDS", 0),
     "secure_cookies": getattr(s, "SESSION_COOKIE_SECURE", False),
@@ -95,6 +97,25 @@ def test_database_url_switches_to_postgresql_through_the_pool_without_persistent
     assert figures["pool"]["max_size"] >= 1
     # Only the database moves: the rest stays embedded.
     assert figures["layer"] == "channels.layers.InMemoryChannelLayer"
+    # A request waits at most five seconds for a connection by default.
+    assert figures["pool"]["timeout"] == 5
+
+
+def test_pool_size_wait_and_request_limit_are_set_from_the_environment():
+    figures = probe(
+        {
+            "DATABASE_URL": PRODUCTION["DATABASE_URL"],
+            "DB_POOL_MAX_SIZE": "7",
+            "DB_POOL_TIMEOUT": "2",
+        }
+    )
+    assert (figures["pool"]["max_size"], figures["pool"]["timeout"]) == (7, 2)
+    assert figures["web_max_requests"] == 14  # twice the pool unless set
+    assert probe({"WEB_MAX_REQUESTS": "0"})["web_max_requests"] == 0
+
+
+def test_task_results_are_not_stored():
+    assert probe({"REDIS_URL": PRODUCTION["REDIS_URL"]})["ignore_result"] is True
 
 
 def test_redis_url_switches_channel_layer_broker_and_cache_together():
