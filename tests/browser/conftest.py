@@ -192,7 +192,6 @@ def _live_server_process(
         sys.executable, "-m", "uvicorn", "config.asgi:application",
         "--host", "127.0.0.1", "--port", str(port),
         "--lifespan", "off", "--workers", "1", "--log-level", "warning",
-        "--ws", "websockets",
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603
