@@ -31,7 +31,10 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "org_number", "sector", "verified", "merged_into"]
     list_filter = ["sector", "verified"]
     search_fields = ["name", "org_number"]
-    raw_id_fields = ["merged_into", "created_by"]
+    raw_id_fields = ["created_by"]
+    # Merges go through the registry (/reports/organisations/), which refuses
+    # loops and chains and logs them; here they can only be read.
+    readonly_fields = ["merged_into"]
 
 
 admin.site.register(Affiliation)

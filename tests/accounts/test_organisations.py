@@ -203,3 +203,28 @@ def test_the_admin_lists_account_models(client):
         f"/admin/accounts/user/{staff.pk}/change/",
     ):
         assert client.get(path).status_code == 200, path
+
+
+def test_the_admin_cannot_merge_organisations_around_the_registry(client):
+    """merged_into is read-only in the admin: merges go through the registry's checks."""
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    first = OrganisationFactory(name="Alpha")
+    second = OrganisationFactory(name="Beta")
+    url = f"/admin/accounts/organisation/{first.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="merged_into"' not in page.content.decode()
+    response = client.post(
+        url,
+        {
+            "name": "Alpha",
+            "org_number": first.org_number or "",
+            "sector": first.sector,
+            "website": first.website,
+            "merged_into": second.pk,
+        },
+    )
+    assert response.status_code in (200, 302)
+    first.refresh_from_db()
+    assert first.merged_into_id is None
