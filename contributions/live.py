@@ -25,10 +25,10 @@ Event data contract (``StudyEvent.data``) for items:
 from __future__ import annotations
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
 
+from contributions import fragments
 from contributions.models import Comment, Contribution, ItemState
 from studies import events
 from studies.models import StudyEvent
@@ -76,19 +76,13 @@ def render_item(item: Contribution | Comment, *, reaction_count: int | None = No
     """The viewer-neutral HTML of one item, without its comments or replies.
 
     Child containers are rendered empty; clients that already show the item
-    replace only its ``.item-content`` and keep the children they have.
+    replace only its ``.item-content`` and keep the children they have. The
+    study page shares the renderer and its cache (contributions/fragments.py),
+    so an item is rendered once per language and look, not once per use.
     """
-    if reaction_count is None:
-        reaction_count = getattr(item, "reaction_count", None)
-        if reaction_count is None:
-            reaction_count = item.reactions.count()
-    item.reaction_count = reaction_count
-    if isinstance(item, Contribution):
-        return render_to_string(
-            "contributions/_contribution.html",
-            {"contribution": item, "comments": [], "official": [], "live": True},
-        )
-    return render_to_string("contributions/_comment.html", {"comment": item, "live": True})
+    if reaction_count is not None:
+        item.reaction_count = reaction_count
+    return fragments.item_html(item)
 
 
 def item_payload(*, item: Contribution | Comment, kind: str) -> dict:

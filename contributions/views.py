@@ -13,12 +13,14 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contributions import live, selectors, services
+from contributions import fragments, live, selectors, services
 from contributions.forms import (
     CommentEditForm,
     CommentForm,
@@ -109,8 +111,34 @@ def _done(request, access, item, kind: str, template: str, context: dict) -> Htt
     return _fragment(request, template, context)
 
 
+def _viewer(request: HttpRequest, access: StudyAccess, *, reacted: list[str], next_url: str):
+    """What the viewer's controls on each item need (contributions/fragments.py)."""
+    user = request.user
+    can_contribute = access.can(Action.CONTRIBUTE, user)
+    can_moderate = access.can(Action.MODERATE, user)
+    signed_in = user.is_authenticated
+    viewer = fragments.Viewer(
+        slug=access.study.slug,
+        user_id=user.pk if signed_in else None,
+        can_contribute=can_contribute,
+        can_moderate=can_moderate,
+        can_flag=signed_in and can_contribute and not can_moderate,
+        reacted=frozenset(reacted),
+        next_url=next_url,
+    )
+    if not viewer.anonymous:
+        viewer.csrf_token = get_token(request)
+    return viewer
+
+
+def _page_url(study, filter_query: str) -> str:
+    url = reverse("study_detail", args=[study.slug])
+    return f"{url}?{filter_query}" if filter_query else url
+
+
 def _page_context(request: HttpRequest, access: StudyAccess) -> dict:
     user = request.user
+    reacted = selectors.reacted_keys(user=user, study=access.study)
     can_contribute = access.can(Action.CONTRIBUTE, user)
     return {
         "study": access.study,
@@ -119,7 +147,8 @@ def _page_context(request: HttpRequest, access: StudyAccess) -> dict:
         "can_moderate": access.can(Action.MODERATE, user),
         "viewer_id": user.pk if user.is_authenticated else "",
         "viewer_role": access.role or "",
-        "reacted": " ".join(selectors.reacted_keys(user=user, study=access.study)),
+        "reacted": " ".join(reacted),
+        "reacted_keys": reacted,
     }
 
 
@@ -143,12 +172,22 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.contribution_page(study=study, **filter_form.filters())
     context = _page_context(request, access)
     context.update(_header_context(access, request.user))
+    filter_query = filter_form.querystring()
+    viewer = _viewer(
+        request,
+        access,
+        reacted=context["reacted_keys"],
+        next_url=_page_url(study, filter_query),
+    )
     context.update(
         {
             "page": page,
+            "contributions_html": mark_safe(  # noqa: S308 - escaped by the item templates
+                fragments.render_contributions(page.contributions, viewer)
+            ),
             "filter_form": filter_form,
             "filters": filter_form.filters(),
-            "filter_query": filter_form.querystring(),
+            "filter_query": filter_query,
             "last_seq": last_seq,
             "ws_path": f"/ws/studies/{study.slug}/",
             "form": ContributionForm(sections=_open_sections(study))
@@ -173,10 +212,24 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
         before=int(before) if before and before.isdigit() else None,
         **filter_form.filters(),
     )
+    filter_query = filter_form.querystring()
+    viewer = _viewer(
+        request,
+        access,
+        reacted=selectors.reacted_keys(user=request.user, study=access.study),
+        next_url=_page_url(access.study, filter_query),
+    )
     response = _fragment(
         request,
         "contributions/_contribution_list.html",
-        {"page": page, "study": access.study, "filter_query": filter_form.querystring()},
+        {
+            "page": page,
+            "contributions_html": mark_safe(  # noqa: S308 - escaped by the item templates
+                fragments.render_contributions(page.contributions, viewer)
+            ),
+            "study": access.study,
+            "filter_query": filter_query,
+        },
     )
     response["X-Dugnad-Last-Seq"] = str(last_seq)
     return response
@@ -318,10 +371,21 @@ def contribution_comments(request: HttpRequest, slug: str, pk: int) -> HttpRespo
         access=access, pk=pk, user=request.user, content=False
     )
     selectors.contribution_comments(contribution=contribution)
+    viewer = _viewer(
+        request,
+        access,
+        reacted=selectors.reacted_keys(user=request.user, study=access.study),
+        next_url=_page_url(access.study, ""),
+    )
     return _fragment(
         request,
         "contributions/_comment_list.html",
-        {"contribution": contribution, "study": access.study},
+        {
+            "comments_html": mark_safe(  # noqa: S308 - escaped by the item templates
+                fragments.render_comments(contribution.comment_list, viewer)
+            ),
+            "study": access.study,
+        },
     )
 
 
