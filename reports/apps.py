@@ -5,7 +5,14 @@ class ReportsConfig(AppConfig):
     name = "reports"
 
     def ready(self) -> None:
-        from reports import services
+        from django.db.models.signals import post_migrate
+
+        from reports import services, summaries
         from studies.services import study_closed
 
         study_closed.connect(services.report_on_study_closed, dispatch_uid="reports.freeze")
+        # SQLite re-makes a table that a migration alters, dropping its
+        # triggers: put back any missing one after every migrate.
+        post_migrate.connect(
+            summaries.ensure_triggers, sender=self, dispatch_uid="reports.triggers"
+        )

@@ -1,4 +1,5 @@
-"""Exports, frozen participation reports and the history of organisation merges."""
+"""Exports, frozen participation reports, the history of organisation merges and the
+participation summaries the statistics read (kept by database triggers, reports/summaries.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -122,3 +124,56 @@ class OrganisationMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} → {self.target}"
+
+
+class ParticipationSummary(models.Model):
+    """Counted items of one person in one study, per organisation acted for and sector.
+
+    One row per (study, author, acted_for, acted_for_sector) as recorded on the
+    items (the snapshot; merges are resolved when reading). Written only by
+    the database triggers of reports/summaries.py and by rebuild_statistics;
+    never by application code.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    acted_for = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acted_for_sector = models.CharField(max_length=16, blank=True)
+    contributions = models.IntegerField(default=0)
+    comments = models.IntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # No organisation is group 0, so that ON CONFLICT sees one group.
+            models.UniqueConstraint(
+                F("study"),
+                F("author"),
+                Coalesce(F("acted_for"), Value(0)),
+                F("acted_for_sector"),
+                name="participation_summary_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id}/{self.author_id}/{self.acted_for_id}/{self.acted_for_sector}"
+
+
+class ParticipationDay(models.Model):
+    """Counted contributions and comments of one study on one Europe/Oslo calendar day."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    contributions = models.IntegerField(default=0)
+    comments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "day"], name="participation_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id}/{self.day}"

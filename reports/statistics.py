@@ -17,10 +17,15 @@ organisation). The rules, as in DESIGN.md and docs/statistics.md:
 - over time: per day in Europe/Oslo, new counted items, new participants and
   cumulative totals.
 
-The work is one statement per study: the counted items are grouped once by
-(person, organisation, sector), every total is taken from that small grouped
-set, and the per-day counts read the same partial indexes
-(reports/migrations/0002_statistics_indexes.py).
+The figures are read from two summary tables, not from the items: the
+counted items grouped by (study, person, organisation acted for, snapshot
+sector) with their counts and first and last times
+(``reports.ParticipationSummary``), and the counted items per study and Oslo
+day (``reports.ParticipationDay``). Database triggers on the item tables keep
+both exact at every write (reports/summaries.py); ``rebuild_statistics``
+recomputes or checks them from the items with the grouping this module
+defines (``_items_sql``). Merges are resolved when reading, so a merge
+rewrites nothing. The work is one statement per study over that small set.
 """
 
 from __future__ import annotations
@@ -47,12 +52,22 @@ SECTOR_ORDER = [Sector.PUBLIC, Sector.PRIVATE, Sector.ACADEMIA, Sector.CIVIL, Se
 INDIVIDUALS = ""  # the snapshot sector of items posted for no organisation
 
 _quoted_reasons = ", ".join(f"'{r}'" for r in UNCOUNTED_REASONS)
+
+
+def counted_sql(prefix: str = "") -> str:
+    """The counted-item rule in SQL, on columns named with ``prefix`` ("i.", "NEW.")."""
+    return (
+        f"({prefix}state IN ('{ItemState.PUBLISHED}', '{ItemState.WITHDRAWN}') "
+        f"OR ({prefix}state = '{ItemState.HIDDEN}' "
+        f"AND {prefix}moderation_reason NOT IN ({_quoted_reasons})))"
+    )
+
+
 # The counted-item rule in SQL. It must stay word for word the predicate of the
 # partial indexes in reports/migrations, or PostgreSQL will not use them.
-COUNTED_SQL = (
-    f"(state IN ('{ItemState.PUBLISHED}', '{ItemState.WITHDRAWN}') "
-    f"OR (state = '{ItemState.HIDDEN}' AND moderation_reason NOT IN ({_quoted_reasons})))"
-)
+COUNTED_SQL = counted_sql()
+SUMMARY_TABLE = "reports_participationsummary"
+DAY_TABLE = "reports_participationday"
 ITEM_TABLES = (("contributions_contribution", 1, 0), ("contributions_comment", 0, 1))
 
 
@@ -243,9 +258,9 @@ def definitions() -> list[tuple[str, str, str]]:
 # --- SQL ---------------------------------------------------------------------
 
 
-def _local_date_sql(column: str) -> tuple[str, list]:
+def _local_date_sql(column: str, conn=None) -> tuple[str, list]:
     """The vendor's expression for the Europe/Oslo calendar date of a timestamp column."""
-    return connection.ops.datetime_cast_date_sql(column, (), STATISTICS_TIME_ZONE)
+    return (conn or connection).ops.datetime_cast_date_sql(column, (), STATISTICS_TIME_ZONE)
 
 
 def _items_sql(
@@ -269,19 +284,10 @@ def _statistics_sql(*, study_id: int | None) -> tuple[str, list]:
     per day) and, for the platform, status (studies per status).
     """
     if study_id is None:
-        where, params = "1 = 1", []
+        where, summary_where, params = "1 = 1", "1 = 1", []
     else:
-        where, params = "study_id = %s", [study_id]
-    grouped, grouped_params = _items_sql(
-        where,
-        params,
-        "author_id, acted_for_id, acted_for_sector, {c} AS c, {m} AS m, created_at",
-    )
+        where, summary_where, params = "study_id = %s", "s.study_id = %s", [study_id]
     first_day, first_params = _local_date_sql("f.first_at")
-    item_day, day_params = _local_date_sql("created_at")
-    per_day, per_day_params = _items_sql(
-        where, params, f"{item_day} AS day, {{c}} AS c, {{m}} AS m", day_params
-    )
     studies = (
         ""
         if study_id is not None
@@ -290,60 +296,79 @@ def _statistics_sql(*, study_id: int | None) -> tuple[str, list]:
         SELECT 'status', status, COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL
         FROM studies_study GROUP BY status"""
     )
-    # raw: counted items grouped once per (person, organisation acted for, sector).
-    # g: the same, resolved to the canonical organisation. One level is enough:
+    # The summary holds the counted items grouped once per (study, person,
+    # organisation acted for, sector), as the items recorded them; across
+    # studies (the platform) a person has a row per study, and every figure
+    # below counts people and organisations distinctly.
+    # g: the rows resolved to the canonical organisation. One level is enough:
     # reports.registry keeps merged_into pointing at an organisation that is not
     # itself merged. The sector is the snapshot's; the organisation's own sector
     # only fills in a snapshot that lacks one. No organisation: sector "".
-    # Constant SQL text only (table names, the counted rule, vendor date
-    # expressions); every value is a bound parameter.
+    # a: one row per person (first counted item, posted as an individual or not);
+    # oa: one row per (organisation, person); sa: per (sector, person); so: per
+    # (sector, organisation) — distinct counts as GROUP BY, which hash.
+    # Constant SQL text only (table names, vendor date expressions); every value
+    # is a bound parameter.
     sql = f"""
-        WITH raw AS (
-            SELECT author_id, acted_for_id, acted_for_sector,
-                   SUM(c) AS contributions, SUM(m) AS comments,
-                   MIN(created_at) AS first_at
-            FROM ({grouped}) AS items
-            GROUP BY author_id, acted_for_id, acted_for_sector
-        ),
-        g AS (
-            SELECT r.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
+        WITH g AS (
+            SELECT s.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
                    CASE WHEN o.id IS NULL THEN ''
-                        ELSE COALESCE(NULLIF(r.acted_for_sector, ''), o.sector) END AS sector,
-                   r.contributions, r.comments, r.first_at
-            FROM raw r LEFT JOIN accounts_organisation o ON o.id = r.acted_for_id
+                        ELSE COALESCE(NULLIF(s.acted_for_sector, ''), o.sector) END AS sector,
+                   s.contributions, s.comments, s.first_at
+            FROM {SUMMARY_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+            WHERE {summary_where}
+        ),
+        a AS (
+            SELECT author_id, MIN(first_at) AS first_at,
+                   MAX(CASE WHEN org_id IS NULL THEN 1 ELSE 0 END) AS individual
+            FROM g GROUP BY author_id
+        ),
+        oa AS (
+            SELECT org_id, author_id, SUM(contributions) AS contributions,
+                   SUM(comments) AS comments
+            FROM g WHERE org_id IS NOT NULL GROUP BY org_id, author_id
+        ),
+        sa AS (SELECT sector, author_id FROM g GROUP BY sector, author_id),
+        so AS (SELECT sector, org_id FROM g WHERE org_id IS NOT NULL GROUP BY sector, org_id),
+        ss AS (
+            SELECT sector, SUM(contributions) AS contributions, SUM(comments) AS comments
+            FROM g GROUP BY sector
         )
-        SELECT 'total' AS kind, NULL AS k, COUNT(DISTINCT author_id) AS n1,
-               COUNT(DISTINCT org_id) AS n2,
-               COUNT(DISTINCT CASE WHEN org_id IS NULL THEN author_id END) AS n3,
-               SUM(contributions) AS n4, SUM(comments) AS n5,
+        SELECT 'total' AS kind, NULL AS k, (SELECT COUNT(*) FROM a) AS n1,
+               (SELECT COUNT(*) FROM (SELECT org_id FROM oa GROUP BY org_id) AS x) AS n2,
+               (SELECT COALESCE(SUM(individual), 0) FROM a) AS n3,
+               (SELECT SUM(contributions) FROM ss) AS n4,
+               (SELECT SUM(comments) FROM ss) AS n5,
                NULL AS t1, NULL AS t2, NULL AS t3
-        FROM g
         UNION ALL
         SELECT 'members', NULL, COUNT(DISTINCT user_id), 0, 0, 0, 0, NULL, NULL, NULL
         FROM studies_membership WHERE {where}
         UNION ALL
-        SELECT 'sector', sector, COUNT(DISTINCT org_id), COUNT(DISTINCT author_id), 0,
-               SUM(contributions), SUM(comments), NULL, NULL, NULL
-        FROM g GROUP BY sector
+        SELECT 'sector', ss.sector, COALESCE(xo.n, 0), xa.n, 0,
+               ss.contributions, ss.comments, NULL, NULL, NULL
+        FROM ss
+        JOIN (SELECT sector, COUNT(*) AS n FROM sa GROUP BY sector) AS xa
+            ON xa.sector = ss.sector
+        LEFT JOIN (SELECT sector, COUNT(*) AS n FROM so GROUP BY sector) AS xo
+            ON xo.sector = ss.sector
         UNION ALL
         SELECT 'org', CAST(x.org_id AS TEXT), 0, x.participants, 0, x.contributions,
                x.comments, oo.name, oo.org_number, oo.sector
         FROM (
-            SELECT org_id, COUNT(DISTINCT author_id) AS participants,
+            SELECT org_id, COUNT(*) AS participants,
                    SUM(contributions) AS contributions, SUM(comments) AS comments
-            FROM g WHERE org_id IS NOT NULL GROUP BY org_id
+            FROM oa GROUP BY org_id
         ) AS x JOIN accounts_organisation oo ON oo.id = x.org_id
         UNION ALL
         SELECT 'first', CAST(d AS TEXT), COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL FROM (
-            SELECT {first_day} AS d FROM (
-                SELECT author_id, MIN(first_at) AS first_at FROM g GROUP BY author_id
-            ) AS f
+            SELECT {first_day} AS d FROM a AS f
         ) AS firsts GROUP BY d
         UNION ALL
-        SELECT 'day', CAST(day AS TEXT), 0, 0, 0, SUM(c), SUM(m), NULL, NULL, NULL
-        FROM ({per_day}) AS days GROUP BY day{studies}
+        SELECT 'day', CAST(day AS TEXT), 0, 0, 0, SUM(contributions), SUM(comments),
+               NULL, NULL, NULL
+        FROM {DAY_TABLE} WHERE {where} GROUP BY day{studies}
     """  # noqa: S608 (constant SQL text; values are parameters)
-    return sql, grouped_params + params + list(first_params) + per_day_params
+    return sql, params + params + list(first_params) + params
 
 
 def _run(study_id: int | None) -> list[tuple]:
@@ -447,20 +472,15 @@ def platform_statistics() -> StudyStatistics:
 
 def platform_study_rows() -> list[dict[str, Any]]:
     """Participants, organisations and items per study, for the staff overview."""
-    grouped, params = _items_sql(
-        "1 = 1", [], "study_id, author_id, acted_for_id, {c} AS c, {m} AS m"
-    )
     sql = f"""
-        SELECT i.study_id, COUNT(DISTINCT i.author_id),
-               COUNT(DISTINCT COALESCE(o.merged_into_id, o.id)), SUM(i.c), SUM(i.m)
-        FROM (
-            SELECT study_id, author_id, acted_for_id, SUM(c) AS c, SUM(m) AS m
-            FROM ({grouped}) AS items GROUP BY study_id, author_id, acted_for_id
-        ) AS i LEFT JOIN accounts_organisation o ON o.id = i.acted_for_id
-        GROUP BY i.study_id
+        SELECT s.study_id, COUNT(DISTINCT s.author_id),
+               COUNT(DISTINCT COALESCE(o.merged_into_id, o.id)),
+               SUM(s.contributions), SUM(s.comments)
+        FROM {SUMMARY_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+        GROUP BY s.study_id
     """  # noqa: S608 (constant SQL text; no values in it)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql)
         figures = {row[0]: row[1:] for row in cursor.fetchall()}
     rows = []
     for study in Study.objects.order_by("-created_at", "-id"):
@@ -501,24 +521,16 @@ def study_participant_rows(*, study: Study) -> list[ParticipantRow]:
     A person who posted for two organisations has two rows; the totals still
     count them once.
     """
-    grouped, params = _items_sql(
-        "study_id = %s",
-        [study.pk],
-        "author_id, acted_for_id, acted_for_sector, {c} AS c, {m} AS m, created_at",
-    )
     sql = f"""
-        SELECT r.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
-               SUM(r.c), SUM(r.m), MIN(r.first_at), MAX(r.last_at)
-        FROM (
-            SELECT author_id, acted_for_id, SUM(c) AS c, SUM(m) AS m,
-                   MIN(created_at) AS first_at, MAX(created_at) AS last_at
-            FROM ({grouped}) AS items GROUP BY author_id, acted_for_id
-        ) AS r LEFT JOIN accounts_organisation o ON o.id = r.acted_for_id
-        GROUP BY r.author_id, COALESCE(o.merged_into_id, o.id)
-        ORDER BY r.author_id, org_id
+        SELECT s.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
+               SUM(s.contributions), SUM(s.comments), MIN(s.first_at), MAX(s.last_at)
+        FROM {SUMMARY_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+        WHERE s.study_id = %s
+        GROUP BY s.author_id, COALESCE(o.merged_into_id, o.id)
+        ORDER BY s.author_id, org_id
     """  # noqa: S608 (constant SQL text; the study is a parameter)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [study.pk])
         raw = cursor.fetchall()
     org_ids = {row[1] for row in raw if row[1] is not None}
     orgs = {
