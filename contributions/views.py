@@ -78,13 +78,30 @@ def _refusal(request: HttpRequest, access: StudyAccess, message: str, status: in
     return response
 
 
-def _rate_limited(request, access, error: services.RateLimited) -> HttpResponse:
+def _rate_limited(
+    request, access, error: services.RateLimited, *, form, template: str, context: dict
+) -> HttpResponse:
+    """Too many posts: the same form again, with what was typed and the message (429).
+
+    htmx swaps the form for itself; a plain post gets a page with the form on it.
+    """
+    seconds = max(error.retry_after, 1)
     message = _(
         "You are posting faster than the study allows. Take a short break and try again "
         "in %(seconds)d seconds; what you wrote is still in the form."
-    ) % {"seconds": max(error.retry_after, 1)}
-    response = _refusal(request, access, message, 429)
-    response["Retry-After"] = str(max(error.retry_after, 1))
+    ) % {"seconds": seconds}
+    form.add_error(None, message)
+    context = {**context, "form": form, "study": access.study}
+    if _is_htmx(request):
+        response = render(request, template, context, status=429)
+    else:
+        response = render(
+            request,
+            "contributions/refusal_page.html",
+            {**context, "form_template": template},
+            status=429,
+        )
+    response["Retry-After"] = str(seconds)
     return response
 
 
@@ -255,7 +272,14 @@ def _contribution_create(request: HttpRequest, slug: str) -> HttpResponse:
                 attachments=form.cleaned_data.get("attachments") or [],
             )
         except services.RateLimited as error:
-            return _rate_limited(request, access, error)
+            return _rate_limited(
+                request,
+                access,
+                error,
+                form=form,
+                template="contributions/_contribution_form.html",
+                context={},
+            )
         except PermissionDenied as error:
             return _refusal(request, access, str(error), 403)
         except ValidationError as error:
@@ -330,7 +354,14 @@ def contribution_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
             )
         except services.RateLimited as error:
-            return _rate_limited(request, access, error)
+            return _rate_limited(
+                request,
+                access,
+                error,
+                form=form,
+                template="contributions/_contribution_edit_form.html",
+                context={"contribution": contribution},
+            )
         except PermissionDenied as error:
             return _refusal(request, access, str(error), 403)
         except ValidationError as error:
@@ -435,7 +466,14 @@ def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except services.RateLimited as error:
-            return _rate_limited(request, access, error)
+            return _rate_limited(
+                request,
+                access,
+                error,
+                form=form,
+                template="contributions/_comment_form.html",
+                context=context,
+            )
         except PermissionDenied as error:
             return _refusal(request, access, str(error), 403)
         except ValidationError as error:
@@ -480,7 +518,14 @@ def comment_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 comment=comment, editor=request.user, body=form.cleaned_data["body"]
             )
         except services.RateLimited as error:
-            return _rate_limited(request, access, error)
+            return _rate_limited(
+                request,
+                access,
+                error,
+                form=form,
+                template="contributions/_comment_edit_form.html",
+                context={"comment": comment},
+            )
         except PermissionDenied as error:
             return _refusal(request, access, str(error), 403)
         except ValidationError as error:

@@ -292,12 +292,6 @@ def test_new_live_items_are_announced_through_a_polite_live_region(new_page):
 # --- the posting limit in the browser ----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: past the posting limit the htmx form (hx-swap=outerHTML) is replaced by the "
-    "refusal paragraph (contributions/views.py _rate_limited -> _refusal renders "
-    "_refusal.html alone), so the text the message says is 'still in the form' is lost",
-)
 def test_past_the_posting_limit_the_message_is_friendly_and_the_text_is_kept(
     new_page, requires_redis
 ):

@@ -120,12 +120,6 @@ def test_the_limit_is_per_person(client, settings):
     assert Contribution.objects.filter(study=study).count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the refusal page (templates/contributions/refusal_page.html, from "
-    "contributions/views.py _rate_limited) says what you wrote is still in the form, "
-    "but shows no form: the text is lost",
-)
 def test_the_refused_text_is_still_there_as_the_message_says(client, settings):
     _posting_limit(settings, 1)
     membership = MembershipFactory()
