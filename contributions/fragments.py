@@ -45,6 +45,9 @@ CACHE_TIMEOUT = 7 * 24 * 3600
 LOCAL_MAX = 4096  # fragments kept in each process's memory
 
 _SLOT = re.compile(r"<!--dugnad:(\w+)-->")
+# Per-request values in HTML kept across requests, filled just before sending.
+CSRF_SLOT = "__dugnad_csrf__"
+IDEMPOTENCY_SLOT = "__dugnad_idempotency__"
 
 # Fragments rendered in this process (counted by tests: "rendered at most once").
 renders = {"count": 0}
@@ -53,6 +56,7 @@ _local: dict[str, tuple[str, ...]] = {}
 _local_lock = threading.Lock()
 _template_digest: str | None = None
 _moderation_tools: dict[tuple, str] = {}
+_tools_memo: dict[tuple, str] = {}
 
 
 # --- keys -----------------------------------------------------------------------------
@@ -209,6 +213,44 @@ def item_html(item: Contribution | Comment) -> str:
 # --- the viewer's controls ---------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Stub:
+    """What the viewer's controls need to know about an item (kept with a cached list)."""
+
+    is_contribution: bool
+    pk: int
+    state: str
+    author_id: int
+    edited: bool
+    reaction_count: int
+    parent_id: int | None = None
+    official: bool = False
+    contribution_id: int | None = None
+
+
+def stub(item: Contribution | Comment) -> Stub:
+    if isinstance(item, Contribution):
+        return Stub(
+            True,
+            item.pk,
+            str(item.state),
+            item.author_id,
+            bool(item.edited_at),
+            _reaction_count(item),
+        )
+    return Stub(
+        False,
+        item.pk,
+        str(item.state),
+        item.author_id,
+        bool(item.edited_at),
+        _reaction_count(item),
+        item.parent_id,
+        item.official,
+        item.contribution_id,
+    )
+
+
 @dataclass
 class Viewer:
     """Who looks at the page, and what their controls need."""
@@ -226,6 +268,13 @@ class Viewer:
     def __post_init__(self) -> None:
         self.base = reverse("study_detail", args=[self.slug])
         self.anonymous = not (self.can_contribute or self.can_moderate or self.can_flag)
+        self._kind = (
+            translation.get_language(),
+            self.slug,
+            self.next_url,
+            self.can_contribute,
+            self.can_moderate,
+        )
 
     def labels(self) -> dict:
         language = translation.get_language()
@@ -247,21 +296,40 @@ class Viewer:
             self._labels[language] = labels
         return labels
 
-    def tools(self, item: Contribution | Comment) -> str:
-        """The controls this viewer gets on this item (empty for anonymous visitors)."""
+    def tools(self, item: Stub) -> str:
+        """The controls this viewer gets on this item (empty for anonymous visitors).
+
+        The same for every viewer with the same rights and the same relation to
+        the item (author or not, reacted or not): kept per process, with the
+        CSRF token left as ``CSRF_SLOT`` (``Listing.html`` fills it).
+        """
         if self.anonymous:
             return ""
-        return self._live_tools(item) + self._moderation_tools(item)
+        type_ = "contribution" if item.is_contribution else "comment"
+        memo_key = (
+            item,
+            item.author_id == self.user_id,
+            f"{type_}-{item.pk}" in self.reacted,
+            self._kind,
+        )
+        html = _tools_memo.get(memo_key)
+        if html is None:
+            html = self._live_tools(item) + self._moderation_tools(item)
+            with _local_lock:
+                if len(_tools_memo) >= LOCAL_MAX:
+                    _tools_memo.clear()
+                _tools_memo[memo_key] = html
+        return html
 
-    def _live_tools(self, item) -> str:
+    def _live_tools(self, item: Stub) -> str:
         labels = self.labels()
-        is_contribution = isinstance(item, Contribution)
+        is_contribution = item.is_contribution
         type_ = "contribution" if is_contribution else "comment"
         key = f"{type_}-{item.pk}"
         state = item.state
-        count = getattr(item, "reaction_count", None) or 0
+        count = item.reaction_count
         reacted = key in self.reacted
-        edited = "true" if item.edited_at else "false"
+        edited = "true" if item.edited else "false"
         item_url = f"{self.base}{type_}s/{item.pk}/"
         target = escape(f"#{key} > .item-form-slot")
         out = []
@@ -300,7 +368,7 @@ class Viewer:
                 f'hx-post="{item_url}withdraw/" hx-target="{target}" '
                 f'hx-confirm="{labels["confirm"]}">{labels["withdraw"]}</button></form>'
             )
-        if self.can_moderate and item.edited_at:
+        if self.can_moderate and item.edited:
             url = f"{item_url}history/"
             out.append(_get_button(url, url, target, labels["history"]))
         if not out:
@@ -309,10 +377,10 @@ class Viewer:
         return f'<span class="live-item-tools" data-signature="{signature}">{"".join(out)}</span>'
 
     def _csrf(self) -> str:
-        return f'<input type="hidden" name="csrfmiddlewaretoken" value="{self.csrf_token}">'
+        return f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_SLOT}">'
 
-    def _moderation_tools(self, item) -> str:
-        type_ = "contribution" if isinstance(item, Contribution) else "comment"
+    def _moderation_tools(self, item: Stub) -> str:
+        type_ = "contribution" if item.is_contribution else "comment"
         # Flagging stays on the client (static/js/moderation.js): a form per item
         # for every member would double the page; facilitators are few.
         if not self.can_moderate:
@@ -332,7 +400,7 @@ class Viewer:
             .replace("__URL__", url)
             .replace("__NEXT__", escape(f"{self.next_url}#{type_}-{item.pk}"))
             .replace("__UID__", f"{type_}-{item.pk}")
-            .replace("__CSRF__", self.csrf_token)
+            .replace("__CSRF__", CSRF_SLOT)
         )
 
 
@@ -385,56 +453,94 @@ def _more_comments(contribution: Contribution, slug: str) -> str:
     )
 
 
+class _Parts:
+    """Text and stubs, alternating; a stub stands for the viewer's controls."""
+
+    def __init__(self, fragments_by_item: dict) -> None:
+        self.by_item = fragments_by_item
+        self.out: list = [""]
+
+    def text(self, value: str) -> None:
+        self.out[-1] += value
+
+    def item(self, item, children: dict) -> None:
+        parts = self.by_item[id(item)]
+        for index, part in enumerate(parts):
+            if not index % 2:
+                self.text(part)
+            elif part == "tools":
+                self.out.append(stub(item))
+                self.out.append("")
+            else:
+                children.get(part, lambda: None)()
+
+    def comment(self, comment: Comment) -> None:
+        replies = getattr(comment, "reply_list", None) or ()
+        self.item(comment, {"replies": lambda: [self.comment(r) for r in replies]})
+
+    def contribution(self, contribution: Contribution, slug: str) -> None:
+        official = getattr(contribution, "official_list", ())
+        comments = getattr(contribution, "comment_list", ())
+        self.item(
+            contribution,
+            {
+                "official": lambda: [self.comment(c) for c in official],
+                "comments": lambda: [self.comment(c) for c in comments],
+                "more": lambda: self.text(_more_comments(contribution, slug)),
+            },
+        )
+
+
 def _comments_of(contribution: Contribution) -> list[Comment]:
-    out = []
-    for comment in getattr(contribution, "official_list", []):
+    out = list(getattr(contribution, "official_list", ()))
+    for comment in getattr(contribution, "comment_list", ()):
         out.append(comment)
-    for comment in getattr(contribution, "comment_list", []):
-        out.append(comment)
-        out.extend(getattr(comment, "reply_list", []))
+        out.extend(getattr(comment, "reply_list", ()))
     return out
 
 
-def render_contributions(contributions: list[Contribution], viewer: Viewer) -> str:
-    """Contributions with their comments as arranged by the selectors, for this viewer."""
+def _by_item(items: list) -> dict:
+    return dict(zip((id(i) for i in items), fragments(items), strict=True))
+
+
+@dataclass
+class Listing:
+    """A page of contributions with their comments, viewer-neutral, with stubs for controls."""
+
+    parts: tuple
+    has_more: bool = False
+    next_before: int | None = None
+    contributions: tuple = ()  # ids, in order
+    check: tuple = ()  # (people, organisations, sections, digest): see _names_digest
+
+    def html(self, viewer: Viewer) -> str:
+        if viewer.anonymous:
+            return "".join(self.parts[::2])
+        tools = viewer.tools
+        html = "".join(
+            part if not index % 2 else tools(part) for index, part in enumerate(self.parts)
+        )
+        return html.replace(CSRF_SLOT, viewer.csrf_token)
+
+
+def listing_of(contributions: list[Contribution], slug: str, **page) -> Listing:
     items: list = []
     for contribution in contributions:
         items.append(contribution)
         items.extend(_comments_of(contribution))
-    parts = dict(zip((id(i) for i in items), fragments(items), strict=True))
-    out = []
+    builder = _Parts(_by_item(items))
     for contribution in contributions:
-        out.append(
-            _fill(
-                parts[id(contribution)],
-                {
-                    "tools": viewer.tools(contribution),
-                    "official": "".join(
-                        _comment(c, parts, viewer) for c in contribution.official_list
-                    )
-                    if hasattr(contribution, "official_list")
-                    else "",
-                    "comments": "".join(
-                        _comment(c, parts, viewer) for c in contribution.comment_list
-                    )
-                    if hasattr(contribution, "comment_list")
-                    else "",
-                    "more": _more_comments(contribution, viewer.slug),
-                },
-            )
-        )
-    return "".join(out)
-
-
-def _comment(comment: Comment, parts: dict, viewer: Viewer) -> str:
-    replies = getattr(comment, "reply_list", None)
-    return _fill(
-        parts[id(comment)],
-        {
-            "tools": viewer.tools(comment),
-            "replies": "".join(_comment(r, parts, viewer) for r in replies) if replies else "",
-        },
+        builder.contribution(contribution, slug)
+    return Listing(
+        parts=tuple(builder.out),
+        contributions=tuple(c.pk for c in contributions),
+        **page,
     )
+
+
+def render_contributions(contributions: list[Contribution], viewer: Viewer) -> str:
+    """Contributions with their comments as arranged by the selectors, for this viewer."""
+    return listing_of(contributions, viewer.slug).html(viewer)
 
 
 def render_comments(comments: list[Comment], viewer: Viewer) -> str:
@@ -442,13 +548,178 @@ def render_comments(comments: list[Comment], viewer: Viewer) -> str:
     items: list = []
     for comment in comments:
         items.append(comment)
-        items.extend(getattr(comment, "reply_list", []))
-    parts = dict(zip((id(i) for i in items), fragments(items), strict=True))
-    return "".join(_comment(c, parts, viewer) for c in comments)
+        items.extend(getattr(comment, "reply_list", ()))
+    builder = _Parts(_by_item(items))
+    for comment in comments:
+        builder.comment(comment)
+    return Listing(parts=tuple(builder.out)).html(viewer)
+
+
+# --- the whole list, cached per study event ---------------------------------------------
+
+LIST_PREFIX = "fragment-list:v1:"
+_lists: dict[str, Listing] = {}
+_seen: set[str] = set()
+
+
+def _digest(rows: list) -> str:
+    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+
+
+def _names_digest(people: tuple, organisations: tuple, sections: tuple) -> str:
+    """The names a list shows that change without a study event, as stored now.
+
+    Account deletion and display-name changes (accounts), organisation renames
+    and section titles (studies) record no study event, so a cached list is
+    checked against them on every use: one small query per kind present.
+    """
+    from accounts.models import Organisation, User
+    from studies.models import Section
+
+    rows: list = []
+    if people:
+        rows.append(
+            tuple(
+                User.objects.filter(pk__in=people)
+                .order_by("pk")
+                .values_list("pk", "display_name", "email", "deleted_at")
+            )
+        )
+    if organisations:
+        rows.append(
+            tuple(
+                Organisation.objects.filter(pk__in=organisations)
+                .order_by("pk")
+                .values_list("pk", "name")
+            )
+        )
+    if sections:
+        rows.append(
+            tuple(Section.objects.filter(pk__in=sections).order_by("pk").values_list("pk", "title"))
+        )
+    return _digest(rows)
+
+
+def _names_of(contributions: list[Contribution]) -> tuple[tuple, tuple, tuple, str]:
+    """The ids behind the names a list shows, and their digest as ``_names_digest`` makes it."""
+    people, organisations, sections = {}, {}, {}
+    for contribution in contributions:
+        for item in (contribution, *_comments_of(contribution)):
+            author = item.author
+            people[author.pk] = (author.pk, author.display_name, author.email, author.deleted_at)
+            if item.acted_for_id:
+                organisations[item.acted_for_id] = (item.acted_for_id, item.acted_for.name)
+        if contribution.section_id:
+            sections[contribution.section_id] = (
+                contribution.section_id,
+                contribution.section.title,
+            )
+    rows = [
+        tuple(found[k] for k in sorted(found))
+        for found in (people, organisations, sections)
+        if found
+    ]
+    return (
+        tuple(sorted(people)),
+        tuple(sorted(organisations)),
+        tuple(sorted(sections)),
+        _digest(rows),
+    )
+
+
+def list_key(*, study, last_seq: int, **page) -> str:
+    from contributions.selectors import COMMENTS_SHOWN, PAGE_SIZE
+
+    parts = (
+        _templates_digest(),
+        study.pk,
+        study.slug,
+        study.created_at,
+        last_seq,
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        PAGE_SIZE,
+        COMMENTS_SHOWN,
+        sorted(page.items()),
+    )
+    return LIST_PREFIX + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+
+def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
+    """The study's list for this event number, language and filter; ``load`` reads it anew.
+
+    Every change that shows on the list records a study event and raises
+    ``last_seq`` (docs/live.md), so the number is part of the key; names that
+    change without an event are checked on every use (``_names_digest``).
+    ``load`` returns a ``selectors.ContributionPage``; it is called only when
+    no cache has the list. A list is stored the second time it is asked for in
+    a process: lists seen once (a rare filter, an old page, an event number
+    that was soon passed) do not fill the shared cache.
+    """
+    key = list_key(study=study, last_seq=last_seq, **page)
+    listing = _lists.get(key)
+    if listing is None:
+        listing = cache.get(key)
+    if listing is not None:
+        if _names_digest(*listing.check[:3]) == listing.check[3]:
+            _remember_list(key, listing)
+            return listing
+        listing = None
+    loaded = load()
+    listing = listing_of(
+        loaded.contributions,
+        study.slug,
+        has_more=loaded.has_more,
+        next_before=loaded.next_before,
+    )
+    listing.check = _names_of(loaded.contributions)
+    if key in _seen:
+        _remember_list(key, listing)
+        cache.set(key, listing, CACHE_TIMEOUT)
+    else:
+        with _local_lock:
+            if len(_seen) >= LOCAL_MAX:
+                _seen.clear()
+            _seen.add(key)
+    return listing
+
+
+def _remember_list(key: str, listing: Listing) -> None:
+    with _local_lock:
+        if len(_lists) >= LOCAL_MAX // 16:
+            _lists.clear()
+        _lists[key] = listing
+
+
+# --- the page's forms --------------------------------------------------------------------
+
+_forms: dict[tuple, str] = {}
+
+
+def form_html(key: tuple, render) -> str:
+    """An empty form rendered once per process for ``key`` (language and choices included).
+
+    Kept in this process only: a new deployment starts with new templates.
+    Per-request values (the CSRF token, an idempotency key) are left as
+    ``CSRF_SLOT`` / ``IDEMPOTENCY_SLOT`` for the caller to fill.
+    """
+    key = (translation.get_language(), *key)
+    html = _forms.get(key)
+    if html is None:
+        html = render()
+        with _local_lock:
+            if len(_forms) >= LOCAL_MAX // 16:
+                _forms.clear()
+            _forms[key] = html
+    return html
 
 
 def clear_local() -> None:
     """Forget this process's copies (tests)."""
     with _local_lock:
         _local.clear()
+        _lists.clear()
+        _seen.clear()
+        _forms.clear()
+        _tools_memo.clear()
     _moderation_tools.clear()

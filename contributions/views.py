@@ -9,12 +9,14 @@ which static/js/live.js swaps in); plain form posts get a redirect.
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -172,6 +174,44 @@ def _page_context(request: HttpRequest, access: StudyAccess) -> dict:
 # --- the page ----------------------------------------------------------------
 
 
+def _contribution_form_html(request: HttpRequest, study) -> str:
+    """The empty posting form, rendered once per study, language and open sections."""
+    sections = _open_sections(study)
+    rows = tuple((section.pk, str(section)) for section in sections)
+
+    def render_form() -> str:
+        form = ContributionForm(
+            sections=sections, initial={"idempotency_key": fragments.IDEMPOTENCY_SLOT}
+        )
+        return render_to_string(
+            "contributions/_contribution_form.html",
+            {"form": form, "study": study, "csrf_token": fragments.CSRF_SLOT},
+        )
+
+    html = fragments.form_html(("contribution", study.slug, rows), render_form)
+    return mark_safe(  # noqa: S308 - rendered by the template, slots hold token text
+        html.replace(fragments.CSRF_SLOT, get_token(request)).replace(
+            fragments.IDEMPOTENCY_SLOT, str(uuid.uuid4())
+        )
+    )
+
+
+def _filter_html(filter_form: ContributionFilterForm, study) -> str:
+    """The empty filter form, rendered once per study, language and sections."""
+    if filter_form.is_bound:
+        return ""  # rendered with its values and errors by the template
+    rows = tuple(filter_form.fields["section"].choices[1:])
+    return mark_safe(  # noqa: S308 - rendered by the template
+        fragments.form_html(
+            ("filter", study.slug, rows),
+            lambda: render_to_string(
+                "contributions/_contribution_filter.html",
+                {"filter_form": filter_form, "filters": {}, "study": study},
+            ),
+        )
+    )
+
+
 def _filter_form(request: HttpRequest, study) -> ContributionFilterForm:
     """The list's filter from the query string; unbound (everything) when there is none."""
     data = {k: request.GET[k] for k in ("section", "kind") if request.GET.get(k)}
@@ -186,7 +226,13 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # before the items, so whatever commits in between is replayed, never lost.
     last_seq = study.last_event_seq
     filter_form = _filter_form(request, study)
-    page = selectors.contribution_page(study=study, **filter_form.filters())
+    filters = filter_form.filters()
+    page = fragments.contribution_listing(
+        study=study,
+        last_seq=last_seq,
+        load=lambda: selectors.contribution_page(study=study, **filters),
+        **filters,
+    )
     context = _page_context(request, access)
     context.update(_header_context(access, request.user))
     filter_query = filter_form.querystring()
@@ -200,16 +246,18 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "page": page,
             "contributions_html": mark_safe(  # noqa: S308 - escaped by the item templates
-                fragments.render_contributions(page.contributions, viewer)
+                page.html(viewer)
             ),
             "filter_form": filter_form,
-            "filters": filter_form.filters(),
+            "filters": filters,
             "filter_query": filter_query,
             "last_seq": last_seq,
             "ws_path": f"/ws/studies/{study.slug}/",
-            "form": ContributionForm(sections=_open_sections(study))
+            "form": context["can_contribute"],
+            "form_html": _contribution_form_html(request, study)
             if context["can_contribute"]
-            else None,
+            else "",
+            "filter_html": _filter_html(filter_form, study),
         }
     )
     return render(request, "contributions/study_detail.html", context)
@@ -224,10 +272,15 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
     last_seq = access.study.last_event_seq
     before = request.GET.get("before")
     filter_form = _filter_form(request, access.study)
-    page = selectors.contribution_page(
-        study=access.study,
-        before=int(before) if before and before.isdigit() else None,
+    filters = {
         **filter_form.filters(),
+        "before": int(before) if before and before.isdigit() else None,
+    }
+    page = fragments.contribution_listing(
+        study=access.study,
+        last_seq=last_seq,
+        load=lambda: selectors.contribution_page(study=access.study, **filters),
+        **filters,
     )
     filter_query = filter_form.querystring()
     viewer = _viewer(
@@ -242,7 +295,7 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "page": page,
             "contributions_html": mark_safe(  # noqa: S308 - escaped by the item templates
-                fragments.render_contributions(page.contributions, viewer)
+                page.html(viewer)
             ),
             "study": access.study,
             "filter_query": filter_query,
