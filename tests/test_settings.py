@@ -125,7 +125,7 @@ def test_redis_url_switches_channel_layer_broker_and_cache_together():
     (host,) = figures["layer_hosts"]
     assert host["address"] == url
     assert host["max_connections"] > 100
-    assert figures["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert figures["cache"] == "config.cache.SharedPoolRedisCache"
     assert figures["cache_location"] == url
     assert figures["broker"] == url
     assert figures["eager"] is False
