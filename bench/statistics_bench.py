@@ -14,6 +14,14 @@ generate_series (never the ORM row by row):
   count (pending, removed as spam);
 - nine smaller studies with a tenth of that between them, for the platform.
 
+The participation summaries (reports/summaries.py) are kept by the item
+tables' triggers, which fire on these INSERT ... SELECT statements like on any
+other write: the generation times include them. After generating, it checks
+that the summaries equal a rebuild from the items (``rebuild_statistics
+--check``) and times that check, one study's rebuild, and single writes that
+pass through the triggers: a post, and hiding a person's first item as spam
+(which recomputes that group from the items).
+
 Then it times reports.statistics.study_statistics for the big study and
 platform_statistics (median of ``--runs`` after one warm-up run) and prints
 the plan of the study query: which indexes it reads, whether any item table
@@ -305,6 +313,70 @@ def experiments(study, runs: int) -> dict:
     return found
 
 
+def summaries_check(study) -> dict:
+    """The summaries the triggers kept equal a rebuild; the cost of checks and writes."""
+    from django.db import connection, transaction
+
+    from reports import summaries
+    from reports.models import ParticipationDay, ParticipationSummary
+
+    found: dict = {
+        "summary_rows": ParticipationSummary.objects.count(),
+        "summary_rows_of_study": ParticipationSummary.objects.filter(study=study).count(),
+        "day_rows": ParticipationDay.objects.count(),
+        "triggers": sorted(summaries.installed_triggers()),
+    }
+    started = time.perf_counter()
+    differences = summaries.differences(limit=10)
+    found["check_all_s"] = round(time.perf_counter() - started, 1)
+    found["differences"] = differences
+    started = time.perf_counter()
+    found["rebuild_study_groups_days"] = summaries.rebuild(study_id=study.pk)
+    found["rebuild_study_s"] = round(time.perf_counter() - started, 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT author_id, acted_for_id, acted_for_sector FROM reports_participationsummary "
+            "WHERE study_id = %s ORDER BY id LIMIT 1",
+            [study.pk],
+        )
+        author_id, org_id, sector = cursor.fetchone()
+
+    def post() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO contributions_contribution (study_id, author_id, body, body_html, "
+                "state, moderation_reason, moderation_note, acted_for_id, acted_for_sector, "
+                "created_at, updated_at, revision, title, kind) VALUES (%s, %s, 'x', 'x', "
+                "'published', '', '', %s, %s, now(), now(), 1, 'x', 'idea') RETURNING id",
+                [study.pk, author_id, org_id, sector],
+            )
+            return cursor.fetchone()[0]
+
+    def timed(function, runs: int = 20) -> float:
+        times = []
+        for _ in range(runs):
+            with transaction.atomic():
+                started = time.perf_counter()
+                function()
+                times.append((time.perf_counter() - started) * 1000)
+        return round(stats.median(times), 2)
+
+    found["post_ms"] = timed(post)
+
+    def hide_first() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE contributions_comment SET state = 'hidden', moderation_reason = 'spam' "
+                "WHERE id = (SELECT id FROM contributions_comment WHERE study_id = %s "
+                "AND author_id = %s AND state = 'published' ORDER BY created_at LIMIT 1)",
+                [study.pk, author_id],
+            )
+
+    found["hide_first_item_as_spam_ms"] = timed(hide_first)
+    found["differences_after_writes"] = summaries.differences(study_id=study.pk, limit=10)
+    return found
+
+
 def median_ms(function, runs: int) -> tuple[float, list[float]]:
     function()  # warm-up: caches, plans, the pool's first connection
     times = []
@@ -401,6 +473,7 @@ def main() -> int:
         from studies.models import Study
 
         study = Study.objects.get(pk=generated["study_id"])
+        result["summaries"] = summaries_check(study)
         figures = study_statistics(study=study)
         platform = platform_statistics()
         result["study"] = {

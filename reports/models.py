@@ -147,6 +147,15 @@ class ParticipationSummary(models.Model):
     last_at = models.DateTimeField()
 
     class Meta:
+        indexes = [
+            # The per-organisation and per-sector sums read this index alone.
+            models.Index(
+                fields=["study", "acted_for", "acted_for_sector"],
+                include=["contributions", "comments"],
+                name="participation_summary_key",
+            ),
+            models.Index(fields=["study", "author"], name="participation_summary_person"),
+        ]
         constraints = [
             # No organisation is group 0, so that ON CONFLICT sees one group.
             models.UniqueConstraint(
@@ -177,3 +186,68 @@ class ParticipationDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.study_id}/{self.day}"
+
+
+class ParticipationPerson(models.Model):
+    """One participant of one study: their summary rows and their first counted item.
+
+    ``groups`` is the number of the person's ParticipationSummary rows (one
+    per organisation and sector they posted for); people with one row are
+    counted per organisation and sector from sums, the few with more are
+    counted distinctly. ``first_day`` is the Europe/Oslo day of ``first_at``:
+    the day the person became a participant. Kept by the same triggers.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    groups = models.IntegerField(default=0)
+    first_at = models.DateTimeField(null=True)
+    first_day = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["study", "first_day"], name="participation_person_day"),
+            models.Index(
+                fields=["study", "author"],
+                condition=Q(groups__gt=1),
+                name="participation_person_multi",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "author"], name="participation_person_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id}/{self.author_id}"
+
+
+class ParticipationOrganisation(models.Model):
+    """The summary summed per (study, organisation acted for, snapshot sector).
+
+    ``participants`` is the number of ParticipationSummary rows with this key:
+    each is one person. Merges are resolved when reading (people who posted
+    for two organisations that are now one are counted once there, from
+    their summary rows). Kept by the same triggers.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    acted_for = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acted_for_sector = models.CharField(max_length=16, blank=True)
+    participants = models.IntegerField(default=0)
+    contributions = models.IntegerField(default=0)
+    comments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                F("study"),
+                Coalesce(F("acted_for"), Value(0)),
+                F("acted_for_sector"),
+                name="participation_organisation_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id}/{self.acted_for_id}/{self.acted_for_sector}"

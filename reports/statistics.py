@@ -68,6 +68,13 @@ def counted_sql(prefix: str = "") -> str:
 COUNTED_SQL = counted_sql()
 SUMMARY_TABLE = "reports_participationsummary"
 DAY_TABLE = "reports_participationday"
+PERSON_TABLE = "reports_participationperson"
+KEY_TABLE = "reports_participationorganisation"
+# An organisation's current sector fills in a snapshot without one; no
+# organisation is the sector "" (individuals). {s}: the summary's alias.
+RESOLVED_SECTOR = (
+    "CASE WHEN o.id IS NULL THEN '' ELSE COALESCE(NULLIF({s}.acted_for_sector, ''), o.sector) END"
+)
 ITEM_TABLES = (("contributions_contribution", 1, 0), ("contributions_comment", 0, 1))
 
 
@@ -283,10 +290,102 @@ def _statistics_sql(*, study_id: int | None) -> tuple[str, list]:
     number and sector), first (new participants per day), day (counted items
     per day) and, for the platform, status (studies per status).
     """
-    if study_id is None:
-        where, summary_where, params = "1 = 1", "1 = 1", []
-    else:
-        where, summary_where, params = "study_id = %s", "s.study_id = %s", [study_id]
+    return _platform_sql() if study_id is None else _study_sql(study_id)
+
+
+def _study_sql(study_id: int) -> tuple[str, list]:
+    """One study's figures from the summary, its participants and its days.
+
+    Distinct people per organisation or sector without a distinct count over
+    every row: k holds the summary summed per (organisation, sector) key
+    (ParticipationOrganisation), where each summary row is one person; only
+    people with several rows (groups > 1, few) could
+    be counted twice in a class of keys, so for them m lists their rows and
+    a class's people are SUM(n) - (their rows in it) + (distinct of them in
+    it). Organisations resolve through merged_into (one level, kept so by
+    reports.registry) and the sector as in _platform_sql.
+    """
+    sector_k, sector_m = RESOLVED_SECTOR.format(s="k"), RESOLVED_SECTOR.format(s="s")
+    if connection.vendor == "postgresql":
+        # A lookup in the summary's (study, author) index per person with
+        # several rows, rather than a hash join over all the study's rows.
+        person_rows = f"""CROSS JOIN LATERAL (
+                SELECT acted_for_id, acted_for_sector FROM {SUMMARY_TABLE} s
+                WHERE s.study_id = p.study_id AND s.author_id = p.author_id
+            ) AS s"""  # noqa: S608 (constant SQL text)
+    else:  # SQLite has no LATERAL; its nested loop uses the same index.
+        person_rows = (
+            f"JOIN {SUMMARY_TABLE} s ON s.study_id = p.study_id AND s.author_id = p.author_id"
+        )
+    # Constant SQL text only (table names); the study is a bound parameter.
+    sql = f"""
+        WITH k AS (
+            SELECT COALESCE(o.merged_into_id, o.id) AS org_id, {sector_k} AS sector,
+                   k.participants AS n, k.contributions, k.comments
+            FROM {KEY_TABLE} k LEFT JOIN accounts_organisation o ON o.id = k.acted_for_id
+            WHERE k.study_id = %(study)s
+        ),
+        m AS (
+            SELECT p.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
+                   {sector_m} AS sector
+            FROM {PERSON_TABLE} p {person_rows}
+            LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+            WHERE p.study_id = %(study)s AND p.groups > 1
+        )
+        SELECT 'total' AS kind, NULL AS k,
+               (SELECT COUNT(*) FROM {PERSON_TABLE} WHERE study_id = %(study)s) AS n1,
+               (SELECT COUNT(DISTINCT org_id) FROM k) AS n2,
+               (SELECT COALESCE(SUM(n), 0) FROM k WHERE org_id IS NULL)
+                 - (SELECT COUNT(*) FROM m WHERE org_id IS NULL)
+                 + (SELECT COUNT(DISTINCT author_id) FROM m WHERE org_id IS NULL) AS n3,
+               (SELECT SUM(contributions) FROM k) AS n4, (SELECT SUM(comments) FROM k) AS n5,
+               NULL AS t1, NULL AS t2, NULL AS t3
+        UNION ALL
+        SELECT 'members', NULL, COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL
+        FROM studies_membership WHERE study_id = %(study)s
+        UNION ALL
+        SELECT 'sector', x.sector, x.organisations,
+               x.n - COALESCE(y.n, 0) + COALESCE(y.people, 0), 0,
+               x.contributions, x.comments, NULL, NULL, NULL
+        FROM (
+            SELECT sector, COUNT(DISTINCT org_id) AS organisations, SUM(n) AS n,
+                   SUM(contributions) AS contributions, SUM(comments) AS comments
+            FROM k GROUP BY sector
+        ) AS x LEFT JOIN (
+            SELECT sector, COUNT(*) AS n, COUNT(DISTINCT author_id) AS people
+            FROM m GROUP BY sector
+        ) AS y ON y.sector = x.sector
+        UNION ALL
+        SELECT 'org', CAST(x.org_id AS TEXT), 0,
+               x.n - COALESCE(y.n, 0) + COALESCE(y.people, 0), 0,
+               x.contributions, x.comments, oo.name, oo.org_number, oo.sector
+        FROM (
+            SELECT org_id, SUM(n) AS n, SUM(contributions) AS contributions,
+                   SUM(comments) AS comments
+            FROM k WHERE org_id IS NOT NULL GROUP BY org_id
+        ) AS x LEFT JOIN (
+            SELECT org_id, COUNT(*) AS n, COUNT(DISTINCT author_id) AS people
+            FROM m WHERE org_id IS NOT NULL GROUP BY org_id
+        ) AS y ON y.org_id = x.org_id
+        JOIN accounts_organisation oo ON oo.id = x.org_id
+        UNION ALL
+        SELECT 'first', CAST(first_day AS TEXT), COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL
+        FROM {PERSON_TABLE} WHERE study_id = %(study)s GROUP BY first_day
+        UNION ALL
+        SELECT 'day', CAST(day AS TEXT), 0, 0, 0, SUM(contributions), SUM(comments),
+               NULL, NULL, NULL
+        FROM {DAY_TABLE} WHERE study_id = %(study)s GROUP BY day
+    """  # noqa: S608 (constant SQL text; the study is a parameter)
+    return sql, {"study": study_id}
+
+
+def _platform_sql() -> tuple[str, list]:
+    """The platform's figures: every person and organisation distinct across studies.
+
+    The same rows as _study_sql, plus studies per status. A person has a
+    summary row per study, so people are counted distinctly from the rows.
+    """
+    where, summary_where, params, study_id = "1 = 1", "1 = 1", [], None
     first_day, first_params = _local_date_sql("f.first_at")
     studies = (
         ""

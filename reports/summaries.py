@@ -45,6 +45,9 @@ migration (Django copies the rows into a new table, which drops triggers):
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from django.db import connection as default_connection
 from django.db import transaction
 
@@ -59,6 +62,9 @@ from reports.statistics import (
 
 SUMMARY = "reports_participationsummary"
 DAY = "reports_participationday"
+PERSON = "reports_participationperson"
+KEY = "reports_participationorganisation"
+KEY_GROUP = ("study_id", "acted_for_id", "acted_for_sector")
 GROUP = ("study_id", "author_id", "acted_for_id", "acted_for_sector")
 TRIGGER_PREFIX = "reports_summary_"
 # What decides whether and where an item counts; a change of anything else
@@ -182,6 +188,65 @@ def _pg_function(operation: str) -> str:
             f"FROM ({removed}) r) d WHERE s.study_id = d.study_id AND s.day = d.day "
             f"AND s.contributions <= 0 AND s.comments <= 0;"
         )
+    # The (organisation, sector) keys concerned, the same way. Two lookups so
+    # that both use the summary's index on (study, acted_for, acted_for_sector).
+    key_sets = [
+        f"SELECT study_id, acted_for_id, acted_for_sector FROM ({x}) r"
+        for x in (removed, added)
+        if x
+    ]
+    keys = f"(SELECT DISTINCT {', '.join(KEY_GROUP)} FROM ({' UNION ALL '.join(key_sets)}) k)"
+    same_key = (
+        "s.study_id = x.study_id AND COALESCE(s.acted_for_id, 0) = COALESCE(x.acted_for_id, 0) "
+        "AND s.acted_for_sector = x.acted_for_sector"
+    )
+    steps.append(
+        f"INSERT INTO {KEY} AS s ({', '.join(KEY_GROUP)}, participants, contributions, "
+        f"comments) SELECT {', '.join(KEY_GROUP)}, 0, 0, 0 FROM {keys} a ORDER BY 1, 2, 3 "
+        f"ON CONFLICT (study_id, (COALESCE(acted_for_id, 0)), acted_for_sector) "
+        f"DO UPDATE SET participants = s.participants;"
+    )
+    summed = (
+        "SELECT g.contributions, g.comments FROM {summary} g WHERE g.study_id = a.study_id "
+        "AND g.acted_for_sector = a.acted_for_sector AND {match}"
+    )
+    lookups = " UNION ALL ".join(
+        summed.format(summary=SUMMARY, match=match)
+        for match in (
+            "g.acted_for_id = a.acted_for_id",
+            "a.acted_for_id IS NULL AND g.acted_for_id IS NULL",
+        )
+    )
+    steps.append(
+        f"UPDATE {KEY} s SET participants = x.n, contributions = x.c, comments = x.m "
+        f"FROM (SELECT a.*, y.* FROM {keys} a CROSS JOIN LATERAL ("
+        f"SELECT COUNT(*) AS n, COALESCE(SUM(contributions), 0) AS c, "
+        f"COALESCE(SUM(comments), 0) AS m FROM ({lookups}) AS z) y) x "
+        f"WHERE {same_key};"
+    )
+    steps.append(f"DELETE FROM {KEY} s USING {keys} x WHERE {same_key} AND s.participants <= 0;")
+    # The people concerned: lock their rows (creating them), then recompute
+    # from the summary in a later statement, like the groups above.
+    sets = [f"SELECT study_id, author_id FROM ({x}) r" for x in (removed, added) if x]
+    people = f"(SELECT DISTINCT study_id, author_id FROM ({' UNION ALL '.join(sets)}) p)"
+    steps.append(
+        f"INSERT INTO {PERSON} AS s (study_id, author_id, groups) "
+        f"SELECT study_id, author_id, 0 FROM {people} a ORDER BY 1, 2 "
+        f"ON CONFLICT (study_id, author_id) DO UPDATE SET groups = s.groups;"
+    )
+    first_day = PG_OSLO_DAY.format("x").replace("created_at", "first_at")
+    steps.append(
+        f"UPDATE {PERSON} s SET groups = x.n, first_at = x.first_at, first_day = {first_day} "
+        f"FROM (SELECT a.study_id, a.author_id, COUNT(g.id) AS n, MIN(g.first_at) AS first_at "
+        f"FROM {people} a LEFT JOIN {SUMMARY} g "
+        f"ON g.study_id = a.study_id AND g.author_id = a.author_id "
+        f"GROUP BY a.study_id, a.author_id) x "
+        f"WHERE s.study_id = x.study_id AND s.author_id = x.author_id;"
+    )
+    steps.append(
+        f"DELETE FROM {PERSON} s USING {people} a WHERE s.study_id = a.study_id "
+        f"AND s.author_id = a.author_id AND s.groups <= 0;"
+    )
     body = "\n    ".join(steps)
     return f"""
 CREATE OR REPLACE FUNCTION {TRIGGER_PREFIX}{operation.lower()}() RETURNS trigger
@@ -252,6 +317,70 @@ def _sqlite_recompute(where: str) -> str:
     )
 
 
+def _sqlite_people(where: str, ensure: str, conn) -> str:
+    """Recompute the participants matching ``where`` from the summary (creating ``ensure``)."""
+    p = PERSON
+    match = f"g.study_id = {p}.study_id AND g.author_id = {p}.author_id"
+    first_day, params = conn.ops.datetime_cast_date_sql(f"{p}.first_at", (), STATISTICS_TIME_ZONE)
+    first_day = first_day % tuple("'" + str(x).replace("'", "''") + "'" for x in params)
+    create = (
+        f"INSERT INTO {p} (study_id, author_id, groups) "
+        f"SELECT {ensure}.study_id, {ensure}.author_id, 0 WHERE {counted_sql(ensure + '.')} "
+        f"AND NOT EXISTS (SELECT 1 FROM {p} WHERE study_id = {ensure}.study_id "
+        f"AND author_id = {ensure}.author_id); "
+        if ensure
+        else ""
+    )
+    return (
+        f"{create}"
+        f"UPDATE {p} SET groups = (SELECT COUNT(*) FROM {SUMMARY} g WHERE {match}), "
+        f"first_at = (SELECT MIN(g.first_at) FROM {SUMMARY} g WHERE {match}) WHERE {where}; "
+        f"UPDATE {p} SET first_day = {first_day} WHERE {where}; "
+        f"DELETE FROM {p} WHERE ({where}) AND groups <= 0;"
+    )
+
+
+def _sqlite_keys(where: str, ensure: str) -> str:
+    """Recompute the organisation keys matching ``where`` from the summary."""
+    k = KEY
+    match = (
+        f"g.study_id = {k}.study_id AND g.acted_for_id IS {k}.acted_for_id "
+        f"AND g.acted_for_sector = {k}.acted_for_sector"
+    )
+    create = (
+        f"INSERT INTO {k} (study_id, acted_for_id, acted_for_sector, participants, "
+        f"contributions, comments) "
+        f"SELECT {ensure}.study_id, {ensure}.acted_for_id, {ensure}.acted_for_sector, 0, 0, 0 "
+        f"WHERE {counted_sql(ensure + '.')} AND NOT EXISTS (SELECT 1 FROM {k} "
+        f"WHERE study_id = {ensure}.study_id AND acted_for_id IS {ensure}.acted_for_id "
+        f"AND acted_for_sector = {ensure}.acted_for_sector); "
+        if ensure
+        else ""
+    )
+    return (
+        f"{create}"
+        f"UPDATE {k} SET participants = (SELECT COUNT(*) FROM {SUMMARY} g WHERE {match}), "
+        f"contributions = (SELECT COALESCE(SUM(g.contributions), 0) FROM {SUMMARY} g "
+        f"WHERE {match}), "
+        f"comments = (SELECT COALESCE(SUM(g.comments), 0) FROM {SUMMARY} g WHERE {match}) "
+        f"WHERE {where}; "
+        f"DELETE FROM {k} WHERE ({where}) AND participants <= 0;"
+    )
+
+
+def _sqlite_key_of(row: str) -> str:
+    return (
+        f"({counted_sql(row + '.')} AND study_id = {row}.study_id "
+        f"AND acted_for_id IS {row}.acted_for_id AND acted_for_sector = {row}.acted_for_sector)"
+    )
+
+
+def _sqlite_person_of(row: str) -> str:
+    return (
+        f"({counted_sql(row + '.')} AND study_id = {row}.study_id AND author_id = {row}.author_id)"
+    )
+
+
 def _sqlite_triggers(table: str, c: int, m: int, conn) -> list[tuple[str, str]]:
     counted_new, counted_old = counted_sql("NEW."), counted_sql("OLD.")
     new_day, old_day = _sqlite_day("NEW", conn), _sqlite_day("OLD", conn)
@@ -290,7 +419,9 @@ def _sqlite_triggers(table: str, c: int, m: int, conn) -> list[tuple[str, str]]:
             f"UPDATE {SUMMARY} SET contributions = contributions + {c}, "
             f"comments = comments + {m}, first_at = min(first_at, NEW.created_at), "
             f"last_at = max(last_at, NEW.created_at) WHERE {_sqlite_group('NEW')}; "
-            f"{add_day} END",
+            f"{add_day} "
+            f"{_sqlite_keys(_sqlite_key_of('NEW'), 'NEW')} "
+            f"{_sqlite_people(_sqlite_person_of('NEW'), 'NEW', conn)} END",
         ),
         (
             f"{prefix}update_{table}",
@@ -301,14 +432,24 @@ def _sqlite_triggers(table: str, c: int, m: int, conn) -> list[tuple[str, str]]:
                 f"({counted_old} AND {_sqlite_group('OLD')}) "
                 f"OR ({counted_new} AND {_sqlite_group('NEW')})"
             )
-            + f" {remove_day} {add_day} END",
+            + f" {remove_day} {add_day} "
+            + _sqlite_keys(f"{_sqlite_key_of('OLD')} OR {_sqlite_key_of('NEW')}", "NEW")
+            + " "
+            + _sqlite_people(
+                f"{_sqlite_person_of('OLD')} OR {_sqlite_person_of('NEW')}", "NEW", conn
+            )
+            + " END",
         ),
         (
             f"{prefix}delete_{table}",
             f"CREATE TRIGGER {prefix}delete_{table} AFTER DELETE ON {table} "
             f"WHEN {counted_old} BEGIN "
             + _sqlite_recompute(_sqlite_group("OLD"))
-            + f" {remove_day} END",
+            + f" {remove_day} "
+            + _sqlite_keys(_sqlite_key_of("OLD"), "")
+            + " "
+            + _sqlite_people(_sqlite_person_of("OLD"), "", conn)
+            + " END",
         ),
     ]
 
@@ -397,7 +538,7 @@ def ensure_triggers(sender=None, *, using: str = "default", **kwargs) -> None:
     if conn.vendor not in ("postgresql", "sqlite"):
         return
     tables = set(conn.introspection.table_names())
-    if not {SUMMARY, DAY, *(t for t, _c, _m in ITEM_TABLES)} <= tables:
+    if not {SUMMARY, DAY, PERSON, KEY, *(t for t, _c, _m in ITEM_TABLES)} <= tables:
         return
     install_triggers(conn, only_missing=True)
 
@@ -449,11 +590,35 @@ def rebuild(*, study_id: int | None = None, conn=None) -> tuple[int, int]:
         cursor.execute(
             f"INSERT INTO {DAY} (study_id, day, contributions, comments) {days}", day_params
         )
-        return group_count, cursor.rowcount
+        day_count = cursor.rowcount
+        cursor.execute(f"DELETE FROM {PERSON} {where}", params)
+        first_day, first_day_params = _local_date_sql("MIN(first_at)", conn)
+        cursor.execute(
+            f"INSERT INTO {PERSON} (study_id, author_id, groups, first_at, first_day) "
+            f"SELECT study_id, author_id, COUNT(*), MIN(first_at), {first_day} "
+            f"FROM {SUMMARY} {where} GROUP BY study_id, author_id",
+            [*first_day_params, *params],
+        )
+        cursor.execute(f"DELETE FROM {KEY} {where}", params)
+        cursor.execute(
+            f"INSERT INTO {KEY} (study_id, acted_for_id, acted_for_sector, participants, "
+            f"contributions, comments) SELECT study_id, acted_for_id, acted_for_sector, "
+            f"COUNT(*), SUM(contributions), SUM(comments) FROM {SUMMARY} {where} "
+            f"GROUP BY study_id, acted_for_id, acted_for_sector",
+            params,
+        )
+        return group_count, day_count
 
 
 def _day(value) -> str:
-    return str(value)[:10]
+    return str(value)[:10] if value is not None else ""
+
+
+def _oslo_day(iso: str) -> str:
+    """The Europe/Oslo calendar day of an ISO 8601 time."""
+    return (
+        dt.datetime.fromisoformat(iso).astimezone(ZoneInfo(STATISTICS_TIME_ZONE)).date().isoformat()
+    )
 
 
 def differences(*, study_id: int | None = None, conn=None, limit: int = 50) -> list[str]:
@@ -491,6 +656,29 @@ def differences(*, study_id: int | None = None, conn=None, limit: int = 50) -> l
             params,
         )
         stored_days = {(row[0], _day(row[1])): (int(row[2]), int(row[3])) for row in cursor}
+        cursor.execute(
+            f"SELECT study_id, author_id, groups, first_at, first_day FROM {PERSON} {where}",
+            params,
+        )
+        stored_people = {
+            (row[0], row[1]): (int(row[2]), _iso(row[3]) if row[3] else "", _day(row[4]))
+            for row in cursor
+        }
+        cursor.execute(
+            f"SELECT study_id, acted_for_id, acted_for_sector, participants, contributions, "
+            f"comments FROM {KEY} {where}",
+            params,
+        )
+        stored_keys = {tuple(row[:3]): tuple(int(v) for v in row[3:]) for row in cursor}
+    expected_keys: dict[tuple, tuple] = {}
+    for (study, _author, org, sector), (c, m, _first, _last) in expected.items():
+        n, contributions, comments = expected_keys.get((study, org, sector), (0, 0, 0))
+        expected_keys[(study, org, sector)] = (n + 1, contributions + c, comments + m)
+    expected_people: dict[tuple, tuple] = {}
+    for (study, author, _org, _sector), (_c, _m, first, _last) in expected.items():
+        groups, earliest, _d = expected_people.get((study, author), (0, first, ""))
+        earliest = min(earliest, first)
+        expected_people[(study, author)] = (groups + 1, earliest, _oslo_day(earliest))
     labels = ("study", "author", "organisation", "sector")
     for key in sorted(set(expected) | set(stored), key=repr):
         if expected.get(key) != stored.get(key):
@@ -503,6 +691,18 @@ def differences(*, study_id: int | None = None, conn=None, limit: int = 50) -> l
             found.append(
                 f"day study={key[0]} day={key[1]}: stored {stored_days.get(key)}, "
                 f"items say {expected_days.get(key)}"
+            )
+    for key in sorted(set(expected_people) | set(stored_people)):
+        if expected_people.get(key) != stored_people.get(key):
+            found.append(
+                f"participant study={key[0]} author={key[1]}: stored {stored_people.get(key)}, "
+                f"items say {expected_people.get(key)}"
+            )
+    for key in sorted(set(expected_keys) | set(stored_keys), key=repr):
+        if expected_keys.get(key) != stored_keys.get(key):
+            found.append(
+                f"organisation study={key[0]} organisation={key[1]!r} sector={key[2]!r}: "
+                f"stored {stored_keys.get(key)}, items say {expected_keys.get(key)}"
             )
     missing = {name for name, _sql in trigger_definitions(conn)[1]} - installed_triggers(conn)
     found += [f"trigger missing: {name}" for name in sorted(missing)]

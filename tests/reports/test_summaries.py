@@ -21,7 +21,7 @@ from accounts.services import account_delete
 from contributions import services as items
 from contributions.models import Comment, Contribution, ItemState, ModerationReason
 from reports import registry, summaries
-from reports.models import ParticipationDay, ParticipationSummary
+from reports.models import ParticipationDay, ParticipationPerson, ParticipationSummary
 from reports.statistics import (
     platform_statistics,
     platform_study_rows,
@@ -111,6 +111,19 @@ def test_the_hand_computed_study_is_summarised_exactly(world):
     # Nothing that does not count has a row: p5 (rejected) and the uncounted p3 items.
     assert not ParticipationSummary.objects.filter(author=world.people["p5"]).exists()
     assert ParticipationSummary.objects.filter(study=study).count() == 8
+    # People: p1 posted for A and B, p2 for A and D (two rows, counted once in A).
+    people = {
+        p.author_id: (p.groups, str(p.first_day))
+        for p in ParticipationPerson.objects.filter(study=study)
+    }
+    assert people == {
+        world.people["p1"].pk: (2, "2026-03-01"),
+        world.people["p2"].pk: (2, "2026-03-01"),  # k2, 22:59 UTC: Oslo 23:59
+        world.people["p3"].pk: (1, "2026-03-03"),
+        world.people["p4"].pk: (1, "2026-03-05"),  # k3, 23:15 UTC: Oslo 00:15
+        world.people["p6"].pk: (1, "2026-03-03"),
+        world.people["p7"].pk: (1, "2026-03-05"),
+    }
 
 
 # --- every kind of change -------------------------------------------------------------
@@ -303,6 +316,17 @@ def test_check_finds_a_tampered_row_and_the_rebuild_repairs_it(world, capsys):
     call_command("rebuild_statistics")
     assert not ParticipationSummary.objects.filter(contributions=99).exists()
     assert_consistent(world.study, world.other)
+
+
+def test_check_finds_a_wrong_participant(world, capsys):
+    ParticipationPerson.objects.filter(author=world.people["p3"]).update(groups=2)
+    with pytest.raises(CommandError):
+        call_command("rebuild_statistics", "--check", "--study", world.study.slug)
+    assert f"participant study={world.study.pk} author={world.people['p3'].pk}" in (
+        capsys.readouterr().out
+    )
+    call_command("rebuild_statistics", "--study", world.study.slug)
+    assert_consistent(world.study)
 
 
 def test_check_finds_a_missing_day_and_a_row_too_many(world, capsys):
