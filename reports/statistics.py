@@ -308,10 +308,11 @@ def _study_sql(study_id: int) -> tuple[str, list]:
     sector_k, sector_m = RESOLVED_SECTOR.format(s="k"), RESOLVED_SECTOR.format(s="s")
     if connection.vendor == "postgresql":
         # A lookup in the summary's (study, author) index per person with
-        # several rows, rather than a hash join over all the study's rows.
+        # several rows, rather than a hash join over all the study's rows
+        # (OFFSET 0 keeps the planner from flattening the subquery into one).
         person_rows = f"""CROSS JOIN LATERAL (
                 SELECT acted_for_id, acted_for_sector FROM {SUMMARY_TABLE} s
-                WHERE s.study_id = p.study_id AND s.author_id = p.author_id
+                WHERE s.study_id = p.study_id AND s.author_id = p.author_id OFFSET 0
             ) AS s"""  # noqa: S608 (constant SQL text)
     else:  # SQLite has no LATERAL; its nested loop uses the same index.
         person_rows = (
