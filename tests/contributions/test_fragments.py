@@ -1,0 +1,384 @@
+"""The study page renders each item once and reuses it, never stale, with each viewer's controls.
+
+contributions/fragments.py caches an item's viewer-neutral HTML under a key
+made from everything it shows, and the assembled list per study event
+number; these tests change each thing the page shows and check the page
+shows the change, and check the controls each kind of viewer gets on a page
+served from the cache.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from accounts import services as account_services
+from contributions import fragments, live, services
+from contributions.models import ItemState
+from studies.models import Role
+from tests.contributions.factories import member, organisation
+from tests.factories import (
+    CommentFactory,
+    ContributionFactory,
+    SectionFactory,
+    StudyFactory,
+    give_mfa,
+)
+
+pytestmark = pytest.mark.django_db
+ITEM_TEMPLATES = {"contributions/_contribution.html", "contributions/_comment.html"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh(settings):
+    settings.LANGUAGE_CODE = "en"
+    fragments.clear_local()
+    cache.clear()
+    yield
+    fragments.clear_local()
+
+
+def page_url(study, **params):
+    url = reverse("study_detail", args=[study.slug])
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+
+
+def get(client, study, language="en", **params):
+    client.cookies["django_language"] = language
+    response = client.get(page_url(study, **params), HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def item_renders(response) -> int:
+    return sum(1 for t in response.templates if t.name in ITEM_TEMPLATES)
+
+
+def tools_of(html: str, dom_id: str) -> str:
+    """What is inside the item's own .item-tools (the first after its opening tag)."""
+    start = html.index(f'id="{dom_id}"')
+    match = re.compile(r'<div class="item-tools">(.*?)</div>\s*<div class="item-form-slot">', re.S)
+    return match.search(html, start).group(1)
+
+
+@pytest.fixture
+def study_with_thread():
+    study = StudyFactory()
+    author = member(study)
+    contribution = ContributionFactory(study=study, author=author, title="Shared registry")
+    comment = CommentFactory(
+        contribution=contribution, author=member(study), body_html="<p>First thought</p>"
+    )
+    reply = CommentFactory(contribution=contribution, parent=comment, body_html="<p>A reply</p>")
+    return study, author, contribution, comment, reply
+
+
+# --- rendered once ------------------------------------------------------------------------
+
+
+def test_each_item_is_rendered_once_per_language_across_requests(client, study_with_thread):
+    study, *_ = study_with_thread
+    first = client.get(page_url(study), HTTP_ACCEPT_LANGUAGE="en")
+    assert item_renders(first) == 3  # the contribution, the comment, the reply
+    for _ in range(3):  # the list is stored the second time, then served
+        again = client.get(page_url(study), HTTP_ACCEPT_LANGUAGE="en")
+        assert item_renders(again) == 0
+    assert "First thought" in again.content.decode() and "A reply" in again.content.decode()
+    client.cookies["django_language"] = "nb"
+    norwegian = client.get(page_url(study), HTTP_ACCEPT_LANGUAGE="nb")
+    assert item_renders(norwegian) == 3
+    assert item_renders(client.get(page_url(study), HTTP_ACCEPT_LANGUAGE="nb")) == 0
+
+
+def test_without_the_caches_every_request_renders_again(client, study_with_thread):
+    """The counter above is meaningful: emptying the caches brings the renders back."""
+    study, *_ = study_with_thread
+    client.get(page_url(study))
+    fragments.clear_local()
+    cache.clear()
+    assert item_renders(client.get(page_url(study))) == 3
+
+
+def test_a_posted_item_is_rendered_once_for_its_event_and_reused_by_the_page(client):
+    study = StudyFactory()
+    author = member(study)
+    client.force_login(author)
+    before = fragments.renders["count"]
+    services.contribution_create(study=study, author=author, title="Posted once", body="Text")
+    # One render per site language for the event, none for the page that follows.
+    from django.conf import settings
+
+    assert fragments.renders["count"] - before == len(settings.LANGUAGES)
+    response = client.get(page_url(study), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Posted once" in response.content.decode()
+    assert item_renders(response) == 0
+
+
+def test_the_posters_own_answer_reuses_the_events_render(client):
+    """Finding 3c: views._apply_json rendered the item a second time."""
+    import uuid
+
+    study = StudyFactory()
+    client.force_login(member(study))
+    before = fragments.renders["count"]
+    response = client.post(
+        reverse("contribution_list", args=[study.slug]),
+        {"title": "Mine", "kind": "idea", "body": "Text", "idempotency_key": str(uuid.uuid4())},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "live-apply" in response.content.decode()
+    from django.conf import settings
+
+    assert fragments.renders["count"] - before == len(settings.LANGUAGES)
+
+
+def test_live_events_carry_the_same_html_with_empty_slots(study_with_thread):
+    _, _, contribution, comment, _ = study_with_thread
+    html = live.render_item(contribution)
+    assert "<!--dugnad" not in html
+    assert '<div class="item-tools"></div>' in html
+    assert f'<section class="comments" id="{contribution.dom_id}-comments"' in html
+    assert "First thought" not in html  # children are not part of an item's event
+    reply_container = f'<div class="replies" id="{comment.dom_id}-replies"></div>'
+    assert reply_container in live.render_item(comment)
+
+
+# --- never stale --------------------------------------------------------------------------
+
+
+def warm(client, study) -> str:
+    """Three views: items rendered, then the list stored, then served from the cache."""
+    for _ in range(3):
+        html = get(client, study)
+    return html
+
+
+def test_an_edit_is_shown(client, study_with_thread):
+    study, author, contribution, *_ = study_with_thread
+    assert "Shared registry" in warm(client, study)
+    services.contribution_edit(
+        contribution=contribution, editor=author, title="Shared registry, revised", body="New"
+    )
+    html = get(client, study)
+    assert "Shared registry, revised" in html and "edited" in html
+
+
+def test_a_reaction_is_counted(client, study_with_thread):
+    study, _, contribution, *_ = study_with_thread
+    assert "0 reactions" in warm(client, study)
+    services.reaction_toggle(item=contribution, user=member(study))
+    html = get(client, study)
+    assert 'data-reactions="1"' in html and "1 reaction<" in html
+
+
+def test_hide_and_restore_are_shown(client, study_with_thread):
+    study, _, _, comment, _ = study_with_thread
+    assert "First thought" in warm(client, study)
+    services.item_change_state(item=comment, state=ItemState.HIDDEN, reason="off_topic")
+    html = get(client, study)
+    assert "First thought" not in html and "Hidden by a facilitator: off-topic" in html
+    warm(client, study)
+    services.item_change_state(item=comment, state=ItemState.PUBLISHED)
+    html = get(client, study)
+    assert "First thought" in html and "Hidden by a facilitator" not in html
+
+
+def test_a_withdrawal_is_shown(client, study_with_thread):
+    study, _, _, comment, _ = study_with_thread
+    assert "First thought" in warm(client, study)
+    services.comment_withdraw(comment=comment, user=comment.author)
+    html = get(client, study)
+    assert "First thought" not in html and "Withdrawn by the author." in html
+
+
+def test_a_deleted_account_is_shown_anonymised(client, study_with_thread):
+    study, _, _, comment, _ = study_with_thread
+    name = comment.author.display_name
+    assert name in warm(client, study)
+    seq = study.last_event_seq
+    account_services.account_delete(user=comment.author)
+    study.refresh_from_db()
+    assert study.last_event_seq == seq  # no study event: the cached list must notice anyway
+    html = get(client, study)
+    assert name not in html and "Deleted participant" in html
+
+
+def test_a_display_name_change_is_shown(client, study_with_thread):
+    study, author, *_ = study_with_thread
+    warm(client, study)
+    author.display_name = "Kari Nordmann"
+    author.save(update_fields=["display_name"])
+    assert "Kari Nordmann" in get(client, study)
+
+
+def test_an_organisation_rename_is_shown(client):
+    study = StudyFactory()
+    body = organisation(name="Old Agency")
+    ContributionFactory(study=study, acted_for=body, title="For the agency")
+    CommentFactory(contribution__study=study, acted_for=body)
+    assert "Old Agency" in warm(client, study)
+    body.name = "New Directorate"
+    body.save(update_fields=["name"])
+    html = get(client, study)
+    assert "Old Agency" not in html and "New Directorate" in html
+
+
+def test_a_section_rename_is_shown(client):
+    study = StudyFactory()
+    section = SectionFactory(study=study, title="Needs")
+    ContributionFactory(study=study, section=section)
+    assert "Section: Needs" in warm(client, study).replace("\n", " ").replace("  ", " ")
+    section.title = "Wishes"
+    section.save(update_fields=["title"])
+    html = get(client, study)
+    assert "Wishes" in html
+
+
+def test_fragment_keys_change_with_what_the_fragment_shows(study_with_thread):
+    _, author, contribution, comment, _ = study_with_thread
+    contribution.reaction_count = 0
+    key = fragments.fragment_key(contribution)
+    contribution.reaction_count = 1
+    assert fragments.fragment_key(contribution) != key
+    contribution.reaction_count = 0
+    author.display_name = "Someone else"
+    assert fragments.fragment_key(contribution) != key
+    author.refresh_from_db()
+    contribution.state = ItemState.HIDDEN
+    assert fragments.fragment_key(contribution) != key
+    contribution.state = ItemState.PUBLISHED
+    assert fragments.fragment_key(contribution) == key
+    from django.utils import translation
+
+    with translation.override("nb"):
+        assert fragments.fragment_key(contribution) != key
+
+
+# --- each viewer's controls on a cached page -------------------------------------------------
+
+
+@pytest.fixture
+def roles(study_with_thread):
+    study, author, contribution, comment, reply = study_with_thread
+    other = member(study)
+    facilitator = give_mfa(member(study, role=Role.FACILITATOR))
+    services.contribution_edit(contribution=contribution, editor=author, title="T2", body="B2")
+    hidden = ContributionFactory(study=study, title="Hidden one", body_html="<p>Secret</p>")
+    services.item_change_state(item=hidden, state=ItemState.HIDDEN, reason="spam")
+    return study, author, other, facilitator, contribution, comment, hidden
+
+
+def as_viewer(client, study, user):
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+    return get(client, study)
+
+
+def test_anonymous_visitors_get_no_controls_on_a_cached_page(client, roles):
+    study, author, *_ = roles
+    as_viewer(client, study, author)  # fill the caches as someone with controls
+    for _ in range(2):
+        html = as_viewer(client, study, None)
+    assert "live-item-tools" not in html and "moderation-item-tools" not in html
+    assert html.count('<div class="item-tools"></div>') == html.count('class="item-tools"')
+    assert "csrfmiddlewaretoken" not in html.split('id="contributions"')[1]
+
+
+def test_the_author_gets_edit_and_withdraw_on_their_own_item_only(client, roles):
+    study, author, other, _, contribution, comment, hidden = roles
+    as_viewer(client, study, other)
+    for _ in range(2):
+        html = as_viewer(client, study, author)
+    own = tools_of(html, contribution.dom_id)
+    assert f"/contributions/{contribution.pk}/edit/" in own
+    assert f"/contributions/{contribution.pk}/withdraw/" in own
+    assert f"/contributions/{contribution.pk}/react/" in own
+    assert f"/contributions/{contribution.pk}/comments/form/" in own
+    theirs = tools_of(html, comment.dom_id)
+    assert "/edit/" not in theirs and "/withdraw/" not in theirs
+    assert f"?parent={comment.pk}" in theirs
+    assert "/history/" not in html  # only facilitators see earlier versions
+    assert "moderation-item-tools" not in html
+    # Controls work without JavaScript: real forms with the viewer's CSRF token.
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', own).group(1)
+    assert token and token != fragments.CSRF_SLOT
+
+
+def test_another_member_gets_no_edit_button_on_someone_elses_item(client, roles):
+    study, author, other, _, contribution, *_ = roles
+    as_viewer(client, study, author)
+    for _ in range(2):
+        html = as_viewer(client, study, other)
+    theirs = tools_of(html, contribution.dom_id)
+    assert "/edit/" not in theirs and "/withdraw/" not in theirs
+    assert "/react/" in theirs and "Support (0)" in theirs
+
+
+def test_reacted_items_show_it_to_that_viewer_only(client, roles):
+    study, author, other, _, contribution, *_ = roles
+    services.reaction_toggle(item=contribution, user=other)
+    for _ in range(2):
+        mine = as_viewer(client, study, other)
+    assert 'aria-pressed="true">Remove support (1)' in tools_of(mine, contribution.dom_id)
+    theirs = as_viewer(client, study, author)
+    assert 'aria-pressed="false">Support (1)' in tools_of(theirs, contribution.dom_id)
+
+
+def test_facilitators_get_moderation_tools_and_history(client, roles):
+    study, author, _, facilitator, contribution, _, hidden = roles
+    as_viewer(client, study, author)
+    for _ in range(2):
+        html = as_viewer(client, study, facilitator)
+    tools = tools_of(html, contribution.dom_id)
+    assert f"/contributions/{contribution.pk}/history/" in tools  # edited
+    hide = reverse(
+        "moderation:item_action", args=[study.slug, "contribution", contribution.pk, "hide"]
+    )
+    assert f'action="{hide}"' in tools
+    assert f'value="{page_url(study)}#contribution-{contribution.pk}"' in tools
+    hidden_tools = tools_of(html, hidden.dom_id)
+    restore = reverse(
+        "moderation:item_action", args=[study.slug, "contribution", hidden.pk, "restore"]
+    )
+    assert f'action="{restore}"' in hidden_tools and "/hide/" not in hidden_tools
+    # The hidden item's text is shown to nobody on the page, as before: only its marker.
+    assert "Secret" not in html and "Hidden by a facilitator: spam" in html
+    # Tools for facilitators never leak to a member viewing the same cached list.
+    member_html = as_viewer(client, study, author)
+    assert "/restore/" not in member_html and "/history/" not in member_html
+
+
+def test_controls_match_what_the_scripts_would_add(client, roles):
+    """Same data-signature as static/js/live.js: the script leaves them as they are."""
+    study, author, _, _, contribution, *_ = roles
+    html = as_viewer(client, study, author)
+    tools = tools_of(html, contribution.dom_id)
+    assert 'class="live-item-tools" data-signature="published|0|0|true"' in tools
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def test_the_study_page_reads_a_bounded_number_of_queries(client, django_assert_max_num_queries):
+    study = StudyFactory()
+    viewer = member(study)
+    for n in range(25):
+        contribution = ContributionFactory(study=study, title=f"Item {n}")
+        for _ in range(4):
+            comment = CommentFactory(contribution=contribution)
+            CommentFactory(contribution=contribution, parent=comment)
+    client.force_login(viewer)
+    get(client, study)
+    # Before the caches the page read 16 (docs/benchmarks.md, "Page throughput"). Of
+    # these, the session, the person, the study, the membership, the study header and
+    # the unread notifications are read by other parts of the platform.
+    with django_assert_max_num_queries(13):
+        get(client, study)  # built and stored
+    with django_assert_max_num_queries(10):
+        html = get(client, study)  # served from the cache
+    assert ">Item 24<" in html and ">Item 4<" not in html
