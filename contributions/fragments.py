@@ -39,6 +39,7 @@ from contributions.models import Comment, Contribution, ItemState
 
 CONTRIBUTION_TEMPLATE = "contributions/_contribution.html"
 COMMENT_TEMPLATE = "contributions/_comment.html"
+MARKER_TEMPLATE = "contributions/_item_marker.html"  # included by both
 MODERATION_TOOLS_TEMPLATE = "contributions/_item_moderation_tools.html"
 CACHE_PREFIX = "fragment:v1:"
 CACHE_TIMEOUT = 7 * 24 * 3600
@@ -67,7 +68,7 @@ def _templates_digest() -> str:
     global _template_digest
     if _template_digest is None:
         digest = hashlib.blake2b(digest_size=8)
-        for name in (CONTRIBUTION_TEMPLATE, COMMENT_TEMPLATE):
+        for name in (CONTRIBUTION_TEMPLATE, COMMENT_TEMPLATE, MARKER_TEMPLATE):
             template = get_template(name)
             source = getattr(getattr(template, "template", template), "source", name)
             digest.update(source.encode())
@@ -91,19 +92,25 @@ def _reaction_count(item) -> int:
     return count or 0
 
 
+def _when(value) -> float | None:
+    """A moment as a number: the same whichever database driver or code made it."""
+    return value.timestamp() if value is not None else None
+
+
 def _common(item) -> tuple:
+    # Choices as plain strings: a fresh item holds enum members, a loaded one strings.
     return (
         item.pk,
         item.revision,
-        item.state,
-        item.moderation_reason,
+        str(item.state),
+        str(item.moderation_reason),
         item.body_html,
         item.author_id,
         _person(item.author),
         _organisation(item.acted_for),
-        item.created_at,
-        item.edited_at,
-        item.updated_at,
+        _when(item.created_at),
+        _when(item.edited_at),
+        _when(item.updated_at),
         _reaction_count(item),
     )
 
@@ -117,7 +124,7 @@ def _key_parts(item) -> tuple:
             "contribution",
             *_common(item),
             item.title,
-            item.kind,
+            str(item.kind),
             (section.pk, section.title) if section is not None else None,
             attachments,
             versions,
@@ -129,7 +136,7 @@ def _key_parts(item) -> tuple:
         *_common(item),
         item.contribution_id,
         item.parent_id,
-        item.official,
+        bool(item.official),
     )
 
 
@@ -585,6 +592,7 @@ def _names_digest(people: tuple, organisations: tuple, sections: tuple) -> str:
                 .values_list("pk", "display_name", "email", "deleted_at")
             )
         )
+        rows[-1] = tuple((pk, name, email, _when(deleted)) for pk, name, email, deleted in rows[-1])
     if organisations:
         rows.append(
             tuple(
@@ -606,7 +614,12 @@ def _names_of(contributions: list[Contribution]) -> tuple[tuple, tuple, tuple, s
     for contribution in contributions:
         for item in (contribution, *_comments_of(contribution)):
             author = item.author
-            people[author.pk] = (author.pk, author.display_name, author.email, author.deleted_at)
+            people[author.pk] = (
+                author.pk,
+                author.display_name,
+                author.email,
+                _when(author.deleted_at),
+            )
             if item.acted_for_id:
                 organisations[item.acted_for_id] = (item.acted_for_id, item.acted_for.name)
         if contribution.section_id:

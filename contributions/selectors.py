@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
@@ -179,14 +179,14 @@ def reacted_keys(*, user, study: Study) -> list[str]:
         return []
     rows = (
         Reaction.objects.filter(user=user)
-        .filter(contribution__study=study)
-        .values_list("contribution_id", flat=True)
+        .filter(Q(contribution__study=study) | Q(comment__study=study))
+        .values_list("contribution_id", "comment_id")
     )
-    keys = [f"contribution-{pk}" for pk in rows]
-    comment_rows = Reaction.objects.filter(user=user, comment__study=study).values_list(
-        "comment_id", flat=True
-    )
-    keys += [f"comment-{pk}" for pk in comment_rows]
+    keys = []
+    for contribution_id, comment_id in rows:
+        keys.append(
+            f"contribution-{contribution_id}" if contribution_id else f"comment-{comment_id}"
+        )
     return keys
 
 

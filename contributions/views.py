@@ -174,12 +174,34 @@ def _page_context(request: HttpRequest, access: StudyAccess) -> dict:
 # --- the page ----------------------------------------------------------------
 
 
-def _contribution_form_html(request: HttpRequest, study) -> str:
+def _open_section_rows(study, header: dict | None) -> tuple:
+    """(pk, title) of the sections open now, from the study header's sections and phases.
+
+    The same rule as ``studies.selectors.open_sections`` (no phases: every
+    section; otherwise the sections of the phases running now), read from what
+    the header already loaded instead of two more queries.
+    """
+    if header is None or "sections" not in header or "phases" not in header:
+        return tuple((section.pk, str(section)) for section in _open_sections(study))
+    sections = header["sections"]
+    steps = header["phases"]
+    if not steps:
+        return tuple((section.pk, str(section)) for section in sections)
+    open_ids = {
+        section.pk
+        for step in steps
+        if step.state == "current"
+        for section in step.phase.sections.all()
+    }
+    return tuple((section.pk, str(section)) for section in sections if section.pk in open_ids)
+
+
+def _contribution_form_html(request: HttpRequest, study, header: dict | None = None) -> str:
     """The empty posting form, rendered once per study, language and open sections."""
-    sections = _open_sections(study)
-    rows = tuple((section.pk, str(section)) for section in sections)
+    rows = _open_section_rows(study, header)
 
     def render_form() -> str:
+        sections = Section.objects.filter(study=study, pk__in=[pk for pk, _title in rows])
         form = ContributionForm(
             sections=sections, initial={"idempotency_key": fragments.IDEMPOTENCY_SLOT}
         )
@@ -254,7 +276,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "last_seq": last_seq,
             "ws_path": f"/ws/studies/{study.slug}/",
             "form": context["can_contribute"],
-            "form_html": _contribution_form_html(request, study)
+            "form_html": _contribution_form_html(request, study, context.get("study_header"))
             if context["can_contribute"]
             else "",
             "filter_html": _filter_html(filter_form, study),
