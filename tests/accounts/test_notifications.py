@@ -293,3 +293,26 @@ async def test_the_person_socket_refuses_a_foreign_origin(person):
     # The refused socket never reached a consumer that would close the database
     # connection of the thread that read the session; close it here.
     await sync_to_async(connections.close_all)()
+
+
+def test_a_fragment_without_the_header_does_not_count_notifications(client, person):
+    """The unread count is taken only when the page's header shows it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import StudyFactory
+
+    study = StudyFactory()
+    _notify(person)
+    client.force_login(person)
+    with CaptureQueriesContext(connection) as queries:
+        fragment = client.get(
+            reverse("contribution_list", kwargs={"slug": study.slug}), HTTP_HX_REQUEST="true"
+        )
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.content.decode()
+    assert not [q for q in queries.captured_queries if "accounts_notification" in q["sql"]]
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("study_detail", kwargs={"slug": study.slug}))
+    assert 'id="unread-count" data-person-socket="/ws/me/">1</span>' in page.content.decode()
+    assert [q for q in queries.captured_queries if "accounts_notification" in q["sql"]]
