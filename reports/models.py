@@ -154,7 +154,12 @@ class ParticipationSummary(models.Model):
                 include=["contributions", "comments"],
                 name="participation_summary_key",
             ),
-            models.Index(fields=["study", "author"], name="participation_summary_person"),
+            # People with several rows are looked up here (index only).
+            models.Index(
+                fields=["study", "author"],
+                include=["acted_for", "acted_for_sector"],
+                name="participation_summary_people",
+            ),
         ]
         constraints = [
             # No organisation is group 0, so that ON CONFLICT sees one group.
@@ -172,12 +177,17 @@ class ParticipationSummary(models.Model):
 
 
 class ParticipationDay(models.Model):
-    """Counted contributions and comments of one study on one Europe/Oslo calendar day."""
+    """Counted items of one study on one Europe/Oslo calendar day, and new participants.
+
+    ``new_participants``: people whose first counted item in the study is on
+    this day (ParticipationPerson.first_day).
+    """
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     contributions = models.IntegerField(default=0)
     comments = models.IntegerField(default=0)
+    new_participants = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

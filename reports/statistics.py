@@ -17,15 +17,17 @@ organisation). The rules, as in DESIGN.md and docs/statistics.md:
 - over time: per day in Europe/Oslo, new counted items, new participants and
   cumulative totals.
 
-The figures are read from two summary tables, not from the items: the
-counted items grouped by (study, person, organisation acted for, snapshot
-sector) with their counts and first and last times
-(``reports.ParticipationSummary``), and the counted items per study and Oslo
-day (``reports.ParticipationDay``). Database triggers on the item tables keep
-both exact at every write (reports/summaries.py); ``rebuild_statistics``
-recomputes or checks them from the items with the grouping this module
-defines (``_items_sql``). Merges are resolved when reading, so a merge
-rewrites nothing. The work is one statement per study over that small set.
+The figures are read from summary tables, not from the items: the counted
+items grouped by (study, person, organisation acted for, snapshot sector)
+with their counts and first and last times (``reports.ParticipationSummary``),
+those summed per (study, organisation, sector) (``ParticipationOrganisation``),
+each participant's number of such groups and first day
+(``ParticipationPerson``) and the counted items per study and Oslo day
+(``ParticipationDay``). Database triggers on the item tables keep them exact
+at every write (reports/summaries.py); ``rebuild_statistics`` recomputes or
+checks them from the items with the grouping this module defines
+(``_items_sql``). Merges are resolved when reading, so a merge rewrites
+nothing. The work is one statement per study over that small set.
 """
 
 from __future__ import annotations
@@ -303,7 +305,8 @@ def _study_sql(study_id: int) -> tuple[str, list]:
     be counted twice in a class of keys, so for them m lists their rows and
     a class's people are SUM(n) - (their rows in it) + (distinct of them in
     it). Organisations resolve through merged_into (one level, kept so by
-    reports.registry) and the sector as in _platform_sql.
+    reports.registry) and the sector as in _platform_sql. f: new participants
+    per day (ParticipationDay); their sum is the participants.
     """
     sector_k, sector_m = RESOLVED_SECTOR.format(s="k"), RESOLVED_SECTOR.format(s="s")
     if connection.vendor == "postgresql":
@@ -332,9 +335,13 @@ def _study_sql(study_id: int) -> tuple[str, list]:
             FROM {PERSON_TABLE} p {person_rows}
             LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
             WHERE p.study_id = %(study)s AND p.groups > 1
+        ),
+        f AS (
+            SELECT day AS first_day, new_participants AS n FROM {DAY_TABLE}
+            WHERE study_id = %(study)s AND new_participants > 0
         )
         SELECT 'total' AS kind, NULL AS k,
-               (SELECT COUNT(*) FROM {PERSON_TABLE} WHERE study_id = %(study)s) AS n1,
+               (SELECT COALESCE(SUM(n), 0) FROM f) AS n1,
                (SELECT COUNT(DISTINCT org_id) FROM k) AS n2,
                (SELECT COALESCE(SUM(n), 0) FROM k WHERE org_id IS NULL)
                  - (SELECT COUNT(*) FROM m WHERE org_id IS NULL)
@@ -370,8 +377,7 @@ def _study_sql(study_id: int) -> tuple[str, list]:
         ) AS y ON y.org_id = x.org_id
         JOIN accounts_organisation oo ON oo.id = x.org_id
         UNION ALL
-        SELECT 'first', CAST(first_day AS TEXT), COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL
-        FROM {PERSON_TABLE} WHERE study_id = %(study)s GROUP BY first_day
+        SELECT 'first', CAST(first_day AS TEXT), n, 0, 0, 0, 0, NULL, NULL, NULL FROM f
         UNION ALL
         SELECT 'day', CAST(day AS TEXT), 0, 0, 0, SUM(contributions), SUM(comments),
                NULL, NULL, NULL

@@ -1,11 +1,15 @@
 """The participation summaries: kept at write time by database triggers, rebuilt on demand.
 
-``reports.statistics`` reads two small tables instead of every item:
+``reports.statistics`` reads four small tables instead of every item:
 
 - ``reports_participationsummary``: one row per (study, author, acted_for,
   acted_for_sector) with the counted contributions and comments and the
   first and last counted item's time — the items' own snapshot, so merges of
   organisations are resolved when reading and never rewrite a row;
+- ``reports_participationorganisation``: the summary summed per (study,
+  acted_for, acted_for_sector), with the number of its rows (people);
+- ``reports_participationperson``: per (study, author) the number of summary
+  rows and the first counted item's time and Europe/Oslo day;
 - ``reports_participationday``: counted contributions and comments per study
   and Europe/Oslo calendar day.
 
@@ -22,10 +26,13 @@ creation time; edits of the text do nothing.
   never lose a count. When items stop counting, the group's row is first
   locked (decremented), then recomputed from the item tables in a later
   statement — which sees every committed item — so first_at and last_at
-  stay exact; rows whose counts reach zero are deleted.
+  stay exact; rows whose counts reach zero are deleted. The organisation
+  keys and people concerned are then locked (upserted) and recomputed from
+  the summary the same way.
 - SQLite (the embedded default, one writer at a time): row-level triggers;
   an insert adds to its group, an update or delete recomputes the groups
-  concerned from the item tables. The Oslo day uses the function Django
+  concerned from the item tables; keys and people are recomputed from the
+  summary. The Oslo day uses the function Django
   registers on its SQLite connections (django_datetime_cast_date), so items
   must be written through Django, as the application always does.
 
@@ -67,6 +74,8 @@ KEY = "reports_participationorganisation"
 KEY_GROUP = ("study_id", "acted_for_id", "acted_for_sector")
 GROUP = ("study_id", "author_id", "acted_for_id", "acted_for_sector")
 TRIGGER_PREFIX = "reports_summary_"
+# The migration that installed these triggers; its schema is the one they need.
+SCHEMA_MIGRATION = "0005_participation_days_people"
 # What decides whether and where an item counts; a change of anything else
 # (text, revision, moderation note, …) leaves the summaries alone.
 KEY_COLUMNS = ("study_id", "author_id", "acted_for_id", "acted_for_sector", "created_at")
@@ -162,8 +171,8 @@ def _pg_function(operation: str) -> str:
             f"last_at = GREATEST(s.last_at, EXCLUDED.last_at);"
         )
         steps.append(
-            f"INSERT INTO {DAY} AS s (study_id, day, contributions, comments) "
-            f"SELECT study_id, {day}, COUNT(*) * c, COUNT(*) * m FROM ({added}) r "
+            f"INSERT INTO {DAY} AS s (study_id, day, contributions, comments, new_participants) "
+            f"SELECT study_id, {day}, COUNT(*) * c, COUNT(*) * m, 0 FROM ({added}) r "
             f"GROUP BY 1, 2 ORDER BY 1, 2 "
             f"ON CONFLICT (study_id, day) DO UPDATE SET "
             f"contributions = s.contributions + EXCLUDED.contributions, "
@@ -181,11 +190,6 @@ def _pg_function(operation: str) -> str:
         )
         steps.append(
             f"DELETE FROM {SUMMARY} s USING {groups} g WHERE {_same_group('s', 'g')} "
-            f"AND s.contributions <= 0 AND s.comments <= 0;"
-        )
-        steps.append(
-            f"DELETE FROM {DAY} s USING (SELECT DISTINCT study_id, {day} AS day "
-            f"FROM ({removed}) r) d WHERE s.study_id = d.study_id AND s.day = d.day "
             f"AND s.contributions <= 0 AND s.comments <= 0;"
         )
     # The (organisation, sector) keys concerned, the same way. Two lookups so
@@ -235,18 +239,36 @@ def _pg_function(operation: str) -> str:
         f"ON CONFLICT (study_id, author_id) DO UPDATE SET groups = s.groups;"
     )
     first_day = PG_OSLO_DAY.format("x").replace("created_at", "first_at")
+    # A person whose first day changes moves from one day's new participants
+    # to another's (o: the row as it was; the lock above makes it current).
     steps.append(
-        f"UPDATE {PERSON} s SET groups = x.n, first_at = x.first_at, first_day = {first_day} "
-        f"FROM (SELECT a.study_id, a.author_id, COUNT(g.id) AS n, MIN(g.first_at) AS first_at "
-        f"FROM {people} a LEFT JOIN {SUMMARY} g "
+        f"WITH x AS (SELECT a.study_id, a.author_id, COUNT(g.id) AS n, "
+        f"MIN(g.first_at) AS first_at FROM {people} a LEFT JOIN {SUMMARY} g "
         f"ON g.study_id = a.study_id AND g.author_id = a.author_id "
-        f"GROUP BY a.study_id, a.author_id) x "
-        f"WHERE s.study_id = x.study_id AND s.author_id = x.author_id;"
+        f"GROUP BY a.study_id, a.author_id), "
+        f"u AS (UPDATE {PERSON} s SET groups = x.n, first_at = x.first_at, "
+        f"first_day = {first_day} FROM x, {PERSON} o "
+        f"WHERE s.study_id = x.study_id AND s.author_id = x.author_id AND o.id = s.id "
+        f"RETURNING s.study_id, o.first_day AS old_day, s.first_day AS new_day), "
+        f"d AS (SELECT study_id, day, SUM(delta) AS delta FROM ("
+        f"SELECT study_id, old_day AS day, -1 AS delta FROM u WHERE old_day IS NOT NULL "
+        f"UNION ALL SELECT study_id, new_day, 1 FROM u WHERE new_day IS NOT NULL) z "
+        f"GROUP BY study_id, day HAVING SUM(delta) <> 0) "
+        f"INSERT INTO {DAY} AS s (study_id, day, contributions, comments, new_participants) "
+        f"SELECT study_id, day, 0, 0, delta FROM d ORDER BY 1, 2 "
+        f"ON CONFLICT (study_id, day) DO UPDATE SET "
+        f"new_participants = s.new_participants + EXCLUDED.new_participants;"
     )
     steps.append(
         f"DELETE FROM {PERSON} s USING {people} a WHERE s.study_id = a.study_id "
         f"AND s.author_id = a.author_id AND s.groups <= 0;"
     )
+    if removed:
+        steps.append(
+            f"DELETE FROM {DAY} s USING (SELECT DISTINCT study_id, {day} AS day "
+            f"FROM ({removed}) r) d WHERE s.study_id = d.study_id AND s.day = d.day "
+            f"AND s.contributions <= 0 AND s.comments <= 0 AND s.new_participants <= 0;"
+        )
     body = "\n    ".join(steps)
     return f"""
 CREATE OR REPLACE FUNCTION {TRIGGER_PREFIX}{operation.lower()}() RETURNS trigger
@@ -393,8 +415,8 @@ def _sqlite_triggers(table: str, c: int, m: int, conn) -> list[tuple[str, str]]:
         f"(SELECT 1 FROM {SUMMARY} WHERE {_sqlite_group('NEW')});"
     )
     add_day = (
-        f"INSERT INTO {DAY} (study_id, day, contributions, comments) "
-        f"SELECT NEW.study_id, {new_day}, 0, 0 WHERE {counted_new} AND NOT EXISTS "
+        f"INSERT INTO {DAY} (study_id, day, contributions, comments, new_participants) "
+        f"SELECT NEW.study_id, {new_day}, 0, 0, 0 WHERE {counted_new} AND NOT EXISTS "
         f"(SELECT 1 FROM {DAY} WHERE study_id = NEW.study_id AND day = {new_day}); "
         f"UPDATE {DAY} SET contributions = contributions + {c}, comments = comments + {m} "
         f"WHERE {counted_new} AND study_id = NEW.study_id AND day = {new_day};"
@@ -405,6 +427,15 @@ def _sqlite_triggers(table: str, c: int, m: int, conn) -> list[tuple[str, str]]:
         f"DELETE FROM {DAY} WHERE study_id = OLD.study_id AND day = {old_day} "
         f"AND contributions <= 0 AND comments <= 0;"
     )
+
+    def new_people(*rows: str) -> str:
+        studies = ", ".join(f"{row}.study_id" for row in rows)
+        return (
+            f"UPDATE {DAY} SET new_participants = (SELECT COUNT(*) FROM {PERSON} p "
+            f"WHERE p.study_id = {DAY}.study_id AND p.first_day = {DAY}.day) "
+            f"WHERE study_id IN ({studies});"
+        )
+
     changed = " OR ".join(
         [f"({counted_old}) IS NOT ({counted_new})"]
         + [f"OLD.{column} IS NOT NEW.{column}" for column in KEY_COLUMNS]
@@ -421,7 +452,8 @@ def _sqlite_triggers(table: str, c: int, m: int, conn) -> list[tuple[str, str]]:
             f"last_at = max(last_at, NEW.created_at) WHERE {_sqlite_group('NEW')}; "
             f"{add_day} "
             f"{_sqlite_keys(_sqlite_key_of('NEW'), 'NEW')} "
-            f"{_sqlite_people(_sqlite_person_of('NEW'), 'NEW', conn)} END",
+            f"{_sqlite_people(_sqlite_person_of('NEW'), 'NEW', conn)} "
+            f"{new_people('NEW')} END",
         ),
         (
             f"{prefix}update_{table}",
@@ -438,7 +470,7 @@ def _sqlite_triggers(table: str, c: int, m: int, conn) -> list[tuple[str, str]]:
             + _sqlite_people(
                 f"{_sqlite_person_of('OLD')} OR {_sqlite_person_of('NEW')}", "NEW", conn
             )
-            + " END",
+            + f" {new_people('OLD', 'NEW')} END",
         ),
         (
             f"{prefix}delete_{table}",
@@ -449,7 +481,7 @@ def _sqlite_triggers(table: str, c: int, m: int, conn) -> list[tuple[str, str]]:
             + _sqlite_keys(_sqlite_key_of("OLD"), "")
             + " "
             + _sqlite_people(_sqlite_person_of("OLD"), "", conn)
-            + " END",
+            + f" {new_people('OLD')} END",
         ),
     ]
 
@@ -537,8 +569,11 @@ def ensure_triggers(sender=None, *, using: str = "default", **kwargs) -> None:
     conn = connections[using]
     if conn.vendor not in ("postgresql", "sqlite"):
         return
-    tables = set(conn.introspection.table_names())
-    if not {SUMMARY, DAY, PERSON, KEY, *(t for t, _c, _m in ITEM_TABLES)} <= tables:
+    from django.db.migrations.recorder import MigrationRecorder
+
+    # The triggers are the current code's: only on the schema they were written for
+    # (not after migrating reports backwards).
+    if ("reports", SCHEMA_MIGRATION) not in MigrationRecorder(conn).applied_migrations():
         return
     install_triggers(conn, only_missing=True)
 
@@ -564,7 +599,8 @@ def _expected_sql(study_id: int | None, conn) -> tuple[str, list, str, list]:
         where, params, f"study_id, {day} AS day, {{c}} AS c, {{m}} AS m", day_params
     )
     days = (
-        f"SELECT study_id, day, SUM(c), SUM(m) FROM ({day_items}) AS items GROUP BY study_id, day"
+        f"SELECT study_id, day, SUM(c), SUM(m), 0 FROM ({day_items}) AS items "
+        f"GROUP BY study_id, day"
     )
     return groups, item_params, days, day_item_params
 
@@ -588,7 +624,8 @@ def rebuild(*, study_id: int | None = None, conn=None) -> tuple[int, int]:
         )
         group_count = cursor.rowcount
         cursor.execute(
-            f"INSERT INTO {DAY} (study_id, day, contributions, comments) {days}", day_params
+            f"INSERT INTO {DAY} (study_id, day, contributions, comments, new_participants) {days}",
+            day_params,
         )
         day_count = cursor.rowcount
         cursor.execute(f"DELETE FROM {PERSON} {where}", params)
@@ -598,6 +635,11 @@ def rebuild(*, study_id: int | None = None, conn=None) -> tuple[int, int]:
             f"SELECT study_id, author_id, COUNT(*), MIN(first_at), {first_day} "
             f"FROM {SUMMARY} {where} GROUP BY study_id, author_id",
             [*first_day_params, *params],
+        )
+        cursor.execute(
+            f"UPDATE {DAY} SET new_participants = (SELECT COUNT(*) FROM {PERSON} p "
+            f"WHERE p.study_id = {DAY}.study_id AND p.first_day = {DAY}.day) {where}",
+            params,
         )
         cursor.execute(f"DELETE FROM {KEY} {where}", params)
         cursor.execute(
@@ -652,10 +694,12 @@ def differences(*, study_id: int | None = None, conn=None, limit: int = 50) -> l
         cursor.execute(days, day_params)
         expected_days = {(row[0], _day(row[1])): (int(row[2]), int(row[3])) for row in cursor}
         cursor.execute(
-            f"SELECT study_id, day, contributions, comments FROM {DAY} {where}",
+            f"SELECT study_id, day, contributions, comments, new_participants FROM {DAY} {where}",
             params,
         )
-        stored_days = {(row[0], _day(row[1])): (int(row[2]), int(row[3])) for row in cursor}
+        stored_days = {
+            (row[0], _day(row[1])): (int(row[2]), int(row[3]), int(row[4])) for row in cursor
+        }
         cursor.execute(
             f"SELECT study_id, author_id, groups, first_at, first_day FROM {PERSON} {where}",
             params,
@@ -686,6 +730,13 @@ def differences(*, study_id: int | None = None, conn=None, limit: int = 50) -> l
             found.append(
                 f"participants {name}: stored {stored.get(key)}, items say {expected.get(key)}"
             )
+    firsts: dict[tuple, int] = {}
+    for (study, _author), (_groups, _first, first_day) in expected_people.items():
+        firsts[(study, first_day)] = firsts.get((study, first_day), 0) + 1
+    expected_days = {
+        key: (contributions, comments, firsts.get(key, 0))
+        for key, (contributions, comments) in expected_days.items()
+    }
     for key in sorted(set(expected_days) | set(stored_days)):
         if expected_days.get(key) != stored_days.get(key):
             found.append(

@@ -3,29 +3,15 @@
 The study statistics count people per organisation and sector from sums per
 (organisation, sector) key (ParticipationOrganisation), correcting only for
 the few people with several summary rows (ParticipationPerson.groups > 1).
-The triggers that keep all four tables are installed, then the tables are
-filled from the items, in the same transaction: on PostgreSQL creating the
-triggers locks the item tables against writers until the migration commits,
-so no item written meanwhile is missed.
+Migration 0005 installs the triggers that keep all four tables and fills
+them from the items (migrations before it only create tables: the triggers
+and the rebuild are the current code's, which needs every column).
 """
 
 import django.db.models.deletion
 import django.db.models.functions.comparison
 from django.conf import settings
 from django.db import migrations, models
-
-
-def install_and_fill(apps, schema_editor):
-    from reports import summaries
-
-    summaries.install_triggers(schema_editor.connection)
-    summaries.rebuild(conn=schema_editor.connection)
-
-
-def remove(apps, schema_editor):
-    from reports import summaries
-
-    summaries.remove_triggers(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
@@ -101,5 +87,4 @@ class Migration(migrations.Migration):
             model_name='participationperson',
             constraint=models.UniqueConstraint(fields=('study', 'author'), name='participation_person_unique'),
         ),
-        migrations.RunPython(install_and_fill, remove),
     ]

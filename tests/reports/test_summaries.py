@@ -238,7 +238,7 @@ def test_an_item_moved(world, change):
     assert_consistent(world.study, world.other)
 
 
-def test_an_edit_of_the_text_changes_nothing(world, django_assert_num_queries):
+def test_an_edit_of_the_text_changes_nothing(world):
     c1 = world.items["c1"]
     before = list(ParticipationSummary.objects.order_by("pk").values())
     items.contribution_edit(contribution=c1, editor=world.people["p1"], title="T", body="New")
