@@ -727,6 +727,24 @@ def form_html(key: tuple, render) -> str:
     return html
 
 
+_memo: dict[tuple, object] = {}
+
+
+def remembered(key: tuple, compute):
+    """``compute()`` once per process for ``key``; for keys that name a state that never
+    changes (e.g. a study's event number), so the value can never be stale."""
+    try:
+        return _memo[key]
+    except KeyError:
+        pass
+    value = compute()
+    with _local_lock:
+        if len(_memo) >= LOCAL_MAX:
+            _memo.clear()
+        _memo[key] = value
+    return value
+
+
 def clear_local() -> None:
     """Forget this process's copies (tests)."""
     with _local_lock:
@@ -735,4 +753,5 @@ def clear_local() -> None:
         _seen.clear()
         _forms.clear()
         _tools_memo.clear()
+        _memo.clear()
     _moderation_tools.clear()

@@ -155,9 +155,23 @@ def _page_url(study, filter_query: str) -> str:
     return f"{url}?{filter_query}" if filter_query else url
 
 
-def _page_context(request: HttpRequest, access: StudyAccess) -> dict:
+def _reacted(user, study, last_seq: int) -> list[str]:
+    """The items this person reacted to, as of the study's event number ``last_seq``.
+
+    Every reaction given or taken back records a study event, so for one event
+    number the answer never changes: kept per process, read once.
+    """
+    if not user.is_authenticated:
+        return []
+    return fragments.remembered(
+        ("reacted", study.pk, study.created_at, user.pk, last_seq),
+        lambda: selectors.reacted_keys(user=user, study=study),
+    )
+
+
+def _page_context(request: HttpRequest, access: StudyAccess, last_seq: int) -> dict:
     user = request.user
-    reacted = selectors.reacted_keys(user=user, study=access.study)
+    reacted = _reacted(user, access.study, last_seq)
     can_contribute = access.can(Action.CONTRIBUTE, user)
     return {
         "study": access.study,
@@ -255,7 +269,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
         load=lambda: selectors.contribution_page(study=study, **filters),
         **filters,
     )
-    context = _page_context(request, access)
+    context = _page_context(request, access, last_seq)
     context.update(_header_context(access, request.user))
     filter_query = filter_form.querystring()
     viewer = _viewer(
@@ -308,7 +322,7 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = _viewer(
         request,
         access,
-        reacted=selectors.reacted_keys(user=request.user, study=access.study),
+        reacted=_reacted(request.user, access.study, last_seq),
         next_url=_page_url(access.study, filter_query),
     )
     response = _fragment(

@@ -382,3 +382,17 @@ def test_the_study_page_reads_a_bounded_number_of_queries(client, django_assert_
     with django_assert_max_num_queries(10):
         html = get(client, study)  # served from the cache
     assert ">Item 24<" in html and ">Item 4<" not in html
+
+
+def test_a_viewers_own_reaction_shows_after_the_page_was_cached(client, roles):
+    study, _, other, _, contribution, *_ = roles
+    for _ in range(3):
+        html = as_viewer(client, study, other)
+    assert 'aria-pressed="false">Support (0)' in tools_of(html, contribution.dom_id)
+    services.reaction_toggle(item=contribution, user=other)
+    html = as_viewer(client, study, other)
+    assert 'aria-pressed="true">Remove support (1)' in tools_of(html, contribution.dom_id)
+    assert f"contribution-{contribution.pk}" in html.split('data-reacted="')[1].split('"')[0]
+    services.reaction_toggle(item=contribution, user=other)
+    html = as_viewer(client, study, other)
+    assert 'aria-pressed="false">Support (0)' in tools_of(html, contribution.dom_id)
