@@ -261,3 +261,31 @@ class ParticipationOrganisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.study_id}/{self.acted_for_id}/{self.acted_for_sector}"
+
+
+class ParticipationMultiGroup(models.Model):
+    """The summary keys of people with several summary rows in a study (groups > 1).
+
+    Only for them can a per-organisation or per-sector count of people differ
+    from a sum over ParticipationOrganisation; the study statistics correct
+    with these rows. Kept by the same triggers, under the person's row lock.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    acted_for = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acted_for_sector = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["study", "author"],
+                include=["acted_for", "acted_for_sector"],
+                name="participation_multi_study",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id}/{self.author_id}/{self.acted_for_id}/{self.acted_for_sector}"

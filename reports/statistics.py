@@ -72,6 +72,7 @@ SUMMARY_TABLE = "reports_participationsummary"
 DAY_TABLE = "reports_participationday"
 PERSON_TABLE = "reports_participationperson"
 KEY_TABLE = "reports_participationorganisation"
+MULTI_TABLE = "reports_participationmultigroup"
 # An organisation's current sector fills in a snapshot without one; no
 # organisation is the sector "" (individuals). {s}: the summary's alias.
 RESOLVED_SECTOR = (
@@ -296,31 +297,19 @@ def _statistics_sql(*, study_id: int | None) -> tuple[str, list]:
 
 
 def _study_sql(study_id: int) -> tuple[str, list]:
-    """One study's figures from the summary, its participants and its days.
+    """One study's figures from its organisation keys, multi-group people and days.
 
     Distinct people per organisation or sector without a distinct count over
     every row: k holds the summary summed per (organisation, sector) key
     (ParticipationOrganisation), where each summary row is one person; only
-    people with several rows (groups > 1, few) could
-    be counted twice in a class of keys, so for them m lists their rows and
-    a class's people are SUM(n) - (their rows in it) + (distinct of them in
+    people with several rows (groups > 1, few) could be counted twice in a
+    class of keys, so m lists their keys (ParticipationMultiGroup) and a
+    class's people are SUM(n) - (their rows in it) + (distinct of them in
     it). Organisations resolve through merged_into (one level, kept so by
     reports.registry) and the sector as in _platform_sql. f: new participants
     per day (ParticipationDay); their sum is the participants.
     """
     sector_k, sector_m = RESOLVED_SECTOR.format(s="k"), RESOLVED_SECTOR.format(s="s")
-    if connection.vendor == "postgresql":
-        # A lookup in the summary's (study, author) index per person with
-        # several rows, rather than a hash join over all the study's rows
-        # (OFFSET 0 keeps the planner from flattening the subquery into one).
-        person_rows = f"""CROSS JOIN LATERAL (
-                SELECT acted_for_id, acted_for_sector FROM {SUMMARY_TABLE} s
-                WHERE s.study_id = p.study_id AND s.author_id = p.author_id OFFSET 0
-            ) AS s"""  # noqa: S608 (constant SQL text)
-    else:  # SQLite has no LATERAL; its nested loop uses the same index.
-        person_rows = (
-            f"JOIN {SUMMARY_TABLE} s ON s.study_id = p.study_id AND s.author_id = p.author_id"
-        )
     # Constant SQL text only (table names); the study is a bound parameter.
     sql = f"""
         WITH k AS (
@@ -330,11 +319,10 @@ def _study_sql(study_id: int) -> tuple[str, list]:
             WHERE k.study_id = %(study)s
         ),
         m AS (
-            SELECT p.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
+            SELECT s.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
                    {sector_m} AS sector
-            FROM {PERSON_TABLE} p {person_rows}
-            LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
-            WHERE p.study_id = %(study)s AND p.groups > 1
+            FROM {MULTI_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+            WHERE s.study_id = %(study)s
         ),
         f AS (
             SELECT day AS first_day, new_participants AS n FROM {DAY_TABLE}

@@ -71,11 +71,12 @@ SUMMARY = "reports_participationsummary"
 DAY = "reports_participationday"
 PERSON = "reports_participationperson"
 KEY = "reports_participationorganisation"
+MULTI = "reports_participationmultigroup"
 KEY_GROUP = ("study_id", "acted_for_id", "acted_for_sector")
 GROUP = ("study_id", "author_id", "acted_for_id", "acted_for_sector")
 TRIGGER_PREFIX = "reports_summary_"
 # The migration that installed these triggers; its schema is the one they need.
-SCHEMA_MIGRATION = "0005_participation_days_people"
+SCHEMA_MIGRATION = "0006_participation_multi_groups"
 # What decides whether and where an item counts; a change of anything else
 # (text, revision, moderation note, …) leaves the summaries alone.
 KEY_COLUMNS = ("study_id", "author_id", "acted_for_id", "acted_for_sector", "created_at")
@@ -259,6 +260,18 @@ def _pg_function(operation: str) -> str:
         f"ON CONFLICT (study_id, day) DO UPDATE SET "
         f"new_participants = s.new_participants + EXCLUDED.new_participants;"
     )
+    # The keys of people with several rows, rewritten under the person's lock.
+    steps.append(
+        f"DELETE FROM {MULTI} s USING {people} a "
+        f"WHERE s.study_id = a.study_id AND s.author_id = a.author_id;"
+    )
+    steps.append(
+        f"INSERT INTO {MULTI} (study_id, author_id, acted_for_id, acted_for_sector) "
+        f"SELECT g.study_id, g.author_id, g.acted_for_id, g.acted_for_sector "
+        f"FROM {people} a JOIN {PERSON} p ON p.study_id = a.study_id "
+        f"AND p.author_id = a.author_id AND p.groups > 1 "
+        f"JOIN {SUMMARY} g ON g.study_id = a.study_id AND g.author_id = a.author_id;"
+    )
     steps.append(
         f"DELETE FROM {PERSON} s USING {people} a WHERE s.study_id = a.study_id "
         f"AND s.author_id = a.author_id AND s.groups <= 0;"
@@ -358,6 +371,11 @@ def _sqlite_people(where: str, ensure: str, conn) -> str:
         f"UPDATE {p} SET groups = (SELECT COUNT(*) FROM {SUMMARY} g WHERE {match}), "
         f"first_at = (SELECT MIN(g.first_at) FROM {SUMMARY} g WHERE {match}) WHERE {where}; "
         f"UPDATE {p} SET first_day = {first_day} WHERE {where}; "
+        f"DELETE FROM {MULTI} WHERE {where}; "
+        f"INSERT INTO {MULTI} (study_id, author_id, acted_for_id, acted_for_sector) "
+        f"SELECT study_id, author_id, acted_for_id, acted_for_sector FROM {SUMMARY} "
+        f"WHERE ({where}) AND (SELECT groups FROM {p} WHERE {p}.study_id = "
+        f"{SUMMARY}.study_id AND {p}.author_id = {SUMMARY}.author_id) > 1; "
         f"DELETE FROM {p} WHERE ({where}) AND groups <= 0;"
     )
 
@@ -641,6 +659,15 @@ def rebuild(*, study_id: int | None = None, conn=None) -> tuple[int, int]:
             f"WHERE p.study_id = {DAY}.study_id AND p.first_day = {DAY}.day) {where}",
             params,
         )
+        cursor.execute(f"DELETE FROM {MULTI} {where}", params)
+        cursor.execute(
+            f"INSERT INTO {MULTI} (study_id, author_id, acted_for_id, acted_for_sector) "
+            f"SELECT s.study_id, s.author_id, s.acted_for_id, s.acted_for_sector "
+            f"FROM {SUMMARY} s JOIN {PERSON} p ON p.study_id = s.study_id "
+            f"AND p.author_id = s.author_id AND p.groups > 1 "
+            f"{where.replace('study_id', 's.study_id')}",
+            params,
+        )
         cursor.execute(f"DELETE FROM {KEY} {where}", params)
         cursor.execute(
             f"INSERT INTO {KEY} (study_id, acted_for_id, acted_for_sector, participants, "
@@ -714,6 +741,11 @@ def differences(*, study_id: int | None = None, conn=None, limit: int = 50) -> l
             params,
         )
         stored_keys = {tuple(row[:3]): tuple(int(v) for v in row[3:]) for row in cursor}
+        cursor.execute(
+            f"SELECT study_id, author_id, acted_for_id, acted_for_sector FROM {MULTI} {where}",
+            params,
+        )
+        stored_multi = sorted((tuple(row) for row in cursor), key=repr)
     expected_keys: dict[tuple, tuple] = {}
     for (study, _author, org, sector), (c, m, _first, _last) in expected.items():
         n, contributions, comments = expected_keys.get((study, org, sector), (0, 0, 0))
@@ -749,6 +781,16 @@ def differences(*, study_id: int | None = None, conn=None, limit: int = 50) -> l
                 f"participant study={key[0]} author={key[1]}: stored {stored_people.get(key)}, "
                 f"items say {expected_people.get(key)}"
             )
+    expected_multi = sorted(
+        (key for key in expected if expected_people[(key[0], key[1])][0] > 1), key=repr
+    )
+    if stored_multi != expected_multi:
+        extra = sorted(set(stored_multi) - set(expected_multi), key=repr)
+        lacking = sorted(set(expected_multi) - set(stored_multi), key=repr)
+        found.append(
+            f"people with several groups: stored {len(stored_multi)} rows, items say "
+            f"{len(expected_multi)}; not expected {extra[:5]}, missing {lacking[:5]}"
+        )
     for key in sorted(set(expected_keys) | set(stored_keys), key=repr):
         if expected_keys.get(key) != stored_keys.get(key):
             found.append(

@@ -21,7 +21,13 @@ from accounts.services import account_delete
 from contributions import services as items
 from contributions.models import Comment, Contribution, ItemState, ModerationReason
 from reports import registry, summaries
-from reports.models import ParticipationDay, ParticipationPerson, ParticipationSummary
+from reports.models import (
+    ParticipationDay,
+    ParticipationMultiGroup,
+    ParticipationOrganisation,
+    ParticipationPerson,
+    ParticipationSummary,
+)
 from reports.statistics import (
     platform_statistics,
     platform_study_rows,
@@ -123,6 +129,29 @@ def test_the_hand_computed_study_is_summarised_exactly(world):
         world.people["p4"].pk: (1, "2026-03-05"),  # k3, 23:15 UTC: Oslo 00:15
         world.people["p6"].pk: (1, "2026-03-03"),
         world.people["p7"].pk: (1, "2026-03-05"),
+    }
+    # Only people with several rows have their keys listed for the correction.
+    multi = {
+        (row.author_id, row.acted_for_id)
+        for row in ParticipationMultiGroup.objects.filter(study=study)
+    }
+    p1, p2, orgs = world.people["p1"].pk, world.people["p2"].pk, world.orgs
+    assert multi == {
+        (p1, orgs["A"].pk),
+        (p1, orgs["B"].pk),
+        (p2, orgs["A"].pk),
+        (p2, orgs["D"].pk),
+    }
+    keys = {
+        (row.acted_for_id, row.participants, row.contributions, row.comments)
+        for row in ParticipationOrganisation.objects.filter(study=study)
+    }
+    assert keys == {
+        (orgs["A"].pk, 2, 2, 2),  # p1 (c1, c2, k1) and p2 (k2)
+        (orgs["B"].pk, 2, 2, 0),  # p1 (c3) and p3 (c5)
+        (orgs["C"].pk, 2, 2, 0),  # p6 and p7
+        (orgs["D"].pk, 1, 1, 0),  # p2 (c4)
+        (None, 1, 0, 1),  # p4 (k3)
     }
 
 
@@ -318,6 +347,18 @@ def test_check_finds_a_tampered_row_and_the_rebuild_repairs_it(world, capsys):
     assert_consistent(world.study, world.other)
 
 
+def test_check_finds_wrong_keys_and_multi_group_rows(world, capsys):
+    ParticipationMultiGroup.objects.filter(author=world.people["p1"]).delete()
+    ParticipationOrganisation.objects.filter(acted_for=world.orgs["C"]).update(participants=1)
+    with pytest.raises(CommandError):
+        call_command("rebuild_statistics", "--check")
+    output = capsys.readouterr().out
+    assert "people with several groups: stored 2 rows, items say 4" in output
+    assert f"organisation={world.orgs['C'].pk}" in output
+    call_command("rebuild_statistics")
+    assert_consistent(world.study, world.other)
+
+
 def test_check_finds_a_wrong_participant(world, capsys):
     ParticipationPerson.objects.filter(author=world.people["p3"]).update(groups=2)
     with pytest.raises(CommandError):
@@ -378,7 +419,8 @@ def test_study_statistics_reads_the_summaries_in_one_query(world, django_assert_
     with django_assert_num_queries(1) as captured:
         study_statistics(study=world.study)
     sql = captured.captured_queries[0]["sql"]
-    assert "reports_participationsummary" in sql and "reports_participationday" in sql
+    for table in ("organisation", "multigroup", "day"):
+        assert f"reports_participation{table}" in sql
     assert "contributions_contribution" not in sql and "contributions_comment" not in sql
 
 
