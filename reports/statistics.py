@@ -22,8 +22,9 @@ items grouped by (study, person, organisation acted for, snapshot sector)
 with their counts and first and last times (``reports.ParticipationSummary``),
 those summed per (study, organisation, sector) (``ParticipationOrganisation``),
 each participant's number of such groups and first day
-(``ParticipationPerson``) and the counted items per study and Oslo day
-(``ParticipationDay``). Database triggers on the item tables keep them exact
+(``ParticipationPerson``), the groups of people with several
+(``ParticipationMultiGroup``) and the counted items and new participants per
+study and Oslo day (``ParticipationDay``). Database triggers on the item tables keep them exact
 at every write (reports/summaries.py); ``rebuild_statistics`` recomputes or
 checks them from the items with the grouping this module defines
 (``_items_sql``). Merges are resolved when reading, so a merge rewrites

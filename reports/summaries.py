@@ -1,6 +1,6 @@
 """The participation summaries: kept at write time by database triggers, rebuilt on demand.
 
-``reports.statistics`` reads four small tables instead of every item:
+``reports.statistics`` reads five small tables instead of every item:
 
 - ``reports_participationsummary``: one row per (study, author, acted_for,
   acted_for_sector) with the counted contributions and comments and the
@@ -10,8 +10,11 @@
   acted_for, acted_for_sector), with the number of its rows (people);
 - ``reports_participationperson``: per (study, author) the number of summary
   rows and the first counted item's time and Europe/Oslo day;
+- ``reports_participationmultigroup``: the summary keys of people with more
+  than one summary row in a study (rewritten under the person's lock);
 - ``reports_participationday``: counted contributions and comments per study
-  and Europe/Oslo calendar day.
+  and Europe/Oslo calendar day, and new participants (people whose first
+  counted item is that day).
 
 They are kept by triggers on ``contributions_contribution`` and
 ``contributions_comment``, so nothing that writes items can bypass them: the

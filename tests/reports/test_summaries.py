@@ -437,6 +437,34 @@ def test_first_day_of_a_participant_stays_exact_when_the_first_item_goes(world):
 # --- PostgreSQL: concurrent posts -----------------------------------------------------
 
 
+def post_concurrently(study, org, first: tuple, second: tuple) -> None:
+    """Two transactions: the first posts and stays open while the second posts."""
+    first_inserted = threading.Event()
+    errors: list[BaseException] = []
+
+    def post(person, when: str, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                contribution(study, person, org, when)
+                if hold:
+                    first_inserted.set()
+                    # Keep the summary rows locked while the other one posts.
+                    threading.Event().wait(0.5)
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    holding = threading.Thread(target=post, args=(*first, True))
+    holding.start()
+    assert first_inserted.wait(10)
+    waiting = threading.Thread(target=post, args=(*second, False))
+    waiting.start()
+    holding.join(20)
+    waiting.join(20)
+    assert not errors
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_posts_by_one_person_both_count(requires_postgres):
@@ -445,30 +473,7 @@ def test_two_concurrent_posts_by_one_person_both_count(requires_postgres):
     study = StudyFactory()
     org = organisation(Sector.PUBLIC, name="Concurrent")
     person = member(study, organisation=org)
-    first_inserted = threading.Event()
-    errors: list[BaseException] = []
-
-    def post(when: str, hold: bool) -> None:
-        try:
-            with transaction.atomic():
-                contribution(study, person, org, when)
-                if hold:
-                    first_inserted.set()
-                    # Keep the summary row locked while the other one posts.
-                    threading.Event().wait(0.5)
-        except BaseException as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    first = threading.Thread(target=post, args=("2026-03-01 12:00", True))
-    first.start()
-    assert first_inserted.wait(10)
-    second = threading.Thread(target=post, args=("2026-03-01 09:00", False))
-    second.start()
-    first.join(20)
-    second.join(20)
-    assert not errors
+    post_concurrently(study, org, (person, "2026-03-01 12:00"), (person, "2026-03-01 09:00"))
     row = group(study, person, org)
     assert (row.contributions, row.first_at, row.last_at) == (
         2,
@@ -476,4 +481,22 @@ def test_two_concurrent_posts_by_one_person_both_count(requires_postgres):
         at("2026-03-01 12:00"),
     )
     assert ParticipationDay.objects.get(study=study).contributions == 2
+    assert summaries.differences() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_new_people_posting_at_once_for_one_organisation_both_count(requires_postgres):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    study = StudyFactory()
+    org = organisation(Sector.PRIVATE, name="Concurrent Ltd")
+    one, two = member(study, organisation=org), member(study, organisation=org)
+    post_concurrently(study, org, (one, "2026-03-02 10:00"), (two, "2026-03-02 11:00"))
+    key = ParticipationOrganisation.objects.get(study=study, acted_for=org)
+    assert (key.participants, key.contributions) == (2, 2)
+    day = ParticipationDay.objects.get(study=study)
+    assert (day.contributions, day.new_participants) == (2, 2)
+    totals = study_statistics(study=study).totals
+    assert (totals.participants, totals.organisations) == (2, 1)
     assert summaries.differences() == []
