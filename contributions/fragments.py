@@ -308,7 +308,7 @@ class Viewer:
 
         The same for every viewer with the same rights and the same relation to
         the item (author or not, reacted or not): kept per process, with the
-        CSRF token left as ``CSRF_SLOT`` (``Listing.html`` fills it).
+        CSRF token left as ``CSRF_SLOT`` and filled here, in the controls only.
         """
         if self.anonymous:
             return ""
@@ -326,7 +326,8 @@ class Viewer:
                 if len(_tools_memo) >= LOCAL_MAX:
                     _tools_memo.clear()
                 _tools_memo[memo_key] = html
-        return html
+        # Filled here, in the controls only: never in text people wrote.
+        return html.replace(CSRF_SLOT, self.csrf_token) if html else html
 
     def _live_tools(self, item: Stub) -> str:
         labels = self.labels()
@@ -524,10 +525,9 @@ class Listing:
         if viewer.anonymous:
             return "".join(self.parts[::2])
         tools = viewer.tools
-        html = "".join(
+        return "".join(
             part if not index % 2 else tools(part) for index, part in enumerate(self.parts)
         )
-        return html.replace(CSRF_SLOT, viewer.csrf_token)
 
 
 def listing_of(contributions: list[Contribution], slug: str, **page) -> Listing:
@@ -565,6 +565,8 @@ def render_comments(comments: list[Comment], viewer: Viewer) -> str:
 # --- the whole list, cached per study event ---------------------------------------------
 
 LIST_PREFIX = "fragment-list:v1:"
+LISTS_MAX = 64  # lists kept in each process's memory (about 150-250 KB each)
+LIST_TIMEOUT = 3600  # a list is for one event number: soon of no use
 _lists: dict[str, Listing] = {}
 _seen: set[str] = set()
 
@@ -688,7 +690,7 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
     listing.check = _names_of(loaded.contributions)
     if key in _seen:
         _remember_list(key, listing)
-        cache.set(key, listing, CACHE_TIMEOUT)
+        cache.set(key, listing, LIST_TIMEOUT)
     else:
         with _local_lock:
             if len(_seen) >= LOCAL_MAX:
@@ -699,7 +701,7 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
 
 def _remember_list(key: str, listing: Listing) -> None:
     with _local_lock:
-        if len(_lists) >= LOCAL_MAX // 16:
+        if len(_lists) >= LISTS_MAX:
             _lists.clear()
         _lists[key] = listing
 

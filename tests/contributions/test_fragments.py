@@ -396,3 +396,17 @@ def test_a_viewers_own_reaction_shows_after_the_page_was_cached(client, roles):
     services.reaction_toggle(item=contribution, user=other)
     html = as_viewer(client, study, other)
     assert 'aria-pressed="false">Support (0)' in tools_of(html, contribution.dom_id)
+
+
+def test_text_that_looks_like_a_slot_stays_text(client, roles):
+    """Slots are filled in the controls only, never in what people wrote."""
+    study, author, other, *_ = roles
+    ContributionFactory(
+        study=study,
+        title="<!--dugnad:tools--> __dugnad_csrf__",
+        body_html="<p>__dugnad_csrf__ __dugnad_idempotency__</p>",
+    )
+    for _ in range(3):
+        html = as_viewer(client, study, other)
+    assert "&lt;!--dugnad:tools--&gt; __dugnad_csrf__" in html
+    assert "<p>__dugnad_csrf__ __dugnad_idempotency__</p>" in html
