@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from contributions.models import (
     Revision,
 )
 from contributions.notifications import reply_notify
+from studies import events
 from studies.access import FACILITATING, Action, can
 from studies.markdown import render_markdown
 from studies.models import Membership, ModerationMode, Section, Study
@@ -387,7 +388,7 @@ def comment_create(
     posting_rate_check(user=author)
     try:
         with transaction.atomic():
-            comment = Comment.objects.create(
+            comment = Comment(
                 study=study,
                 contribution=contribution,
                 parent=parent,
@@ -399,19 +400,46 @@ def comment_create(
                 idempotency_key=idempotency_key,
                 **_snapshot(membership),
             )
-            if comment.state == ItemState.PUBLISHED:
-                # Notify first: the event is numbered under the study row's
-                # lock, which is held from numbering to commit.
-                reply_notify(comment=comment)
-                live.publish_item(item=comment, kind=live.CREATED)
-            else:
+            if comment.state != ItemState.PUBLISHED:
+                comment.save(force_insert=True)
                 _tell_moderators(item=comment)
+            elif (pk := _reserve_pk(Comment)) is not None:
+                # The comment's row locks its participation summaries (reports
+                # triggers) and its event the study row, both until commit.
+                # With its number known beforehand, the rendering and the
+                # notification happen first, outside those locks, and other
+                # posts to the study wait only for two inserts and the commit.
+                comment.pk = pk
+                payload = live.item_payload(item=comment, kind=live.CREATED)
+                reply_notify(comment=comment)
+                comment.save(force_insert=True)
+                events.record_event(study_id=comment.study_id, **payload)
+            else:
+                comment.save(force_insert=True)
+                reply_notify(comment=comment)  # before the event, as above
+                live.publish_item(item=comment, kind=live.CREATED)
     except IntegrityError:
         existing = _existing(Comment, author=author, idempotency_key=idempotency_key)
         if existing is None:
             raise
         return existing
     return comment
+
+
+def _reserve_pk(model) -> int | None:
+    """The next id of ``model``'s table, taken from its sequence (PostgreSQL only).
+
+    SQLite has no sequence to take from, and holds one write lock for the
+    whole transaction anyway: there the row is inserted first.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s))",
+            [model._meta.db_table, model._meta.pk.column],
+        )
+        return cursor.fetchone()[0]
 
 
 def comment_edit(*, comment: Comment, editor: User, body: str) -> Comment:

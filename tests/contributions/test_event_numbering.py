@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from contributions import services
+from contributions.models import Comment
 from studies import events
 from studies.models import Study, StudyEvent
 from tests.contributions.factories import member
@@ -94,3 +95,29 @@ async def test_presence_message_carries_the_studys_newest_event(settings):
             break
     assert seqs == [1]
     await communicator.disconnect()
+
+
+def test_on_postgresql_a_comment_is_rendered_and_notified_before_its_row_is_written(
+    requires_postgres,
+):
+    """The comment's insert (summary rows) and its event (study row) lock until commit:
+    nothing but the two of them may run while those locks are held."""
+    study = StudyFactory()
+    author = member(study)
+    contribution = services.contribution_create(study=study, author=author, title="T", body="b")
+    commenter = member(study)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        comment = services.comment_create(contribution=contribution, author=commenter, body="Hello")
+    # (The service's own transaction is a savepoint inside the test's.)
+    sql = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    insert = next(
+        i for i, s in enumerate(sql) if s.startswith('INSERT INTO "contributions_comment"')
+    )
+    assert any(s.startswith('INSERT INTO "accounts_notification"') for s in sql[:insert])
+    assert [s.split()[:3] for s in sql[insert + 1 :]] == [
+        ["UPDATE", "studies_study", "SET"],
+        ["INSERT", "INTO", '"studies_studyevent"'],
+    ]
+    event = StudyEvent.objects.get(study=study, key=comment.dom_id)
+    assert "Hello" in event.html
+    assert Comment.objects.get(pk=comment.pk).body == "Hello"
