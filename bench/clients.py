@@ -9,10 +9,12 @@ It opens one socket per session key (cookie ``sessionid``, Origin of the
 site), paced at ``--connect-rate`` per second, prints ``READY n`` once every
 socket has its "resumed" answer, and records the arrival time of every event.
 Each client follows the page's protocol: events are buffered until the
-server's "resumed", applied once by number, a gap makes it ask again after
-1.5 s, a dropped socket reconnects with the page's back-off and resumes
-after the last event it holds. ``--churn S`` closes each socket on average
-every S seconds and reconnects it (the soak's reconnects).
+server's "resumed", applied once by number, a gap (or a presence message
+with a newer event number) makes it ask again after 2-4 s, doubling while
+gaps persist, never twice at once (as static/js/live.js), a dropped socket
+reconnects with the page's back-off and resumes after the last event it holds.
+``--churn S`` closes each socket on average every S seconds and reconnects it
+(the soak's reconnects).
 
 On ``STOP`` (a line on standard input) every client asks once more for what
 it missed, waits for the answer, and the process writes its records to
@@ -76,6 +78,9 @@ class LiveClient:
         self.down_since: float | None = None
         self.outages: list[tuple[float, float]] = []  # (down at, resumed at)
         self._gap_task: asyncio.Task | None = None
+        self.gap_attempts = 0
+        self.resume_pending = False
+        self.known_seq = 0  # the newest event number a presence message told of
 
     # --- the stream (take/handle as in live.js) ----------------------------------------
 
@@ -91,19 +96,32 @@ class LiveClient:
         while self.last_seq + 1 in self.seen:
             self.seen.discard(self.last_seq + 1)
             self.last_seq += 1
-        if self.seen:
+        if self.behind():
             self.schedule_gap_check()
+        else:
+            self.gap_attempts = 0
+
+    def behind(self) -> bool:
+        return bool(self.seen) or self.known_seq > self.last_seq
 
     def schedule_gap_check(self) -> None:
+        if self.resume_pending:
+            return
         if self._gap_task is None or self._gap_task.done():
             self._gap_task = asyncio.ensure_future(self._gap_check())
 
     async def _gap_check(self) -> None:
-        await asyncio.sleep(1.5)
-        if self.seen and self.ws is not None and self.resumed:
+        # As live.js: 2-4 s at random, doubling while gaps keep needing a resume,
+        # never a second resume while one is unanswered.
+        delay = min(30.0, random.uniform(2.0, 4.0) * 2**self.gap_attempts)  # noqa: S311
+        await asyncio.sleep(delay)
+        if self.behind() and self.ws is not None and self.resumed and not self.resume_pending:
             self.counts["gap_resumes"] += 1
+            self.gap_attempts += 1
+            self.resume_pending = True
             # Only the missing numbers can come back as replay; the rest still arrive live.
-            missing = set(range(self.last_seq + 1, max(self.seen))) - self.seen
+            top = max(self.seen) if self.seen else self.known_seq + 1
+            missing = set(range(self.last_seq + 1, top)) - self.seen
             await self.send_resume(missing)
 
     async def send_resume(self, missing: set[int] | None = None) -> None:
@@ -126,6 +144,7 @@ class LiveClient:
             else:
                 self.take(message, arrived, via)
         elif kind == "resumed":
+            self.resume_pending = False
             pending, self.buffer = self.buffer, []
             self.resumed = True
             self.catching_up = False
@@ -154,7 +173,14 @@ class LiveClient:
             self.seen = {s for s in self.seen if s > self.last_seq}
             self.resumed = False
             asyncio.ensure_future(self.send_resume())
+        elif kind == "presence":
+            seq = (message.get("data") or {}).get("seq")
+            if isinstance(seq, int) and seq > self.known_seq:
+                self.known_seq = seq
+                if self.resumed and self.behind():
+                    self.schedule_gap_check()
         elif kind == "error":
+            self.resume_pending = False
             self.counts["errors"] += 1
 
     # --- the socket ----------------------------------------------------------------------
@@ -195,6 +221,7 @@ class LiveClient:
             finally:
                 self.ws = None
             self.resumed = False
+            self.resume_pending = False
             self.resumed_event.clear()
             self.close_codes[str(code)] = self.close_codes.get(str(code), 0) + 1
             if self.stopping:

@@ -414,10 +414,17 @@ def comment_create(
                 reply_notify(comment=comment)
                 comment.save(force_insert=True)
                 events.record_event(study_id=comment.study_id, **payload)
+                comment.event_payload = payload  # for the poster's own page
             else:
                 comment.save(force_insert=True)
                 reply_notify(comment=comment)  # before the event, as above
-                live.publish_item(item=comment, kind=live.CREATED)
+                event = live.publish_item(item=comment, kind=live.CREATED)
+                comment.event_payload = {
+                    "kind": event.kind,
+                    "key": event.key,
+                    "html": event.html,
+                    "data": event.data,
+                }
     except IntegrityError:
         existing = _existing(Comment, author=author, idempotency_key=idempotency_key)
         if existing is None:

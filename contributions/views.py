@@ -111,7 +111,12 @@ def _apply_json(item, kind: str) -> str:
     """The item's event body, for the poster's own page (applied idempotently)."""
     if item.state == ItemState.PENDING:
         return ""  # not on the public page until approved
-    return json.dumps(live.item_payload(item=item, kind=kind))
+    # The service already rendered this event for the study (comment_create):
+    # the poster's page gets the same body instead of a second rendering.
+    payload = getattr(item, "event_payload", None)
+    if payload is None or not payload["kind"].endswith(f".{kind}"):
+        payload = live.item_payload(item=item, kind=kind)
+    return json.dumps(payload)
 
 
 def _add_errors(form, error: ValidationError) -> None:
