@@ -171,13 +171,28 @@ class StudyConsumer(AsyncWebsocketConsumer):
             delay = next_start - time.time() + random.uniform(0, presence.GRACE - 1)  # noqa: S311
             await asyncio.sleep(max(delay, 0.05))
             try:
-                w = presence.window()
-                await sync_to_async(presence.count_in)(study_id=self.study_id, w=w)
+                w, count, seq = await database_sync_to_async(_presence_refresh)(self.study_id)
                 self.windows = {x for x in self.windows if x >= w - 1} | {w}
-                count = await sync_to_async(presence.viewers)(study_id=self.study_id)
-                seq = await database_sync_to_async(events.current_seq)(study_id=self.study_id)
-                await self._send({"type": "presence", "data": {"viewers": count, "seq": seq}})
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("Presence refresh failed")
+                continue
+            try:
+                await self._send({"type": "presence", "data": {"viewers": count, "seq": seq}})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The socket is gone (its disconnect cancels this loop, but may
+                # come later): nothing more to tell it.
+                return
+
+
+def _presence_refresh(study_id: int) -> tuple[int, int, int]:
+    """Count a socket into the current window; (window, viewers, newest event number).
+
+    One call, so one hop to a worker thread per socket per window.
+    """
+    w = presence.window()
+    presence.count_in(study_id=study_id, w=w)
+    return w, presence.viewers(study_id=study_id), events.current_seq(study_id=study_id)

@@ -1,6 +1,8 @@
 """Event numbering in one statement, posting's order of writes, and the study's
 newest event number in the presence message (a page behind catches up)."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connection, transaction
@@ -146,3 +148,23 @@ def test_posting_a_comment_over_htmx_renders_it_once_per_language(client):
     assert fragments.renders["count"] - before == len(settings.LANGUAGES)
     event = StudyEvent.objects.get(study=study, kind="comment.created")
     assert "Rendered once" in event.html
+
+
+async def test_the_presence_loop_ends_when_its_socket_is_gone(settings, monkeypatch):
+    settings.DUGNAD_PRESENCE_SECONDS = 1
+    from contributions.consumers import StudyConsumer
+
+    study = await database_sync_to_async(StudyFactory)()
+    sends = []
+
+    async def gone(self, payload):
+        sends.append(payload)
+        raise OSError("client disconnected")
+
+    consumer = StudyConsumer()
+    consumer.study_id = study.pk
+    consumer.windows = set()
+    monkeypatch.setattr(StudyConsumer, "_send", gone)
+    # Returns by itself after the first failed send instead of retrying every window.
+    await asyncio.wait_for(consumer._presence_loop(), timeout=5)
+    assert len(sends) == 1 and sends[0]["data"]["seq"] == 0
