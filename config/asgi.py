@@ -21,8 +21,13 @@ from config.shedding import LoadShedding  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Past WEB_MAX_REQUESTS requests in progress: 503 at once (config/shedding.py).
-        "http": LoadShedding(django_asgi_app, limit=settings.WEB_MAX_REQUESTS),
+        # A few requests at once, a bounded queue, then 503 (config/shedding.py).
+        "http": LoadShedding(
+            django_asgi_app,
+            limit=settings.WEB_MAX_REQUESTS,
+            queue=settings.WEB_MAX_QUEUE,
+            wait=settings.WEB_QUEUE_SECONDS,
+        ),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -124,9 +124,12 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
 DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 5)
-# HTTP requests in progress per ASGI process before new ones get 503 at once
-# (config/shedding.py); 0: no limit.
-WEB_MAX_REQUESTS = env_int("WEB_MAX_REQUESTS", 2 * DB_POOL_MAX_SIZE)
+# HTTP requests running at once per ASGI process, how many more may wait their
+# turn and for how long, before new ones get 503 at once (config/shedding.py).
+# Few at once keep the worker's event loop free to send live events.
+WEB_MAX_REQUESTS = env_int("WEB_MAX_REQUESTS", 4)
+WEB_MAX_QUEUE = env_int("WEB_MAX_QUEUE", 200)
+WEB_QUEUE_SECONDS = env_int("WEB_QUEUE_SECONDS", 5)
 if DATABASE_URL:
     DATABASES = {
         "default": parse_database_url(

@@ -1,19 +1,28 @@
-"""Load shedding: past a number of HTTP requests in progress, answer 503 at once.
+"""Load shedding: a few HTTP requests run at once, a bounded queue waits, the rest get 503.
 
-Django runs each request's view in a worker thread and takes a pooled
-database connection for it. Past capacity, queued requests would each wait
-for a connection and fail after the pool's timeout with a 500, having held a
-thread and memory all the while. This ASGI middleware counts the process's
-HTTP requests in progress and answers ``503 Service Unavailable`` with
-``Retry-After`` straight away when ``limit`` are already running, before
-Django, the session or the database is touched. Websockets are not counted:
-an open socket costs no thread.
+Django runs each request's view in a worker thread. Under ASGI the same
+process also runs the event loop that writes live events to its sockets, so
+every view running at once takes CPU (and the GIL) from that loop: with
+dozens of requests in progress, posts still committed but their live events
+left seconds late. And past capacity, queued requests each held a thread and
+waited for a pooled database connection, failing after the pool's timeout
+with a 500.
 
-``WEB_MAX_REQUESTS`` (settings.WEB_MAX_REQUESTS) sets the limit per process;
-0 turns shedding off.
+This ASGI middleware lets ``limit`` HTTP requests run at once per process.
+Up to ``queue`` more wait their turn without a thread (a coroutine each) for
+at most ``wait`` seconds; beyond that, or after that, the answer is ``503
+Service Unavailable`` with ``Retry-After``, before Django, the session or the
+database is touched. Websockets are not counted: an open socket costs no
+thread.
+
+Settings: ``WEB_MAX_REQUESTS`` (running at once, default 4; 0 turns shedding
+off), ``WEB_MAX_QUEUE`` (waiting, default 200) and ``WEB_QUEUE_SECONDS``
+(longest wait, default 5).
 """
 
 from __future__ import annotations
+
+import asyncio
 
 BUSY_BODY = (
     "Dugnad er opptatt akkurat nå. Prøv igjen om et øyeblikk.\n"
@@ -22,18 +31,31 @@ BUSY_BODY = (
 
 
 class LoadShedding:
-    def __init__(self, app, *, limit: int, retry_after: int = 1) -> None:
+    def __init__(
+        self, app, *, limit: int, queue: int = 0, wait: float = 5.0, retry_after: int = 1
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.queue = queue
+        self.wait = wait
         self.retry_after = retry_after
         self.in_progress = 0
+        self.waiting = 0
         self.shed = 0  # requests answered 503 since start (for tests and logs)
+        self._turns: asyncio.Condition | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _condition(self) -> asyncio.Condition:
+        loop = asyncio.get_running_loop()
+        if self._turns is None or self._loop is not loop:
+            self._turns, self._loop = asyncio.Condition(), loop
+        return self._turns
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or self.limit <= 0:
             await self.app(scope, receive, send)
             return
-        if self.in_progress >= self.limit:
+        if self.in_progress >= self.limit and not await self._wait_turn():
             self.shed += 1
             await self._busy(send)
             return
@@ -42,6 +64,26 @@ class LoadShedding:
             await self.app(scope, receive, send)
         finally:
             self.in_progress -= 1
+            turns = self._condition()
+            async with turns:
+                turns.notify(1)
+
+    async def _wait_turn(self) -> bool:
+        """Wait in the queue for a free place; False when the queue is full or time is up."""
+        if self.waiting >= self.queue:
+            return False
+        turns = self._condition()
+        self.waiting += 1
+        try:
+            async with turns:
+                await asyncio.wait_for(
+                    turns.wait_for(lambda: self.in_progress < self.limit), self.wait
+                )
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.waiting -= 1
 
     async def _busy(self, send) -> None:
         await send(

@@ -83,3 +83,32 @@ def test_the_application_sheds_http_at_the_configured_limit(settings):
     http = application.application_mapping["http"]
     assert isinstance(http, LoadShedding)
     assert http.limit == settings.WEB_MAX_REQUESTS > 0
+    assert (http.queue, http.wait) == (settings.WEB_MAX_QUEUE, settings.WEB_QUEUE_SECONDS)
+
+
+async def test_a_bounded_queue_waits_its_turn_without_running():
+    inner = SlowApp()
+    app = LoadShedding(inner, limit=1, queue=1, wait=5)
+    first = asyncio.ensure_future(call(app))
+    await asyncio.sleep(0.01)
+    queued = asyncio.ensure_future(call(app))
+    await asyncio.sleep(0.01)
+    assert (app.in_progress, app.waiting, inner.seen) == (1, 1, 1)  # waiting, not running
+    refused = await asyncio.wait_for(call(app), timeout=1)  # the queue is full
+    assert refused[0]["status"] == 503
+    inner.release.set()
+    assert (await first)[0]["status"] == 200
+    assert (await queued)[0]["status"] == 200
+    assert (app.in_progress, app.waiting, inner.seen, app.shed) == (0, 0, 2, 1)
+
+
+async def test_a_request_that_waits_too_long_gets_503():
+    inner = SlowApp()
+    app = LoadShedding(inner, limit=1, queue=5, wait=0.05)
+    running = asyncio.ensure_future(call(app))
+    await asyncio.sleep(0.01)
+    late = await asyncio.wait_for(call(app), timeout=1)
+    assert late[0]["status"] == 503
+    assert app.waiting == 0 and inner.seen == 1
+    inner.release.set()
+    await running
