@@ -403,28 +403,22 @@ def comment_create(
             if comment.state != ItemState.PUBLISHED:
                 comment.save(force_insert=True)
                 _tell_moderators(item=comment)
-            elif (pk := _reserve_pk(Comment)) is not None:
+            else:
                 # The comment's row locks its participation summaries (reports
                 # triggers) and its event the study row, both until commit.
-                # With its number known beforehand, the rendering and the
-                # notification happen first, outside those locks, and other
+                # With its id taken beforehand (PostgreSQL), the rendering and
+                # the notification happen first, outside those locks, and other
                 # posts to the study wait only for two inserts and the commit.
-                comment.pk = pk
+                comment.pk = _reserve_pk(Comment)
+                written_first = comment.pk is None  # SQLite: one lock anyway
+                if written_first:
+                    comment.save(force_insert=True)
                 payload = live.item_payload(item=comment, kind=live.CREATED)
                 reply_notify(comment=comment)
-                comment.save(force_insert=True)
+                if not written_first:
+                    comment.save(force_insert=True)
                 events.record_event(study_id=comment.study_id, **payload)
                 comment.event_payload = payload  # for the poster's own page
-            else:
-                comment.save(force_insert=True)
-                reply_notify(comment=comment)  # before the event, as above
-                event = live.publish_item(item=comment, kind=live.CREATED)
-                comment.event_payload = {
-                    "kind": event.kind,
-                    "key": event.key,
-                    "html": event.html,
-                    "data": event.data,
-                }
     except IntegrityError:
         existing = _existing(Comment, author=author, idempotency_key=idempotency_key)
         if existing is None:

@@ -626,7 +626,12 @@ def study_participant_rows(*, study: Study) -> list[ParticipantRow]:
     """  # noqa: S608 (constant SQL text; the study is a parameter)
     with connection.cursor() as cursor:
         cursor.execute(sql, [study.pk])
-        raw = cursor.fetchall()
+        return participant_rows(cursor.fetchall())
+
+
+def participant_rows(raw: list[tuple]) -> list[ParticipantRow]:
+    """ParticipantRows from (author, canonical organisation, contributions, comments,
+    first, last) tuples, with each organisation as the registry knows it now."""
     org_ids = {row[1] for row in raw if row[1] is not None}
     orgs = {
         pk: (name, number or "", sector)

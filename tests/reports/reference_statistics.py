@@ -11,15 +11,13 @@ from __future__ import annotations
 from django.db import connection
 
 from reports.statistics import (
-    INDIVIDUALS,
-    Organisation,
     ParticipantRow,
     StudyStatistics,
     Totals,
     _assemble,
-    _iso,
     _items_sql,
     _local_date_sql,
+    participant_rows,
 )
 
 
@@ -169,30 +167,5 @@ def reference_participant_rows(study_id: int) -> list[ParticipantRow]:
     """  # noqa: S608 (constant SQL text; the study is a parameter)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        raw = cursor.fetchall()
-    org_ids = {row[1] for row in raw if row[1] is not None}
-    orgs = {
-        pk: (name, number or "", sector)
-        for pk, name, number, sector in Organisation.objects.filter(pk__in=org_ids).values_list(
-            "pk", "name", "org_number", "sector"
-        )
-    }
-    rows = []
-    for author_id, org_id, contributions, comments, first, last in raw:
-        # The organisation as the registry knows it now (after merges), like
-        # the per-organisation rows of StudyStatistics.
-        name, number, org_sector = orgs.get(org_id, ("", "", ""))
-        rows.append(
-            ParticipantRow(
-                user_id=author_id,
-                organisation_id=org_id,
-                organisation=name,
-                org_number=number,
-                sector=org_sector if org_id else INDIVIDUALS,
-                contributions=int(contributions or 0),
-                comments=int(comments or 0),
-                first_activity=_iso(first),
-                last_activity=_iso(last),
-            )
-        )
-    return rows
+        # Rows are assembled as the module does; only the SQL is the reference.
+        return participant_rows(cursor.fetchall())
