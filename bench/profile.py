@@ -1,0 +1,207 @@
+"""Where a request's CPU goes: the study page or a posted comment, under cProfile.
+
+    .venv/bin/python -m bench.profile page --requests 300
+    .venv/bin/python -m bench.profile post --requests 300 --sort tottime
+
+Starts its own Redis and a fresh PostgreSQL database (bench/harness.py),
+seeds the page benchmark's study (200 contributions, 2,000 comments), then
+runs the requests in one process through Django's ASGI application, the
+same middleware and settings as uvicorn runs them (DEBUG off), with no
+network in between. Prints the CPU per request (``time.process_time``)
+and the functions that took it. Run by hand, never in `.ci/run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from bench.harness import PYTHON, ROOT, Stack, log
+
+
+def inner(args) -> None:
+    import asyncio
+    import secrets
+    import time
+    import uuid
+
+    import django
+
+    django.setup()
+    from django.core.asgi import get_asgi_application
+
+    app = get_asgi_application()
+    seed = json.loads(os.environ["BENCH_PROFILE_SEED"])
+    token = secrets.token_hex(16)
+
+    def scope_for(i: int) -> tuple[dict, bytes]:
+        if args.what == "page":
+            path, method, body = f"/studies/{seed['slug']}/", "GET", b""
+            cookie = f"sessionid={seed['viewers'][0]}"
+            extra = []
+        else:
+            path = f"/studies/{seed['slug']}/contributions/{seed['contribution_id']}/comments/form/"
+            method = "POST"
+            body = f"body=Profiled+comment+{i}&idempotency_key={uuid.uuid4()}".encode()
+            session = seed["posters"][i % len(seed["posters"])]
+            cookie = f"sessionid={session}; csrftoken={token}"
+            extra = [
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"x-csrftoken", token.encode()),
+                (b"hx-request", b"true"),
+            ]
+        headers = [(b"host", b"127.0.0.1"), (b"cookie", cookie.encode()), *extra]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+        }
+        return scope, body
+
+    async def one(i: int) -> int:
+        scope, body = scope_for(i)
+        sent = False
+        status = 0
+
+        async def receive():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.sleep(3600)
+
+        async def send(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await app(scope, receive, send)
+        return status
+
+    async def run(n: int, offset: int) -> list[int]:
+        return [await one(offset + i) for i in range(n)]
+
+    statuses = asyncio.run(run(args.warmup, 0))
+    if set(statuses) != {200}:
+        raise SystemExit(f"warm-up answered {sorted(set(statuses))}")
+    spy = None
+    if args.profile:
+        # Sample only the measured requests: py-spy attaches to this process now.
+        spy = subprocess.Popen(  # noqa: S603
+            [os.environ["BENCH_PROFILE_SPY"], "record", "--pid", str(os.getpid()), "--rate", "200",
+             "--format", "raw", "--full-filenames", "--output", os.environ["BENCH_PROFILE_RAW"]],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(1.5)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    statuses = asyncio.run(run(args.requests, args.warmup))
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+    bad = [s for s in statuses if s != 200]
+    print(
+        f"{args.what}: {args.requests} requests, {len(bad)} not 200; "
+        f"CPU {cpu * 1000 / args.requests:.2f} ms per request, "
+        f"wall {wall * 1000 / args.requests:.2f} ms"
+        + (" (sampled by py-spy)" if args.profile else "")
+    )
+
+
+def summarise(raw: Path, lines: int) -> None:
+    """Inclusive and own shares of the sampled stacks (py-spy's raw format)."""
+    inclusive: Counter = Counter()
+    own: Counter = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        frames = [_frame(f) for f in stack.split(";")]
+        if frames[-1].split(" ")[0] in WAITING:
+            continue  # a thread waiting (for the database, a lock, the event loop)
+        total += n
+        for frame in set(frames):
+            inclusive[frame] += n
+        own[frames[-1]] += n
+    print(f"{total} samples in the requests, threads waiting left out")
+    print("--- inclusive (project and Django)")
+    shown = [(k, v) for k, v in inclusive.most_common() if k.split(" ")[-1].startswith(INCLUDE)]
+    for frame, n in shown[:lines]:
+        print(f"{100 * n / total:5.1f} %  {frame}")
+    print("--- own time")
+    for frame, n in own.most_common(lines // 2):
+        print(f"{100 * n / total:5.1f} %  {frame}")
+
+
+WAITING = {"Condition.wait", "EpollSelector.select", "_worker", "Event.wait", "Connection.wait"}
+INCLUDE = (
+    "accounts/", "api/", "config/", "contributions/", "moderation/", "reports/", "studies/",
+    "django/", "templates/",
+)  # fmt: skip
+
+
+def _frame(text: str) -> str:
+    # "function (path/to/file.py:12)" -> "function package/module.py"
+    name, _, where = text.partition(" (")
+    path = where.split(":")[0]
+    parts = path.split("/")
+    if "site-packages" in parts:
+        parts = parts[parts.index("site-packages") + 1 :]
+    elif str(ROOT) in path:
+        parts = Path(path).relative_to(ROOT).parts
+    else:
+        parts = parts[-1:]
+    return f"{name} {'/'.join(parts)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", choices=["page", "post"])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--lines", type=int, default=60)
+    parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--time-limit", type=float, default=600)
+    args = parser.parse_args()
+    if args.inner:
+        inner(args)
+        return
+    with Stack("profile", workers=1, time_limit=args.time_limit) as stack:
+        seed = stack.run_module(
+            "bench.seed",
+            "--viewers", "1", "--posters", str(max(20, args.requests // 15 + 5)),
+            "--contributions", "200", "--comments", "2000",
+        )  # fmt: skip
+        env = {**stack.env(), "BENCH_PROFILE_SEED": json.dumps(seed)}
+        log(f"profiling {args.requests} {args.what} requests")
+        command = [PYTHON, "-m", "bench.profile", *sys.argv[1:], "--inner"]
+        raw = stack.workdir / f"profile-{args.what}.txt"
+        if args.profile:
+            spy = shutil.which("py-spy", path=str(Path(PYTHON).parent)) or shutil.which("py-spy")
+            if spy is None:
+                raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
+            env.update(BENCH_PROFILE_SPY=spy, BENCH_PROFILE_RAW=str(raw))
+        subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603
+        if args.profile:
+            summarise(raw, args.lines)
+
+
+if __name__ == "__main__":
+    main()
