@@ -118,13 +118,16 @@ class ContributionFilterForm(forms.Form):
         error_messages={"invalid_choice": _("Choose one of the listed kinds.")},
     )
 
-    def __init__(self, *args, study, **kwargs):
+    def __init__(self, *args, study, sections=None, **kwargs):
+        """``sections``: the study's (pk, title) in order, when the caller has read them."""
         # Its own ids: the posting form on the same page has a section and a kind too.
         kwargs.setdefault("auto_id", "filter-%s")
         super().__init__(*args, **kwargs)
-        sections = list(
-            Section.objects.filter(study=study).order_by("order").values_list("pk", "title")
-        )
+        if sections is None:
+            sections = (
+                Section.objects.filter(study=study).order_by("order").values_list("pk", "title")
+            )
+        sections = list(sections)
         self.has_sections = bool(sections)
         self.fields["section"].choices = [("", _("All sections")), *sections]
         self.fields["kind"].choices = [("", _("All kinds")), *ContributionKind.choices]

@@ -29,6 +29,7 @@ import threading
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.db import connection
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -519,7 +520,7 @@ class Listing:
     has_more: bool = False
     next_before: int | None = None
     contributions: tuple = ()  # ids, in order
-    check: tuple = ()  # (people, organisations, sections, digest): see _names_digest
+    check: tuple = ()  # (people, organisations, digest): see _names_digest
 
     def html(self, viewer: Viewer) -> str:
         if viewer.anonymous:
@@ -564,7 +565,7 @@ def render_comments(comments: list[Comment], viewer: Viewer) -> str:
 
 # --- the whole list, cached per study event ---------------------------------------------
 
-LIST_PREFIX = "fragment-list:v1:"
+LIST_PREFIX = "fragment-list:v2:"
 LISTS_MAX = 64  # lists kept in each process's memory (about 150-250 KB each)
 LIST_TIMEOUT = 3600  # a list is for one event number: soon of no use
 _lists: dict[str, Listing] = {}
@@ -575,71 +576,56 @@ def _digest(rows: list) -> str:
     return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
 
 
-def _names_digest(people: tuple, organisations: tuple, sections: tuple) -> str:
+def _names_digest(people: tuple, organisations: tuple) -> str:
     """The names a list shows that change without a study event, as stored now.
 
-    Account deletion and display-name changes (accounts), organisation renames
-    and section titles (studies) record no study event, so a cached list is
-    checked against them on every use: one small query per kind present.
+    Account deletion and display-name changes (accounts) and organisation
+    renames record no study event, so a cached list is checked against them
+    on every use, in one query. Section titles need no check: a renamed
+    section moves the study's ``updated_at``, which is part of the list's key.
     """
     from accounts.models import Organisation, User
-    from studies.models import Section
 
-    rows: list = []
+    selects, params = [], []
     if people:
-        rows.append(
-            tuple(
-                User.objects.filter(pk__in=people)
-                .order_by("pk")
-                .values_list("pk", "display_name", "email", "deleted_at")
-            )
+        selects.append(
+            f"SELECT 0, id, display_name, email, deleted_at IS NOT NULL "  # noqa: S608
+            f"FROM {User._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(people))})"
         )
-        rows[-1] = tuple((pk, name, email, _when(deleted)) for pk, name, email, deleted in rows[-1])
+        params.extend(people)
     if organisations:
-        rows.append(
-            tuple(
-                Organisation.objects.filter(pk__in=organisations)
-                .order_by("pk")
-                .values_list("pk", "name")
-            )
+        selects.append(
+            f"SELECT 1, id, name, '', 0 = 1 "  # noqa: S608
+            f"FROM {Organisation._meta.db_table} "
+            f"WHERE id IN ({', '.join(['%s'] * len(organisations))})"
         )
-    if sections:
-        rows.append(
-            tuple(Section.objects.filter(pk__in=sections).order_by("pk").values_list("pk", "title"))
-        )
+        params.extend(organisations)
+    if not selects:
+        return _digest([])
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 1, 2", params)
+        rows = [(kind, pk, name, email, bool(deleted)) for kind, pk, name, email, deleted in cursor]
     return _digest(rows)
 
 
-def _names_of(contributions: list[Contribution]) -> tuple[tuple, tuple, tuple, str]:
+def _names_of(contributions: list[Contribution]) -> tuple[tuple, tuple, str]:
     """The ids behind the names a list shows, and their digest as ``_names_digest`` makes it."""
-    people, organisations, sections = {}, {}, {}
+    people, organisations = {}, {}
     for contribution in contributions:
         for item in (contribution, *_comments_of(contribution)):
             author = item.author
             people[author.pk] = (
+                0,
                 author.pk,
                 author.display_name,
                 author.email,
-                _when(author.deleted_at),
+                author.deleted_at is not None,
             )
             if item.acted_for_id:
-                organisations[item.acted_for_id] = (item.acted_for_id, item.acted_for.name)
-        if contribution.section_id:
-            sections[contribution.section_id] = (
-                contribution.section_id,
-                contribution.section.title,
-            )
-    rows = [
-        tuple(found[k] for k in sorted(found))
-        for found in (people, organisations, sections)
-        if found
-    ]
-    return (
-        tuple(sorted(people)),
-        tuple(sorted(organisations)),
-        tuple(sorted(sections)),
-        _digest(rows),
-    )
+                name = item.acted_for.name
+                organisations[item.acted_for_id] = (1, item.acted_for_id, name, "", False)
+    rows = [found[k] for found in (people, organisations) for k in sorted(found)]
+    return tuple(sorted(people)), tuple(sorted(organisations)), _digest(rows)
 
 
 def list_key(*, study, last_seq: int, **page) -> str:
@@ -650,6 +636,7 @@ def list_key(*, study, last_seq: int, **page) -> str:
         study.pk,
         study.slug,
         study.created_at,
+        study.updated_at,  # sections renamed or moved (studies/structure.py)
         last_seq,
         translation.get_language(),
         timezone.get_current_timezone_name(),
@@ -676,7 +663,7 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
     if listing is None:
         listing = cache.get(key)
     if listing is not None:
-        if _names_digest(*listing.check[:3]) == listing.check[3]:
+        if _names_digest(*listing.check[:2]) == listing.check[2]:
             _remember_list(key, listing)
             return listing
         listing = None

@@ -109,8 +109,16 @@ def _membership(*, study: Study, user: User) -> Membership | None:
     return Membership.objects.filter(study=study, user=user).select_related("organisation").first()
 
 
-def _require_contribute(*, study: Study, user: User) -> Membership:
-    membership = _membership(study=study, user=user)
+def _require_contribute(
+    *, study: Study, user: User, membership: Membership | None = None
+) -> Membership:
+    """The person's membership if they may post in the study now; PermissionDenied if not.
+
+    ``membership``: theirs as the caller read it in this request
+    (studies.access.membership_of); read here when not given.
+    """
+    if membership is None or membership.study_id != study.pk or membership.user_id != user.pk:
+        membership = _membership(study=study, user=user)
     if not can(study, membership, Action.CONTRIBUTE, user=user):
         if not study.is_open:
             raise PermissionDenied(_("This study is not open for contributions."))
@@ -340,18 +348,20 @@ def comment_create(
     parent: Comment | None = None,
     official: bool = False,
     idempotency_key: uuid.UUID | None = None,
+    membership: Membership | None = None,
 ) -> Comment:
     """Comment on a contribution, reply to a comment, or (facilitators) answer officially.
 
     Replies are one level deep: a reply to a reply joins the same thread.
     Replying to or commenting on an item that is withdrawn, hidden, removed
-    or not yet approved is refused.
+    or not yet approved is refused. ``membership``: the author's, as the
+    caller read it in this request, saves reading it again.
     """
     existing = _existing(Comment, author=author, idempotency_key=idempotency_key)
     if existing is not None:
         return existing
     study = contribution.study
-    membership = _require_contribute(study=study, user=author)
+    membership = _require_contribute(study=study, user=author, membership=membership)
     if official and membership.role not in FACILITATING:
         raise PermissionDenied(_("Only facilitators can post official answers."))
     body = _clean_text(body, field="body", label=_("The comment"), max_length=COMMENT_MAX)
@@ -410,6 +420,7 @@ def comment_create(
                 # the notification happen first, outside those locks, and other
                 # posts to the study wait only for two inserts and the commit.
                 comment.pk = _reserve_pk(Comment)
+                comment.reaction_count = 0  # new: nothing to count
                 written_first = comment.pk is None  # SQLite: one lock anyway
                 if written_first:
                     comment.save(force_insert=True)

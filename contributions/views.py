@@ -31,35 +31,15 @@ from contributions.forms import (
     ContributionForm,
 )
 from contributions.models import Attachment, Contribution, ItemState
+from studies import selectors as study_selectors
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import Section
 
 # --- helpers ------------------------------------------------------------------
 
 
-def _open_sections(study):
-    try:
-        from studies import selectors as study_selectors
-    except ImportError:
-        study_selectors = None
-    open_sections = getattr(study_selectors, "open_sections", None)
-    if open_sections is not None:
-        return open_sections(study=study)
-    return Section.objects.filter(study=study)
-
-
 def _header_context(access: StudyAccess, user) -> dict:
-    try:
-        from studies import selectors as study_selectors
-    except ImportError:
-        return {}
-    header = getattr(study_selectors, "study_header_context", None)
-    if header is None:
-        return {}
-    try:
-        return header(access, user=user) or {}
-    except TypeError:  # an older signature without the viewer
-        return header(access) or {}
+    return study_selectors.study_header_context(access, user=user)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -201,7 +181,7 @@ def _open_section_rows(study, header: dict | None) -> tuple:
     the header already loaded instead of two more queries.
     """
     if header is None or "sections" not in header or "phases" not in header:
-        return tuple((section.pk, str(section)) for section in _open_sections(study))
+        return tuple((section.pk, str(section)) for section in study_selectors.open_sections(study))
     sections = header["sections"]
     steps = header["phases"]
     if not steps:
@@ -256,7 +236,9 @@ def _filter_html(filter_form: ContributionFilterForm, study) -> str:
 def _filter_form(request: HttpRequest, study) -> ContributionFilterForm:
     """The list's filter from the query string; unbound (everything) when there is none."""
     data = {k: request.GET[k] for k in ("section", "kind") if request.GET.get(k)}
-    return ContributionFilterForm(data or None, study=study)
+    return ContributionFilterForm(
+        data or None, study=study, sections=study_selectors.study_structure(study).section_rows
+    )
 
 
 @require_GET
@@ -349,7 +331,7 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def _contribution_create(request: HttpRequest, slug: str) -> HttpResponse:
     access = study_for_user(request.user, slug)
-    sections = _open_sections(access.study)
+    sections = study_selectors.open_sections(access.study)
     form = ContributionForm(request.POST, request.FILES, sections=sections)
     if not access.can(Action.CONTRIBUTE, request.user):
         return _refusal(request, access, _not_open_message(access), 403)
@@ -558,6 +540,7 @@ def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 parent=parent,
                 official=official,
                 idempotency_key=form.cleaned_data["idempotency_key"],
+                membership=access.membership,
             )
         except services.RateLimited as error:
             return _rate_limited(

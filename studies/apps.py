@@ -5,6 +5,7 @@ class StudiesConfig(AppConfig):
     name = "studies"
 
     def ready(self) -> None:
-        from studies import account_checks
+        from studies import account_checks, structure
 
         account_checks.connect()
+        structure.connect()

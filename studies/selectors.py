@@ -108,6 +108,44 @@ class PhaseStep:
     section_titles: list[str]
 
 
+@dataclass(frozen=True)
+class StudyStructure:
+    """A study's sections, phases (with their sections' titles) and newest version.
+
+    Read by every view of the study page; kept in each process under the
+    study's id and ``updated_at``. Every change to a section, a phase or a
+    version moves ``updated_at`` (studies/structure.py), so a kept structure
+    is always the one the study row just read names. Shared between
+    requests: read it, never change it.
+    """
+
+    sections: tuple[Section, ...]
+    phases: tuple[tuple[Phase, tuple[str, ...]], ...]
+    latest_version: DocumentVersion | None
+
+    @property
+    def section_rows(self) -> tuple[tuple[int, str], ...]:
+        return tuple((section.pk, section.title) for section in self.sections)
+
+
+def study_structure(study: Study) -> StudyStructure:
+    """The study's structure as of the row given: from this process's memory or 3 queries."""
+    from studies import structure
+
+    return structure.remembered(study, _load_structure)
+
+
+def _load_structure(study: Study) -> StudyStructure:
+    sections = tuple(Section.objects.filter(study=study).order_by("order"))
+    titles = {s.pk: s.title for s in sections}
+    phases = tuple(
+        (phase, tuple(titles[s.pk] for s in phase.sections.all() if s.pk in titles))
+        for phase in Phase.objects.filter(study=study).prefetch_related("sections")
+    )
+    latest = DocumentVersion.objects.filter(study=study).order_by("-published_at", "-id").first()
+    return StudyStructure(sections=sections, phases=phases, latest_version=latest)
+
+
 def study_header_context(access: StudyAccess, user=None) -> dict:
     """What templates/studies/_study_header.html shows, in a fixed number of queries.
 
@@ -118,12 +156,10 @@ def study_header_context(access: StudyAccess, user=None) -> dict:
     """
     study = access.study
     now = timezone.now()
-    sections = list(Section.objects.filter(study=study))
-    titles = {s.pk: s.title for s in sections}
-    phases = list(Phase.objects.filter(study=study).prefetch_related("sections"))
+    structure = study_structure(study)
     steps = []
     current = None
-    for phase in phases:
+    for phase, section_titles in structure.phases:
         if phase.ends_at <= now:
             state = "past"
         elif phase.starts_at <= now:
@@ -131,20 +167,13 @@ def study_header_context(access: StudyAccess, user=None) -> dict:
             current = phase
         else:
             state = "future"
-        steps.append(
-            PhaseStep(
-                phase=phase,
-                state=state,
-                section_titles=[titles[s.pk] for s in phase.sections.all() if s.pk in titles],
-            )
-        )
-    latest = DocumentVersion.objects.filter(study=study).order_by("-published_at", "-id").first()
+        steps.append(PhaseStep(phase=phase, state=state, section_titles=list(section_titles)))
     return {
         "study_header": {
-            "sections": sections,
+            "sections": list(structure.sections),
             "phases": steps,
             "current_phase": current,
-            "latest_version": latest,
+            "latest_version": structure.latest_version,
             **study_header_viewer(access, user=user),
         }
     }

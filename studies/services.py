@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.services import notification_create
+from studies import structure
 from studies.models import (
     DocumentVersion,
     Invitation,
@@ -145,6 +146,8 @@ def _save_sections(*, study: Study, sections: list[SectionData]) -> None:
             Section.objects.create(
                 study=study, order=data.order, title=data.title.strip(), prompt=data.prompt.strip()
             )
+    # The bulk updates above send no signals: the study page's kept structure moves on here.
+    structure.mark_changed(study.pk)
 
 
 @transaction.atomic

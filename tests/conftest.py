@@ -14,6 +14,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from studies import structure
+
 REQUIRE_SERVICES = os.environ.get("DUGNAD_REQUIRE_SERVICES") == "1"
 
 
@@ -60,6 +62,7 @@ def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
+    structure.forget_all()
     yield
     cache.clear()
 

@@ -238,6 +238,23 @@ def test_a_section_rename_is_shown(client):
     assert "Wishes" in html
 
 
+def test_a_section_renamed_in_the_study_settings_is_shown_on_the_cached_list(client):
+    """The settings rename sections with bulk updates, which send no signals."""
+    from studies.models import Study
+    from studies.services import SectionData, study_update
+
+    study = StudyFactory()
+    section = SectionFactory(study=study, title="Needs", order=1)
+    ContributionFactory(study=study, section=section)
+    assert "Needs" in warm(client, study)
+    study_update(
+        study=Study.objects.get(pk=study.pk),
+        sections=[SectionData(id=section.pk, order=1, title="Wishes")],
+    )
+    html = get(client, study)
+    assert "Wishes" in html and "Section: Needs" not in " ".join(html.split())
+
+
 def test_fragment_keys_change_with_what_the_fragment_shows(study_with_thread):
     _, author, contribution, comment, _ = study_with_thread
     contribution.reaction_count = 0

@@ -2,6 +2,8 @@ import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from accounts.models import Sector
@@ -355,6 +357,32 @@ def test_blocked_member_cannot_post():
     Membership.objects.filter(user=author).update(status="blocked")
     with pytest.raises(PermissionDenied):
         post(study, author)
+
+
+def test_a_comment_uses_the_membership_the_caller_read_and_reads_none_itself():
+    study = StudyFactory()
+    author = member(study)
+    contribution = post(study, member(study))
+    membership = Membership.objects.get(study=study, user=author)
+    with CaptureQueriesContext(connection) as queries:
+        services.comment_create(
+            contribution=contribution, author=author, body="Yes.", membership=membership
+        )
+    assert not [q for q in queries if 'FROM "studies_membership"' in q["sql"]]
+
+
+def test_a_membership_of_another_study_or_person_is_not_taken_as_the_authors():
+    study = StudyFactory()
+    author = member(study)
+    contribution = post(study, member(study))
+    Membership.objects.filter(study=study, user=author).update(status="blocked")
+    elsewhere = Membership.objects.get(user=member(StudyFactory()))  # active, other study
+    someone = Membership.objects.exclude(user=author).filter(study=study).first()  # other person
+    for given in (elsewhere, someone):
+        with pytest.raises(PermissionDenied):
+            services.comment_create(
+                contribution=contribution, author=author, body="Yes.", membership=given
+            )
 
 
 def test_nothing_is_broadcast_when_the_write_rolls_back(django_capture_on_commit_callbacks):

@@ -1,0 +1,79 @@
+"""A study's structure kept in memory, and the change marks that keep it true.
+
+The study page reads a study's sections, phases and newest version on every
+view. Each process keeps what it read under ``(study id, updated_at)``; any
+write to a section, a phase, a phase's sections or a document version moves
+the study's ``updated_at`` in the same transaction (the signal handlers
+below, which also cover the admin; ``studies.services._save_sections``
+saves the study itself around its bulk updates), so the next view reads a
+new key and loads the new structure. Nothing is ever invalidated: an old key
+is simply not asked for again and falls out of the memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
+
+MAX_KEPT = 256  # studies' structures kept per process
+
+_kept: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def remembered(study, load):
+    key = (study.pk, study.updated_at)
+    with _lock:
+        found = _kept.get(key)
+        if found is not None:
+            _kept.move_to_end(key)
+            return found
+    found = load(study)
+    with _lock:
+        _kept[key] = found
+        while len(_kept) > MAX_KEPT:
+            _kept.popitem(last=False)
+    return found
+
+
+def forget_all() -> None:
+    """Empty this process's memory (tests)."""
+    with _lock:
+        _kept.clear()
+
+
+def mark_changed(study_id: int | None) -> None:
+    """Move the study's ``updated_at``: what was kept for it is not read again."""
+    from studies.models import Study
+
+    if study_id is not None:
+        Study.objects.filter(pk=study_id).update(updated_at=timezone.now())
+
+
+def _on_change(sender, instance, **kwargs) -> None:
+    mark_changed(getattr(instance, "study_id", None))
+
+
+def _on_phase_sections(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    if not action.startswith("post_"):
+        return
+    from studies.models import Phase, Section
+
+    if isinstance(instance, Phase | Section):
+        mark_changed(instance.study_id)
+
+
+def connect() -> None:
+    from studies.models import DocumentVersion, Phase, Section
+
+    for model in (Section, Phase, DocumentVersion):
+        post_save.connect(_on_change, sender=model, dispatch_uid=f"structure-save-{model.__name__}")
+        post_delete.connect(
+            _on_change, sender=model, dispatch_uid=f"structure-delete-{model.__name__}"
+        )
+    m2m_changed.connect(
+        _on_phase_sections, sender=Phase.sections.through, dispatch_uid="structure-phase-sections"
+    )
