@@ -2,6 +2,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from accounts.selectors import unread_count
+
 
 def platform(request: HttpRequest) -> dict:
     """What every page needs: unread notifications, and where MFA set-up should lead back to.
@@ -13,6 +15,6 @@ def platform(request: HttpRequest) -> dict:
     mfa_next = ""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        unread = SimpleLazyObject(lambda: user.notifications.filter(read_at__isnull=True).count())
+        unread = SimpleLazyObject(lambda: unread_count(user=user))
         mfa_next = request.session.get("mfa_next", "")
     return {"unread_notifications": unread, "mfa_next": mfa_next, "DUGNAD_DEBUG": settings.DEBUG}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.apps import apps
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -33,8 +35,32 @@ def user_organisations(*, user: User) -> QuerySet[Organisation]:
     return Organisation.objects.filter(affiliations__user=user).order_by("name")
 
 
+UNREAD_KEY = "unread:v1:{}"
+# How long a counted figure may be kept. Every change through accounts.services
+# drops it when its transaction commits; this bounds the one race left (a count
+# read just before such a commit and stored just after it).
+UNREAD_TIMEOUT = 60
+
+
 def unread_count(*, user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """The person's unread notifications, shown in every page's header; cached."""
+    key = UNREAD_KEY.format(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
+        cache.add(key, count, UNREAD_TIMEOUT)
+    return count
+
+
+def forget_unread_count(user_id: int) -> None:
+    """Drop the cached count now, and again once the current transaction commits.
+
+    Now, for what this transaction reads next; at the commit, because another
+    request may have counted (without this transaction's change) in between.
+    """
+    key = UNREAD_KEY.format(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def user_notifications(*, user: User) -> QuerySet[Notification]:

@@ -163,6 +163,9 @@ def notification_mark_read(*, user: User, notification_id: int | None = None) ->
 
 
 def _announce_unread(*, user_id: int, title: str) -> None:
+    from accounts.selectors import forget_unread_count
+
+    forget_unread_count(user_id)
     unread = Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
     unread_count_changed.send(sender=Notification, user_id=user_id, unread=unread, title=title)
 

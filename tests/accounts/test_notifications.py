@@ -7,12 +7,15 @@ from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.core import mail
-from django.db import connections
+from django.core.cache import cache
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Delivery, Notification, NotificationSetting
+from accounts.selectors import UNREAD_KEY, unread_count
 from accounts.services import notification_create, notification_mark_read
 from tests.factories import UserFactory
 
@@ -147,6 +150,50 @@ def test_marking_read_lowers_the_unread_count(client, person):
     assert client.get(reverse("notifications")).context["unread_notifications"] == 1
     client.post(reverse("notifications_read_all"))
     assert client.get(reverse("notifications")).context["unread_notifications"] == 0
+
+
+def _badge(client) -> str:
+    html = client.get(reverse("home")).content.decode()
+    start = html.index('id="unread-count"')
+    return html[html.index(">", start) + 1 : html.index("</span>", start)]
+
+
+def test_the_unread_count_is_counted_once_and_then_read_from_the_cache(client, person):
+    _notify(person)
+    client.force_login(person)
+    assert _badge(client) == "1"
+    with CaptureQueriesContext(connection) as queries:
+        assert _badge(client) == "1"
+    assert not any('FROM "accounts_notification"' in q["sql"] for q in queries)
+
+
+def test_a_new_or_read_notification_changes_the_cached_count_at_once(client, person):
+    client.force_login(person)
+    assert _badge(client) == "0"
+    first = _notify(person)
+    assert _badge(client) == "1"
+    notification_mark_read(user=person, notification_id=first.pk)
+    assert _badge(client) == "0"
+
+
+def test_a_count_stored_by_another_request_before_the_commit_is_dropped_at_the_commit(
+    person, django_capture_on_commit_callbacks
+):
+    key = UNREAD_KEY.format(person.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(person)
+        cache.set(key, 0)  # a page counted without this transaction's notification
+    assert cache.get(key) is None
+    assert unread_count(user=person) == 1
+
+
+def test_the_cached_count_is_per_person(client, person):
+    other = UserFactory()
+    _notify(other)
+    client.force_login(person)
+    assert _badge(client) == "0"
+    client.force_login(other)
+    assert _badge(client) == "1"
 
 
 def test_opening_a_notification_marks_it_read_and_follows_its_link(client, person):
