@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from accounts.models import (
     Affiliation,
@@ -35,6 +36,8 @@ class OrganisationAdmin(admin.ModelAdmin):
     # Merges go through the registry (/reports/organisations/), which refuses
     # loops and chains and logs them; here they can only be read.
     readonly_fields = ["merged_into"]
+    # A website typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 admin.site.register(Affiliation)

@@ -228,3 +228,24 @@ def test_the_admin_cannot_merge_organisations_around_the_registry(client):
     assert response.status_code in (200, 302)
     first.refresh_from_db()
     assert first.merged_into_id is None
+
+
+def test_the_admin_takes_a_website_without_a_scheme_as_https(client, recwarn):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    body = OrganisationFactory(name="Alpha")
+    response = client.post(
+        f"/admin/accounts/organisation/{body.pk}/change/",
+        {
+            "name": "Alpha",
+            "org_number": body.org_number or "",
+            "sector": body.sector,
+            "website": "alpha.example.org",
+            "created_at_0": body.created_at.strftime("%Y-%m-%d"),
+            "created_at_1": body.created_at.strftime("%H:%M:%S"),
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    body.refresh_from_db()
+    assert body.website == "https://alpha.example.org"
+    assert not [w for w in recwarn if "assume_scheme" in str(w.message)]
