@@ -95,9 +95,20 @@ def cpu_share(before: dict, after: dict, seconds: float) -> dict[str, float]:
     return shares
 
 
+def http_urls(stack) -> list[str]:
+    """Where posts go: every worker, or with --split the first (the HTTP worker) only."""
+    return stack.base_urls[:1] if getattr(stack, "split", False) else stack.base_urls
+
+
+def socket_urls(stack) -> list[str]:
+    """Where sockets connect: every worker, or with --split the second only."""
+    return stack.base_urls[1:] if getattr(stack, "split", False) else stack.base_urls
+
+
 async def post_for(stack, seed, rate: float, duration: float):
     async with client() as http:
-        make = poster(http, stack.base_urls, seed["slug"], seed["contribution_id"], seed["posters"])
+        posters = seed["posters"]
+        make = poster(http, http_urls(stack), seed["slug"], seed["contribution_id"], posters)
         return await open_loop(rate, duration, make)
 
 
@@ -130,7 +141,7 @@ def run_step(stack, seed, viewers: int, rate: float, args) -> dict:
         sessions=seed["viewers"],
         count=viewers,
         procs=args.client_procs,
-        base=",".join(stack.base_urls),
+        base=",".join(socket_urls(stack)),
         slug=seed["slug"],
         start_seq=start_seq,
         connect_rate=args.connect_rate / args.client_procs,
@@ -212,8 +223,16 @@ def main() -> None:
     parser.add_argument(
         "--ws", default="auto", help="uvicorn --ws (auto picks websockets-sansio, as in production)"
     )
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="two single-worker uvicorn processes: one takes the posts (HTTP), the other "
+        "the sockets, as platform/nginx.conf routes /ws/ when WS_UPSTREAM is set apart",
+    )
     parser.add_argument("--time-limit", type=float, default=1500)
     args = parser.parse_args()
+    if args.split and args.workers != 2:
+        parser.error("--split runs exactly two workers")
     steps = [(int(v), float(r)) for v, r in (s.split("x") for s in args.steps.split(","))]
     result = {
         "benchmark": "fanout",
@@ -229,9 +248,11 @@ def main() -> None:
     with Stack(
         "fanout",
         workers=args.workers,
+        ports=2 if args.split else 1,
         ws=args.ws,
         time_limit=args.time_limit,
     ) as stack:
+        stack.split = args.split
         seed = stack.run_module(
             "bench.seed",
             "--viewers", str(max(v for v, _ in steps)),
