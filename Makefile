@@ -10,7 +10,7 @@ PORT   ?= 8000
 
 run: setup
 	@echo "Dugnad is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off --ws-per-message-deflate false
 
 setup: install translations migrate demo
 

@@ -224,6 +224,11 @@ def main() -> None:
         "--ws", default="auto", help="uvicorn --ws (auto picks websockets-sansio, as in production)"
     )
     parser.add_argument(
+        "--server-deflate",
+        action="store_true",
+        help="let the server accept permessage-deflate (platform/Procfile turns it off)",
+    )
+    parser.add_argument(
         "--split",
         action="store_true",
         help="two single-worker uvicorn processes: one takes the posts (HTTP), the other "
@@ -250,6 +255,7 @@ def main() -> None:
         workers=args.workers,
         ports=2 if args.split else 1,
         ws=args.ws,
+        ws_deflate=args.server_deflate,
         time_limit=args.time_limit,
     ) as stack:
         stack.split = args.split

@@ -221,9 +221,12 @@ class Stack:
         redis_port: int | None = None,
         celery: bool = False,
         ws: str = "auto",
+        ws_deflate: bool = False,
     ) -> None:
         self.name = name
         self.ws = ws  # uvicorn's websocket implementation; "auto" as platform/Procfile
+        # permessage-deflate on the server: off as in platform/Procfile.
+        self.ws_deflate = ws_deflate
         self.workers = workers
         self.ports = ports
         self.time_limit = time_limit
@@ -407,6 +410,7 @@ class Stack:
                 "--host", HOST, "--port", str(port), "--workers", str(workers),
                 "--lifespan", "off", "--log-level", "warning", "--no-access-log",
                 "--ws", self.ws,
+                "--ws-per-message-deflate", "true" if self.ws_deflate else "false",
             ],
         )  # fmt: skip
 

@@ -126,7 +126,7 @@ def _processes(django_db_setup, tmp_path_factory):
             process = _spawn(
                 [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
                  "127.0.0.1", "--port", str(port), "--workers", "1", "--lifespan", "off",
-                 "--log-level", "warning"],
+                 "--log-level", "warning", *PROCFILE_WS_OPTIONS],
                 env,
                 log,
             )  # fmt: skip
@@ -187,6 +187,24 @@ def _study_and_member():
     study = StudyFactory(pk=random.randint(10**8, 2 * 10**9), visibility=Visibility.PUBLIC)  # noqa: S311
     user = member(study)
     return study, _session_for(user)
+
+
+def _procfile_ws_options() -> list[str]:
+    """The web process's websocket options as platform/Procfile gives them, defaults taken."""
+    line = next(
+        line
+        for line in (ROOT / "platform" / "Procfile").read_text().splitlines()
+        if line.startswith("web:")
+    )
+    words = line.split()
+    at = words.index("--ws-per-message-deflate")
+    value = words[at + 1]
+    if value.startswith("${"):  # ${WS_PER_MESSAGE_DEFLATE:-false}
+        value = value.split(":-", 1)[1].rstrip("}")
+    return ["--ws-per-message-deflate", value]
+
+
+PROCFILE_WS_OPTIONS = _procfile_ws_options()
 
 
 class Page:
@@ -250,6 +268,10 @@ async def test_item_posted_through_one_process_reaches_a_socket_on_the_other(two
     study, session = await _study_and_member()
     page = await Page.open(second, study.slug, session)
     try:
+        # The client offered permessage-deflate; the server, run as platform/Procfile
+        # runs it, declines: compressing each delivery per socket costs more CPU
+        # than the bytes it saves (docs/benchmarks.md, fan-out).
+        assert page.ws.protocol.extensions == []
         assert (await page.resume(0))[-1] == {"type": "resumed", "seq": 0}
         # Refused: an anonymous post through the first process creates nothing.
         assert await post_contribution(first, study.slug, None, "Anonymous") == 302
