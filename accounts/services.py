@@ -386,6 +386,25 @@ def data_export_request(*, user: User) -> DataExport:
     return export
 
 
+def data_exports_remove_expired(*, now: dt.datetime | None = None) -> int:
+    """Remove every person's archives older than a week, with their files; how many.
+
+    Asking again also removes one's own old archives; this (Celery beat, hourly)
+    removes those of people who never come back, and an archive still pending
+    after a week (its task died), which would otherwise stand in the way of a
+    new request.
+    """
+    from django.core.files.storage import default_storage
+
+    now = now or timezone.now()
+    old = DataExport.objects.filter(requested_at__lt=now - DATA_EXPORT_KEEP)
+    files = [name for name in old.values_list("file", flat=True) if name]
+    with transaction.atomic():
+        removed, _by_model = old.delete()
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+    return removed
+
+
 def data_export_build(*, export_id: int) -> DataExport | None:
     """Write the archive (data.json and index.html in a zip) and tell the person.
 

@@ -19,3 +19,8 @@ def digests_send_due() -> int:
 def data_export_build(export_id: int) -> str:
     export = services.data_export_build(export_id=export_id)
     return export.status if export is not None else "gone"
+
+
+@shared_task(acks_late=True)
+def data_exports_remove_expired() -> int:
+    return services.data_exports_remove_expired()

@@ -192,9 +192,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/Oslo"
+# Study export files are removed this many days after they were made (the record
+# of who asked for what stays, marked expired); personal archives after a week.
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 30)
+
 CELERY_BEAT_SCHEDULE: dict = {
     # Hourly and idempotent: each person's daily or weekly digest is claimed and sent once.
     "accounts-digests": {"task": "accounts.tasks.digests_send_due", "schedule": 3600.0},
+    # Hourly: export files and personal archives past their time are removed.
+    "reports-exports-expire": {"task": "reports.tasks.exports_expire", "schedule": 3600.0},
+    "accounts-data-exports-remove": {
+        "task": "accounts.tasks.data_exports_remove_expired",
+        "schedule": 3600.0,
+    },
     # Every 15 minutes: facilitators get one e-mail about new flags and waiting items.
     "moderation-digests": {
         "task": "moderation.tasks.send_moderation_digests",

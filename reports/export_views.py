@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -96,7 +97,13 @@ def exports(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "reports/exports.html",
-        {"study": study, "access": access, "form": form, "exports": recent},
+        {
+            "study": study,
+            "access": access,
+            "form": form,
+            "exports": recent,
+            "export_retention_days": settings.EXPORT_RETENTION_DAYS,
+        },
         status=status,
     )
 
@@ -106,7 +113,15 @@ def exports(request: HttpRequest, slug: str) -> HttpResponse:
 def export_status(request: HttpRequest, slug: str, token) -> HttpResponse:
     """One export's status row; htmx polls it until the file is ready or failed."""
     export, _access = _export_for(request.user, slug, token)
-    return render(request, "reports/exports_status.html", {"export": export, "study": export.study})
+    return render(
+        request,
+        "reports/exports_status.html",
+        {
+            "export": export,
+            "study": export.study,
+            "export_retention_days": settings.EXPORT_RETENTION_DAYS,
+        },
+    )
 
 
 @login_required

@@ -33,6 +33,7 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("Being made")
     DONE = "done", _("Ready")
     FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
 
 
 def export_path(instance: Export, filename: str) -> str:

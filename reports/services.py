@@ -99,6 +99,30 @@ class _Progress:
             Export.objects.filter(pk=self.export_id).update(progress=percent)
 
 
+def exports_expire(*, now=None) -> int:
+    """Remove the files of exports made more than EXPORT_RETENTION_DAYS ago; how many.
+
+    The export's record stays (who asked for which tier, when), marked
+    expired; only the file goes. Exports still queued or running are left to
+    their task.
+    """
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+
+    now = now or timezone.now()
+    cutoff = now - timezone.timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    due = Export.objects.filter(
+        created_at__lt=cutoff, status__in=[ExportStatus.DONE, ExportStatus.FAILED]
+    )
+    with transaction.atomic():
+        files = [name for name in due.select_for_update().values_list("file", flat=True) if name]
+        expired = due.update(status=ExportStatus.EXPIRED, file="", progress=0)
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+    if expired:
+        logger.info("exports expired: %s (files removed: %s)", expired, len(files))
+    return expired
+
+
 def export_build(*, export_id: int) -> Export | None:
     """Write the export's file to storage; safe to run again (a finished export is kept).
 

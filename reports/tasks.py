@@ -1,4 +1,4 @@
-"""Celery tasks of reports: writing export files."""
+"""Celery tasks of reports: writing export files, and removing them when they expire."""
 
 from __future__ import annotations
 
@@ -13,3 +13,11 @@ def build_export(export_id: int, language: str = "nb") -> None:
 
     with translation.override(language):
         export_build(export_id=export_id)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def exports_expire() -> int:
+    """Remove the files of exports older than EXPORT_RETENTION_DAYS (Celery beat, hourly)."""
+    from reports.services import exports_expire as expire
+
+    return expire()

@@ -221,6 +221,39 @@ def test_an_archive_is_offered_for_a_week_then_removed(
     assert not default_storage.exists(name)
 
 
+def test_archives_of_people_who_never_come_back_are_removed_after_a_week(
+    person, django_capture_on_commit_callbacks, settings
+):
+    import datetime as dt
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from accounts.services import data_exports_remove_expired
+    from accounts.tasks import data_exports_remove_expired as task
+
+    old = DataExport.objects.create(user=person)
+    data_export_build(export_id=old.pk)
+    old.refresh_from_db()
+    name = old.file.name
+    assert default_storage.exists(name)
+    stuck = DataExport.objects.create(user=UserFactory())  # its task died: still pending
+    recent = DataExport.objects.create(user=UserFactory())
+    data_export_build(export_id=recent.pk)
+    recent.refresh_from_db()
+    week_ago = timezone.now() - dt.timedelta(days=7, minutes=1)
+    DataExport.objects.filter(pk__in=[old.pk, stuck.pk]).update(requested_at=week_ago)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert data_exports_remove_expired() == 2
+    assert list(DataExport.objects.all()) == [recent]
+    assert not default_storage.exists(name)
+    assert default_storage.exists(recent.file.name)
+    entry = settings.CELERY_BEAT_SCHEDULE["accounts-data-exports-remove"]
+    assert entry["task"] == "accounts.tasks.data_exports_remove_expired"
+    assert entry["schedule"] <= 3600
+    assert task.delay().get() == 0  # nothing left to remove
+
+
 def test_an_archive_requested_before_the_account_was_deleted_is_never_built(person):
     from accounts.services import account_delete
 

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 
 from moderation.models import LogAction, ModerationLog
 from reports import services
@@ -353,3 +355,75 @@ def test_exports_page_and_status_speak_bokmaal(client, world, ask):
     assert "Ukjent eksportnivå «alt»." in response.content.decode()
     assert Export.objects.filter(study=world.study).count() == 1
     assert export.status == ExportStatus.DONE
+
+
+# --- expiry ---------------------------------------------------------------------------
+
+
+def _age(export, days):
+    Export.objects.filter(pk=export.pk).update(
+        created_at=timezone.now() - timezone.timedelta(days=days)
+    )
+
+
+def test_an_export_past_its_time_loses_its_file_and_keeps_its_record(
+    client, world, ask, run_on_commit, settings
+):
+    settings.EXPORT_RETENTION_DAYS = 30
+    export = ask(world)
+    name = export.file.name
+    assert default_storage.exists(name)
+    _age(export, 31)
+    assert run_on_commit(services.exports_expire) == 1
+    export.refresh_from_db()
+    assert export.status == ExportStatus.EXPIRED
+    assert not export.file
+    assert not default_storage.exists(name)
+    assert client.get(download_url(export)).status_code == 404
+    page = client.get(exports_url(world.study)).content.decode()
+    assert "Expired: the file was removed 30 days after it was made." in page
+    assert download_url(export) not in page
+    status = reverse("reports:export_status", args=[world.study.slug, export.token])
+    assert "hx-trigger" not in client.get(status).content.decode()
+
+
+def test_a_recent_export_and_one_still_being_made_are_left_alone(
+    client, world, ask, run_on_commit, settings
+):
+    settings.EXPORT_RETENTION_DAYS = 30
+    recent = ask(world)
+    _age(recent, 29)
+    stuck = Export.objects.create(
+        study=world.study, requested_by=world.coordinator, tier="aggregate", format="csv",
+        status=ExportStatus.RUNNING,
+    )  # fmt: skip
+    _age(stuck, 40)
+    assert run_on_commit(services.exports_expire) == 0
+    recent.refresh_from_db()
+    stuck.refresh_from_db()
+    assert recent.status == ExportStatus.DONE and default_storage.exists(recent.file.name)
+    assert stuck.status == ExportStatus.RUNNING
+    assert client.get(download_url(recent)).status_code == 200
+
+
+def test_expiry_runs_hourly_through_celery_beat(world, ask, run_on_commit, settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["reports-exports-expire"]
+    assert entry["task"] == "reports.tasks.exports_expire"
+    assert entry["schedule"] <= 3600
+    export = ask(world)
+    _age(export, settings.EXPORT_RETENTION_DAYS + 1)
+    from reports.tasks import exports_expire
+
+    run_on_commit(exports_expire.delay)
+    export.refresh_from_db()
+    assert export.status == ExportStatus.EXPIRED
+
+
+def test_the_expired_note_speaks_bokmaal(client, world, ask, run_on_commit, settings):
+    settings.EXPORT_RETENTION_DAYS = 30
+    export = ask(world)
+    _age(export, 31)
+    run_on_commit(services.exports_expire)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nb"
+    page = client.get(exports_url(world.study)).content.decode()
+    assert "Utløpt: filen ble slettet 30 dager etter at den ble laget." in page
