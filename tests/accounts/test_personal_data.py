@@ -195,22 +195,31 @@ def test_asking_again_while_an_archive_is_prepared_does_not_start_another(person
     assert DataExport.objects.count() == 1
 
 
-def test_an_archive_is_offered_for_a_week_then_removed(
-    client, person, django_capture_on_commit_callbacks
-):
+def _built(user) -> DataExport:
+    export = DataExport.objects.create(user=user)
+    data_export_build(export_id=export.pk)
+    export.refresh_from_db()
+    return export
+
+
+def _requested_days_ago(exports, days: float) -> None:
     import datetime as dt
 
     from django.utils import timezone
 
+    DataExport.objects.filter(pk__in=[e.pk for e in exports]).update(
+        requested_at=timezone.now() - dt.timedelta(days=days)
+    )
+
+
+def test_an_archive_is_offered_for_a_week_then_removed(
+    client, person, django_capture_on_commit_callbacks
+):
     from accounts.services import data_export_request
 
-    export = DataExport.objects.create(user=person)
-    data_export_build(export_id=export.pk)
-    export.refresh_from_db()
+    export = _built(person)
     name = export.file.name
-    DataExport.objects.filter(pk=export.pk).update(
-        requested_at=timezone.now() - dt.timedelta(days=8)
-    )
+    _requested_days_ago([export], 8)
     client.force_login(person)
     assert client.get(reverse("data_export_download", args=[export.token])).status_code == 404
     from django.core.files.storage import default_storage
@@ -224,25 +233,17 @@ def test_an_archive_is_offered_for_a_week_then_removed(
 def test_archives_of_people_who_never_come_back_are_removed_after_a_week(
     person, django_capture_on_commit_callbacks, settings
 ):
-    import datetime as dt
-
     from django.core.files.storage import default_storage
-    from django.utils import timezone
 
     from accounts.services import data_exports_remove_expired
     from accounts.tasks import data_exports_remove_expired as task
 
-    old = DataExport.objects.create(user=person)
-    data_export_build(export_id=old.pk)
-    old.refresh_from_db()
+    old = _built(person)
     name = old.file.name
     assert default_storage.exists(name)
     stuck = DataExport.objects.create(user=UserFactory())  # its task died: still pending
-    recent = DataExport.objects.create(user=UserFactory())
-    data_export_build(export_id=recent.pk)
-    recent.refresh_from_db()
-    week_ago = timezone.now() - dt.timedelta(days=7, minutes=1)
-    DataExport.objects.filter(pk__in=[old.pk, stuck.pk]).update(requested_at=week_ago)
+    recent = _built(UserFactory())
+    _requested_days_ago([old, stuck], 7 + 1 / 1440)  # a week and a minute
     with django_capture_on_commit_callbacks(execute=True):
         assert data_exports_remove_expired() == 2
     assert list(DataExport.objects.all()) == [recent]
