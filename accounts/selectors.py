@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.apps import apps
 from django.core.cache import cache
 from django.db import transaction
@@ -17,6 +19,8 @@ from accounts.models import (
     User,
 )
 from accounts.validators import normalise_org_number
+
+logger = logging.getLogger(__name__)
 
 
 def organisation_search(*, query: str, limit: int = 10) -> QuerySet[Organisation]:
@@ -36,19 +40,27 @@ def user_organisations(*, user: User) -> QuerySet[Organisation]:
 
 
 UNREAD_KEY = "unread:v1:{}"
-# How long a counted figure may be kept. Every change through accounts.services
-# drops it when its transaction commits; this bounds the one race left (a count
-# read just before such a commit and stored just after it).
+# How long a counted figure may be kept. Making a notification and marking one
+# read (accounts.services) drop it, at once and when their transaction commits;
+# this bounds the race left (a count read just before such a commit and stored
+# just after it) and changes made elsewhere (the admin, account deletion).
 UNREAD_TIMEOUT = 60
 
 
 def unread_count(*, user: User) -> int:
     """The person's unread notifications, shown in every page's header; cached."""
     key = UNREAD_KEY.format(user.pk)
-    count = cache.get(key)
+    try:
+        count = cache.get(key)
+    except Exception:  # the cache is down: count, and keep nothing
+        logger.warning("could not read the cached unread count %s", key, exc_info=True)
+        return Notification.objects.filter(user=user, read_at__isnull=True).count()
     if count is None:
         count = Notification.objects.filter(user=user, read_at__isnull=True).count()
-        cache.add(key, count, UNREAD_TIMEOUT)
+        try:
+            cache.add(key, count, UNREAD_TIMEOUT)
+        except Exception:
+            logger.warning("could not keep the unread count %s", key, exc_info=True)
     return count
 
 
@@ -59,8 +71,17 @@ def forget_unread_count(user_id: int) -> None:
     request may have counted (without this transaction's change) in between.
     """
     key = UNREAD_KEY.format(user_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    _drop(key)
+    # robust: the change is committed by then; a cache that is down must not turn
+    # it into an error page (the figure then expires by itself).
+    transaction.on_commit(lambda: _drop(key), robust=True)
+
+
+def _drop(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception:  # the cache is down: UNREAD_TIMEOUT still bounds the figure
+        logger.warning("could not drop the cached unread count %s", key, exc_info=True)
 
 
 def user_notifications(*, user: User) -> QuerySet[Notification]:

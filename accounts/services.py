@@ -398,8 +398,8 @@ def data_exports_remove_expired(*, now: dt.datetime | None = None) -> int:
 
     now = now or timezone.now()
     old = DataExport.objects.filter(requested_at__lt=now - DATA_EXPORT_KEEP)
-    files = [name for name in old.values_list("file", flat=True) if name]
     with transaction.atomic():
+        files = [name for name in old.select_for_update().values_list("file", flat=True) if name]
         removed, _by_model = old.delete()
         transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
     return removed
@@ -435,7 +435,15 @@ def data_export_build(*, export_id: int) -> DataExport | None:
         export.status = DataExport.Status.FAILED
         logger.exception("Data export %s failed", export.pk)
     export.finished_at = timezone.now()
-    export.save(update_fields=["file", "status", "finished_at"])
+    written = DataExport.objects.filter(pk=export.pk).update(
+        file=export.file.name or "", status=export.status, finished_at=export.finished_at
+    )
+    if not written:
+        # Removed while it was being built (a week-old request, an account deleted):
+        # the file would belong to nothing, so it goes too.
+        if export.file:
+            export.file.storage.delete(export.file.name)
+        return None
     if export.status == DataExport.Status.READY:
         from django.utils.translation import gettext_lazy
 

@@ -44,7 +44,13 @@ DICTIONARY: dict[str, list[tuple[str, Any]]] = {
         ("opens_at", _("When the study opened for contributions (ISO 8601, UTC).")),
         ("closes_at", _("When the study closed for contributions (ISO 8601, UTC).")),
         ("created_at", _("When the study was created (ISO 8601, UTC).")),
-        ("updated_at", _("When the study's settings last changed (ISO 8601, UTC).")),
+        (
+            "updated_at",
+            _(
+                "When the study's settings, sections, phases or published versions last "
+                "changed (ISO 8601, UTC)."
+            ),
+        ),
         ("web_url", _("The study's page.")),
         ("definitions_version", _("Version of the statistics definitions used in statistics.csv.")),
         ("generated_at", _("When this download was generated (ISO 8601, UTC).")),

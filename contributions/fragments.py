@@ -588,16 +588,20 @@ def _names_digest(people: tuple, organisations: tuple) -> str:
 
     selects, params = [], []
     if people:
+        q = connection.ops.quote_name
+        pk = q(User._meta.pk.column)
         selects.append(
-            f"SELECT 0, id, display_name, email, deleted_at IS NOT NULL "  # noqa: S608
-            f"FROM {User._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(people))})"
+            f"SELECT 0, {pk}, {q('display_name')}, {q('email')}, {q('deleted_at')} IS NOT NULL "  # noqa: S608
+            f"FROM {q(User._meta.db_table)} WHERE {pk} IN ({', '.join(['%s'] * len(people))})"
         )
         params.extend(people)
     if organisations:
+        q = connection.ops.quote_name
+        pk = q(Organisation._meta.pk.column)
         selects.append(
-            f"SELECT 1, id, name, '', 0 = 1 "  # noqa: S608
-            f"FROM {Organisation._meta.db_table} "
-            f"WHERE id IN ({', '.join(['%s'] * len(organisations))})"
+            f"SELECT 1, {pk}, {q('name')}, '', 0 = 1 "  # noqa: S608
+            f"FROM {q(Organisation._meta.db_table)} "
+            f"WHERE {pk} IN ({', '.join(['%s'] * len(organisations))})"
         )
         params.extend(organisations)
     if not selects:

@@ -104,16 +104,14 @@ def exports_expire(*, now=None) -> int:
 
     The export's record stays (who asked for which tier, when), marked
     expired; only the file goes. Exports still queued or running are left to
-    their task.
+    their task, and failed ones, which have no file, keep saying they failed.
     """
     from django.conf import settings
     from django.core.files.storage import default_storage
 
     now = now or timezone.now()
     cutoff = now - timezone.timedelta(days=settings.EXPORT_RETENTION_DAYS)
-    due = Export.objects.filter(
-        created_at__lt=cutoff, status__in=[ExportStatus.DONE, ExportStatus.FAILED]
-    )
+    due = Export.objects.filter(created_at__lt=cutoff, status=ExportStatus.DONE)
     with transaction.atomic():
         files = [name for name in due.select_for_update().values_list("file", flat=True) if name]
         expired = due.update(status=ExportStatus.EXPIRED, file="", progress=0)
@@ -129,8 +127,8 @@ def export_build(*, export_id: int) -> Export | None:
     Returns the export, or None when it no longer exists.
     """
     export = Export.objects.select_related("study", "requested_by").filter(pk=export_id).first()
-    if export is None or export.status == ExportStatus.DONE:
-        return export
+    if export is None or export.status in (ExportStatus.DONE, ExportStatus.EXPIRED):
+        return export  # finished, or expired: a late rerun must not make it again
     progress = _Progress(export.pk)
     Export.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING, progress=0, error="")
     try:

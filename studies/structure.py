@@ -3,11 +3,12 @@
 The study page reads a study's sections, phases and newest version on every
 view. Each process keeps what it read under ``(study id, updated_at)``; any
 write to a section, a phase, a phase's sections or a document version moves
-the study's ``updated_at`` in the same transaction (the signal handlers
-below, which also cover the admin; ``studies.services._save_sections``
-saves the study itself around its bulk updates), so the next view reads a
-new key and loads the new structure. Nothing is ever invalidated: an old key
-is simply not asked for again and falls out of the memory.
+the study's ``updated_at`` right after it, in its transaction when there is
+one (the signal handlers below, which also cover the admin;
+``studies.services._save_sections`` calls ``mark_changed`` after its bulk
+updates, which send no signals), so the next view reads a new key and loads
+the new structure. Nothing is ever invalidated: an old key is simply not
+asked for again and falls out of the memory.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def test_the_web_services_are_all_found():
 
 def test_every_web_command_turns_permessage_deflate_off():
     for where, command in _web_commands().items():
-        words = re.findall(r'[\w$:{}.-]+', command.replace('"', " "))
+        words = re.findall(r"[\w$:{}.-]+", command.replace('"', " "))
         assert "--ws-per-message-deflate" in words, where
         value = words[words.index("--ws-per-message-deflate") + 1]
         assert value in ("false", "${WS_PER_MESSAGE_DEFLATE:-false}"), (where, value)

@@ -187,6 +187,29 @@ def test_a_count_stored_by_another_request_before_the_commit_is_dropped_at_the_c
     assert unread_count(user=person) == 1
 
 
+def test_pages_and_marking_read_work_while_the_cache_is_down(
+    client, person, monkeypatch, django_capture_on_commit_callbacks
+):
+    first = _notify(person)
+    _notify(person)
+
+    def down(real):
+        def call(key, *args, **kwargs):
+            if str(key).startswith("unread:"):
+                raise ConnectionError("cache down")
+            return real(key, *args, **kwargs)
+
+        return call
+
+    for name in ("get", "add", "delete"):
+        monkeypatch.setattr(cache, name, down(getattr(cache, name)))
+    client.force_login(person)
+    assert _badge(client) == "2"  # counted in the database
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_mark_read(user=person, notification_id=first.pk)
+    assert _badge(client) == "1"
+
+
 def test_the_cached_count_is_per_person(client, person):
     other = UserFactory()
     _notify(other)

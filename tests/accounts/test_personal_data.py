@@ -255,6 +255,32 @@ def test_archives_of_people_who_never_come_back_are_removed_after_a_week(
     assert task.delay().get() == 0  # nothing left to remove
 
 
+def test_an_archive_removed_while_it_was_built_leaves_no_file(person, monkeypatch):
+    """A late task builds a request that the hourly removal took meanwhile."""
+    from django.core.files.storage import default_storage
+
+    from accounts import selectors
+
+    export = DataExport.objects.create(user=person)
+    written = []
+    real = selectors.personal_data
+
+    def removed_meanwhile(*, user):
+        DataExport.objects.filter(pk=export.pk).delete()
+        return real(user=user)
+
+    monkeypatch.setattr(selectors, "personal_data", removed_meanwhile)
+    monkeypatch.setattr(
+        default_storage,
+        "delete",
+        lambda name, real=default_storage.delete: (written.append(name), real(name)),
+    )
+    assert data_export_build(export_id=export.pk) is None
+    assert len(written) == 1 and not default_storage.exists(written[0])
+    assert not DataExport.objects.exists()
+    assert not Notification.objects.filter(user=person).exists()
+
+
 def test_an_archive_requested_before_the_account_was_deleted_is_never_built(person):
     from accounts.services import account_delete
 

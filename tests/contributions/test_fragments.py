@@ -14,6 +14,7 @@ import re
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services as account_services
 from contributions import fragments, live, services
@@ -236,6 +237,24 @@ def test_a_section_rename_is_shown(client):
     section.save(update_fields=["title"])
     html = get(client, study)
     assert "Wishes" in html
+
+
+def test_the_names_check_matches_the_list_it_was_built_from(client):
+    """The digest stored with a list and the one query that checks it agree on this backend."""
+    from contributions import selectors
+
+    study = StudyFactory()
+    body = organisation(name="Agency")
+    ContributionFactory(study=study, acted_for=body)
+    CommentFactory(contribution__study=study, author__display_name="", author__email="x@y.no")
+    CommentFactory(contribution__study=study, author__deleted_at=timezone.now())
+    loaded = selectors.contribution_page(study=study)
+    people, organisations, digest = fragments._names_of(loaded.contributions)
+    assert people and organisations
+    assert fragments._names_digest(people, organisations) == digest
+    User = type(loaded.contributions[0].author)
+    User.objects.filter(pk=people[0]).update(display_name="Someone else")
+    assert fragments._names_digest(people, organisations) != digest
 
 
 def test_a_section_renamed_in_the_study_settings_is_shown_on_the_cached_list(client):

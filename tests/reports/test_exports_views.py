@@ -427,3 +427,26 @@ def test_the_expired_note_speaks_bokmaal(client, world, ask, run_on_commit, sett
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nb"
     page = client.get(exports_url(world.study)).content.decode()
     assert "Utløpt: filen ble slettet 30 dager etter at den ble laget." in page
+
+
+def test_a_failed_export_is_not_marked_expired(world, run_on_commit, settings):
+    failed = Export.objects.create(
+        study=world.study, requested_by=world.coordinator, tier="aggregate", format="csv",
+        status=ExportStatus.FAILED, error="boom",
+    )  # fmt: skip
+    _age(failed, settings.EXPORT_RETENTION_DAYS + 1)
+    assert run_on_commit(services.exports_expire) == 0
+    failed.refresh_from_db()
+    assert failed.status == ExportStatus.FAILED
+
+
+def test_a_late_rerun_of_the_task_does_not_make_an_expired_export_again(
+    world, ask, run_on_commit, settings
+):
+    export = ask(world)
+    _age(export, settings.EXPORT_RETENTION_DAYS + 1)
+    run_on_commit(services.exports_expire)
+    services.export_build(export_id=export.pk)  # acks_late: a task may run again
+    export.refresh_from_db()
+    assert export.status == ExportStatus.EXPIRED
+    assert not export.file

@@ -127,6 +127,19 @@ def test_a_study_row_read_before_a_change_never_gets_the_new_structure_wrong():
     assert [s.title for s in study_structure(after).sections] == ["First", "Second"]
 
 
+def test_the_settings_bulk_section_updates_move_the_study_on_by_themselves():
+    """_save_sections renames with QuerySet.update(), which sends no signal."""
+    from studies.services import _save_sections
+
+    study = StudyFactory()
+    section = SectionFactory(study=study, title="First", order=1)
+    before = _fresh(study).updated_at
+    _save_sections(study=study, sections=[SectionData(id=section.pk, order=1, title="Renamed")])
+    after = _fresh(study)
+    assert after.updated_at > before
+    assert [s.title for s in study_structure(after).sections] == ["Renamed"]
+
+
 def test_the_memory_is_bounded(monkeypatch):
     monkeypatch.setattr(structure, "MAX_KEPT", 3)
     structure.forget_all()
@@ -141,6 +154,7 @@ def test_the_admin_change_of_a_phase_moves_the_study_on(admin_client):
     study = StudyFactory()
     phase = PhaseFactory(study=study, title="Before")
     before = _fresh(study).updated_at
+    assert study_structure(_fresh(study)).phases[0][0].title == "Before"  # kept
     url = reverse(f"{site.name}:studies_phase_change", args=[phase.pk])
     response = admin_client.post(
         url,
