@@ -57,6 +57,27 @@ def requires_chromium() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, left with no connection from other processes.
+
+    The live servers (uvicorn and Celery in child processes) and threads of
+    the async tests may still hold a PostgreSQL session when the run ends;
+    DROP DATABASE would then refuse ("is being accessed by other users") and
+    leave the test database behind.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -55,8 +55,10 @@ def test_statistics_page_refreshes_after_a_post(chromium, asgi_server, requires_
     page.goto(f"{asgi_server.url}/reports/{study.slug}/statistics/")
     body = page.locator("#statistics-body")
     expect(body).to_contain_text("No one has contributed yet.")
+    # A function, not an expression: Playwright polls an expression with eval(),
+    # which the page's CSP (no 'unsafe-eval') refuses whenever the first check fails.
     page.wait_for_function(
-        "window.__dugnadSockets.length > 0 && window.__dugnadSockets[0].readyState === 1"
+        "() => window.__dugnadSockets.length > 0 && window.__dugnadSockets[0].readyState === 1"
     )
 
     # The author posts from their own browser, as on any other day.
