@@ -370,15 +370,10 @@ def data_export_request(*, user: User) -> DataExport:
     One archive is prepared at a time: asking again while one is pending
     returns that one. Archives older than a week are removed.
     """
-    from django.core.files.storage import default_storage
-
     pending = DataExport.objects.filter(user=user, status=DataExport.Status.PENDING).first()
     if pending is not None:
         return pending
-    old = DataExport.objects.filter(user=user, requested_at__lt=timezone.now() - DATA_EXPORT_KEEP)
-    files = [e.file.name for e in old if e.file]
-    old.delete()
-    transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+    data_exports_remove_expired(user=user)
     export = DataExport.objects.create(user=user)
     from accounts import tasks
 
@@ -386,18 +381,20 @@ def data_export_request(*, user: User) -> DataExport:
     return export
 
 
-def data_exports_remove_expired(*, now: dt.datetime | None = None) -> int:
-    """Remove every person's archives older than a week, with their files; how many.
+def data_exports_remove_expired(*, user: User | None = None, now: dt.datetime | None = None) -> int:
+    """Remove archives older than a week (``user``'s, or everyone's) with their files; how many.
 
-    Asking again also removes one's own old archives; this (Celery beat, hourly)
-    removes those of people who never come back, and an archive still pending
-    after a week (its task died), which would otherwise stand in the way of a
-    new request.
+    Asking again removes one's own old archives; Celery beat (hourly) removes
+    everyone's, so also those of people who never come back, and an archive
+    still pending after a week (its task died), which would otherwise stand in
+    the way of a new request.
     """
     from django.core.files.storage import default_storage
 
     now = now or timezone.now()
     old = DataExport.objects.filter(requested_at__lt=now - DATA_EXPORT_KEEP)
+    if user is not None:
+        old = old.filter(user=user)
     with transaction.atomic():
         files = [name for name in old.select_for_update().values_list("file", flat=True) if name]
         removed, _by_model = old.delete()

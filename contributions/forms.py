@@ -102,7 +102,7 @@ class CommentEditForm(forms.Form):
 class ContributionFilterForm(forms.Form):
     """Narrow the study page's list to one section and/or one kind (GET, never saved).
 
-    The study's sections are read once, in one query, whether or not a filter is set.
+    The study's sections come from its kept structure; the form reads nothing.
     """
 
     section = forms.TypedChoiceField(
@@ -118,15 +118,11 @@ class ContributionFilterForm(forms.Form):
         error_messages={"invalid_choice": _("Choose one of the listed kinds.")},
     )
 
-    def __init__(self, *args, study, sections=None, **kwargs):
-        """``sections``: the study's (pk, title) in order, when the caller has read them."""
+    def __init__(self, *args, sections, **kwargs):
+        """``sections``: the study's (pk, title) in order (``StudyStructure.section_rows``)."""
         # Its own ids: the posting form on the same page has a section and a kind too.
         kwargs.setdefault("auto_id", "filter-%s")
         super().__init__(*args, **kwargs)
-        if sections is None:
-            sections = (
-                Section.objects.filter(study=study).order_by("order").values_list("pk", "title")
-            )
         sections = list(sections)
         self.has_sections = bool(sections)
         self.fields["section"].choices = [("", _("All sections")), *sections]

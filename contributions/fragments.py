@@ -586,24 +586,22 @@ def _names_digest(people: tuple, organisations: tuple) -> str:
     """
     from accounts.models import Organisation, User
 
+    q = connection.ops.quote_name
+
+    def rows_of(kind: int, model, columns: str, ids: tuple) -> None:
+        pk = q(model._meta.pk.column)
+        selects.append(
+            f"SELECT {kind}, {pk}, {columns} FROM {q(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))})"
+        )
+        params.extend(ids)
+
     selects, params = [], []
     if people:
-        q = connection.ops.quote_name
-        pk = q(User._meta.pk.column)
-        selects.append(
-            f"SELECT 0, {pk}, {q('display_name')}, {q('email')}, {q('deleted_at')} IS NOT NULL "  # noqa: S608
-            f"FROM {q(User._meta.db_table)} WHERE {pk} IN ({', '.join(['%s'] * len(people))})"
-        )
-        params.extend(people)
+        person = f"{q('display_name')}, {q('email')}, {q('deleted_at')} IS NOT NULL"
+        rows_of(0, User, person, people)
     if organisations:
-        q = connection.ops.quote_name
-        pk = q(Organisation._meta.pk.column)
-        selects.append(
-            f"SELECT 1, {pk}, {q('name')}, '', 0 = 1 "  # noqa: S608
-            f"FROM {q(Organisation._meta.db_table)} "
-            f"WHERE {pk} IN ({', '.join(['%s'] * len(organisations))})"
-        )
-        params.extend(organisations)
+        rows_of(1, Organisation, f"{q('name')}, '', 0 = 1", organisations)
     if not selects:
         return _digest([])
     with connection.cursor() as cursor:

@@ -38,10 +38,6 @@ from studies.models import Section
 # --- helpers ------------------------------------------------------------------
 
 
-def _header_context(access: StudyAccess, user) -> dict:
-    return study_selectors.study_header_context(access, user=user)
-
-
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
@@ -173,31 +169,9 @@ def _page_context(request: HttpRequest, access: StudyAccess, last_seq: int) -> d
 # --- the page ----------------------------------------------------------------
 
 
-def _open_section_rows(study, header: dict | None) -> tuple:
-    """(pk, title) of the sections open now, from the study header's sections and phases.
-
-    The same rule as ``studies.selectors.open_sections`` (no phases: every
-    section; otherwise the sections of the phases running now), read from what
-    the header already loaded instead of two more queries.
-    """
-    if header is None or "sections" not in header or "phases" not in header:
-        return tuple((section.pk, str(section)) for section in study_selectors.open_sections(study))
-    sections = header["sections"]
-    steps = header["phases"]
-    if not steps:
-        return tuple((section.pk, str(section)) for section in sections)
-    open_ids = {
-        section.pk
-        for step in steps
-        if step.state == "current"
-        for section in step.phase.sections.all()
-    }
-    return tuple((section.pk, str(section)) for section in sections if section.pk in open_ids)
-
-
-def _contribution_form_html(request: HttpRequest, study, header: dict | None = None) -> str:
+def _contribution_form_html(request: HttpRequest, study) -> str:
     """The empty posting form, rendered once per study, language and open sections."""
-    rows = _open_section_rows(study, header)
+    rows = study_selectors.study_structure(study).open_section_rows()
 
     def render_form() -> str:
         sections = Section.objects.filter(study=study, pk__in=[pk for pk, _title in rows])
@@ -237,7 +211,7 @@ def _filter_form(request: HttpRequest, study) -> ContributionFilterForm:
     """The list's filter from the query string; unbound (everything) when there is none."""
     data = {k: request.GET[k] for k in ("section", "kind") if request.GET.get(k)}
     return ContributionFilterForm(
-        data or None, study=study, sections=study_selectors.study_structure(study).section_rows
+        data or None, sections=study_selectors.study_structure(study).section_rows
     )
 
 
@@ -257,7 +231,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
         **filters,
     )
     context = _page_context(request, access, last_seq)
-    context.update(_header_context(access, request.user))
+    context.update(study_selectors.study_header_context(access, user=request.user))
     filter_query = filter_form.querystring()
     viewer = _viewer(
         request,
@@ -277,7 +251,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "last_seq": last_seq,
             "ws_path": f"/ws/studies/{study.slug}/",
             "form": context["can_contribute"],
-            "form_html": _contribution_form_html(request, study, context.get("study_header"))
+            "form_html": _contribution_form_html(request, study)
             if context["can_contribute"]
             else "",
             "filter_html": _filter_html(filter_form, study),

@@ -127,6 +127,19 @@ class StudyStructure:
     def section_rows(self) -> tuple[tuple[int, str], ...]:
         return tuple((section.pk, section.title) for section in self.sections)
 
+    def open_section_rows(self, at: datetime | None = None) -> tuple[tuple[int, str], ...]:
+        """(pk, title) of the sections open at ``at``: ``open_sections``'s rule, no query."""
+        if not self.phases:
+            return self.section_rows
+        at = at or timezone.now()
+        open_ids = {
+            section.pk
+            for phase, _titles in self.phases
+            if phase.starts_at <= at < phase.ends_at
+            for section in phase.sections.all()
+        }
+        return tuple((pk, title) for pk, title in self.section_rows if pk in open_ids)
+
 
 def study_structure(study: Study) -> StudyStructure:
     """The study's structure as of the row given: from this process's memory or 3 queries."""

@@ -191,3 +191,33 @@ def test_the_filter_reads_its_sections_from_the_kept_structure(client, viewed):
     response = client.get(reverse("study_detail", args=[study.slug]), {"section": 999999})
     assert response.context["filters"] == {}
     assert "Choose a section of this study." in response.content.decode()
+
+
+def test_open_sections_from_the_kept_structure_follow_the_same_rule_as_the_query():
+    from studies.selectors import open_sections
+
+    study = StudyFactory()
+    a, b, c = (SectionFactory(study=study, title=t) for t in ("A", "B", "C"))
+    assert study_structure(_fresh(study)).open_section_rows() == (
+        (a.pk, "A"),
+        (b.pk, "B"),
+        (c.pk, "C"),
+    )
+    now = timezone.now()
+    first = PhaseFactory(
+        study=study, starts_at=now - timedelta(days=10), ends_at=now - timedelta(days=2)
+    )
+    first.sections.set([a])
+    second = PhaseFactory(
+        study=study, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=5)
+    )
+    second.sections.set([b, c])
+    kept = study_structure(_fresh(study))
+    for at in (
+        now - timedelta(days=5),
+        now - timedelta(days=1, hours=12),
+        now,
+        now + timedelta(days=9),
+    ):
+        expected = {s.pk for s in open_sections(study, at=at)}
+        assert {pk for pk, _title in kept.open_section_rows(at)} == expected, at
