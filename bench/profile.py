@@ -43,7 +43,8 @@ def inner(args) -> None:
 
     def scope_for(i: int) -> tuple[dict, bytes]:
         if args.what == "page":
-            path, method, body = f"/studies/{seed['slug']}/", "GET", b""
+            path = args.path or f"/studies/{seed['slug']}/"
+            method, body = "GET", b""
             cookie = f"sessionid={seed['viewers'][0]}"
             extra = []
         else:
@@ -105,7 +106,7 @@ def inner(args) -> None:
         # Sample only the measured requests: py-spy attaches to this process now.
         spy = subprocess.Popen(  # noqa: S603
             [os.environ["BENCH_PROFILE_SPY"], "record", "--pid", str(os.getpid()), "--rate", "200",
-             "--format", "raw", "--full-filenames", "--output", os.environ["BENCH_PROFILE_RAW"]],
+             "--format", "raw", "--full-filenames", "--gil", "--output", os.environ["BENCH_PROFILE_RAW"]],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(1.5)
@@ -177,6 +178,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--lines", type=int, default=60)
     parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument(
+        "--path", default="", help="page: another path to ask for, signed in (the floor: /health/)"
+    )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--time-limit", type=float, default=600)
     args = parser.parse_args()

@@ -191,27 +191,33 @@ def _contribution_form_html(request: HttpRequest, study) -> str:
     )
 
 
-def _filter_html(filter_form: ContributionFilterForm, study) -> str:
+def _filter_html(filter_form: ContributionFilterForm | None, study) -> str:
     """The empty filter form, rendered once per study, language and sections."""
-    if filter_form.is_bound:
+    if filter_form is not None:
         return ""  # rendered with its values and errors by the template
-    rows = tuple(filter_form.fields["section"].choices[1:])
+    rows = study_selectors.study_structure(study).section_rows
     return mark_safe(  # noqa: S308 - rendered by the template
         fragments.form_html(
-            ("filter", study.slug, rows),
+            ("filter", study.slug, tuple(rows)),
             lambda: render_to_string(
                 "contributions/_contribution_filter.html",
-                {"filter_form": filter_form, "filters": {}, "study": study},
+                {
+                    "filter_form": ContributionFilterForm(sections=rows),
+                    "filters": {},
+                    "study": study,
+                },
             ),
         )
     )
 
 
-def _filter_form(request: HttpRequest, study) -> ContributionFilterForm:
-    """The list's filter from the query string; unbound (everything) when there is none."""
+def _filter_form(request: HttpRequest, study) -> ContributionFilterForm | None:
+    """The list's filter from the query string; None (everything) when there is none."""
     data = {k: request.GET[k] for k in ("section", "kind") if request.GET.get(k)}
+    if not data:
+        return None
     return ContributionFilterForm(
-        data or None, sections=study_selectors.study_structure(study).section_rows
+        data, sections=study_selectors.study_structure(study).section_rows
     )
 
 
@@ -223,7 +229,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # before the items, so whatever commits in between is replayed, never lost.
     last_seq = study.last_event_seq
     filter_form = _filter_form(request, study)
-    filters = filter_form.filters()
+    filters = filter_form.filters() if filter_form else {}
     page = fragments.contribution_listing(
         study=study,
         last_seq=last_seq,
@@ -232,7 +238,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     context = _page_context(request, access, last_seq)
     context.update(study_selectors.study_header_context(access, user=request.user))
-    filter_query = filter_form.querystring()
+    filter_query = filter_form.querystring() if filter_form else ""
     viewer = _viewer(
         request,
         access,
@@ -270,7 +276,7 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
     before = request.GET.get("before")
     filter_form = _filter_form(request, access.study)
     filters = {
-        **filter_form.filters(),
+        **(filter_form.filters() if filter_form else {}),
         "before": int(before) if before and before.isdigit() else None,
     }
     page = fragments.contribution_listing(
@@ -279,7 +285,7 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
         load=lambda: selectors.contribution_page(study=access.study, **filters),
         **filters,
     )
-    filter_query = filter_form.querystring()
+    filter_query = filter_form.querystring() if filter_form else ""
     viewer = _viewer(
         request,
         access,

@@ -113,16 +113,37 @@ def membership_of(user, study: Study) -> Membership | None:
     return Membership.objects.filter(study=study, user=user).select_related("organisation").first()
 
 
+def _study_access(user, slug: str) -> StudyAccess | None:
+    """The study with this slug and the person's membership of it, or None.
+
+    A member's study comes with the membership in one query; only people who
+    are not members (and the anonymous) need a second.
+    """
+    # get(), not first(): one row at most, so no ORDER BY to build or run.
+    if user is not None and user.is_authenticated:
+        try:
+            membership = Membership.objects.select_related("study", "organisation").get(
+                study__slug=slug, user=user
+            )
+        except Membership.DoesNotExist:
+            pass
+        else:
+            return StudyAccess(study=membership.study, membership=membership)
+    try:
+        return StudyAccess(study=Study.objects.get(slug=slug), membership=None)
+    except Study.DoesNotExist:
+        return None
+
+
 def study_for_user(user, slug: str, action: Action = Action.VIEW) -> StudyAccess:
     """The study with this slug if ``user`` may see it and do ``action``.
 
     Raises Http404 when the study does not exist for this person and
     PermissionDenied when they can see it but not do the action.
     """
-    study = Study.objects.filter(slug=slug).first()
-    if study is None:
+    access = _study_access(user, slug)
+    if access is None:
         raise Http404("No such study")
-    access = StudyAccess(study=study, membership=membership_of(user, study))
     if not access.can(Action.VIEW, user):
         raise Http404("No such study")
     if action != Action.VIEW and not access.can(action, user):

@@ -187,6 +187,15 @@ def study_header_context(access: StudyAccess, user=None) -> dict:
             "phases": steps,
             "current_phase": current,
             "latest_version": structure.latest_version,
+            # What the phases, sections and version part shows depends on
+            # (templates/studies/_study_header.html keeps it per process).
+            "structure_key": (
+                study.pk,
+                study.created_at,
+                study.updated_at,
+                tuple(step.state for step in steps),
+                getattr(structure.latest_version, "pk", None),
+            ),
             **study_header_viewer(access, user=user),
         }
     }

@@ -1,6 +1,7 @@
 """Template helpers of studies."""
 
 from django import template
+from django.utils import timezone
 
 from studies.selectors import study_header_context, study_header_viewer
 
@@ -22,3 +23,36 @@ def study_header_data(context, access):
     if not given.get("viewer_known"):
         return {**given, **study_header_viewer(access, user=user)}
     return given
+
+
+class RememberNode(template.Node):
+    def __init__(self, name: str, keys: list, nodelist) -> None:
+        self.name = name
+        self.keys = keys
+        self.nodelist = nodelist
+
+    def render(self, context) -> str:
+        from contributions.fragments import form_html
+
+        values = []
+        for key in self.keys:
+            value = key.resolve(context)
+            values.append(tuple(value) if isinstance(value, list) else value)
+        key = ("remember", self.name, timezone.get_current_timezone_name(), *values)
+        return form_html(key, lambda: self.nodelist.render(context))
+
+
+@register.tag
+def remember(parser, token):
+    """``{% remember "name" value ... %}…{% endremember %}``: the block rendered once per
+    process for these values, the language and the time zone.
+
+    For markup that depends on the values given and nothing else: never the
+    CSRF token, the request or the viewer. Each block's name is its own.
+    """
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("{% remember %} needs a name")
+    nodelist = parser.parse(("endremember",))
+    parser.delete_first_token()
+    return RememberNode(bits[1], [parser.compile_filter(bit) for bit in bits[2:]], nodelist)
