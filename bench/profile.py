@@ -105,8 +105,10 @@ def inner(args) -> None:
     if args.profile:
         # Sample only the measured requests: py-spy attaches to this process now.
         spy = subprocess.Popen(  # noqa: S603
+            # --gil: only the thread holding the GIL is sampled, so the shares are CPU, not waits.
             [os.environ["BENCH_PROFILE_SPY"], "record", "--pid", str(os.getpid()), "--rate", "200",
-             "--format", "raw", "--full-filenames", "--gil", "--output", os.environ["BENCH_PROFILE_RAW"]],
+             "--format", "raw", "--full-filenames", "--gil",
+             "--output", os.environ["BENCH_PROFILE_RAW"]],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(1.5)
