@@ -1,9 +1,11 @@
 """What the study page needs to add flag and moderation controls for this viewer."""
 
 from django import template
+from django.middleware.csrf import get_token
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
-from moderation.models import FlagReason
-from moderation.services import HIDE_REASON_CHOICES
+from contributions.fragments import moderation_tools_template
 from studies.access import Action
 
 register = template.Library()
@@ -25,6 +27,18 @@ def moderation_tools(context, access) -> dict:
         "blocked": access.is_blocked,
         "membership": access.membership,
         "user_id": user.pk,
-        "flag_reasons": FlagReason.choices,
-        "hide_reasons": HIDE_REASON_CHOICES,
     }
+
+
+@register.simple_tag(takes_context=True)
+def item_moderation_template(context, mode: str) -> str:
+    """The item controls the server renders (contributions/_item_moderation_tools.html),
+    with every form, for static/js/moderation.js to copy onto items that arrive live.
+
+    Only the CSRF token is filled here; the script fills __URL__, __NEXT__, __UID__
+    and __ITEM_URL__ per item, and keeps the forms for the item's state.
+    """
+    request = context.get("request")
+    token = get_token(request) if request is not None else ""
+    html = moderation_tools_template(mode, "any")
+    return mark_safe(html.replace("__CSRF__", escape(token)))  # noqa: S308 - our own template

@@ -4,9 +4,13 @@
 (function () {
   "use strict";
 
-  var uid = 0;
-
   // --- Study page: controls inside each item's .item-tools -----------------
+  // The templates hold the controls the server renders on each item
+  // (contributions/_item_moderation_tools.html, every form, each with the states
+  // it is for); this fills the same placeholders contributions/fragments.py does
+  // and wraps them as the server does.
+  var PLACEHOLDER = /__(ITEM_URL|URL|NEXT|UID)__/g;
+
   function pageTools() {
     var root = document.getElementById("moderation-page-tools");
     if (!root) { return; }
@@ -20,13 +24,12 @@
       return url.replace("/__type__/0/", "/" + encodeURIComponent(type) + "/" + encodeURIComponent(id) + "/");
     }
 
-    function instantiate(template) {
+    function instantiate(template, values) {
       var fragment = template.content.cloneNode(true);
-      uid += 1;
-      fragment.querySelectorAll("[id], [for]").forEach(function (el) {
-        ["id", "for"].forEach(function (attr) {
-          var value = el.getAttribute(attr);
-          if (value) { el.setAttribute(attr, value.replace("__uid__", String(uid))); }
+      fragment.querySelectorAll("*").forEach(function (el) {
+        Array.prototype.slice.call(el.attributes).forEach(function (attr) {
+          var value = attr.value.replace(PLACEHOLDER, function (match, name) { return values[name]; });
+          if (value !== attr.value) { el.setAttribute(attr.name, value); }
         });
       });
       return fragment;
@@ -40,35 +43,34 @@
       var state = item.getAttribute("data-state") || "";
       var author = item.getAttribute("data-author-id");
       if (!type || !id) { return; }
-      var signature = state;
       var existing = tools.querySelector(":scope > .moderation-item-tools");
-      if (existing && existing.getAttribute("data-for-state") === signature) { return; }
+      if (existing && existing.getAttribute("data-for-state") === state) { return; }
       if (existing && existing.contains(document.activeElement)) { return; }
       if (existing) { existing.remove(); }
+      var itemUrl = fill(root.getAttribute("data-item-url"), type, id);
+      var values = {
+        ITEM_URL: itemUrl,
+        NEXT: window.location.pathname + window.location.search + "#" + item.id,
+        UID: type + "-" + id
+      };
+      var controls = null;
+      if (canModerate && modTemplate) {
+        values.URL = itemUrl;
+        controls = instantiate(modTemplate, values);
+        controls.querySelectorAll("form[data-show-states]").forEach(function (form) {
+          var states = form.getAttribute("data-show-states").split(" ");
+          if (states.indexOf(state) === -1) { form.remove(); }
+        });
+      } else if (canFlag && flagTemplate && state === "published" && author !== userId) {
+        values.URL = fill(root.getAttribute("data-flag-url"), type, id);
+        controls = instantiate(flagTemplate, values);
+      }
+      if (!controls) { return; }
       var wrapper = document.createElement("span");
       wrapper.className = "moderation-item-tools";
-      wrapper.setAttribute("data-for-state", signature);
-      var next = window.location.pathname + window.location.search + "#" + item.id;
-      if (canModerate && modTemplate) {
-        var mod = instantiate(modTemplate);
-        mod.querySelectorAll("form[data-moderation-action]").forEach(function (form) {
-          var states = (form.getAttribute("data-show-states") || "").split(" ");
-          if (states.indexOf(state) === -1) { form.remove(); return; }
-          form.action = fill(root.getAttribute("data-action-url"), type, id)
-            .replace("/__action__/", "/" + form.getAttribute("data-moderation-action") + "/");
-          form.querySelector("input[name=next]").value = next;
-        });
-        var link = mod.querySelector("[data-moderation-link=item]");
-        if (link) { link.href = fill(root.getAttribute("data-item-url"), type, id); }
-        wrapper.appendChild(mod);
-      } else if (canFlag && flagTemplate && state === "published" && author !== userId) {
-        var flag = instantiate(flagTemplate);
-        var form = flag.querySelector("form");
-        form.action = fill(root.getAttribute("data-flag-url"), type, id);
-        form.querySelector("input[name=next]").value = next;
-        wrapper.appendChild(flag);
-      }
-      if (wrapper.childNodes.length) { tools.appendChild(wrapper); }
+      wrapper.setAttribute("data-for-state", state);
+      wrapper.appendChild(controls);
+      tools.appendChild(wrapper);
     }
 
     function decorateAll(scope) {
