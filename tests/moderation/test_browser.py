@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from django.conf import settings as django_settings
@@ -104,4 +105,48 @@ def test_facilitator_hides_an_item_from_the_study_page(page_for, live_server, se
     # After the reload the item shows the restore form instead.
     restore = page.locator(f"#{contribution.dom_id} > .item-tools form[action$='/restore/']")
     assert restore.count() == 1
+    assert page_for.errors == []
+
+
+def _tools_html(page, dom_id: str) -> str:
+    html = page.locator(f"#{dom_id} > .item-tools > .moderation-item-tools").evaluate(
+        "el => el.outerHTML"
+    )
+    # Each rendering masks the CSRF secret afresh: the values differ, the markup may not.
+    return re.sub(r'(name="csrfmiddlewaretoken" value=")[^"]+"', r'\1token"', html)
+
+
+def _set_state(page, dom_id: str, state: str) -> None:
+    from playwright.sync_api import expect
+
+    item = page.locator(f"#{dom_id}")
+    item.evaluate("(el, state) => el.setAttribute('data-state', state)", state)
+    expect(page.locator(f"#{dom_id} > .item-tools > .moderation-item-tools")).to_have_attribute(
+        "data-for-state", state
+    )
+
+
+def test_controls_the_script_adds_are_the_ones_the_server_renders(page_for, live_server, settings):
+    """The script rebuilds an item's controls from the page's template when its state
+    changes live: the result is the server's markup, ids and labels included."""
+    study, author, _c, facilitator, contribution = _setup(settings)
+    hidden = ContributionFactory(
+        study=study, author=author, state=ItemState.HIDDEN, moderation_reason="spam"
+    )
+    page = page_for(facilitator)
+    page.goto(f"{live_server.url}/studies/{study.slug}/")
+    page.wait_for_load_state("load")
+    for item, state, other in (
+        (contribution, "published", "hidden"),
+        (hidden, "hidden", "published"),
+    ):
+        server = _tools_html(page, item.dom_id)
+        _set_state(page, item.dom_id, other)
+        assert _tools_html(page, item.dom_id) != server
+        _set_state(page, item.dom_id, state)
+        assert _tools_html(page, item.dom_id) == server
+        tools = page.locator(f"#{item.dom_id} > .item-tools .moderation-tools")
+        tools.locator("summary").click()
+        label = "Reason shown to everyone" if state == "published" else "Why is it restored?"
+        assert tools.get_by_label(label).count() == 1
     assert page_for.errors == []
