@@ -106,12 +106,10 @@ def notification_setting_kind(kind: str) -> str:
 def notification_delivery(*, user: User, kind: str) -> str:
     """How this person wants to hear of this kind (e-mail at once unless they chose otherwise)."""
     kind = notification_setting_kind(kind)
-    chosen = (
-        NotificationSetting.objects.filter(user=user, kind=kind)
-        .values_list("delivery", flat=True)
-        .first()
-    )
-    return chosen or Delivery.INSTANT
+    chosen = NotificationSetting.objects.filter(user=user, kind=kind).values_list(
+        "delivery", flat=True
+    )[:1]
+    return next(iter(chosen), None) or Delivery.INSTANT
 
 
 def notification_settings_update(*, user: User, choices: dict[str, str]) -> None:

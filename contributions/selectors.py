@@ -125,10 +125,14 @@ def contribution_for_user(
     With ``content=False`` hidden and withdrawn items are returned too (their
     marker and comments stay on the page).
     """
-    contribution = (
-        Contribution.objects.filter(study=access.study, pk=pk)
-        .select_related("author", "acted_for", "section")
-        .first()
+    # The first of at most one row, with no ORDER BY to build (as first() would).
+    contribution = next(
+        iter(
+            Contribution.objects.filter(study=access.study, pk=pk).select_related(
+                "author", "acted_for", "section"
+            )[:1]
+        ),
+        None,
     )
     if contribution is None or not _may_fetch(access, contribution, user, content):
         raise Http404("No such contribution")
@@ -138,10 +142,13 @@ def contribution_for_user(
 
 def comment_for_user(*, access: StudyAccess, pk: int, user=None, content: bool = True) -> Comment:
     """A comment of this study that the person may see; Http404 otherwise."""
-    comment = (
-        Comment.objects.filter(study=access.study, pk=pk)
-        .select_related("author", "acted_for", "contribution")
-        .first()
+    comment = next(
+        iter(
+            Comment.objects.filter(study=access.study, pk=pk).select_related(
+                "author", "acted_for", "contribution"
+            )[:1]
+        ),
+        None,
     )
     if comment is None or not _may_fetch(access, comment, user, content):
         raise Http404("No such comment")

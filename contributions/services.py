@@ -106,7 +106,9 @@ def posting_rate_check(*, user: User) -> None:
 
 
 def _membership(*, study: Study, user: User) -> Membership | None:
-    return Membership.objects.filter(study=study, user=user).select_related("organisation").first()
+    # At most one row: [:1] needs no ORDER BY (first() builds one).
+    found = Membership.objects.filter(study=study, user=user).select_related("organisation")[:1]
+    return next(iter(found), None)
 
 
 def _require_contribute(
@@ -231,7 +233,8 @@ def _save_attachments(*, contribution: Contribution, checked: list) -> None:
 def _existing(model, *, author: User, idempotency_key) -> Contribution | Comment | None:
     if idempotency_key is None:
         return None
-    return model.objects.filter(author=author, idempotency_key=idempotency_key).first()
+    found = model.objects.filter(author=author, idempotency_key=idempotency_key)[:1]
+    return next(iter(found), None)
 
 
 # --- contributions ----------------------------------------------------------

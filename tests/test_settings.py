@@ -41,6 +41,8 @@ print(json.dumps({
     "broker": s.CELERY_BROKER_URL,
     "eager": s.CELERY_TASK_ALWAYS_EAGER,
     "ignore_result": s.CELERY_TASK_IGNORE_RESULT,
+    "result_backend": s.CELERY_RESULT_BACKEND,
+    "celery_backend": type(__import__("config.celery").celery.app.backend).__name__,
     "web_max_requests": s.WEB_MAX_REQUESTS,
     "email": s.EMAIL_BACKEND,
     "hsts": getattr(s, "SECURE_HSTS_SECONDS", 0),
@@ -115,7 +117,11 @@ def test_pool_size_wait_and_request_limit_are_set_from_the_environment():
 
 
 def test_task_results_are_not_stored():
-    assert probe({"REDIS_URL": PRODUCTION["REDIS_URL"]})["ignore_result"] is True
+    figures = probe({"REDIS_URL": PRODUCTION["REDIS_URL"]})
+    assert figures["ignore_result"] is True
+    # No result backend: queueing a task builds none (one per request thread).
+    assert figures["result_backend"] is None
+    assert figures["celery_backend"] == "DisabledBackend"
 
 
 def test_redis_url_switches_channel_layer_broker_and_cache_together():
