@@ -11,6 +11,7 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -19,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import (
     Affiliation,
@@ -142,11 +144,62 @@ def notification_create(
         user=user, kind=kind, title=title, body=body, url=url, delivery=delivery
     )
     if delivery == Delivery.INSTANT:
-        from accounts import tasks
-
-        transaction.on_commit(lambda: tasks.notification_email_send.delay(notification.pk))
+        transaction.on_commit(
+            lambda: _queue_email(user_id=user.pk, notification_id=notification.pk)
+        )
     _announce_unread(user_id=user.pk, title=title)
     return notification
+
+
+# Instant e-mails: the first notification in a window goes out at once; those
+# that follow within NOTIFICATION_EMAIL_WINDOW seconds go out together, in one
+# e-mail at the end of the window. Twenty comments in a minute are one e-mail,
+# not twenty, and queue one task, not twenty.
+EMAIL_WINDOW_KEY = "notify-mail-window:{}"
+EMAIL_LATER_KEY = "notify-mail-later:{}"
+
+
+def _queue_email(*, user_id: int, notification_id: int) -> None:
+    """After the commit: e-mail now, at the end of the person's window, or not at all
+    (a task for the end of the window is queued already)."""
+    from accounts import tasks
+
+    window = settings.NOTIFICATION_EMAIL_WINDOW
+    try:
+        if window <= 0 or cache.add(EMAIL_WINDOW_KEY.format(user_id), 1, window):
+            tasks.notification_emails_send.delay(user_id)
+        elif cache.add(EMAIL_LATER_KEY.format(user_id), 1, window * 2):
+            tasks.notification_emails_send.apply_async((user_id,), countdown=window)
+        return
+    except Exception:  # the cache is down: one e-mail per notification, as it comes
+        logger.warning("could not read the e-mail window of person %s", user_id, exc_info=True)
+    tasks.notification_email_send.delay(notification_id)
+
+
+def notification_emails_send(*, user_id: int) -> int:
+    """E-mail the person's instant notifications not yet e-mailed, together; how many.
+
+    Each notification is claimed once (rows locked, skipping any another task
+    holds), so two tasks never e-mail the same one.
+    """
+    try:  # from here on, a new notification queues a task of its own
+        cache.delete(EMAIL_LATER_KEY.format(user_id))
+    except Exception:
+        logger.warning("could not reopen the e-mail window of person %s", user_id, exc_info=True)
+    with transaction.atomic():
+        pending = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(user_id=user_id, emailed_at__isnull=True, delivery=Delivery.INSTANT)
+            .select_related("user")
+            .order_by("created_at", "pk")
+        )
+        if not pending:
+            return 0
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(
+            emailed_at=timezone.now()
+        )
+    _email(pending[0].user, pending)
+    return len(pending)
 
 
 def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
@@ -182,18 +235,32 @@ def notification_email_send(*, notification_id: int) -> bool:
     if not claimed:
         return False
     notification = Notification.objects.select_related("user").get(pk=notification_id)
-    user = notification.user
+    return _email(notification.user, [notification])
+
+
+def _email(user: User, notifications: list[Notification]) -> bool:
+    """One e-mail with these notifications, in the person's language."""
     if not user.email or user.deleted_at is not None:
         return False
     with translation.override(user.preferred_language):
         context = {
-            "notification": notification,
-            "url": _absolute(notification.url),
+            "notification": notifications[0],
+            "url": _absolute(notifications[0].url),
+            "notifications": [(n, _absolute(n.url)) for n in notifications],
             "user": user,
             "settings_url": _absolute(reverse("notification_settings")),
         }
-        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + notification.title
-        message = render_to_string("accounts/email/notification.txt", context)
+        if len(notifications) == 1:
+            subject = notifications[0].title
+            message = render_to_string("accounts/email/notification.txt", context)
+        else:
+            subject = ngettext(
+                "%(count)d new notification in Dugnad",
+                "%(count)d new notifications in Dugnad",
+                len(notifications),
+            ) % {"count": len(notifications)}
+            message = render_to_string("accounts/email/notifications.txt", context)
+    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject
     send_mail(subject.replace("\n", " "), message, None, [user.email])
     return True
 

@@ -11,6 +11,11 @@ def notification_email_send(notification_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def notification_emails_send(user_id: int) -> int:
+    return services.notification_emails_send(user_id=user_id)
+
+
+@shared_task(acks_late=True)
 def digests_send_due() -> int:
     return services.digests_send_due()
 

@@ -199,6 +199,9 @@ CELERY_TIMEZONE = "Europe/Oslo"
 # Study export files are removed this many days after they were made (the record
 # of who asked for what stays, marked expired); personal archives after a week.
 EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 30)
+# A person's first instant notification is e-mailed at once; any that follow
+# within this many seconds go out together at its end (0: one e-mail each).
+NOTIFICATION_EMAIL_WINDOW = env_int("NOTIFICATION_EMAIL_WINDOW", 60)
 
 CELERY_BEAT_SCHEDULE: dict = {
     # Hourly and idempotent: each person's daily or weekly digest is claimed and sent once.
