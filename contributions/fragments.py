@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -143,11 +144,15 @@ def _key_parts(item) -> tuple:
 
 def fragment_key(item: Contribution | Comment) -> str:
     """The cache key of the item's fragment in the active language and time zone."""
+    return _key_for(_key_parts(item))
+
+
+def _key_for(item_parts: tuple) -> str:
     parts = (
         _templates_digest(),
         translation.get_language(),
         timezone.get_current_timezone_name(),
-        _key_parts(item),
+        item_parts,
     )
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
     return f"{CACHE_PREFIX}{digest}"
@@ -178,10 +183,15 @@ def _remember(key: str, parts: tuple[str, ...]) -> None:
 
 def fragments(items: list) -> list[tuple[str, ...]]:
     """The split fragments of ``items`` (same order), rendering only what no cache has."""
-    keys = [fragment_key(item) for item in items]
+    return _resolve([(fragment_key(item), lambda item=item: _render(item)) for item in items])
+
+
+def _resolve(wanted: list[tuple[str, Callable[[], str]]]) -> list[tuple[str, ...]]:
+    """Split fragments for (key, render) pairs: from this process, else from the shared
+    cache in one read, else rendered and stored in one write."""
     found: dict[str, tuple[str, ...]] = {}
     missing = []
-    for key in keys:
+    for key, _render_one in wanted:
         parts = _local.get(key)
         if parts is None:
             missing.append(key)
@@ -194,16 +204,16 @@ def fragments(items: list) -> list[tuple[str, ...]]:
             found[key] = parts
             _remember(key, parts)
         new = {}
-        for key, item in zip(keys, items, strict=True):
+        for key, render_one in wanted:
             if key not in found:
-                html = _render(item)
+                html = render_one()
                 parts = _split(html)
                 found[key] = parts
                 _remember(key, parts)
                 new[key] = html
         if new:
             cache.set_many(new, CACHE_TIMEOUT)
-    return [found[key] for key in keys]
+    return [found[key] for key, _render_one in wanted]
 
 
 def _fill(parts: tuple[str, ...], slots: dict[str, str]) -> str:
@@ -216,6 +226,25 @@ def _fill(parts: tuple[str, ...], slots: dict[str, str]) -> str:
 def item_html(item: Contribution | Comment) -> str:
     """The viewer-neutral HTML of one item with empty slots, as live events carry it."""
     return _fill(fragments([item])[0], {})
+
+
+def item_html_in(item: Contribution | Comment, languages: list[str]) -> dict[str, str]:
+    """``item_html`` in each of ``languages``: one cache read, at most one write."""
+    item_parts = _key_parts(item)  # once: a contribution's reads its attachments
+
+    def render_in(code: str) -> Callable[[], str]:
+        def render() -> str:
+            with translation.override(code):
+                return _render(item)
+
+        return render
+
+    wanted = []
+    for code in languages:
+        with translation.override(code):
+            wanted.append((_key_for(item_parts), render_in(code)))
+    found = _resolve(wanted)
+    return {code: _fill(parts, {}) for code, parts in zip(languages, found, strict=True)}
 
 
 # --- the viewer's controls ---------------------------------------------------------------

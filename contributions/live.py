@@ -115,12 +115,12 @@ def item_payload(*, item: Contribution | Comment, kind: str) -> dict:
         data["remove"] = True
     else:
         announce = kind in (CREATED, PUBLISHED)
-        rendered: dict[str, str] = {}
+        languages = [code for code, _name in settings.LANGUAGES]
+        rendered = fragments.item_html_in(item, languages)
         announcements: dict[str, str] = {}
-        for code, _name in settings.LANGUAGES:
-            with translation.override(code):
-                rendered[code] = render_item(item)
-                if announce:
+        if announce:
+            for code in languages:
+                with translation.override(code):
                     announcements[code] = _announcement(item)
         html = rendered.pop(settings.LANGUAGE_CODE)
         data["html_alt"] = rendered

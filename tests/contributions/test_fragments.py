@@ -118,6 +118,34 @@ def test_a_posted_item_is_rendered_once_for_its_event_and_reused_by_the_page(cli
     assert item_renders(response) == 0
 
 
+def test_an_event_reads_and_writes_the_shared_cache_once_for_every_language(monkeypatch):
+    """Both languages' fragments in one read and one write, not one of each per language."""
+    from django.conf import settings
+
+    study = StudyFactory()
+    author = member(study)
+    calls = []
+    for name in ("get_many", "set_many"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(
+            cache,
+            name,
+            lambda *a, _name=name, _real=real, **k: calls.append(_name) or _real(*a, **k),
+        )
+    contribution = services.contribution_create(
+        study=study, author=author, title="Posted once", body="Text"
+    )
+    assert calls == ["get_many", "set_many"]
+    assert len(settings.LANGUAGES) == 2
+    # What it stored is what the page reads: both languages, no render left to do.
+    fragments.clear_local()
+    before = fragments.renders["count"]
+    html = fragments.item_html_in(contribution, ["en", "nb"])
+    assert fragments.renders["count"] == before
+    assert "Posted once" in html["en"] and "Posted once" in html["nb"]
+    assert html["en"] != html["nb"]  # each in its own language
+
+
 def test_the_posters_own_answer_reuses_the_events_render(client):
     """Finding 3c: views._apply_json rendered the item a second time."""
     import uuid
