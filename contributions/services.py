@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, IntegerField, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -230,6 +230,15 @@ def _save_attachments(*, contribution: Contribution, checked: list) -> None:
         attachment.save()
 
 
+def _posted_with(model, *, author: User, idempotency_key):
+    """The id of ``author``'s item posted with this key, as a subquery (NULL: none)."""
+    if idempotency_key is None:
+        return Value(None, output_field=IntegerField())
+    return Subquery(
+        model.objects.filter(author=author, idempotency_key=idempotency_key).values("pk")[:1]
+    )
+
+
 def _existing(model, *, author: User, idempotency_key) -> Contribution | Comment | None:
     if idempotency_key is None:
         return None
@@ -360,18 +369,22 @@ def comment_create(
     or not yet approved is refused. ``membership``: the author's, as the
     caller read it in this request, saves reading it again.
     """
-    existing = _existing(Comment, author=author, idempotency_key=idempotency_key)
-    if existing is not None:
-        return existing
+    # Judge by the states in the database, not by possibly stale objects; and
+    # a comment already posted with this key (a retry) is the answer, in the
+    # same query.
+    contribution_state, existing_pk = (
+        Contribution.objects.filter(pk=contribution.pk)
+        .annotate(existing=_posted_with(Comment, author=author, idempotency_key=idempotency_key))
+        .values_list("state", "existing")
+        .get()
+    )
+    if existing_pk is not None:
+        return Comment.objects.get(pk=existing_pk)
     study = contribution.study
     membership = _require_contribute(study=study, user=author, membership=membership)
     if official and membership.role not in FACILITATING:
         raise PermissionDenied(_("Only facilitators can post official answers."))
     body = _clean_text(body, field="body", label=_("The comment"), max_length=COMMENT_MAX)
-    # Judge by the states in the database, not by possibly stale objects.
-    contribution_state = (
-        Contribution.objects.filter(pk=contribution.pk).values_list("state", flat=True).get()
-    )
     if contribution_state in CLOSED_TO_REPLIES:
         contribution.state = contribution_state
         raise ValidationError(

@@ -145,6 +145,30 @@ def test_double_submit_with_same_token_creates_one_item():
     assert StudyEvent.objects.count() == 1
 
 
+def test_a_comment_sent_twice_with_the_same_token_is_one_comment():
+    study = StudyFactory()
+    author = member(study)
+    contribution = post(study, member(study))
+    key = uuid.uuid4()
+    first = services.comment_create(
+        contribution=contribution, author=author, body="Once", idempotency_key=key
+    )
+    with CaptureQueriesContext(connection) as queries:
+        second = services.comment_create(
+            contribution=contribution, author=author, body="Once", idempotency_key=key
+        )
+    assert second.pk == first.pk and second.body == "Once"
+    assert Comment.objects.filter(contribution=contribution).count() == 1
+    assert StudyEvent.objects.count() == 2  # the contribution and the comment, once each
+    # The retry is found with the contribution's state, then read: two queries.
+    assert len(queries) == 2
+    # Another person's token is theirs: the same key makes a comment of their own.
+    other = services.comment_create(
+        contribution=contribution, author=member(study), body="Mine", idempotency_key=key
+    )
+    assert other.pk != first.pk
+
+
 def test_pre_moderated_study_keeps_new_items_pending_and_unpublished():
     study = StudyFactory(moderation_mode=ModerationMode.PRE)
     author = member(study)
