@@ -63,3 +63,27 @@ class SharedPoolRedisCache(RedisCache):
     @cached_property
     def _cache(self) -> SharedRedisCacheClient:
         return shared_client(self._servers, self._options)
+
+
+def count_up(cache, key: str, timeout: int) -> int:
+    """Add one to the counter ``key`` in ``cache`` and return it; a new counter lives
+    ``timeout`` seconds.
+
+    On Redis one round trip: SET NX with the timeout and INCR, in one MULTI
+    (Django's add() and incr() take three: SET NX, EXISTS, INCR). Django's
+    Redis cache keeps integers as plain numbers, so get() reads the counter.
+    Other caches (local memory) use add() and incr().
+    """
+    if isinstance(cache, RedisCache):
+        full = cache.make_and_validate_key(key)
+        pipe = cache._cache.get_client(full, write=True).pipeline(transaction=True)
+        pipe.set(full, 0, ex=timeout, nx=True)
+        pipe.incr(full)
+        _created, value = pipe.execute()
+        return int(value)
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1

@@ -16,6 +16,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from config.cache import count_up
+
 # Sockets refresh within GRACE seconds of a window's start; until then the
 # previous window's count stands in.
 GRACE = 3
@@ -35,13 +37,7 @@ def _key(study_id: int, w: int) -> str:
 
 def count_in(*, study_id: int, w: int) -> int:
     """Add this socket to window ``w`` of the study."""
-    key = _key(study_id, w)
-    cache.add(key, 0, timeout=period() * 3)
-    try:
-        return cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=period() * 3)
-        return 1
+    return count_up(cache, _key(study_id, w), period() * 3)
 
 
 def leave(*, study_id: int, windows: set[int]) -> None:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from config.cache import count_up
 from contributions import live
 from contributions.models import (
     Attachment,
@@ -91,13 +92,7 @@ def posting_rate_check(*, user: User) -> None:
     rate = parse_rate(settings.POSTING_RATE_LIMIT)
     now = int(timezone.now().timestamp())
     window = now // rate.seconds
-    key = f"posting-rate:{user.pk}:{window}"
-    cache.add(key, 0, timeout=rate.seconds + 5)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=rate.seconds + 5)
-        used = 1
+    used = count_up(cache, f"posting-rate:{user.pk}:{window}", rate.seconds + 5)
     if used > rate.count:
         raise RateLimited(retry_after=(window + 1) * rate.seconds - now)
 

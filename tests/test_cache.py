@@ -41,3 +41,44 @@ def test_django_redis_cache_would_make_a_client_per_call(requires_redis):
 
     cache = RedisCache(requires_redis, {})
     assert cache._cache.get_client() is not cache._cache.get_client()
+
+
+def test_a_counter_on_redis_counts_in_one_round_trip_and_expires(requires_redis):
+    import redis
+
+    from config.cache import count_up
+
+    cache = SharedPoolRedisCache(requires_redis, {"KEY_PREFIX": "count-test"})
+    cache.delete("c")
+    client = cache._cache.get_client(write=True)
+    sent = []
+    real = client.connection_pool.get_connection
+
+    def counted(*args, **kwargs):
+        sent.append(args)
+        return real(*args, **kwargs)
+
+    client.connection_pool.get_connection = counted
+    try:
+        assert [count_up(cache, "c", 30) for _ in range(3)] == [1, 2, 3]
+    finally:
+        client.connection_pool.get_connection = real
+    assert len(sent) == 3  # one connection use (one MULTI) per count
+    assert cache.get("c") == 3  # a plain number, as Django's cache keeps integers
+    raw = redis.Redis.from_url(requires_redis)
+    assert 0 < raw.ttl(cache.make_and_validate_key("c")) <= 30
+    # A counter set by cache.set() (as the browser tests do) counts on.
+    cache.set("c", 10, 30)
+    assert count_up(cache, "c", 30) == 11
+    cache.delete("c")
+
+
+def test_a_counter_in_local_memory_counts_and_expires(settings):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from config.cache import count_up
+
+    cache = LocMemCache("count-test", {})
+    assert [count_up(cache, "c", 30) for _ in range(3)] == [1, 2, 3]
+    cache.delete("c")  # gone (expired) between add and incr: starts again
+    assert count_up(cache, "c", 30) == 1
