@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.mfa.signals import authenticator_added
 
-        from accounts import receivers
+        from accounts import names, receivers
 
         authenticator_added.connect(receivers.mfa_added, dispatch_uid="accounts.mfa_added")
+        names.connect()

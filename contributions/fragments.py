@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext, ngettext
 
+from accounts.names import names_token
 from contributions.models import Comment, Contribution, ItemState
 
 CONTRIBUTION_TEMPLATE = "contributions/_contribution.html"
@@ -683,7 +685,8 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
 
     Every change that shows on the list records a study event and raises
     ``last_seq`` (docs/live.md), so the number is part of the key; names that
-    change without an event are checked on every use (``_names_digest``).
+    change without an event are checked against the database
+    (``_names_current``).
     ``load`` returns a ``selectors.ContributionPage``; it is called only when
     no cache has the list. A list is stored the second time it is asked for in
     a process: lists seen once (a rare filter, an old page, an event number
@@ -694,7 +697,7 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
     if listing is None:
         listing = cache.get(key)
     if listing is not None:
-        if _names_digest(*listing.check[:2]) == listing.check[2]:
+        if _names_current(key, listing):
             _remember_list(key, listing)
             return listing
         listing = None
@@ -715,6 +718,41 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
                 _seen.clear()
             _seen.add(key)
     return listing
+
+
+# List key -> (names token, the list's names digest, when checked): lists whose
+# names this process checked against the database while the token stood.
+_names_checked: dict[str, tuple[str, str, float]] = {}
+NAMES_TRUST_SECONDS = 60
+
+
+def _names_current(key: str, listing: Listing) -> bool:
+    """Whether the names the list shows are still the stored ones.
+
+    Checked in the database (``_names_digest``) once per names token
+    (accounts/names.py) and list, and at least every NAMES_TRUST_SECONDS.
+    The token is read before the check: a change committed after it brings
+    a new token, so the next use checks again.
+    """
+    token = names_token()
+    digest = listing.check[2]
+    now = time.monotonic()
+    seen = _names_checked.get(key)
+    if (
+        token is not None
+        and seen is not None
+        and seen[:2] == (token, digest)
+        and now - seen[2] < NAMES_TRUST_SECONDS
+    ):
+        return True
+    if _names_digest(*listing.check[:2]) != digest:
+        return False
+    if token is not None:
+        with _local_lock:
+            if len(_names_checked) >= LOCAL_MAX:
+                _names_checked.clear()
+            _names_checked[key] = (token, digest, now)
+    return True
 
 
 def _remember_list(key: str, listing: Listing) -> None:
@@ -773,5 +811,6 @@ def clear_local() -> None:
         _seen.clear()
         _forms.clear()
         _tools_memo.clear()
+        _names_checked.clear()
         _memo.clear()
     _moderation_tools.clear()

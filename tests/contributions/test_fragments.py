@@ -10,13 +10,19 @@ served from the cache.
 from __future__ import annotations
 
 import re
+import time
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.models import User
+from accounts.names import names_token
 from contributions import fragments, live, services
 from contributions.models import ItemState
 from studies.models import Role
@@ -224,36 +230,102 @@ def test_a_withdrawal_is_shown(client, study_with_thread):
     assert "First thought" not in html and "Withdrawn by the author." in html
 
 
-def test_a_deleted_account_is_shown_anonymised(client, study_with_thread):
+def test_a_deleted_account_is_shown_anonymised(
+    client, study_with_thread, django_capture_on_commit_callbacks
+):
     study, _, _, comment, _ = study_with_thread
     name = comment.author.display_name
     assert name in warm(client, study)
     seq = study.last_event_seq
-    account_services.account_delete(user=comment.author)
+    with django_capture_on_commit_callbacks(execute=True):  # committed
+        account_services.account_delete(user=comment.author)
     study.refresh_from_db()
     assert study.last_event_seq == seq  # no study event: the cached list must notice anyway
     html = get(client, study)
     assert name not in html and "Deleted participant" in html
 
 
-def test_a_display_name_change_is_shown(client, study_with_thread):
+def test_a_display_name_change_is_shown(
+    client, study_with_thread, django_capture_on_commit_callbacks
+):
     study, author, *_ = study_with_thread
     warm(client, study)
-    author.display_name = "Kari Nordmann"
-    author.save(update_fields=["display_name"])
+    with django_capture_on_commit_callbacks(execute=True):
+        author.display_name = "Kari Nordmann"
+        author.save(update_fields=["display_name"])
     assert "Kari Nordmann" in get(client, study)
 
 
-def test_an_organisation_rename_is_shown(client):
+def test_an_organisation_rename_is_shown(client, django_capture_on_commit_callbacks):
     study = StudyFactory()
     body = organisation(name="Old Agency")
     ContributionFactory(study=study, acted_for=body, title="For the agency")
     CommentFactory(contribution__study=study, acted_for=body)
     assert "Old Agency" in warm(client, study)
-    body.name = "New Directorate"
-    body.save(update_fields=["name"])
+    with django_capture_on_commit_callbacks(execute=True):
+        body.name = "New Directorate"
+        body.save(update_fields=["name"])
     html = get(client, study)
     assert "Old Agency" not in html and "New Directorate" in html
+
+
+def _names_queries(client, study) -> int:
+    """How many times the page asked the database for the names it shows."""
+    with CaptureQueriesContext(connection) as queries:
+        get(client, study)
+    return sum(
+        1 for q in queries if " UNION ALL " in q["sql"] or "accounts_organisation" in q["sql"]
+    )
+
+
+def test_names_are_checked_once_per_token_and_again_after_a_minute(
+    client, study_with_thread, monkeypatch
+):
+    study, author, *_ = study_with_thread
+    warm(client, study)
+    assert _names_queries(client, study) <= 1  # checked (or trusted from the warm-up)
+    assert _names_queries(client, study) == 0  # the token stands: no names query
+    # A rename that sent no signal (QuerySet.update()) and so made no new token:
+    # shown once the minute is over, never later.
+    User.objects.filter(pk=author.pk).update(display_name="Renamed quietly")
+    assert "Renamed quietly" not in get(client, study)
+    later = time.monotonic() + fragments.NAMES_TRUST_SECONDS + 1
+    monkeypatch.setattr(fragments.time, "monotonic", lambda: later)
+    assert "Renamed quietly" in get(client, study)
+
+
+def test_a_sign_in_or_a_change_rolled_back_keeps_the_token(study_with_thread):
+    _study, author, *_ = study_with_thread
+    token = names_token()
+    author.last_login = timezone.now()
+    author.save(update_fields=["last_login"])
+    assert names_token() == token
+    with transaction.atomic():
+        author.display_name = "Never committed"
+        author.save(update_fields=["display_name"])
+        transaction.set_rollback(True)
+    assert names_token() == token
+
+
+def test_a_committed_rename_makes_a_new_token(
+    study_with_thread, django_capture_on_commit_callbacks
+):
+    _study, author, *_ = study_with_thread
+    token = names_token()
+    with django_capture_on_commit_callbacks(execute=True):
+        author.display_name = "New name"
+        author.save()
+    assert names_token() not in (None, token)
+
+
+def test_without_a_token_names_are_checked_every_time(client, study_with_thread, monkeypatch):
+    study, author, *_ = study_with_thread
+    warm(client, study)
+    with mock.patch.object(cache, "get", side_effect=ConnectionError("cache down")):
+        assert names_token() is None  # the cache is down: no token
+    monkeypatch.setattr(fragments, "names_token", lambda: None)
+    User.objects.filter(pk=author.pk).update(display_name="Seen at once")
+    assert "Seen at once" in get(client, study)
 
 
 def test_a_section_rename_is_shown(client):
