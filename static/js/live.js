@@ -343,6 +343,34 @@
       var focusable = target && target.querySelector && target.querySelector("textarea, input:not([type=hidden])");
       if (focusable && target.closest(".item-form-slot")) { focusable.focus(); }
     });
+    // A server error or a lost connection saves nothing and swaps nothing: say so
+    // by the form, which keeps what was typed.
+    function requestFailed(evt) {
+      var message = strings && strings.getAttribute("data-failed");
+      var elt = evt.detail.elt;
+      var form = elt && elt.closest ? elt.closest("form") : null;
+      if (!message) { return; }
+      if (form) {
+        var note = form.querySelector(".request-failed");
+        if (!note) {
+          note = document.createElement("p");
+          note.className = "message message-error refusal request-failed";
+          note.setAttribute("role", "alert");
+          form.insertBefore(note, form.firstChild);
+        }
+        note.textContent = message;
+      } else {
+        announce(message);
+      }
+    }
+    document.body.addEventListener("htmx:responseError", requestFailed);
+    document.body.addEventListener("htmx:sendError", requestFailed);
+    document.body.addEventListener("htmx:beforeRequest", function (evt) {
+      var elt = evt.detail.elt;
+      var form = elt && elt.closest ? elt.closest("form") : null;
+      var note = form && form.querySelector(".request-failed");
+      if (note) { note.remove(); }
+    });
     document.body.addEventListener("htmx:afterRequest", function (evt) {
       var elt = evt.detail.elt;
       var hide = elt && elt.getAttribute && elt.getAttribute("data-hide-after-load");

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from contributions import services as contribution_services
@@ -290,6 +291,35 @@ def test_new_live_items_are_announced_through_a_polite_live_region(new_page):
 
 
 # --- the posting limit in the browser ----------------------------------------------------
+
+
+@pytest.mark.parametrize("failure", ["server error", "connection lost"])
+def test_when_posting_fails_the_page_says_so_and_keeps_the_text(new_page, failure):
+    """A 500 or 503 (the server, Redis away) or no answer at all swaps nothing:
+    the form says nothing was saved, keeps what was typed, and the next try works."""
+    study = StudyFactory()
+    user = _member(study)
+    page = _signed_in_page(new_page, user, study)
+    url = "**" + reverse("contribution_list", args=[study.slug])
+
+    def fail(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        if failure == "server error":
+            return route.fulfill(status=503, body="Busy")
+        return route.abort("connectionreset")
+
+    page.route(url, fail)
+    _post_contribution(page, "Careful words", "What I wrote with care.")
+    form = page.locator("#contribution-form")
+    alert = form.locator(".request-failed[role=alert]")
+    expect(alert).to_contain_text("nothing was saved")
+    expect(form.locator("[name=body]")).to_have_value("What I wrote with care.")
+    assert not Contribution.objects.filter(study=study).exists()
+    page.unroute(url)
+    form.get_by_role("button", name="Post").click()
+    expect(page.locator("#contributions")).to_contain_text("Careful words")
+    expect(page.locator(".request-failed")).to_have_count(0)
 
 
 def test_past_the_posting_limit_the_message_is_friendly_and_the_text_is_kept(
