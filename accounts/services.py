@@ -36,6 +36,7 @@ from accounts.models import (
 )
 from accounts.signals import account_deleted, account_deletion_check, unread_count_changed
 from accounts.validators import normalise_org_number
+from config.queries import first_row
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +109,10 @@ def notification_setting_kind(kind: str) -> str:
 def notification_delivery(*, user: User, kind: str) -> str:
     """How this person wants to hear of this kind (e-mail at once unless they chose otherwise)."""
     kind = notification_setting_kind(kind)
-    chosen = NotificationSetting.objects.filter(user=user, kind=kind).values_list(
-        "delivery", flat=True
-    )[:1]
-    return next(iter(chosen), None) or Delivery.INSTANT
+    chosen = first_row(
+        NotificationSetting.objects.filter(user=user, kind=kind).values_list("delivery", flat=True)
+    )
+    return chosen or Delivery.INSTANT
 
 
 def notification_settings_update(*, user: User, choices: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from config.queries import first_row
 from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
 from studies.access import Action, StudyAccess, has_mfa
 from studies.models import DocumentVersion, Study
@@ -125,14 +126,10 @@ def contribution_for_user(
     With ``content=False`` hidden and withdrawn items are returned too (their
     marker and comments stay on the page).
     """
-    # The first of at most one row, with no ORDER BY to build (as first() would).
-    contribution = next(
-        iter(
-            Contribution.objects.filter(study=access.study, pk=pk).select_related(
-                "author", "acted_for", "section"
-            )[:1]
-        ),
-        None,
+    contribution = first_row(
+        Contribution.objects.filter(study=access.study, pk=pk).select_related(
+            "author", "acted_for", "section"
+        )
     )
     if contribution is None or not _may_fetch(access, contribution, user, content):
         raise Http404("No such contribution")
@@ -142,13 +139,10 @@ def contribution_for_user(
 
 def comment_for_user(*, access: StudyAccess, pk: int, user=None, content: bool = True) -> Comment:
     """A comment of this study that the person may see; Http404 otherwise."""
-    comment = next(
-        iter(
-            Comment.objects.filter(study=access.study, pk=pk).select_related(
-                "author", "acted_for", "contribution"
-            )[:1]
-        ),
-        None,
+    comment = first_row(
+        Comment.objects.filter(study=access.study, pk=pk).select_related(
+            "author", "acted_for", "contribution"
+        )
     )
     if comment is None or not _may_fetch(access, comment, user, content):
         raise Http404("No such comment")

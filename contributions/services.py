@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from config.cache import count_up
+from config.queries import first_row
 from contributions import live
 from contributions.models import (
     Attachment,
@@ -101,9 +102,9 @@ def posting_rate_check(*, user: User) -> None:
 
 
 def _membership(*, study: Study, user: User) -> Membership | None:
-    # At most one row: [:1] needs no ORDER BY (first() builds one).
-    found = Membership.objects.filter(study=study, user=user).select_related("organisation")[:1]
-    return next(iter(found), None)
+    return first_row(
+        Membership.objects.filter(study=study, user=user).select_related("organisation")
+    )
 
 
 def _require_contribute(
@@ -237,8 +238,7 @@ def _posted_with(model, *, author: User, idempotency_key):
 def _existing(model, *, author: User, idempotency_key) -> Contribution | Comment | None:
     if idempotency_key is None:
         return None
-    found = model.objects.filter(author=author, idempotency_key=idempotency_key)[:1]
-    return next(iter(found), None)
+    return first_row(model.objects.filter(author=author, idempotency_key=idempotency_key))
 
 
 # --- contributions ----------------------------------------------------------
