@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.utils.connection import ConnectionProxy
 from django.utils.functional import cached_property
 
 _lock = threading.Lock()
@@ -74,6 +75,8 @@ def count_up(cache, key: str, timeout: int) -> int:
     Redis cache keeps integers as plain numbers, so get() reads the counter.
     Other caches (local memory) use add() and incr().
     """
+    if isinstance(cache, ConnectionProxy):  # django.core.cache.cache: the real one
+        cache = cache._connections[cache._alias]
     if isinstance(cache, RedisCache):
         full = cache.make_and_validate_key(key)
         pipe = cache._cache.get_client(full, write=True).pipeline(transaction=True)

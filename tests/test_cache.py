@@ -82,3 +82,43 @@ def test_a_counter_in_local_memory_counts_and_expires(settings):
     assert [count_up(cache, "c", 30) for _ in range(3)] == [1, 2, 3]
     cache.delete("c")  # gone (expired) between add and incr: starts again
     assert count_up(cache, "c", 30) == 1
+
+
+def test_the_posting_limit_counts_in_one_round_trip_through_the_default_cache(
+    requires_redis, monkeypatch
+):
+    """Through ``django.core.cache.cache`` (a proxy), as the services call it."""
+    from django.core.cache import cache, caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from contributions.services import posting_rate_check
+    from tests.factories import UserFactory
+
+    real = caches["default"]
+    if not isinstance(real, RedisCache):
+        import pytest
+
+        pytest.skip("the default cache is not Redis in this run")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("add()/incr(): three round trips")
+
+    monkeypatch.setattr(real, "add", refuse)
+    monkeypatch.setattr(real, "incr", refuse)
+    person = UserFactory.build(pk=987654)
+    posting_rate_check(user=person)
+    posting_rate_check(user=person)
+    counts = [cache.get(key) for key in _rate_keys(real, 987654)]
+    assert sum(int(c or 0) for c in counts) == 2  # both counted (a minute may turn between)
+
+
+def _rate_keys(real, user_id):
+    import time
+
+    from django.conf import settings
+
+    from contributions.services import parse_rate
+
+    rate = parse_rate(settings.POSTING_RATE_LIMIT)
+    window = int(time.time()) // rate.seconds
+    return [f"posting-rate:{user_id}:{w}" for w in (window - 1, window)]
