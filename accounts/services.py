@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 import zipfile
 from dataclasses import dataclass
 from io import BytesIO
@@ -166,41 +167,92 @@ def _queue_email(*, user_id: int, notification_id: int) -> None:
     from accounts import tasks
 
     window = settings.NOTIFICATION_EMAIL_WINDOW
+    later_key = EMAIL_LATER_KEY.format(user_id)
+    countdown = 0
     try:
-        if window <= 0 or cache.add(EMAIL_WINDOW_KEY.format(user_id), 1, window):
-            tasks.notification_emails_send.delay(user_id)
-        elif cache.add(EMAIL_LATER_KEY.format(user_id), 1, window * 2):
-            tasks.notification_emails_send.apply_async((user_id,), countdown=window)
-        return
+        if window > 0:
+            now = time.time()
+            if not cache.add(EMAIL_WINDOW_KEY.format(user_id), now, window):
+                if not cache.add(later_key, 1, window * 2):
+                    return  # a task for the end of the window is queued already
+                started = cache.get(EMAIL_WINDOW_KEY.format(user_id)) or now
+                countdown = max(1, round(started + window - now))
     except Exception:  # the cache is down: one e-mail per notification, as it comes
         logger.warning("could not read the e-mail window of person %s", user_id, exc_info=True)
-    tasks.notification_email_send.delay(notification_id)
+        tasks.notification_email_send.delay(notification_id)
+        return
+    if not countdown:
+        tasks.notification_emails_send.delay(user_id)
+        return
+    try:
+        tasks.notification_emails_send.apply_async((user_id,), countdown=countdown)
+    except Exception:
+        _forget(later_key)  # nothing is queued: the next notification queues again
+        raise
+
+
+def _forget(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception:
+        logger.warning("could not drop %s", key, exc_info=True)
+
+
+# A task queued for the end of a window can be lost (a broker restarted
+# without its data). Every few minutes instant notifications of the last day
+# that are well past their window are e-mailed; older ones never are.
+OVERDUE_HORIZON = dt.timedelta(days=1)
 
 
 def notification_emails_send(*, user_id: int) -> int:
     """E-mail the person's instant notifications not yet e-mailed, together; how many.
 
-    Each notification is claimed once (rows locked, skipping any another task
-    holds), so two tasks never e-mail the same one.
+    Each notification is claimed once: its row is locked (only its own, never
+    the person's), rows another task holds are skipped, and the claim marks
+    only rows still unclaimed, so two tasks never e-mail the same one, also
+    where rows cannot be locked (SQLite).
     """
-    try:  # from here on, a new notification queues a task of its own
-        cache.delete(EMAIL_LATER_KEY.format(user_id))
-    except Exception:
-        logger.warning("could not reopen the e-mail window of person %s", user_id, exc_info=True)
+    _forget(EMAIL_LATER_KEY.format(user_id))  # from here on, a new one queues its own task
+    claim = timezone.now()
     with transaction.atomic():
-        pending = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(user_id=user_id, emailed_at__isnull=True, delivery=Delivery.INSTANT)
-            .select_related("user")
-            .order_by("created_at", "pk")
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                user_id=user_id,
+                emailed_at__isnull=True,
+                delivery=Delivery.INSTANT,
+                created_at__gte=claim - OVERDUE_HORIZON,  # never e-mail old news
+            )
+            .values_list("pk", flat=True)
         )
-        if not pending:
-            return 0
-        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(
-            emailed_at=timezone.now()
-        )
-    _email(pending[0].user, pending)
+        if ids:
+            Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(
+                emailed_at=claim
+            )
+    pending = list(
+        Notification.objects.filter(pk__in=ids, emailed_at=claim).order_by("created_at", "pk")
+    )
+    if not pending:
+        return 0
+    _email(User.objects.get(pk=user_id), pending)
     return len(pending)
+
+
+def notification_emails_overdue() -> int:
+    """E-mail instant notifications still waiting well after their window; how many."""
+    now = timezone.now()
+    late = dt.timedelta(seconds=2 * max(settings.NOTIFICATION_EMAIL_WINDOW, 0) + 120)
+    people = (
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            delivery=Delivery.INSTANT,
+            created_at__lt=now - late,
+            created_at__gte=now - OVERDUE_HORIZON,
+        )
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    return sum(notification_emails_send(user_id=user_id) for user_id in list(people))
 
 
 def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
@@ -256,13 +308,12 @@ def _email(user: User, notifications: list[Notification]) -> bool:
             message = render_to_string("accounts/email/notification.txt", context)
         else:
             subject = ngettext(
-                "%(count)d new notification in Dugnad",
-                "%(count)d new notifications in Dugnad",
-                len(notifications),
+                "%(count)d new notification", "%(count)d new notifications", len(notifications)
             ) % {"count": len(notifications)}
             message = render_to_string("accounts/email/notifications.txt", context)
-    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject
-    send_mail(subject.replace("\n", " "), message, None, [user.email])
+    # One line: a title may hold any line break, and a header must not.
+    subject = " ".join((settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject).splitlines())
+    send_mail(subject, message, None, [user.email])
     return True
 
 

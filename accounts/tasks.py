@@ -16,6 +16,11 @@ def notification_emails_send(user_id: int) -> int:
 
 
 @shared_task(acks_late=True)
+def notification_emails_overdue() -> int:
+    return services.notification_emails_overdue()
+
+
+@shared_task(acks_late=True)
 def digests_send_due() -> int:
     return services.digests_send_due()
 

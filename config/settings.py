@@ -206,6 +206,11 @@ NOTIFICATION_EMAIL_WINDOW = env_int("NOTIFICATION_EMAIL_WINDOW", 60)
 CELERY_BEAT_SCHEDULE: dict = {
     # Hourly and idempotent: each person's daily or weekly digest is claimed and sent once.
     "accounts-digests": {"task": "accounts.tasks.digests_send_due", "schedule": 3600.0},
+    # Every 5 minutes: instant e-mails whose task was lost go out after all.
+    "accounts-notification-emails-overdue": {
+        "task": "accounts.tasks.notification_emails_overdue",
+        "schedule": 300.0,
+    },
     # Hourly: export files and personal archives past their time are removed.
     "reports-exports-expire": {"task": "reports.tasks.exports_expire", "schedule": 3600.0},
     "accounts-data-exports-remove": {
