@@ -66,7 +66,9 @@ def _new_token() -> None:
             logger.error("names token neither renewed nor dropped", exc_info=True)
 
 
-def _saved(sender, instance, update_fields=None, **kwargs) -> None:
+def _saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+    if created:
+        return  # nobody's list shows a person or an organisation made just now
     fields = PERSON_NAME_FIELDS if sender._meta.model_name == "user" else ORGANISATION_NAME_FIELDS
     if update_fields is None or fields & set(update_fields):
         names_changed()

@@ -146,15 +146,11 @@ def _key_parts(item) -> tuple:
 
 def fragment_key(item: Contribution | Comment) -> str:
     """The cache key of the item's fragment in the active language and time zone."""
-    return _key_for(_key_parts(item))
-
-
-def _key_for(item_parts: tuple) -> str:
     parts = (
         _templates_digest(),
         translation.get_language(),
         timezone.get_current_timezone_name(),
-        item_parts,
+        _key_parts(item),
     )
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
     return f"{CACHE_PREFIX}{digest}"
@@ -232,7 +228,6 @@ def item_html(item: Contribution | Comment) -> str:
 
 def item_html_in(item: Contribution | Comment, languages: list[str]) -> dict[str, str]:
     """``item_html`` in each of ``languages``: one cache read, at most one write."""
-    item_parts = _key_parts(item)  # once: a contribution's reads its attachments
 
     def render_in(code: str) -> Callable[[], str]:
         def render() -> str:
@@ -243,8 +238,8 @@ def item_html_in(item: Contribution | Comment, languages: list[str]) -> dict[str
 
     wanted = []
     for code in languages:
-        with translation.override(code):
-            wanted.append((_key_for(item_parts), render_in(code)))
+        with translation.override(code):  # the parts too: a deleted author's name is translated
+            wanted.append((fragment_key(item), render_in(code)))
     found = _resolve(wanted)
     return {code: _fill(parts, {}) for code, parts in zip(languages, found, strict=True)}
 

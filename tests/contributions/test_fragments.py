@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import services as account_services
 from accounts.models import User
@@ -150,6 +150,24 @@ def test_an_event_reads_and_writes_the_shared_cache_once_for_every_language(monk
     assert fragments.renders["count"] == before
     assert "Posted once" in html["en"] and "Posted once" in html["nb"]
     assert html["en"] != html["nb"]  # each in its own language
+
+
+def test_an_events_fragments_are_stored_under_the_keys_each_language_reads(
+    django_capture_on_commit_callbacks,
+):
+    """A deleted author's name is translated, so each language's key is its own."""
+    study = StudyFactory()
+    author = member(study)
+    contribution = ContributionFactory(study=study, author=author, title="Kept")
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.account_delete(user=author)
+    contribution.refresh_from_db()
+    fragments.clear_local()
+    with translation.override("en"):
+        fragments.item_html_in(contribution, ["en", "nb"])
+    for code in ("en", "nb"):
+        with translation.override(code):
+            assert cache.get(fragments.fragment_key(contribution)) is not None, code
 
 
 def test_the_posters_own_answer_reuses_the_events_render(client):
@@ -294,11 +312,16 @@ def test_names_are_checked_once_per_token_and_again_after_a_minute(
     assert "Renamed quietly" in get(client, study)
 
 
-def test_a_sign_in_or_a_change_rolled_back_keeps_the_token(study_with_thread):
+def test_a_sign_in_a_new_person_or_a_change_rolled_back_keeps_the_token(
+    study_with_thread, django_capture_on_commit_callbacks
+):
     _study, author, *_ = study_with_thread
     token = names_token()
-    author.last_login = timezone.now()
-    author.save(update_fields=["last_login"])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        author.last_login = timezone.now()
+        author.save(update_fields=["last_login"])
+        User.objects.create_user(email="new@example.org", password="x" * 12)
+    assert callbacks == []  # nothing waits for the commit to renew the token
     assert names_token() == token
     with transaction.atomic():
         author.display_name = "Never committed"
