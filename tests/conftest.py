@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from studies import structure
+from studies.templatetags.study_tags import forget_remembered
 
 REQUIRE_SERVICES = os.environ.get("DUGNAD_REQUIRE_SERVICES") == "1"
 
@@ -84,6 +85,7 @@ def _fast_and_isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
     structure.forget_all()
+    forget_remembered()
     yield
     cache.clear()
 

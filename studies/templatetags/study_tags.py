@@ -1,7 +1,9 @@
 """Template helpers of studies."""
 
+import threading
+
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from studies.selectors import study_header_context, study_header_viewer
 
@@ -25,6 +27,19 @@ def study_header_data(context, access):
     return given
 
 
+# What {% remember %} keeps: per process, at most REMEMBERED_MAX blocks, the
+# oldest half dropped when full.
+REMEMBERED_MAX = 2048
+_remembered: dict[tuple, str] = {}
+_remembered_lock = threading.Lock()
+
+
+def forget_remembered() -> None:
+    """Forget every kept block (tests)."""
+    with _remembered_lock:
+        _remembered.clear()
+
+
 class RememberNode(template.Node):
     def __init__(self, name: str, keys: list, nodelist) -> None:
         self.name = name
@@ -32,14 +47,28 @@ class RememberNode(template.Node):
         self.nodelist = nodelist
 
     def render(self, context) -> str:
-        from contributions.fragments import form_html
-
         values = []
         for key in self.keys:
-            value = key.resolve(context)
+            try:
+                value = key.resolve(context)
+            except template.VariableDoesNotExist:  # keys nothing: rendered each time
+                return self.nodelist.render(context)
             values.append(tuple(value) if isinstance(value, list) else value)
-        key = ("remember", self.name, timezone.get_current_timezone_name(), *values)
-        return form_html(key, lambda: self.nodelist.render(context))
+        key = (
+            self.name,
+            translation.get_language(),
+            timezone.get_current_timezone_name(),
+            *values,
+        )
+        html = _remembered.get(key)
+        if html is None:
+            html = self.nodelist.render(context)
+            with _remembered_lock:
+                if len(_remembered) >= REMEMBERED_MAX:
+                    for old in list(_remembered)[: REMEMBERED_MAX // 2]:
+                        _remembered.pop(old, None)
+                _remembered[key] = html
+        return html
 
 
 @register.tag
@@ -48,11 +77,12 @@ def remember(parser, token):
     process for these values, the language and the time zone.
 
     For markup that depends on the values given and nothing else: never the
-    CSRF token, the request or the viewer. Each block's name is its own.
+    CSRF token, the request or the viewer. Each block's name is its own. The
+    values are variables (no filters); one that does not exist keeps nothing.
     """
     bits = token.split_contents()
     if len(bits) < 2:
         raise template.TemplateSyntaxError("{% remember %} needs a name")
     nodelist = parser.parse(("endremember",))
     parser.delete_first_token()
-    return RememberNode(bits[1], [parser.compile_filter(bit) for bit in bits[2:]], nodelist)
+    return RememberNode(bits[1], [template.Variable(bit) for bit in bits[2:]], nodelist)

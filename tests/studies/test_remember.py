@@ -16,9 +16,9 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from contributions import fragments
 from studies.models import Study, StudyStatus
 from studies.services import study_update
+from studies.templatetags.study_tags import forget_remembered
 from tests.factories import MembershipFactory, StudyFactory
 from tests.studies.factories import PhaseFactory
 
@@ -28,7 +28,7 @@ def _render(source: str, **context) -> str:
 
 
 def test_a_block_is_rendered_once_for_the_values_it_names():
-    fragments.clear_local()
+    forget_remembered()
     block = '{% remember "test-once" a %}{{ a }}/{{ b }}{% endremember %}'
     assert _render(block, a=1, b="first") == "1/first"
     # Same value named: the kept block, whatever else changed.
@@ -42,7 +42,7 @@ def test_a_block_is_rendered_once_for_the_values_it_names():
 
 
 def test_a_block_is_kept_per_language_and_time_zone():
-    fragments.clear_local()
+    forget_remembered()
     block = '{% remember "test-language" %}{% translate "Sections" %}{% endremember %}'
     with translation.override("en"):
         assert _render(block) == "Sections"
@@ -54,6 +54,27 @@ def test_a_block_is_kept_per_language_and_time_zone():
         assert _render(when, t=moment) == "12:00"
     with timezone.override("Asia/Kolkata"):
         assert _render(when, t=moment) == "17:30"
+
+
+def test_a_value_that_is_not_there_keeps_nothing_but_none_is_a_value():
+    forget_remembered()
+    missing = '{% remember "test-missing" nothing.here %}{{ b }}{% endremember %}'
+    assert _render(missing, b="first") == "first"
+    assert _render(missing, b="second") == "second"  # rendered each time
+    none = '{% remember "test-none" a %}{{ b }}{% endremember %}'
+    assert _render(none, a=None, b="first") == "first"
+    assert _render(none, a=None, b="second") == "first"  # None is a value like any other
+
+
+def test_the_kept_blocks_are_bounded(monkeypatch):
+    from studies.templatetags import study_tags
+
+    forget_remembered()
+    monkeypatch.setattr(study_tags, "REMEMBERED_MAX", 10)
+    block = '{% remember "test-bound" a %}{{ a }}{% endremember %}'
+    for n in range(25):
+        _render(block, a=n)
+    assert len(study_tags._remembered) <= 10
 
 
 def test_a_block_without_a_name_is_refused():
@@ -123,3 +144,11 @@ def test_the_kept_header_follows_the_language(client, member):
     client.cookies["django_language"] = "en"
     page = _page(client, member)
     assert "Participation statistics" in page and "Deltakerstatistikk" not in page
+
+
+@pytest.mark.django_db
+def test_a_new_slug_shows_in_the_kept_links_at_once(client, member):
+    Study.objects.filter(pk=member.pk).update(slug="renamed-study")
+    member.slug = "renamed-study"
+    page = _page(client, member)
+    assert reverse("reports:statistics", args=["renamed-study"]) in page
