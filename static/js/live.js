@@ -343,12 +343,13 @@
       var focusable = target && target.querySelector && target.querySelector("textarea, input:not([type=hidden])");
       if (focusable && target.closest(".item-form-slot")) { focusable.focus(); }
     });
-    // A server error or a lost connection saves nothing and swaps nothing: say so
-    // by the form, which keeps what was typed.
+    // A server error or a lost connection swaps nothing: say so by the form. A form
+    // with text keeps it (and its idempotency key, so a second try posts once).
     function requestFailed(evt) {
-      var message = strings && strings.getAttribute("data-failed");
       var elt = evt.detail.elt;
       var form = elt && elt.closest ? elt.closest("form") : null;
+      var typed = form && form.querySelector("textarea, input[type=text]");
+      var message = strings && strings.getAttribute(typed ? "data-failed" : "data-refused");
       if (!message) { return; }
       if (form) {
         var note = form.querySelector(".request-failed");

@@ -313,7 +313,7 @@ def test_when_posting_fails_the_page_says_so_and_keeps_the_text(new_page, failur
     _post_contribution(page, "Careful words", "What I wrote with care.")
     form = page.locator("#contribution-form")
     alert = form.locator(".request-failed[role=alert]")
-    expect(alert).to_contain_text("nothing was saved")
+    expect(alert).to_contain_text("What you wrote is still here")
     expect(form.locator("[name=body]")).to_have_value("What I wrote with care.")
     assert not Contribution.objects.filter(study=study).exists()
     page.unroute(url)
