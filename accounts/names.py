@@ -26,6 +26,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from config.cache import drop
+
 logger = logging.getLogger(__name__)
 
 TOKEN_KEY = "names-token"
@@ -60,10 +62,8 @@ def _new_token() -> None:
         # A token that stays would let a process skip the check of a renamed
         # person: drop it, so that every use checks the database again.
         logger.warning("could not renew the names token", exc_info=True)
-        try:
-            cache.delete(TOKEN_KEY)
-        except Exception:
-            logger.error("names token neither renewed nor dropped", exc_info=True)
+        if not drop(TOKEN_KEY):
+            logger.error("names token neither renewed nor dropped")
 
 
 def _saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:

@@ -19,6 +19,7 @@ from accounts.models import (
     User,
 )
 from accounts.validators import normalise_org_number
+from config.cache import drop
 
 logger = logging.getLogger(__name__)
 
@@ -71,17 +72,9 @@ def forget_unread_count(user_id: int) -> None:
     request may have counted (without this transaction's change) in between.
     """
     key = UNREAD_KEY.format(user_id)
-    _drop(key)
-    # robust: the change is committed by then; a cache that is down must not turn
-    # it into an error page (the figure then expires by itself).
-    transaction.on_commit(lambda: _drop(key), robust=True)
-
-
-def _drop(key: str) -> None:
-    try:
-        cache.delete(key)
-    except Exception:  # the cache is down: UNREAD_TIMEOUT still bounds the figure
-        logger.warning("could not drop the cached unread count %s", key, exc_info=True)
+    # With the cache down, UNREAD_TIMEOUT still bounds the figure.
+    drop(key)
+    transaction.on_commit(lambda: drop(key), robust=True)
 
 
 def user_notifications(*, user: User) -> QuerySet[Notification]:

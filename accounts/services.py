@@ -37,6 +37,7 @@ from accounts.models import (
 )
 from accounts.signals import account_deleted, account_deletion_check, unread_count_changed
 from accounts.validators import normalise_org_number
+from config.cache import drop
 from config.queries import first_row
 
 logger = logging.getLogger(__name__)
@@ -187,15 +188,8 @@ def _queue_email(*, user_id: int, notification_id: int) -> None:
     try:
         tasks.notification_emails_send.apply_async((user_id,), countdown=countdown)
     except Exception:
-        _forget(later_key)  # nothing is queued: the next notification queues again
+        drop(later_key)  # nothing is queued: the next notification queues again
         raise
-
-
-def _forget(key: str) -> None:
-    try:
-        cache.delete(key)
-    except Exception:
-        logger.warning("could not drop %s", key, exc_info=True)
 
 
 # A task queued for the end of a window can be lost (a broker restarted
@@ -212,7 +206,7 @@ def notification_emails_send(*, user_id: int) -> int:
     only rows still unclaimed, so two tasks never e-mail the same one, also
     where rows cannot be locked (SQLite).
     """
-    _forget(EMAIL_LATER_KEY.format(user_id))  # from here on, a new one queues its own task
+    drop(EMAIL_LATER_KEY.format(user_id))  # from here on, a new one queues its own task
     claim = timezone.now()
     with transaction.atomic():
         ids = list(

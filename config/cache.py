@@ -12,12 +12,14 @@ forked child (Celery's prefork) by itself.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.connection import ConnectionProxy
 from django.utils.functional import cached_property
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _shared: dict[tuple, SharedRedisCacheClient] = {}
 
@@ -90,3 +92,19 @@ def count_up(cache, key: str, timeout: int) -> int:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=timeout)
         return 1
+
+
+def drop(key: str) -> bool:
+    """Delete ``key`` from the default cache; False, logged, when the cache is down.
+
+    For values that expire by themselves anyway: a cache that is down must not
+    turn the change that drops them into an error.
+    """
+    from django.core.cache import cache
+
+    try:
+        cache.delete(key)
+    except Exception:
+        logger.warning("could not drop %s from the cache", key, exc_info=True)
+        return False
+    return True

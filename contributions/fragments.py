@@ -14,7 +14,7 @@ per-process memory sits in front of the shared cache (Redis when
 
 Fragments carry slots (``<!--dugnad:tools-->``, ``…:official``,
 ``…:comments``, ``…:more``, ``…:replies``). Live events empty them
-(``live.render_item``); the page fills them with the item's children and
+(``live.item_payload``, ``item_html_in``); the page fills them with the item's children and
 with the viewer's controls, built here in Python from ``Viewer``: the same
 controls static/js/live.js and static/js/moderation.js add (with the same
 ``data-signature`` / ``data-for-state``, so the scripts leave them alone), as

@@ -72,19 +72,6 @@ def container_for(item: Contribution | Comment) -> tuple[str, str]:
     return comments_container_id(item.contribution_id), "append"
 
 
-def render_item(item: Contribution | Comment, *, reaction_count: int | None = None) -> str:
-    """The viewer-neutral HTML of one item, without its comments or replies.
-
-    Child containers are rendered empty; clients that already show the item
-    replace only its ``.item-content`` and keep the children they have. The
-    study page shares the renderer and its cache (contributions/fragments.py),
-    so an item is rendered once per language and look, not once per use.
-    """
-    if reaction_count is not None:
-        item.reaction_count = reaction_count
-    return fragments.item_html(item)
-
-
 def item_payload(*, item: Contribution | Comment, kind: str) -> dict:
     """The event body for ``item`` (kind, key, html, data), rendered once, not recorded.
 

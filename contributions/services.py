@@ -38,7 +38,7 @@ from contributions.models import (
 )
 from contributions.notifications import reply_notify
 from studies import events
-from studies.access import FACILITATING, Action, can
+from studies.access import FACILITATING, Action, can, membership_of
 from studies.markdown import render_markdown
 from studies.models import Membership, ModerationMode, Section, Study
 
@@ -101,12 +101,6 @@ def posting_rate_check(*, user: User) -> None:
 # --- checks -----------------------------------------------------------------
 
 
-def _membership(*, study: Study, user: User) -> Membership | None:
-    return first_row(
-        Membership.objects.filter(study=study, user=user).select_related("organisation")
-    )
-
-
 def _require_contribute(
     *, study: Study, user: User, membership: Membership | None = None
 ) -> Membership:
@@ -116,7 +110,7 @@ def _require_contribute(
     (studies.access.membership_of); read here when not given.
     """
     if membership is None or membership.study_id != study.pk or membership.user_id != user.pk:
-        membership = _membership(study=study, user=user)
+        membership = membership_of(user, study)
     if not can(study, membership, Action.CONTRIBUTE, user=user):
         if not study.is_open:
             raise PermissionDenied(_("This study is not open for contributions."))
@@ -494,7 +488,7 @@ def comment_withdraw(*, comment: Comment, user: User) -> Comment:
 def _require_own_editable(*, item: Contribution | Comment, editor: User) -> None:
     if item.author_id != editor.pk:
         raise PermissionDenied(_("Only the author can change this."))
-    membership = _membership(study=item.study, user=editor)
+    membership = membership_of(editor, item.study)
     if not can(item.study, membership, Action.CONTRIBUTE, user=editor):
         raise PermissionDenied(_("This study is not open for changes."))
     if item.state not in (ItemState.PUBLISHED, ItemState.PENDING):

@@ -211,14 +211,16 @@ def _filter_html(filter_form: ContributionFilterForm | None, study) -> str:
     )
 
 
-def _filter_form(request: HttpRequest, study) -> ContributionFilterForm | None:
-    """The list's filter from the query string; None (everything) when there is none."""
+def _filtering(request: HttpRequest, study) -> tuple[ContributionFilterForm | None, dict, str]:
+    """The list's filter from the query string: the form (None when there is no
+    filter: everything), the selector's filters and the query string to keep."""
     data = {k: request.GET[k] for k in ("section", "kind") if request.GET.get(k)}
     if not data:
-        return None
-    return ContributionFilterForm(
+        return None, {}, ""
+    form = ContributionFilterForm(
         data, sections=study_selectors.study_structure(study).section_rows
     )
+    return form, form.filters(), form.querystring()
 
 
 @require_GET
@@ -228,8 +230,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # The page's events start after this number: it is read (with the study)
     # before the items, so whatever commits in between is replayed, never lost.
     last_seq = study.last_event_seq
-    filter_form = _filter_form(request, study)
-    filters = filter_form.filters() if filter_form else {}
+    filter_form, filters, filter_query = _filtering(request, study)
     page = fragments.contribution_listing(
         study=study,
         last_seq=last_seq,
@@ -238,7 +239,6 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     context = _page_context(request, access, last_seq)
     context.update(study_selectors.study_header_context(access, user=request.user))
-    filter_query = filter_form.querystring() if filter_form else ""
     viewer = _viewer(
         request,
         access,
@@ -274,18 +274,14 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
     access = study_for_user(request.user, slug)
     last_seq = access.study.last_event_seq
     before = request.GET.get("before")
-    filter_form = _filter_form(request, access.study)
-    filters = {
-        **(filter_form.filters() if filter_form else {}),
-        "before": int(before) if before and before.isdigit() else None,
-    }
+    _form, filters, filter_query = _filtering(request, access.study)
+    filters = {**filters, "before": int(before) if before and before.isdigit() else None}
     page = fragments.contribution_listing(
         study=access.study,
         last_seq=last_seq,
         load=lambda: selectors.contribution_page(study=access.study, **filters),
         **filters,
     )
-    filter_query = filter_form.querystring() if filter_form else ""
     viewer = _viewer(
         request,
         access,

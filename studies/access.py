@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
+from config.queries import first_row
 from studies.models import Membership, MembershipStatus, Role, Study, StudyStatus
 
 
@@ -110,7 +111,9 @@ def can(study: Study, membership: Membership | None, action: Action, *, user=Non
 def membership_of(user, study: Study) -> Membership | None:
     if user is None or not user.is_authenticated:
         return None
-    return Membership.objects.filter(study=study, user=user).select_related("organisation").first()
+    return first_row(
+        Membership.objects.filter(study=study, user=user).select_related("organisation")
+    )
 
 
 def _study_access(user, slug: str) -> StudyAccess | None:

@@ -322,6 +322,19 @@ def test_when_posting_fails_the_page_says_so_and_keeps_the_text(new_page, failur
     expect(page.locator(".request-failed")).to_have_count(0)
 
 
+def test_when_a_button_fails_the_page_says_to_reload(new_page):
+    """A form without text (Support) gets the message to reload instead."""
+    study = StudyFactory()
+    contribution = ContributionFactory(study=study, title="Someone else's idea")
+    page = _signed_in_page(new_page, _member(study), study)
+    page.route("**/react/", lambda route: route.fulfill(status=503, body="Busy"))
+    item = page.locator(f"#{contribution.dom_id}")
+    item.locator(":scope > .item-tools").get_by_role("button", name="Support").click()
+    alert = item.locator(":scope > .item-tools .request-failed[role=alert]")
+    expect(alert).to_contain_text("Reload the page and try again")
+    expect(alert).not_to_contain_text("still here")
+
+
 def test_past_the_posting_limit_the_message_is_friendly_and_the_text_is_kept(
     new_page, requires_redis
 ):

@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from accounts import services as account_services
 from accounts.models import User
 from accounts.names import names_token
-from contributions import fragments, live, services
+from contributions import fragments, services
 from contributions.models import ItemState
 from studies.models import Role
 from tests.contributions.factories import member, organisation
@@ -191,13 +191,13 @@ def test_the_posters_own_answer_reuses_the_events_render(client):
 
 def test_live_events_carry_the_same_html_with_empty_slots(study_with_thread):
     _, _, contribution, comment, _ = study_with_thread
-    html = live.render_item(contribution)
+    html = fragments.item_html(contribution)
     assert "<!--dugnad" not in html
     assert '<div class="item-tools"></div>' in html
     assert f'<section class="comments" id="{contribution.dom_id}-comments"' in html
     assert "First thought" not in html  # children are not part of an item's event
     reply_container = f'<div class="replies" id="{comment.dom_id}-replies"></div>'
-    assert reply_container in live.render_item(comment)
+    assert reply_container in fragments.item_html(comment)
 
 
 # --- never stale --------------------------------------------------------------------------
