@@ -165,6 +165,9 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py caps an asyncio pool at 100 connections by default.
                 "hosts": [{"address": REDIS_URL, "max_connections": CHANNEL_MAX_CONNECTIONS}],
+                # Redis pub/sub ignores the database number: deployments (or
+                # test runs) sharing one Redis keep apart by prefix.
+                "prefix": env_str("CHANNEL_PREFIX", "asgi"),
             },
         }
     }
