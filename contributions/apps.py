@@ -5,9 +5,13 @@ class ContributionsConfig(AppConfig):
     name = "contributions"
 
     def ready(self) -> None:
+        from accounts.signals import account_deleted
         from contributions import services
         from studies.services import document_version_published
 
+        account_deleted.connect(
+            services.items_forget_deleted_author, dispatch_uid="contributions_forget_author"
+        )
         document_version_published.connect(
             services.contributions_taken_up, dispatch_uid="contributions_taken_up"
         )

@@ -15,6 +15,13 @@ answer is the events after N in order and then {"type": "resumed", "seq": M};
 event (at most a few seconds old), so a page that missed a broadcast resumes
 without waiting for the next event. A bad message gets an error on that
 socket only.
+
+A resume sends references turned into the items' current look
+(``live.replay_payloads``), never a stored copy. Access is re-checked on
+every resume and whenever ``studies.events.access_changed`` says it may have
+ended (the study became members-only; the person left, was blocked or
+deactivated): a socket that may no longer see its study is closed at once
+with CLOSE_ACCESS_ENDED, and the page says so and stops reconnecting.
 """
 
 from __future__ import annotations
@@ -28,10 +35,11 @@ import time
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from contributions import presence
+from contributions import live, presence
 from studies import events
 from studies.access import study_for_user
 
@@ -39,13 +47,39 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 512
 MAX_MESSAGES_PER_MINUTE = 30
-CLOSE_NOT_ALLOWED = 4404
+CLOSE_NOT_ALLOWED = 4404  # on connect: no such study, or not for this person
+CLOSE_ACCESS_ENDED = 4403  # was allowed, no longer is: the page says so, no reconnect
 CLOSE_TOO_CHATTY = 4429
+
+
+def _still_allowed(user, slug: str) -> bool:
+    """Whether ``user`` (as stored now: deactivated accounts are refused) may see the study."""
+    if user is not None and user.is_authenticated:
+        user = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+        if user is None:
+            return False
+    try:
+        study_for_user(user, slug)
+    except (Http404, PermissionDenied):
+        return False
+    return True
+
+
+def _replay(user, slug: str, study_id: int, after: int) -> events.Replay | None:
+    """The missed events as the items look now, or None if access has ended."""
+    if not _still_allowed(user, slug):
+        return None
+    replay = events.events_after(study_id=study_id, after=after)
+    if not replay.reload:
+        replay.events = live.replay_payloads(study_id=study_id, events=replay.events)
+    return replay
 
 
 class StudyConsumer(AsyncWebsocketConsumer):
     study_id: int | None = None
     slug: str = ""
+    ended: bool = False
+    access: str = ""
     _presence_task: asyncio.Task | None = None
 
     async def connect(self) -> None:
@@ -60,6 +94,10 @@ class StudyConsumer(AsyncWebsocketConsumer):
         self.study_id = access.study.pk
         self.group = events.study_group(self.study_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            self.access = events.access_group(user.pk)
+            await self.channel_layer.group_add(self.access, self.channel_name)
         await self.accept()
         await self._presence_join()
         self._presence_task = asyncio.ensure_future(self._presence_loop())
@@ -69,7 +107,7 @@ class StudyConsumer(AsyncWebsocketConsumer):
             self._presence_task.cancel()
         if self.study_id is None:
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._leave_groups()
         try:
             await sync_to_async(presence.leave)(study_id=self.study_id, windows=self.windows)
             await self._presence_broadcast()
@@ -111,16 +149,14 @@ class StudyConsumer(AsyncWebsocketConsumer):
     async def _resume(self, after: int) -> None:
         # Access may have changed since connect (left a members-only study).
         try:
-            await database_sync_to_async(study_for_user)(self.scope.get("user"), self.slug)
-        except (Http404, PermissionDenied):
-            await self.close(code=CLOSE_NOT_ALLOWED)
-            return
-        try:
-            replay = await database_sync_to_async(events.events_after)(
-                study_id=self.study_id, after=after
+            replay = await database_sync_to_async(_replay)(
+                self.scope.get("user"), self.slug, self.study_id, after
             )
         except events.UnknownEvent:
             await self._error("unknown_event")
+            return
+        if replay is None:
+            await self._end_access()
             return
         if replay.reload:
             await self._send({"type": "reload", "seq": replay.last_seq})
@@ -138,10 +174,37 @@ class StudyConsumer(AsyncWebsocketConsumer):
     # --- group messages (studies.events) ------------------------------------------
 
     async def study_event(self, message: dict) -> None:
-        await self._send(message["event"])
+        if not self.ended:
+            await self._send(message["event"])
 
     async def study_ephemeral(self, message: dict) -> None:
-        await self._send({"type": message["kind"], "data": message["data"]})
+        if not self.ended:
+            await self._send({"type": message["kind"], "data": message["data"]})
+
+    async def access_changed(self, message: dict) -> None:
+        """Someone's access may have ended: re-check this socket's own, close if gone.
+
+        Messages are handled one at a time, so no event queued behind this
+        one reaches a socket that has lost access.
+        """
+        if self.ended or self.study_id is None:
+            return
+        study_id = message.get("study_id")
+        if study_id is not None and study_id != self.study_id:
+            return
+        allowed = await database_sync_to_async(_still_allowed)(self.scope.get("user"), self.slug)
+        if not allowed:
+            await self._end_access()
+
+    async def _end_access(self) -> None:
+        self.ended = True
+        await self._leave_groups()
+        await self.close(code=CLOSE_ACCESS_ENDED)
+
+    async def _leave_groups(self) -> None:
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.access:
+            await self.channel_layer.group_discard(self.access, self.channel_name)
 
     # --- presence -------------------------------------------------------------------
 

@@ -1,16 +1,19 @@
 """Item HTML, rendered once and reused by the study page and live events.
 
 An item's viewer-neutral HTML (``_contribution.html``, ``_comment.html``) is
-cached under a key made from *everything the fragment shows*: type, id,
-revision, state, reason, title and text, dates, reaction count, author's
+kept in one *place* per item, language and time zone (``slot_key``), together
+with a digest of *everything the fragment shows* (``fragment_key``): type,
+id, revision, state, reason, title and text, dates, reaction count, author's
 public name, organisation name, section title, attachments, the versions
-that took it up, the study's slug, the language, the time zone and the
-template sources. Any change to any of them is a new key, so a cached
-fragment can never be served stale, whoever made the change (an edit, a
-reaction, moderation, an account deletion, an organisation rename) and
-without any invalidation hook. Keys are content addresses, so a small
-per-process memory sits in front of the shared cache (Redis when
-``REDIS_URL`` is set, local memory otherwise).
+that took it up, the study's slug and the template sources. A kept fragment
+is used only when its digest is the item's digest now, so it can never be
+served stale, whoever made the change (an edit, a reaction, moderation, an
+account deletion, an organisation rename); a new look overwrites the old one
+in the same place, so an earlier text does not linger beside it. Hiding as
+personal data and deleting an account also drop the places outright
+(``forget_items``), with the study's kept lists. A small per-process memory
+sits in front of the shared cache (Redis when ``REDIS_URL`` is set, local
+memory otherwise), held to the same digest.
 
 Fragments carry slots (``<!--dugnad:tools-->``, ``…:official``,
 ``…:comments``, ``…:more``, ``…:replies``). Live events empty them
@@ -45,7 +48,7 @@ CONTRIBUTION_TEMPLATE = "contributions/_contribution.html"
 COMMENT_TEMPLATE = "contributions/_comment.html"
 MARKER_TEMPLATE = "contributions/_item_marker.html"  # included by both
 MODERATION_TOOLS_TEMPLATE = "contributions/_item_moderation_tools.html"
-CACHE_PREFIX = "fragment:v1:"
+CACHE_PREFIX = "fragment:v2:"
 CACHE_TIMEOUT = 7 * 24 * 3600
 LOCAL_MAX = 4096  # fragments kept in each process's memory
 
@@ -57,7 +60,7 @@ IDEMPOTENCY_SLOT = "__dugnad_idempotency__"
 # Fragments rendered in this process (counted by tests: "rendered at most once").
 renders = {"count": 0}
 
-_local: dict[str, tuple[str, ...]] = {}
+_local: dict[str, tuple[str, tuple[str, ...]]] = {}  # place -> (digest, parts)
 _local_lock = threading.Lock()
 _template_digest: str | None = None
 _moderation_tools: dict[tuple, str] = {}
@@ -145,15 +148,24 @@ def _key_parts(item) -> tuple:
 
 
 def fragment_key(item: Contribution | Comment) -> str:
-    """The cache key of the item's fragment in the active language and time zone."""
+    """The digest of what the item's fragment shows in the active language and time zone."""
     parts = (
         _templates_digest(),
         translation.get_language(),
         timezone.get_current_timezone_name(),
         _key_parts(item),
     )
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
-    return f"{CACHE_PREFIX}{digest}"
+    return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+
+def _place(type_: str, pk: int, language: str | None, zone: str) -> str:
+    return f"{CACHE_PREFIX}{type_}:{pk}:{language}:{zone}"
+
+
+def slot_key(item: Contribution | Comment) -> str:
+    """Where the item's fragment is kept for the active language and time zone."""
+    type_ = "contribution" if isinstance(item, Contribution) else "comment"
+    return _place(type_, item.pk, translation.get_language(), timezone.get_current_timezone_name())
 
 
 # --- rendering ------------------------------------------------------------------------
@@ -171,47 +183,88 @@ def _split(html: str) -> tuple[str, ...]:
     return tuple(_SLOT.split(html))
 
 
-def _remember(key: str, parts: tuple[str, ...]) -> None:
+def _remember(place: str, digest: str, parts: tuple[str, ...]) -> None:
     with _local_lock:
         if len(_local) >= LOCAL_MAX:
             for old in list(_local)[: LOCAL_MAX // 4]:
                 _local.pop(old, None)
-        _local[key] = parts
+        _local[place] = (digest, parts)
 
 
 def fragments(items: list) -> list[tuple[str, ...]]:
     """The split fragments of ``items`` (same order), rendering only what no cache has."""
-    return _resolve([(fragment_key(item), lambda item=item: _render(item)) for item in items])
+    return _resolve(
+        [(slot_key(item), fragment_key(item), lambda item=item: _render(item)) for item in items]
+    )
 
 
-def _resolve(wanted: list[tuple[str, Callable[[], str]]]) -> list[tuple[str, ...]]:
-    """Split fragments for (key, render) pairs: from this process, else from the shared
-    cache in one read, else rendered and stored in one write."""
+def _resolve(wanted: list[tuple[str, str, Callable[[], str]]]) -> list[tuple[str, ...]]:
+    """Split fragments for (place, digest, render): from this process, else from the
+    shared cache in one read, else rendered and stored in one write. A kept fragment
+    counts only if its digest is the one wanted."""
     found: dict[str, tuple[str, ...]] = {}
     missing = []
-    for key, _render_one in wanted:
-        parts = _local.get(key)
-        if parts is None:
-            missing.append(key)
+    for place, digest, _render_one in wanted:
+        kept = _local.get(place)
+        if kept is not None and kept[0] == digest:
+            found[place] = kept[1]
         else:
-            found[key] = parts
+            missing.append(place)
     if missing:
         shared = cache.get_many(missing)
-        for key, html in shared.items():
-            parts = _split(html)
-            found[key] = parts
-            _remember(key, parts)
+        digests = {place: digest for place, digest, _r in wanted}
+        for place, value in shared.items():
+            if isinstance(value, tuple) and len(value) == 2 and value[0] == digests[place]:
+                parts = _split(value[1])
+                found[place] = parts
+                _remember(place, value[0], parts)
         new = {}
-        for key, render_one in wanted:
-            if key not in found:
+        for place, digest, render_one in wanted:
+            if place not in found:
                 html = render_one()
                 parts = _split(html)
-                found[key] = parts
-                _remember(key, parts)
-                new[key] = html
+                found[place] = parts
+                _remember(place, digest, parts)
+                new[place] = (digest, html)
         if new:
             cache.set_many(new, CACHE_TIMEOUT)
-    return [found[key] for key, _render_one in wanted]
+    return [found[place] for place, _digest, _render_one in wanted]
+
+
+def forget_items(*, contribution_ids=(), comment_ids=(), study_ids=()) -> None:
+    """Drop the kept fragments of these items, and the kept lists of these studies,
+    from the shared cache and this process: for text or a name that must leave no
+    copy (hidden as personal data, a deleted account).
+
+    Other processes hold a fragment only with its digest, which no longer
+    matches the item, and a list only under an event number or names that
+    have passed, so no request reaches what they still hold.
+    """
+    from django.conf import settings
+
+    zones = {settings.TIME_ZONE, timezone.get_current_timezone_name()}
+    languages = [code for code, _name in settings.LANGUAGES]
+    places = [
+        _place(type_, pk, language, zone)
+        for type_, ids in (("contribution", contribution_ids), ("comment", comment_ids))
+        for pk in ids
+        for language in languages
+        for zone in zones
+    ]
+    lists = []
+    index_keys = [_lists_index(study_id) for study_id in study_ids]
+    if index_keys:
+        for keys in cache.get_many(index_keys).values():
+            lists.extend(keys or ())
+    if places or lists or index_keys:
+        cache.delete_many([*places, *lists, *index_keys])
+    with _local_lock:
+        for place in places:
+            _local.pop(place, None)
+        if study_ids:
+            _lists.clear()
+            _seen.clear()
+            _names_checked.clear()
 
 
 def _fill(parts: tuple[str, ...], slots: dict[str, str]) -> str:
@@ -239,7 +292,7 @@ def item_html_in(item: Contribution | Comment, languages: list[str]) -> dict[str
     wanted = []
     for code in languages:
         with translation.override(code):  # the parts too: a deleted author's name is translated
-            wanted.append((fragment_key(item), render_in(code)))
+            wanted.append((slot_key(item), fragment_key(item), render_in(code)))
     found = _resolve(wanted)
     return {code: _fill(parts, {}) for code, parts in zip(languages, found, strict=True)}
 
@@ -707,6 +760,7 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
     if key in _seen:
         _remember_list(key, listing)
         cache.set(key, listing, LIST_TIMEOUT)
+        _index_list(study.pk, key)
     else:
         with _local_lock:
             if len(_seen) >= LOCAL_MAX:
@@ -748,6 +802,25 @@ def _names_current(key: str, listing: Listing) -> bool:
                 _names_checked.clear()
             _names_checked[key] = (token, digest, now)
     return True
+
+
+LISTS_INDEXED = 256  # list keys remembered per study, to drop them (forget_items)
+
+
+def _lists_index(study_id: int) -> str:
+    return f"{LIST_PREFIX}index:{study_id}"
+
+
+def _index_list(study_id: int, key: str) -> None:
+    """Remember that a list of the study was kept, so forget_items can drop it.
+
+    Read and written without a lock: a key lost to a race stays only under an
+    event number that has passed (forget_items follows an event or a names
+    change), where no request looks.
+    """
+    index = _lists_index(study_id)
+    keys = [k for k in (cache.get(index) or []) if k != key][-(LISTS_INDEXED - 1) :]
+    cache.set(index, [*keys, key], LIST_TIMEOUT)
 
 
 def _remember_list(key: str, listing: Listing) -> None:

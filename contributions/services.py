@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from config.cache import count_up
 from config.queries import first_row
-from contributions import live
+from contributions import fragments, live
 from contributions.models import (
     Attachment,
     Comment,
@@ -433,7 +433,7 @@ def comment_create(
                 reply_notify(comment=comment)
                 if not written_first:
                     comment.save(force_insert=True)
-                events.record_event(study_id=comment.study_id, **payload)
+                live.record_payload(study_id=comment.study_id, payload=payload)
                 comment.event_payload = payload  # for the poster's own page
     except IntegrityError:
         existing = _existing(Comment, author=author, idempotency_key=idempotency_key)
@@ -588,6 +588,8 @@ def item_change_state(
             live.publish_item(item=locked, kind=live.PUBLISHED)
         elif on_page or was_on_page:
             live.publish_item(item=locked, kind=live.STATE)
+        if reason == ModerationReason.PERSONAL_DATA:
+            _forget_after_commit(items=[locked])
     item.state = locked.state
     item.moderation_reason = locked.moderation_reason
     item.moderation_note = locked.moderation_note
@@ -617,9 +619,37 @@ def contributions_taken_up(sender, *, version, contribution_ids: list[int], **kw
                 live.publish_item(item=contribution, kind=live.TAKEN_UP)
 
 
-def _tell_moderators(*, item: Contribution | Comment) -> None:
-    from studies import events
+def _forget_after_commit(*, items: Sequence[Contribution | Comment]) -> None:
+    """After commit, drop every kept copy of these items' earlier look (fragments.py)."""
+    contribution_ids = [i.pk for i in items if isinstance(i, Contribution)]
+    comment_ids = [i.pk for i in items if isinstance(i, Comment)]
+    study_ids = sorted({i.study_id for i in items})
+    transaction.on_commit(
+        lambda: fragments.forget_items(
+            contribution_ids=contribution_ids, comment_ids=comment_ids, study_ids=study_ids
+        )
+    )
 
+
+def items_forget_deleted_author(sender, *, user: User, **kwargs) -> None:
+    """Receiver of ``accounts.signals.account_deleted``: no kept copy shows the old name.
+
+    The items stay (shown as by "Deleted participant"); their kept fragments
+    and their studies' kept lists go, after the deletion commits.
+    """
+    rows = list(Contribution.objects.filter(author=user).values_list("pk", "study_id"))
+    comments = list(Comment.objects.filter(author=user).values_list("pk", "study_id"))
+    study_ids = sorted({study_id for _pk, study_id in [*rows, *comments]})
+    contribution_ids = [pk for pk, _study in rows]
+    comment_ids = [pk for pk, _study in comments]
+    transaction.on_commit(
+        lambda: fragments.forget_items(
+            contribution_ids=contribution_ids, comment_ids=comment_ids, study_ids=study_ids
+        )
+    )
+
+
+def _tell_moderators(*, item: Contribution | Comment) -> None:
     events.send_to_moderators(
         study_id=item.study_id,
         kind="item.pending",

@@ -454,6 +454,7 @@ def member_block(
     membership.blocked_reason = reason[:500]
     membership.blocked_until = until
     membership.save(update_fields=["status", "blocked_reason", "blocked_until", "updated_at"])
+    events.access_changed(study_id=study.pk, user_id=membership.user_id)
     log_action(
         study=study,
         actor=actor,

@@ -83,7 +83,9 @@ def can(study: Study, membership: Membership | None, action: Action, *, user=Non
     if action == Action.VIEW:
         if study.status == StudyStatus.DRAFT:
             return role in FACILITATING or is_staff
-        return study.is_public or active or is_staff
+        # A block closes a members-only study to the member while it lasts
+        # (a public one they read like anyone).
+        return study.is_public or (active and not membership.is_blocked) or is_staff
     if action == Action.JOIN:
         authenticated = user is not None and user.is_authenticated
         return (

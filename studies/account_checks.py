@@ -52,8 +52,23 @@ def push_unread_count(sender, *, user_id: int, unread: int, title: str = "", **k
     )
 
 
+def close_sockets_of_inactive_account(sender, *, instance, **kwargs) -> None:
+    """A deactivated (or deleted) account's open study pages stop receiving at once."""
+    if not instance.is_active and instance.pk is not None:
+        events.access_changed(user_id=instance.pk)
+
+
 def connect() -> None:
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_save
+
     from accounts.signals import account_deleted, account_deletion_check, unread_count_changed
+
+    post_save.connect(
+        close_sockets_of_inactive_account,
+        sender=get_user_model(),
+        dispatch_uid="studies.inactive_account_sockets",
+    )
 
     account_deletion_check.connect(
         last_coordinator_of_open_studies, dispatch_uid="studies.last_coordinator"

@@ -4,6 +4,14 @@ This module owns every group name and the only call to ``group_send``. The app
 that owns an item renders its viewer-neutral HTML once and hands it over here;
 contributions, moderation and statistics all publish through this door.
 
+What is *stored* is a reference: number, kind, key and ``data`` that names the
+item and holds nothing a later hide, removal, withdrawal, edit or account
+deletion takes away (ids, state, revision, counts; never text or names). The
+HTML and any other text (``live``) go out with the broadcast only, rendered
+once at send time. A resume renders the items its events touch as they are
+now (``contributions.live.replay_payloads``), so nothing taken away can be
+replayed.
+
 An event is recorded inside the caller's transaction, numbered by one UPDATE …
 RETURNING that locks the study row until commit, so event numbers commit in
 order and a committed item always has its event. Record the event as the
@@ -30,6 +38,7 @@ logger = logging.getLogger(__name__)
 EVENT_MESSAGE_TYPE = "study.event"
 EPHEMERAL_MESSAGE_TYPE = "study.ephemeral"
 USER_MESSAGE_TYPE = "user.message"
+ACCESS_MESSAGE_TYPE = "access.changed"
 SEQ_CACHE_SECONDS = 2  # current_seq
 # Constant SQL text (the table name); the study id is a parameter. RETURNING
 # needs PostgreSQL or SQLite 3.35+.
@@ -52,22 +61,38 @@ def moderation_group(study_id: int) -> str:
     return f"moderation.{study_id}"
 
 
+def access_group(user_id: int) -> str:
+    """Every study socket one person holds: told when their access may have ended."""
+    return f"access.{user_id}"
+
+
 def event_payload(event: StudyEvent) -> dict:
-    """What a client receives for one event (live and on replay alike)."""
+    """A stored event as a reference (no HTML): what a resume starts from."""
     return {
         "type": "event",
         "seq": event.seq,
         "kind": event.kind,
         "key": event.key,
-        "html": event.html,
         "data": event.data,
     }
 
 
 def record_event(
-    *, study_id: int, kind: str, key: str = "", html: str = "", data: dict | None = None
+    *,
+    study_id: int,
+    kind: str,
+    key: str = "",
+    html: str = "",
+    data: dict | None = None,
+    live: dict | None = None,
 ) -> StudyEvent:
-    """Record an event in the current transaction and broadcast it after commit."""
+    """Record an event in the current transaction and broadcast it after commit.
+
+    Only ``kind``, ``key`` and ``data`` are stored, and ``data`` must hold
+    references and non-personal figures only. ``html`` and ``live`` (extra
+    data such as other languages' HTML or an announcement) travel with the
+    broadcast and are never stored.
+    """
     # One statement numbers the event and locks the study row until commit
     # (no SELECT … FOR UPDATE, no savepoint inside the caller's transaction).
     # Callers record their event last, so the lock is held only for the
@@ -80,9 +105,12 @@ def record_event(
             raise Study.DoesNotExist(f"No study {study_id}")
         seq = row[0]
         event = StudyEvent.objects.create(
-            study_id=study_id, seq=seq, kind=kind, key=key, html=html, data=data or {}
+            study_id=study_id, seq=seq, kind=kind, key=key, data=data or {}
         )
-    message = {"type": EVENT_MESSAGE_TYPE, "event": event_payload(event)}
+    payload = event_payload(event)
+    payload["html"] = html
+    payload["data"] = {**event.data, **(live or {})}
+    message = {"type": EVENT_MESSAGE_TYPE, "event": payload}
     transaction.on_commit(lambda: _send(study_group(study_id), message))
     return event
 
@@ -121,6 +149,25 @@ def send_to_user(*, user_id: int, kind: str, data: dict) -> None:
     transaction.on_commit(lambda: _send(user_group(user_id), message))
 
 
+def access_changed(*, study_id: int | None = None, user_id: int | None = None) -> None:
+    """After commit, make the sockets that may have lost access re-check it.
+
+    With ``user_id``: that person's study sockets (they left, were blocked or
+    deactivated), only those of ``study_id`` if given. With ``study_id``
+    alone: every socket of the study (it became members-only, say). Each
+    socket re-checks its own access and one that may no longer see its study
+    closes at once (docs/live.md, close codes).
+    """
+    message = {"type": ACCESS_MESSAGE_TYPE, "study_id": study_id}
+    if user_id is not None:
+        group = access_group(user_id)
+    elif study_id is not None:
+        group = study_group(study_id)
+    else:
+        raise ValueError("access_changed needs a study, a person or both")
+    transaction.on_commit(lambda: _send(group, message))
+
+
 def _send(group: str, message: dict) -> None:
     # A failed broadcast must never fail the write that caused it: clients
     # catch up from the recorded events when they reconnect.
@@ -136,13 +183,17 @@ class UnknownEvent(Exception):
 
 @dataclass
 class Replay:
-    events: list[dict]
+    events: list[dict]  # references (event_payload), in order: no HTML, no text
     last_seq: int
     reload: bool  # too much was missed: the client should reload the list
 
 
 def events_after(*, study_id: int, after: int, limit: int | None = None) -> Replay:
-    """The events a client missed after event number ``after``, in order."""
+    """References to the events a client missed after event number ``after``, in order.
+
+    The app that owns the items turns them into their current look for the
+    viewer (``contributions.live.replay_payloads``); nothing here holds text.
+    """
     limit = limit if limit is not None else settings.EVENT_REPLAY_LIMIT
     last_seq = Study.objects.filter(pk=study_id).values_list("last_event_seq", flat=True).get()
     if after < 0 or after > last_seq:
@@ -150,4 +201,5 @@ def events_after(*, study_id: int, after: int, limit: int | None = None) -> Repl
     if last_seq - after > limit:
         return Replay(events=[], last_seq=last_seq, reload=True)
     events = StudyEvent.objects.filter(study_id=study_id, seq__gt=after).order_by("seq")
+    events = events.only("seq", "kind", "key", "data")
     return Replay(events=[event_payload(e) for e in events], last_seq=last_seq, reload=False)

@@ -311,13 +311,17 @@ class JoinRequest(models.Model):
 
 
 class StudyEvent(models.Model):
-    """Append-only record of what changed in a study; the live stream replays it."""
+    """Append-only record of what changed in a study; the live stream replays it.
+
+    A reference, never a copy: ``data`` names the item and holds ids, states,
+    revisions and counts, no text and no names (docs/live.md). A resume
+    renders the items as they are now.
+    """
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="events")
     seq = models.BigIntegerField()
     kind = models.CharField(max_length=40)
     key = models.CharField(max_length=80, blank=True)
-    html = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

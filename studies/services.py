@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.services import notification_create
-from studies import structure
+from studies import events, structure
 from studies.models import (
     DocumentVersion,
     Invitation,
@@ -193,6 +193,7 @@ def study_update(*, study: Study, sections: list[SectionData] | None = None, **f
     study = Study.objects.select_for_update().get(pk=study.pk)
     if study.status not in EDITABLE_STATUSES:
         raise ValidationError(_("A closed or archived study cannot be changed."), code="read_only")
+    visibility = study.visibility
     for name, value in fields.items():
         setattr(study, name, value)
     study.title = (study.title or "").strip()
@@ -203,6 +204,9 @@ def study_update(*, study: Study, sections: list[SectionData] | None = None, **f
     study.save(update_fields=[*fields.keys(), "updated_at"])
     if sections is not None:
         _save_sections(study=study, sections=sections)
+    if study.visibility != visibility:
+        # Made members-only: open pages of people who are not members close.
+        events.access_changed(study_id=study.pk)
     return study
 
 
@@ -474,6 +478,7 @@ def membership_leave(*, membership: Membership) -> Membership:
         )
     membership.status = MembershipStatus.LEFT
     membership.save(update_fields=["status", "updated_at"])
+    events.access_changed(study_id=membership.study_id, user_id=membership.user_id)
     return membership
 
 
@@ -500,6 +505,8 @@ def membership_set_role(*, membership: Membership, role: str, by: User) -> Membe
         )
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
+    # A draft is seen by its coordinators and facilitators only.
+    events.access_changed(study_id=membership.study_id, user_id=membership.user_id)
     if membership.user_id != by.pk:
         with translation.override(membership.user.preferred_language):
             notification_create(

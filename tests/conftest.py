@@ -104,3 +104,38 @@ def eager_celery():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+# What each recorded study event broadcast (its HTML and live-only data), by
+# (study id, seq): the stored event holds neither (docs/live.md).
+_BROADCASTS: dict[tuple[int, int], dict] = {}
+
+
+@pytest.fixture(autouse=True)
+def _keep_broadcasts(monkeypatch):
+    from studies import events
+
+    real = events.record_event
+
+    def record_event(**kwargs):
+        event = real(**kwargs)
+        _BROADCASTS[(event.study_id, event.seq)] = {
+            "html": kwargs.get("html", ""),
+            **(kwargs.get("live") or {}),
+        }
+        return event
+
+    monkeypatch.setattr(events, "record_event", record_event)
+    yield
+    _BROADCASTS.clear()
+
+
+def broadcast_html(event) -> str:
+    """The HTML a recorded event was broadcast with (never stored with it)."""
+    return _BROADCASTS.get((event.study_id, event.seq), {}).get("html", "")
+
+
+def broadcast_live(event) -> dict:
+    """The broadcast's live-only data of a recorded event (``html_alt``, ``announce``)."""
+    found = _BROADCASTS.get((event.study_id, event.seq), {})
+    return {k: v for k, v in found.items() if k != "html"}

@@ -134,6 +134,9 @@
     if (!message || typeof message !== "object") { return; }
     switch (message.type) {
       case "event":
+        // A resume sends items as they are now (message.replay), one per item:
+        // applied at once by revision; its numbers are settled by "resumed".
+        if (message.replay) { apply(message, { announce: true }); break; }
         if (!resumed) { buffer.push(message); } else { take(message); }
         break;
       case "resumed":
@@ -168,6 +171,21 @@
         if (message.code === "unknown_event") { reloadList(); }
         break;
     }
+  }
+
+  function accessEnded() {
+    window.clearTimeout(reconnectTimer);
+    window.clearTimeout(gapTimer);
+    setStatus("ended", text("access-ended"));
+    var note = document.getElementById("live-access-ended");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "live-access-ended";
+      note.className = "message message-error";
+      note.setAttribute("role", "alert");
+      root.insertBefore(note, root.firstChild);
+    }
+    note.textContent = text("access-ended");
   }
 
   function showViewers(count) {
@@ -219,6 +237,8 @@
       socket = null;
       resumed = false;
       if (event.code === 4404) { gone = true; setStatus("offline", text("offline")); return; }
+      // Access ended (made members-only, left, blocked, deactivated): say so, never reconnect.
+      if (event.code === 4403) { gone = true; accessEnded(); return; }
       setStatus("offline", text("offline"));
       var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
       attempt += 1;

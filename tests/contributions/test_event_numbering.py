@@ -12,6 +12,7 @@ from contributions import services
 from contributions.models import Comment
 from studies import events
 from studies.models import Study, StudyEvent
+from tests.conftest import broadcast_html
 from tests.contributions.factories import member
 from tests.contributions.test_consumers import connect, receive_type
 from tests.factories import StudyFactory
@@ -121,7 +122,7 @@ def test_on_postgresql_a_comment_is_rendered_and_notified_before_its_row_is_writ
         ["INSERT", "INTO", '"studies_studyevent"'],
     ]
     event = StudyEvent.objects.get(study=study, key=comment.dom_id)
-    assert "Hello" in event.html
+    assert "Hello" in broadcast_html(event)
     assert Comment.objects.get(pk=comment.pk).body == "Hello"
 
 
@@ -147,7 +148,7 @@ def test_posting_a_comment_over_htmx_renders_it_once_per_language(client):
     assert "Rendered once" in response.content.decode()
     assert fragments.renders["count"] - before == len(settings.LANGUAGES)
     event = StudyEvent.objects.get(study=study, kind="comment.created")
-    assert "Rendered once" in event.html
+    assert "Rendered once" in broadcast_html(event)
 
 
 async def test_the_presence_loop_ends_when_its_socket_is_gone(settings, monkeypatch):

@@ -167,7 +167,8 @@ def test_an_events_fragments_are_stored_under_the_keys_each_language_reads(
         fragments.item_html_in(contribution, ["en", "nb"])
     for code in ("en", "nb"):
         with translation.override(code):
-            assert cache.get(fragments.fragment_key(contribution)) is not None, code
+            kept = cache.get(fragments.slot_key(contribution))
+            assert kept is not None and kept[0] == fragments.fragment_key(contribution), code
 
 
 def test_the_posters_own_answer_reuses_the_events_render(client):

@@ -17,6 +17,7 @@ from contributions.models import (
     Revision,
 )
 from studies.models import Membership, ModerationMode, Role, StudyEvent, StudyStatus
+from tests.conftest import broadcast_html, broadcast_live
 from tests.contributions.factories import member, organisation
 from tests.factories import SectionFactory, StudyFactory, UserFactory
 
@@ -48,7 +49,7 @@ def test_contribution_create_publishes_and_renders_markdown():
     assert event.data["container"] == "contributions"
     assert event.data["position"] == "prepend"
     assert event.data["revision"] == 1
-    assert "An idea" in event.html
+    assert "An idea" in broadcast_html(event)
 
 
 def test_contribution_stores_snapshot_that_survives_a_change_of_organisation():
@@ -179,7 +180,7 @@ def test_pre_moderated_study_keeps_new_items_pending_and_unpublished():
     event = StudyEvent.objects.get()
     assert event.kind == "contribution.published"
     assert event.data["container"] == "contributions"
-    assert "An idea" in event.html
+    assert "An idea" in broadcast_html(event)
 
 
 def test_rejecting_a_pending_item_publishes_nothing():
@@ -203,7 +204,7 @@ def test_edit_keeps_earlier_version_and_bumps_revision():
     event = StudyEvent.objects.order_by("seq").last()
     assert event.kind == "contribution.edited"
     assert event.data["revision"] == 2
-    assert "Better idea" in event.html
+    assert "Better idea" in broadcast_html(event)
 
 
 def test_someone_else_cannot_edit_or_withdraw():
@@ -225,9 +226,9 @@ def test_withdraw_leaves_a_marker_and_is_counted():
     assert contribution.state == ItemState.WITHDRAWN
     event = StudyEvent.objects.order_by("seq").last()
     assert event.kind == "contribution.withdrawn"
-    assert "Withdrawn by the author" in event.data["html_alt"]["en"]
-    assert "Trukket tilbake av forfatteren" in event.html
-    assert "An idea" not in event.html
+    assert "Withdrawn by the author" in broadcast_live(event)["html_alt"]["en"]
+    assert "Trukket tilbake av forfatteren" in broadcast_html(event)
+    assert "An idea" not in broadcast_html(event)
     assert Contribution.objects.counted().filter(pk=contribution.pk).exists()
 
 
@@ -297,7 +298,7 @@ def test_official_answer_only_from_facilitators_and_kept_apart():
     assert answer.official
     event = StudyEvent.objects.order_by("seq").last()
     assert event.data["container"] == f"contribution-{contribution.pk}-official"
-    assert "Official answer" in event.data["html_alt"]["en"]
+    assert "Official answer" in broadcast_live(event)["html_alt"]["en"]
 
 
 def test_reacting_twice_toggles_and_never_makes_a_second_row():
@@ -319,8 +320,8 @@ def test_reaction_counts_appear_in_the_event_html():
     services.reaction_toggle(item=contribution, user=member(study))
     services.reaction_toggle(item=contribution, user=member(study))
     event = StudyEvent.objects.order_by("seq").last()
-    assert 'data-reactions="2"' in event.html
-    assert "2 reactions" in event.data["html_alt"]["en"]
+    assert 'data-reactions="2"' in broadcast_html(event)
+    assert "2 reactions" in broadcast_live(event)["html_alt"]["en"]
 
 
 def test_reacting_to_a_hidden_item_is_refused():
@@ -347,9 +348,9 @@ def test_hiding_publishes_marker_with_reason_and_keeps_replies_container():
     )
     event = StudyEvent.objects.order_by("seq").last()
     assert event.kind == "comment.state"
-    assert "Hidden by a facilitator: off-topic" in event.data["html_alt"]["en"]
-    assert "Secret" not in event.html
-    assert f'id="comment-{comment.pk}-replies"' in event.html
+    assert "Hidden by a facilitator: off-topic" in broadcast_live(event)["html_alt"]["en"]
+    assert "Secret" not in broadcast_html(event)
+    assert f'id="comment-{comment.pk}-replies"' in broadcast_html(event)
 
 
 def test_unknown_state_or_reason_is_refused():

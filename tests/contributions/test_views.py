@@ -6,6 +6,7 @@ from django.urls import reverse
 from contributions import services
 from contributions.models import Comment, Contribution, ItemState, Revision
 from studies.models import ModerationMode, Role, StudyEvent, StudyStatus, Visibility
+from tests.conftest import broadcast_html, broadcast_live
 from tests.contributions.factories import member
 from tests.factories import (
     CommentFactory,
@@ -386,8 +387,8 @@ def test_page_and_live_markers_are_in_bokmal_by_default(client):
     contribution = services.contribution_create(study=study, author=author, title="t", body="b")
     services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="off_topic")
     event = StudyEvent.objects.order_by("seq").last()
-    assert "Skjult av en fasilitator: utenfor temaet." in event.html
-    assert "Hidden by a facilitator: off-topic." in event.data["html_alt"]["en"]
+    assert "Skjult av en fasilitator: utenfor temaet." in broadcast_html(event)
+    assert "Hidden by a facilitator: off-topic." in broadcast_live(event)["html_alt"]["en"]
     client.force_login(author)
     html = client.get(page_url(study)).content.decode()
     assert "Publiser et innspill" in html

@@ -16,6 +16,7 @@ from config.routing import websocket_urlpatterns
 from moderation import services
 from studies import events
 from studies.models import Role, StudyEvent
+from tests.conftest import broadcast_html
 from tests.factories import ContributionFactory, MembershipFactory, StudyFactory, UserFactory
 
 application = URLRouter(websocket_urlpatterns)
@@ -44,7 +45,7 @@ def test_hiding_records_a_state_event_with_the_marker_not_the_text(
     event = StudyEvent.objects.filter(study=study).latest("seq")
     assert event.key == contribution.dom_id
     assert event.kind == "contribution.state"
-    assert "Buy cheap watches" not in event.html
+    assert "Buy cheap watches" not in broadcast_html(event)
     assert message["event"]["seq"] == event.seq
     assert message["event"]["data"]["state"] == "hidden"
     assert "Buy cheap watches" not in message["event"]["html"]

@@ -124,10 +124,11 @@ class People:
             assert seen, f"the typed text {contains!r} is shown on none of {pages}"
         # What the live stream fans out to open pages is as inert as the pages.
         from studies.models import StudyEvent
+        from tests.conftest import broadcast_html, broadcast_live
 
         for event in StudyEvent.objects.filter(study=self.world.study):
-            assert_inert(event.html or "", f"live event {event.kind} {event.seq}")
-            for language, html in (event.data.get("html_alt") or {}).items():
+            assert_inert(broadcast_html(event), f"live event {event.kind} {event.seq}")
+            for language, html in (broadcast_live(event).get("html_alt") or {}).items():
                 assert_inert(html or "", f"live event {event.kind} {event.seq} ({language})")
 
 
