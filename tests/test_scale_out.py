@@ -36,6 +36,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from studies.models import Visibility
 from tests.contributions.factories import member
@@ -363,3 +364,36 @@ async def test_archive_asked_for_on_one_process_is_built_by_the_celery_worker(tw
 def _member_with_session():
     user = member()
     return user, _session_for(user)
+
+
+@database_sync_to_async
+def _members_only_study_with_two_members():
+    study = StudyFactory(pk=random.randint(10**8, 2 * 10**9), visibility=Visibility.MEMBERS)  # noqa: S311
+    return study, _session_for(member(study)), _session_for(member(study))
+
+
+async def test_a_member_who_leaves_through_one_process_is_closed_on_the_other(two_processes):
+    first, second = two_processes
+    study, leaving, staying = await _members_only_study_with_two_members()
+    theirs = await Page.open(second, study.slug, leaving)
+    other = await Page.open(first, study.slug, staying)
+    try:
+        await theirs.resume(0)
+        await other.resume(0)
+        token = secrets.token_hex(16)
+        async with httpx.AsyncClient(timeout=RECEIVE_TIMEOUT) as http:
+            left = await http.post(
+                f"{first}/studies/{study.slug}/leave/",
+                headers={"Cookie": f"sessionid={leaving}; csrftoken={token}", "X-CSRFToken": token},
+            )
+        assert left.status_code == 302
+        # Closed at once with "access ended", and nothing received before the close.
+        with pytest.raises(ConnectionClosed) as closed:
+            await theirs.next()
+        assert closed.value.rcvd.code == 4403
+        # The member who stays is still live, on the other process.
+        assert await post_contribution(second, study.slug, staying, "Still here") == 200
+        assert (await other.next())["seq"] == 1
+    finally:
+        await theirs.close()
+        await other.close()
