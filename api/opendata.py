@@ -237,12 +237,16 @@ class OpenDataArchive:
 
 def _fingerprint(study: Study) -> tuple[str, datetime]:
     """What the zip depends on, in a few cheap queries, and when it last changed."""
+    # A deleted account changes no item but must leave the archive at once
+    # (its name is in it): the latest deletion among the authors counts too.
     items = [
-        model.objects.filter(study=study).aggregate(last=Max("updated_at"), n=Count("id"))
+        model.objects.filter(study=study).aggregate(
+            last=Max("updated_at"), n=Count("id"), gone=Max("author__deleted_at")
+        )
         for model in (Contribution, Comment)
     ]
     sections = list(study.sections.order_by("id").values_list("id", "order", "title", "prompt"))
-    changes = [study.updated_at, *(i["last"] for i in items if i["last"])]
+    changes = [study.updated_at, *(i[k] for i in items for k in ("last", "gone") if i[k])]
     parts = repr((study.pk, changes, [i["n"] for i in items], sections))
     return hashlib.sha256(parts.encode()).hexdigest(), max(changes)
 

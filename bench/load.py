@@ -214,12 +214,16 @@ def events_in_db(db: str, study_id: int) -> dict[int, float]:
 
 
 def event_payloads(db: str, study_id: int, seqs: list[int]) -> dict[int, str]:
-    """The JSON text a socket receives for each event (for the raw Redis baseline)."""
+    """The stored JSON of each event (for the raw Redis baseline).
+
+    Events are stored as references (docs/live.md), without the HTML a live
+    broadcast carries, so these payloads are smaller than the live ones.
+    """
     if not seqs:
         return {}
     out = psql(
         "SELECT json_agg(json_build_object('type','event','seq',seq,'kind',kind,'key',key,"
-        "'html',html,'data',data) ORDER BY seq)::text FROM studies_studyevent "
+        "'data',data) ORDER BY seq)::text FROM studies_studyevent "
         f"WHERE study_id = {study_id} AND seq BETWEEN {min(seqs)} AND {max(seqs)}",
         db,
     )

@@ -158,3 +158,22 @@ def test_open_data_is_reused_until_the_data_changes_and_answers_304(api, closed)
     changed = api.get(url)
     assert changed["ETag"] != first["ETag"]
     assert b"A late remark" in _zip(changed).read("comments.csv")
+
+
+def test_open_data_asked_for_after_an_account_deletion_has_no_trace_of_the_name(
+    api, closed, django_capture_on_commit_callbacks
+):
+    from accounts.services import account_delete
+
+    url = f"/api/v1/studies/{closed['study'].slug}/open-data/"
+    before = api.get(url).content
+    assert b"Kari Nordmann" in _zip_content(before)  # and the archive is now kept
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=closed["published"].author)
+    after = _zip_content(api.get(url).content)
+    assert b"Kari Nordmann" not in after
+
+
+def _zip_content(raw: bytes) -> bytes:
+    archive = zipfile.ZipFile(io.BytesIO(raw))
+    return b"".join(archive.read(name) for name in archive.namelist())
