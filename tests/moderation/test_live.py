@@ -156,3 +156,24 @@ async def test_moderation_queue_socket_of_another_study_is_refused(settings):
     communicator.scope["user"] = facilitator
     connected, code = await communicator.connect()
     assert not connected and code == 4403
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_moderation_queue_socket_closes_when_the_facilitator_loses_the_role(settings):
+    settings.DUGNAD_REQUIRE_MFA = False
+    from studies import services as study_services
+    from studies.models import Membership
+
+    study, facilitator, _contributor, _flagger, _c = await sync_to_async(_setup_queue)()
+    coordinator = await sync_to_async(UserFactory)()
+    await sync_to_async(MembershipFactory)(study=study, user=coordinator, role=Role.COORDINATOR)
+    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
+    communicator.scope["user"] = facilitator
+    connected, _ = await communicator.connect()
+    assert connected
+    membership = await sync_to_async(Membership.objects.get)(study=study, user=facilitator)
+    await sync_to_async(study_services.membership_set_role)(
+        membership=membership, role=Role.CONTRIBUTOR, by=coordinator
+    )
+    message = await communicator.receive_output(timeout=3)
+    assert message == {"type": "websocket.close", "code": 4403}
