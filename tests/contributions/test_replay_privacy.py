@@ -231,3 +231,6 @@ def test_a_resume_reads_a_fixed_number_of_queries(django_db_blocker):
     few = count()
     touch(10)
     assert count() == few
+    # The study's number, the references, contributions, comments, and the
+    # contributions' attachments and document versions.
+    assert few <= 6
