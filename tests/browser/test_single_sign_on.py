@@ -28,6 +28,8 @@ CLIENT_ID = "dugnad-test"
 CLIENT_SECRET = "dugnad-test-secret"  # noqa: S105 - the test provider's fixed client
 PROVIDER_ID = "testidp"
 PROVIDER_NAME = "ID-porten"
+# The same provider, but its token endpoint (from discovery) is where nothing listens.
+TOKEN_DOWN_ID = "tokendown"
 
 
 def _node() -> str:
@@ -46,8 +48,11 @@ def oidc_provider(_live_server_process):
     """panva's oidc-provider on a free 127.0.0.1 port, for the live server's callback."""
     node = _node()
     port = free_port()
-    callback = f"{_live_server_process.url}/accounts/oidc/{PROVIDER_ID}/login/callback/"
-    env = {**os.environ, "OIDC_PORT": str(port), "OIDC_REDIRECT_URI": callback}
+    callbacks = " ".join(
+        f"{_live_server_process.url}/accounts/oidc/{provider_id}/login/callback/"
+        for provider_id in (PROVIDER_ID, TOKEN_DOWN_ID)
+    )
+    env = {**os.environ, "OIDC_PORT": str(port), "OIDC_REDIRECT_URI": callbacks}
     process = subprocess.Popen(  # noqa: S603
         [node, "provider.mjs"],
         cwd=OIDC_DIR,
@@ -73,7 +78,7 @@ def oidc_provider(_live_server_process):
             process.kill()
 
 
-def _social_app(*, provider_id: str, server_url: str):
+def _social_app(*, provider_id: str, server_url: str, **app_settings):
     from allauth.socialaccount.models import SocialApp
     from django.conf import settings
     from django.contrib.sites.models import Site
@@ -87,7 +92,7 @@ def _social_app(*, provider_id: str, server_url: str):
         name=PROVIDER_NAME,
         client_id=CLIENT_ID,
         secret=CLIENT_SECRET,
-        settings={"server_url": server_url, "oauth_pkce_enabled": True},
+        settings={"server_url": server_url, "oauth_pkce_enabled": True, **app_settings},
     )
     app.sites.add(site)
     return app
@@ -209,6 +214,28 @@ def test_the_provider_identity_cannot_take_over_an_existing_account_until_its_ow
     again.wait_for_url(asgi_server.url + "/")
     again.goto("/me/")
     expect(again.locator("input[name=display_name]")).to_have_value("Kari from before")
+
+
+def test_a_token_endpoint_that_is_not_answering_gives_a_clear_page(
+    new_page, oidc_provider, asgi_server
+):
+    from playwright.sync_api import expect
+
+    from accounts.models import User
+
+    token_endpoint = f"http://127.0.0.1:{free_port()}/token"  # nothing listens there
+    _social_app(
+        provider_id=TOKEN_DOWN_ID,
+        server_url=oidc_provider,
+        openid_configuration_overrides={"token_endpoint": token_endpoint},
+    )
+    page = new_page(language="en")
+    _start_single_sign_on(page)
+    _sign_in_at_provider(page, oidc_provider, "nora")
+    page.wait_for_url(re.compile(re.escape(asgi_server.url) + "/accounts/oidc/"))
+    expect(page.locator("h1")).to_contain_text("ID-porten is not answering")
+    assert not User.objects.filter(email="nora@example.org").exists()
+    assert "token endpoint of tokendown failed" in asgi_server.log_tail(200)
 
 
 def test_a_provider_that_is_not_answering_gives_a_clear_page(new_page, asgi_server):
