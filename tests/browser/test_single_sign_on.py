@@ -216,6 +216,37 @@ def test_the_provider_identity_cannot_take_over_an_existing_account_until_its_ow
     expect(again.locator("input[name=display_name]")).to_have_value("Kari from before")
 
 
+def test_an_idporten_person_without_email_types_and_verifies_one_and_no_pid_is_stored(
+    new_page, idp, asgi_server
+):
+    import json
+
+    from allauth.socialaccount.models import SocialAccount
+    from django.contrib.sessions.models import Session
+    from playwright.sync_api import expect
+
+    page = new_page(language="en")
+    _start_single_sign_on(page)
+    _sign_in_at_provider(page, idp, "ola")  # sub, pid and name; no e-mail
+    page.wait_for_url(asgi_server.url + "/accounts/3rdparty/signup/")
+    page.locator("input[name=email]").fill("ola@example.org")
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_url(asgi_server.url + "/accounts/confirm-email/")
+    link = re.search(
+        r"http://\S+/accounts/confirm-email/\S+",
+        message_text(asgi_server.wait_for_message("ola@example.org")),
+    ).group(0)
+    page.goto(link)
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_url(asgi_server.url + "/")
+    page.goto("/me/")
+    expect(page.locator("input[name=display_name]")).to_have_value("Ola Nordmann")
+    account = SocialAccount.objects.get(uid="ola-1")
+    assert account.user.email == "ola@example.org"
+    assert "24079409630" not in json.dumps(account.extra_data)
+    assert not any("24079409630" in str(s.get_decoded()) for s in Session.objects.all())
+
+
 def test_a_token_endpoint_that_is_not_answering_gives_a_clear_page(
     new_page, oidc_provider, asgi_server
 ):

@@ -31,6 +31,12 @@ const people = {
     email: "kari@example.org",
     email_verified: true,
   },
+  // As ID-porten: the national identity number (pid), a name, no e-mail address.
+  ola: {
+    sub: "ola-1",
+    pid: "24079409630",
+    name: "Ola Nordmann",
+  },
   noname: {
     sub: "noname-1",
     email: "noname.person@example.org",
@@ -50,7 +56,7 @@ const provider = new Provider(issuer, {
     },
   ],
   claims: {
-    openid: ["sub"],
+    openid: ["sub", "pid"],
     profile: ["name", "given_name", "family_name"],
     email: ["email", "email_verified"],
   },
