@@ -7,7 +7,7 @@ from allauth.account.internal.emailkit import valid_email_or_none
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.http import HttpRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 
 from accounts import single_sign_on
 from accounts.oidc import ProviderUnavailable
@@ -90,6 +90,3 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             )
             return
         super().send_notification_mail(template_prefix, user, context=context, email=email)
-
-    def get_connect_redirect_url(self, request: HttpRequest, socialaccount) -> str:
-        return redirect("socialaccount_connections").url

@@ -189,7 +189,9 @@ class DugnadOpenIDConnectAdapter(OpenIDConnectOAuth2Adapter):
     def complete_login(self, request: HttpRequest, app, token, **kwargs):
         try:
             login = super().complete_login(request, app, token, **kwargs)
-        except (requests.RequestException, ValueError) as exc:
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            # Down, slow, or an answer without what a sign-in needs (JSON that is
+            # not an object, userinfo without "sub", ...).
             logger.warning(
                 "single sign-on: userinfo or keys of %s failed: %s",
                 self.provider_id,

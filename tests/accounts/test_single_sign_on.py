@@ -85,6 +85,10 @@ class FakeProvider:
             return self._response(request, "<html>Bad gateway</html>", 200, "text/html")
         if failure == "error":
             return self._response(request, '{"error": "unavailable"}', 503)
+        if failure == "empty":
+            return self._response(request, '{"unexpected": true}', 200)
+        if failure == "list":
+            return self._response(request, "[1, 2]", 200)
         if name == "discovery":
             body = {
                 "issuer": ISSUER,
@@ -550,7 +554,7 @@ def test_idporten_without_email_asks_for_one_and_stores_no_pid(client, oidc_sett
 # --- The provider unavailable -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("failure", ["down", "slow", "garbage", "error"])
+@pytest.mark.parametrize("failure", ["down", "slow", "garbage", "error", "empty", "list"])
 def test_discovery_failing_gives_a_clear_page_and_a_log_line(
     client, oidc_settings, monkeypatch, caplog, failure
 ):
@@ -569,7 +573,7 @@ def test_discovery_failing_gives_a_clear_page_and_a_log_line(
 
 
 @pytest.mark.parametrize("endpoint", ["token", "userinfo"])
-@pytest.mark.parametrize("failure", ["down", "slow", "garbage"])
+@pytest.mark.parametrize("failure", ["down", "slow", "garbage", "error", "empty", "list"])
 def test_an_endpoint_failing_after_the_provider_gives_a_clear_page(
     client, oidc_settings, monkeypatch, caplog, endpoint, failure
 ):
