@@ -172,10 +172,10 @@ def _provider(monkeypatch, **claims) -> FakeProvider:
     return provider
 
 
-def _authorize(client, provider: FakeProvider) -> dict:
+def _authorize(client, provider: FakeProvider, process: str = "login") -> dict:
     """Start the sign-in as the "Continue" button does; returns the authorization request."""
     login_url = reverse("openid_connect_login", kwargs={"provider_id": PROVIDER_ID})
-    response = client.post(login_url)
+    response = client.post(f"{login_url}?process={process}")
     assert response.status_code == 302, response.content
     authorize = urlsplit(response.url)
     assert f"{authorize.scheme}://{authorize.netloc}{authorize.path}" == f"{ISSUER}/authorize"
@@ -327,6 +327,22 @@ def test_a_pending_connection_can_be_cancelled(client, oidc_settings, monkeypatc
     client.post(reverse("account_login"), {"login": "kari@example.org", "password": PASSWORD})
     client.post(reverse("sso_connect"), {"action": "connect"})
     assert not SocialAccount.objects.exists()
+
+
+def test_connecting_from_the_connections_page_tells_the_owner_by_email(
+    client, oidc_settings, monkeypatch
+):
+    person = UserFactory(email="kari@example.org")
+    client.post(reverse("account_login"), {"login": "kari@example.org", "password": PASSWORD})
+    mail.outbox.clear()
+    provider = _provider(monkeypatch, email="k.nordmann@example.net", sub="person-9")
+    query = _authorize(client, provider, process="connect")
+    response = _callback(client, query["state"])
+    assert response.url == reverse("socialaccount_connections")
+    assert SocialAccount.objects.get().user == person
+    [message] = mail.outbox
+    assert message.to == ["kari@example.org"]
+    assert "http://testserver" + reverse("socialaccount_connections") in message.body
 
 
 def test_an_unverified_provider_email_is_not_linked_to_an_existing_account(
