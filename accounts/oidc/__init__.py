@@ -187,6 +187,10 @@ class DugnadOpenIDConnectAdapter(OpenIDConnectOAuth2Adapter):
             raise ProviderUnavailable(f"token endpoint: {exc.__class__.__name__}") from exc
 
     def complete_login(self, request: HttpRequest, app, token, **kwargs):
+        if not (kwargs.get("response") or {}).get("id_token"):
+            # Without an ID token there is no nonce or acr to check.
+            logger.warning("single sign-on: %s sent no ID token", self.provider_id)
+            raise IdentityRefused("id_token", "the provider sent no ID token")
         try:
             login = super().complete_login(request, app, token, **kwargs)
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:

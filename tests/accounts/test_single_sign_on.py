@@ -111,6 +111,8 @@ class FakeProvider:
                 "expires_in": 300,
                 "id_token": self.id_token(),
             }
+            if self.fail.get("id_token") == "missing":
+                del body["id_token"]
         elif name == "userinfo":
             assert request.headers["Authorization"] == "Bearer access-1"
             body = self.claims
@@ -513,6 +515,14 @@ def test_an_id_token_without_a_nonce_is_refused(client, oidc_settings, monkeypat
     provider.nonce = None
     assert _callback(client, query["state"]).status_code == 401
     assert _signed_in(client) is None
+
+
+def test_a_token_response_without_an_id_token_is_refused(client, oidc_settings, monkeypatch):
+    provider = _provider(monkeypatch, email="ola@example.org", sub="p-2")
+    provider.fail["id_token"] = "missing"
+    assert _sign_in_with_provider(client, provider).status_code == 401
+    assert _signed_in(client) is None
+    assert not User.objects.filter(email="ola@example.org").exists()
 
 
 @pytest.fixture
