@@ -216,6 +216,43 @@ def test_the_provider_identity_cannot_take_over_an_existing_account_until_its_ow
     expect(again.locator("input[name=display_name]")).to_have_value("Kari from before")
 
 
+def test_a_staff_account_passes_its_second_factor_before_anything_is_saved(
+    new_page, idp, asgi_server
+):
+    from allauth.mfa.totp.internal.auth import (
+        TOTP,
+        format_hotp_value,
+        generate_totp_secret,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+    from allauth.socialaccount.models import SocialAccount
+
+    from tests.factories import UserFactory
+
+    coordinator = UserFactory(email="kari@example.org")
+    secret = generate_totp_secret()
+    TOTP.activate(coordinator, secret)
+    account = SocialAccount.objects.create(
+        user=coordinator, provider=PROVIDER_ID, uid="kari-1", extra_data={"before": True}
+    )
+    page = new_page(language="en")
+    _start_single_sign_on(page)
+    _sign_in_at_provider(page, idp, "kari")
+    page.wait_for_url(asgi_server.url + "/accounts/2fa/authenticate/")
+    account.refresh_from_db()
+    assert account.extra_data == {"before": True}
+    page.goto("/me/")
+    assert "/me/" not in page.url  # not signed in yet
+    page.goto("/accounts/2fa/authenticate/")
+    code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    page.locator("input[name=code]").fill(code)
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_url(asgi_server.url + "/")
+    account.refresh_from_db()
+    assert account.extra_data["userinfo"]["name"] == "Kari Nordmann"
+
+
 def test_an_idporten_person_without_email_types_and_verifies_one_and_no_pid_is_stored(
     new_page, idp, asgi_server
 ):
