@@ -6,7 +6,10 @@ STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run setup install translations migrate demo test lint format clean
+OIDC_DIR := tests/browser/oidc
+OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
+
+.PHONY: run setup install translations migrate demo test test-provider lint format clean
 
 run: setup
 	@echo "Dugnad is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
@@ -35,7 +38,16 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
-test: install translations
+# The single sign-on browser test's OpenID Connect provider (npm); without npm it skips.
+$(OIDC_STAMP): $(OIDC_DIR)/package-lock.json
+	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-provider:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(OIDC_STAMP); \
+	else echo "npm not found: the single sign-on browser test will skip (apt-get install nodejs npm)"; fi
+
+test: install translations test-provider
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -91,3 +91,53 @@ class PersonLanguageMiddleware:
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             )
         return response
+
+
+class SingleSignOnFormActionMiddleware:
+    """Lets a page with a sign-in-service button post to that provider, and nowhere else.
+
+    allauth's button posts to Dugnad, which answers with a redirect to the
+    provider's authorization endpoint; the browser checks that redirect against
+    the page's CSP ``form-action``. Pages that hold such a form get exactly the
+    origin of that endpoint (from the provider's cached discovery document)
+    added to ``form-action``; every other page keeps ``'self'`` alone. Must come
+    after ``csp.middleware.CSPMiddleware`` in MIDDLEWARE.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 200
+            and not response.streaming
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            origins = _provider_form_origins(request, response.content)
+            if origins:
+                update = dict(getattr(response, "_csp_update", None) or {})
+                update["form-action"] = [*update.get("form-action", []), *origins]
+                response._csp_update = update
+        return response
+
+
+def _provider_form_origins(request: HttpRequest, content: bytes) -> list[str]:
+    from allauth.socialaccount.adapter import get_adapter
+
+    from accounts.oidc import authorization_origin
+
+    prefix = reverse("openid_connect_login", kwargs={"provider_id": "-"}).split("-/")[0]
+    if prefix.encode() not in content and not request.path.startswith(prefix):
+        return []
+    origins = []
+    adapter = get_adapter(request)
+    for app in adapter.list_apps(request, provider="openid_connect"):
+        login_path = reverse("openid_connect_login", kwargs={"provider_id": app.provider_id})
+        # The page links or posts to the provider's login view, or is that view's
+        # "Continue" page (its form posts to itself).
+        if login_path.encode() in content or request.path == login_path:
+            origin = authorization_origin(adapter.get_provider(request, app.provider_id))
+            if origin and origin not in origins:
+                origins.append(origin)
+    return origins

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/read/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/settings/", views.notification_settings_edit, name="notification_settings"),
+    path("single-sign-on/connect/", views.sso_connect, name="sso_connect"),
     path("two-factor/continue/", views.mfa_continue, name="mfa_continue"),
     path("data/", views.my_data, name="my_data"),
     path("data/export/", views.data_export_create, name="data_export_create"),

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import single_sign_on
 from accounts.forms import (
     AccountDeleteForm,
     AffiliationForm,
@@ -295,4 +296,53 @@ def account_delete_view(request: HttpRequest) -> HttpResponse:
         "accounts/account_delete.html",
         {"form": form, "blockers": blockers},
         status=status,
+    )
+
+
+# --- Single sign-on -----------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sso_connect(request: HttpRequest) -> HttpResponse:
+    """Connect an identity from a provider to the account with its address, once proved.
+
+    Anyone may see the page (the person is not signed in yet when they arrive);
+    the connection is made only for the signed-in owner of the matched account,
+    on a POST.
+    """
+    pending = single_sign_on.pending_connection(request)
+    if pending is None:
+        messages.info(request, _("There is no sign-in service waiting to be connected."))
+        if request.user.is_authenticated:
+            return redirect("socialaccount_connections")
+        return redirect("account_login")
+    provider = pending["sociallogin"].account.get_provider()
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        single_sign_on.pending_connection_discard(request)
+        messages.info(request, _("Nothing was connected."))
+        return redirect("account_login" if not request.user.is_authenticated else "home")
+    owner = request.user.is_authenticated and request.user.pk == pending["user"]
+    if request.method == "POST" and owner:
+        account = single_sign_on.pending_connection_confirm(request, pending=pending)
+        if account is None:
+            messages.error(request, _("That identity is already connected to an account."))
+        else:
+            messages.success(
+                request,
+                _("%(provider)s is connected. Next time you can sign in with it.")
+                % {"provider": provider.name},
+            )
+        return redirect("socialaccount_connections")
+    if request.user.is_authenticated and not owner:
+        single_sign_on.pending_connection_discard(request)
+    return render(
+        request,
+        "socialaccount/connect_existing.html",
+        {
+            "provider": provider,
+            "email": pending["email"],
+            "owner": owner,
+            "other_account": request.user.is_authenticated and not owner,
+            "next": request.path,
+        },
     )

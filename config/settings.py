@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "accounts.middleware.SingleSignOnFormActionMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.MFARequiredMiddleware",
@@ -261,22 +262,40 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Dugnad"
-SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
-SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
-SOCIALACCOUNT_PROVIDERS: dict = {}
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+# An identity from a provider is connected to an existing account with the same
+# e-mail address only after the person proves they own that account (they sign
+# in to it), unless the provider is trusted (SSO_TRUSTED_PROVIDERS); even then the
+# connection is saved only after the account's second factor (accounts/adapter.py).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+# Seconds to wait for the provider's discovery, token, userinfo and key endpoints.
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("OIDC_TIMEOUT", 5)
+OIDC_DISCOVERY_CACHE_SECONDS = env_int("OIDC_DISCOVERY_CACHE_SECONDS", 3600)
+# Provider ids whose verified e-mail addresses are trusted to sign in to the
+# local account with that address (connected, and its owner told, by e-mail).
+SSO_TRUSTED_PROVIDERS: list[str] = []
+SOCIALACCOUNT_PROVIDERS: dict = {
+    # Nonce, required acr, cached discovery, no pid stored (accounts/oidc.py).
+    "openid_connect": {"provider_class": "accounts.oidc.DugnadOpenIDConnectProvider"}
+}
 if env_str("OIDC_CLIENT_ID"):
-    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
-        "APPS": [
-            {
-                "provider_id": env_str("OIDC_PROVIDER_ID", "oidc"),
-                "name": env_str("OIDC_PROVIDER_NAME", "ID-porten"),
-                "client_id": env_str("OIDC_CLIENT_ID"),
-                "secret": env_str("OIDC_CLIENT_SECRET"),
-                # PKCE as ID-porten requires; harmless for other providers.
-                "settings": {"server_url": env_str("OIDC_SERVER_URL"), "oauth_pkce_enabled": True},
-            }
-        ]
-    }
+    _oidc_settings = {"server_url": env_str("OIDC_SERVER_URL"), "oauth_pkce_enabled": True}
+    if env_str("OIDC_ACR_VALUES"):
+        # e.g. "idporten-loa-substantial idporten-loa-high": the ID token's acr must be one.
+        _oidc_settings["acr_values"] = env_str("OIDC_ACR_VALUES").split()
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [
+        {
+            "provider_id": env_str("OIDC_PROVIDER_ID", "oidc"),
+            "name": env_str("OIDC_PROVIDER_NAME", "ID-porten"),
+            "client_id": env_str("OIDC_CLIENT_ID"),
+            "secret": env_str("OIDC_CLIENT_SECRET"),
+            # PKCE as ID-porten requires; harmless for other providers.
+            "settings": _oidc_settings,
+        }
+    ]
+    if env_bool("OIDC_TRUSTED", False):
+        SSO_TRUSTED_PROVIDERS.append(env_str("OIDC_PROVIDER_ID", "oidc"))
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "nb"

@@ -277,6 +277,12 @@ MATRIX.update(
         "mfa_continue": E(
             _roles(LOGIN, 302, 302, 302, 302, 302), _roles(LOGIN, 405, 405, 405, 405, 405)
         ),
+        # No identity from a provider waits in the session: nothing to connect, so the
+        # anonymous visitor is sent to sign in and a signed-in person to their connections.
+        # With one waiting, tests/accounts/test_single_sign_on.py covers who may connect it.
+        "sso_connect": E(
+            _roles(LOGIN, 302, 302, 302, 302, 302), _roles(LOGIN, 302, 302, 302, 302, 302)
+        ),
         "my_data": E(SIGNED_IN, _roles(LOGIN, 405, 405, 405, 405, 405)),
         "data_export_create": E(POST_ONLY, SIGNED_IN_POST),
         # The member's export is still being prepared: not even they can download it yet,
