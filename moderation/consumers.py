@@ -1,7 +1,8 @@
 """Live moderation queue: tells a study's open moderation pages that something arrived.
 
 Push-only. On connect the study is fetched through the permission helper with
-Action.MODERATE (facilitators and coordinators with MFA); anyone else is
+Action.MODERATE (facilitators and coordinators with a second factor used in
+the session the socket carries); anyone else is
 refused. The messages carry only item types and ids: the page fetches the
 queue again over HTTP, where every read is permission-checked.
 """
@@ -15,6 +16,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from accounts.second_factor import scope_request
 from studies import events
 from studies.access import Action, study_for_user
 
@@ -26,7 +28,7 @@ class ModerationQueueConsumer(AsyncWebsocketConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             access = await database_sync_to_async(study_for_user)(
-                self.scope.get("user"), slug, Action.MODERATE
+                self.scope.get("user"), slug, Action.MODERATE, request=scope_request(self.scope)
             )
         except Http404:
             await self.close(code=4404)

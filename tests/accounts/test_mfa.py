@@ -31,7 +31,11 @@ def coordinator(client):
     return user
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_coordinator_without_mfa_is_guided_through_set_up_and_back(client, coordinator):
+    # transaction=True: allauth announces the new authenticator after commit,
+    # inside the request, as in production; that is when the set-up is counted
+    # as the second factor used in this session.
     target = "/test-moderation/digital-assistent/"
     response = client.get(target)
     assert response.status_code == 302

@@ -13,6 +13,7 @@ from tests.factories import (
     StudyFactory,
     UserFactory,
     give_mfa,
+    login_as,
 )
 
 
@@ -77,6 +78,6 @@ def other_study(db):
 
 
 def login(client, user, language="en"):
-    client.force_login(user)
+    login_as(client, user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
     return client

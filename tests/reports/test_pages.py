@@ -12,7 +12,7 @@ from django.urls import reverse
 from studies.events import record_event
 from studies.models import Role, Visibility
 from tests.contributions.factories import member
-from tests.factories import StudyFactory, UserFactory, give_mfa
+from tests.factories import StudyFactory, UserFactory, give_mfa, login_as
 from tests.reports import statistics_fixtures
 from tests.reports.statistics_fixtures import contribution
 
@@ -25,7 +25,7 @@ facilitator = statistics_fixtures.facilitator
 
 def login(client, user, language="en"):
     if user is not None:
-        client.force_login(user)
+        login_as(client, user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
     return client
 
