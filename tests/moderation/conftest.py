@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from studies.models import Role
 from tests.factories import (
@@ -39,6 +41,14 @@ def member(study, role=Role.CONTRIBUTOR, **kwargs):
     MembershipFactory(study=study, user=user, role=role, **kwargs)
     if role != Role.CONTRIBUTOR:
         give_mfa(user)
+    return user
+
+
+def flagger(study, role=Role.CONTRIBUTOR, **kwargs):
+    """A member whose flags count toward the automatic hide: an old account, joined long ago."""
+    long_ago = timezone.now() - dt.timedelta(days=30)
+    user = UserFactory(date_joined=long_ago)
+    MembershipFactory(study=study, user=user, role=role, joined_at=long_ago, **kwargs)
     return user
 
 

@@ -13,7 +13,7 @@ from reports import services
 from reports.exports import PARTICIPANTS, SUMMARY, UnknownExport
 from reports.models import Export, ExportStatus
 from studies.models import Role, Visibility
-from tests.factories import MembershipFactory, UserFactory, give_mfa, login_as
+from tests.factories import PASSWORD, MembershipFactory, UserFactory, give_mfa, login_as
 from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
     _eager_celery,
     _english,
@@ -241,6 +241,54 @@ def test_named_export_is_written_to_the_moderation_log(client, world, ask):
     assert (entry.target_type, entry.target_id) == ("export", export.pk)
     assert entry.details["named_people"] == 3  # alice, carol, dave
     assert entry.details["left_out_people"] == 1  # bob did not consent
+
+
+def _age_authentication(client, seconds: float) -> None:
+    """Move every authentication record of the client's session ``seconds`` into the past."""
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    session = client.session
+    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
+    for record in records:
+        record["at"] -= seconds
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session.save()
+
+
+def test_named_export_download_asks_to_reauthenticate_after_a_few_minutes(
+    client, world, ask, settings
+):
+    settings.NAMED_EXPORT_REAUTHENTICATION_MINUTES = 5
+    export = ask(world, "named", "csv")
+    _age_authentication(client, 6 * 60)
+    response = client.get(download_url(export))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+    assert "next=" in response.url
+    # Reauthenticating with the password brings the person back to the file.
+    response = client.post(response.url, {"password": PASSWORD})
+    assert response.status_code == 302
+    assert response.url == download_url(export)
+    download = client.get(download_url(export))
+    assert download.status_code == 200
+    assert world.people["alice"].email.encode() in body(download)
+
+
+def test_named_export_download_within_the_minutes_needs_no_reauthentication(
+    client, world, ask, settings
+):
+    settings.NAMED_EXPORT_REAUTHENTICATION_MINUTES = 5
+    export = ask(world, "named", "csv")
+    _age_authentication(client, 4 * 60)
+    assert client.get(download_url(export)).status_code == 200
+
+
+@pytest.mark.parametrize("tier", ["aggregate", "pseudonymous"])
+def test_other_tiers_download_without_reauthentication(client, world, tier, ask, settings):
+    settings.NAMED_EXPORT_REAUTHENTICATION_MINUTES = 5
+    export = ask(world, tier, "csv")
+    _age_authentication(client, 60 * 60)
+    assert client.get(download_url(export)).status_code == 200
 
 
 @pytest.mark.parametrize("tier", ["aggregate", "pseudonymous"])
