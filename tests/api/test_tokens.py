@@ -70,7 +70,9 @@ def test_coordinator_who_has_not_used_totp_in_this_session_is_asked_for_a_code(c
     page = client.get("/api/tokens/")
     assert b"/accounts/2fa/reauthenticate/" in page.content
     assert b'name="name"' not in page.content
-    response = client.post("/api/tokens/", {"name": "x"}, HTTP_REFERER="http://testserver/api/tokens/")
+    response = client.post(
+        "/api/tokens/", {"name": "x"}, HTTP_REFERER="http://testserver/api/tokens/"
+    )
     assert response.status_code == 302
     assert response.url.startswith("/accounts/2fa/reauthenticate/")
     assert not ApiToken.objects.exists()

@@ -153,3 +153,14 @@ def test_facilitator_without_mfa_does_not_get_hidden_attachments(client):
     login_as(client, member(study, role=Role.FACILITATOR))
     url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
     assert client.get(url).status_code == 404
+
+
+def test_facilitator_who_has_not_used_totp_in_this_session_does_not_get_hidden_attachments(
+    client,
+):
+    study = StudyFactory()
+    contribution, attachment = _with_attachment(study)
+    services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="spam")
+    client.force_login(give_mfa(member(study, role=Role.FACILITATOR)))
+    url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
+    assert client.get(url).status_code == 404

@@ -16,7 +16,13 @@ from config.routing import websocket_urlpatterns
 from moderation import services
 from studies import events
 from studies.models import Role, StudyEvent
-from tests.factories import ContributionFactory, MembershipFactory, StudyFactory, UserFactory
+from tests.factories import (
+    ContributionFactory,
+    MembershipFactory,
+    StudyFactory,
+    UserFactory,
+    give_mfa,
+)
 
 application = URLRouter(websocket_urlpatterns)
 
@@ -155,3 +161,37 @@ async def test_moderation_queue_socket_of_another_study_is_refused(settings):
     communicator.scope["user"] = facilitator
     connected, code = await communicator.connect()
     assert not connected and code == 4403
+
+
+def _session_cookie(user, *, second_factor: bool) -> tuple[bytes, bytes]:
+    """A signed-in session for ``user``, with or without allauth's record of TOTP used."""
+    from django.test import Client
+
+    from tests.factories import use_second_factor
+
+    client = Client()
+    client.force_login(user)
+    if second_factor:
+        use_second_factor(client, user)
+    return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("second_factor", "accepted"), [(True, True), (False, False)])
+async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_session(
+    second_factor, accepted
+):
+    from config.asgi import application as site
+
+    study, facilitator, *_ = await sync_to_async(_setup_queue)()
+    await sync_to_async(give_mfa)(facilitator)
+    cookie = await sync_to_async(_session_cookie)(facilitator, second_factor=second_factor)
+    communicator = WebsocketCommunicator(
+        site, f"/ws/moderation/{study.slug}/", headers=[(b"origin", b"http://testserver"), cookie]
+    )
+    connected, code = await communicator.connect()
+    assert connected is accepted
+    if accepted:
+        await communicator.disconnect()
+    else:
+        assert code == 4403

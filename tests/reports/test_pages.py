@@ -122,6 +122,19 @@ def test_a_facilitator_without_two_factor_authentication_sees_only_the_public_vi
     assert org_cells(html) == ["&lt;3"] * 3
 
 
+def test_a_facilitator_who_has_not_used_totp_in_this_session_sees_the_public_view(
+    client, figures_study
+):
+    facilitator = give_mfa(member(figures_study.study, role=Role.FACILITATOR))
+    client.force_login(facilitator)  # TOTP set up, not used in this session
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = client.get(page(figures_study.study)).content.decode()
+    assert "Confirm with your authenticator app to see every figure" in html
+    assert reverse("mfa_reauthenticate") in html
+    assert 'id="chart-time-title"' not in html
+    assert org_cells(html) == ["&lt;3"] * 3
+
+
 def test_every_chart_is_an_accessible_svg_with_its_table(client, figures_study, coordinator):
     html = login(client, coordinator).get(page(figures_study.study)).content.decode()
     for chart_id, title, caption in [
