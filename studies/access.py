@@ -20,7 +20,6 @@ from django.utils import timezone
 from accounts.second_factor import (
     SecondFactorRequired,
     current_request,
-    has_totp,
     require_second_factor,
 )
 from config.queries import first_row
@@ -51,11 +50,6 @@ MFA_ACTIONS = SECOND_FACTOR_ACTIONS  # the older name
 # The one exception for the second factor lives in the bottom layer; this
 # name stays for the callers that know it from here.
 MFARequired = SecondFactorRequired
-
-
-def has_mfa(user) -> bool:
-    """Whether the person has TOTP set up; NOT whether they used it (see second_factor)."""
-    return has_totp(user)
 
 
 @dataclass(frozen=True)
