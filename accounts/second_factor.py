@@ -16,6 +16,7 @@ the requirement off for development.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from allauth.account.internal.flows.login import get_authentication_records
@@ -114,12 +115,9 @@ def second_factor_for(user) -> bool:
     return second_factor_in_session(current_request(user))
 
 
-class scope_request:  # noqa: N801 - used like a function
-    """A socket's scope as a request for ``second_factor_in_session``."""
-
-    def __init__(self, scope: dict) -> None:
-        self.user = scope.get("user")
-        self.session = scope.get("session")
+def scope_request(scope: dict) -> SimpleNamespace:
+    """A socket's scope as a request for ``second_factor_in_session``: its user and session."""
+    return SimpleNamespace(user=scope.get("user"), session=scope.get("session"))
 
 
 def second_factor_url(user, next_url: str) -> str:
