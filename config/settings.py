@@ -255,11 +255,24 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Dugnad] "
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # Changing to an address another account uses is refused with a clear error.
 ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
+# Failed sign-ins (accounts.adapter, docs/security.md): each account from each
+# address gets a few tries (allauth's "key" is the account and the address
+# together), an address many more (an office behind one address has many
+# people), and an account from anywhere a burst that ends in a minute or two,
+# so nobody can lock a known account for long. TOTP codes are limited per
+# account by allauth's own "mfa-auth-user" key under the same action.
+LOGIN_FAILED_PER_ACCOUNT_AND_ADDRESS = env_str("LOGIN_FAILED_PER_ACCOUNT_AND_ADDRESS", "5/5m")
+LOGIN_FAILED_PER_ADDRESS = env_str("LOGIN_FAILED_PER_ADDRESS", "60/15m")
+LOGIN_FAILED_PER_ACCOUNT = env_str("LOGIN_FAILED_PER_ACCOUNT", "20/2m")
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login_failed": f"{LOGIN_FAILED_PER_ADDRESS}/ip,{LOGIN_FAILED_PER_ACCOUNT_AND_ADDRESS}/key",
+    "login_failed_account": f"{LOGIN_FAILED_PER_ACCOUNT}/key",
     "login": "30/m/ip",
     "signup": "20/m/ip",
 }
+# Downloading a named export needs a sign-in or reauthentication this recent
+# (allauth's reauthentication page asks otherwise); 0 turns it off.
+NAMED_EXPORT_REAUTHENTICATION_MINUTES = env_int("NAMED_EXPORT_REAUTHENTICATION_MINUTES", 5)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Dugnad"
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
@@ -403,8 +416,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Platform limits ------------------------------------------------------
-# Facilitators and coordinators need TOTP before moderation, full statistics, exports.
+# Every staff power (moderation, full statistics, study set-up, roles and
+# invitations, exports, API tokens, the registry, platform statistics, the
+# Django admin) needs a second factor used in this session (accounts.second_factor).
 DUGNAD_REQUIRE_MFA = env_bool("DUGNAD_REQUIRE_MFA", True)
+# Flags count toward a study's automatic hide only from members who joined
+# before the item was posted and whose accounts are at least this old.
+FLAG_MIN_ACCOUNT_AGE_HOURS = env_int("FLAG_MIN_ACCOUNT_AGE_HOURS", 72)
 POSTING_RATE_LIMIT = env_str("POSTING_RATE_LIMIT", "20/m")
 EVENT_REPLAY_LIMIT = env_int("EVENT_REPLAY_LIMIT", 500)
 

@@ -1,8 +1,32 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from accounts.second_factor import require_second_factor, second_factor_in_session
 from studies import views as study_views
+
+# The Django admin signs nobody in itself: its login page sends people to
+# allauth's (e-mail, rate limits, TOTP), and it opens only for staff who used
+# a second factor in this session; a staff session without one is sent to
+# confirm with TOTP (or set it up) by accounts.middleware.
+_admin_login = secure_admin_login(admin.site.login)
+_admin_has_permission = admin.site.has_permission
+
+
+def admin_login(request, extra_context=None):
+    user = request.user
+    if user.is_authenticated and user.is_active and user.is_staff:
+        require_second_factor(request)
+    return _admin_login(request, extra_context)
+
+
+def admin_has_permission(request) -> bool:
+    return _admin_has_permission(request) and second_factor_in_session(request)
+
+
+admin.site.login = admin_login
+admin.site.has_permission = admin_has_permission
 
 urlpatterns = [
     path("", study_views.home, name="home"),

@@ -1,7 +1,9 @@
 """Exports for a study's coordinators, and the published participation report.
 
 Thin: every study comes through studies.access.study_for_user (exports need
-Action.EXPORT, which asks coordinators for MFA; the report needs only
+Action.EXPORT, which asks coordinators for a second factor used in this
+session, and a named export's download for a recent sign-in or
+reauthentication; the report needs only
 Action.VIEW, so it follows the study's visibility), every export through
 ``_export_for``, and the work is done by reports.services.
 """
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.second_factor import require_recent_authentication
 from reports import services
 from reports.exports import UnknownExport, write
 from reports.models import Export, ExportFormat, ExportStatus, ExportTier, ParticipationReport
@@ -130,6 +133,11 @@ def export_download(request: HttpRequest, slug: str, token) -> HttpResponse:
     export, _access = _export_for(request.user, slug, token)
     if export.status != ExportStatus.DONE or not export.file:
         raise Http404("The export is not ready")
+    minutes = settings.NAMED_EXPORT_REAUTHENTICATION_MINUTES
+    if export.tier == ExportTier.NAMED and minutes > 0:
+        # Names and e-mail addresses: the person proves again who they are
+        # (allauth's reauthentication page), unless they just did.
+        require_recent_authentication(request, max_age_seconds=minutes * 60)
     try:
         handle = export.file.open("rb")
     except FileNotFoundError as missing:

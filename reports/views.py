@@ -11,7 +11,6 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,6 +23,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Organisation
+from accounts.second_factor import (
+    has_totp,
+    require_second_factor,
+    second_factor_in_session,
+    second_factor_url,
+)
 from reports import charts, registry
 from reports.statistics import (
     DEFINITIONS_VERSION,
@@ -36,7 +41,7 @@ from reports.statistics import (
     sector_label,
     small_count,
 )
-from studies.access import Action, MFARequired, StudyAccess, has_mfa, study_for_user
+from studies.access import Action, StudyAccess, study_for_user
 from studies.models import StudyStatus
 
 TOP_ORGANISATIONS = 10
@@ -115,15 +120,19 @@ def _organisation_rows(figures: StudyStatistics, *, exact: bool) -> list[dict[st
 def _study_context(request: HttpRequest, access: StudyAccess) -> dict[str, Any]:
     study, user = access.study, request.user
     full = access.can(Action.VIEW_STATISTICS, user)
-    needs_mfa = full and settings.DUGNAD_REQUIRE_MFA and not has_mfa(user)
+    needs_mfa = full and not second_factor_in_session(request)
     if needs_mfa:
-        full = False  # the public view until two-factor authentication is set up
+        full = False  # the public view until a second factor is used in this session
     figures = cached_study_statistics(study)
     context: dict[str, Any] = {
         "study": study,
         "access": access,
         "full": full,
         "needs_mfa": needs_mfa,
+        "has_totp": needs_mfa and has_totp(user),
+        "second_factor_url": (
+            second_factor_url(user, request.get_full_path()) if needs_mfa else ""
+        ),
         "can_export": full and access.can(Action.EXPORT, user),
         "figures": figures,
         "headline": headline(figures),
@@ -179,8 +188,7 @@ def definitions_page(request: HttpRequest) -> HttpResponse:
 def _require_staff(request: HttpRequest) -> None:
     if not request.user.is_staff:
         raise PermissionDenied("staff only")
-    if settings.DUGNAD_REQUIRE_MFA and not has_mfa(request.user):
-        raise MFARequired("staff")
+    require_second_factor(request)
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.second_factor import require_second_factor
 from studies import selectors, services
 from studies.access import Action, study_for_user
 from studies.forms import (
@@ -93,6 +94,7 @@ def study_create(request: HttpRequest) -> HttpResponse:
     """Staff set up a new study and hand it to its coordinator."""
     if not request.user.is_staff:
         raise PermissionDenied("staff only")
+    require_second_factor(request)
     data = request.POST if request.method == "POST" else None
     form = StudyCreateForm(data, allow_other_coordinator=True)
     sections = SectionFormSet(data, prefix="sections")

@@ -9,7 +9,7 @@ from contributions import services
 from contributions.models import Attachment, Contribution, ItemState
 from studies.models import Role, Visibility
 from tests.contributions.factories import member
-from tests.factories import StudyFactory, UserFactory, give_mfa
+from tests.factories import StudyFactory, UserFactory, give_mfa, login_as
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -37,7 +37,7 @@ def post(client, study, files):
 
 def test_pdf_png_and_jpeg_are_accepted_with_type_from_content(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = post(
         client, study, [upload("a.pdf", PDF), upload("b.png", PNG), upload("c.jpeg", JPEG)]
     )
@@ -53,7 +53,7 @@ def test_pdf_png_and_jpeg_are_accepted_with_type_from_content(client):
 
 def test_file_whose_content_lies_about_its_name_is_refused(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = post(client, study, [upload("report.pdf", HTML, "application/pdf")])
     assert response.status_code == 422
     assert "not a PDF, PNG or JPEG" in response.content.decode() or "report.pdf" in (
@@ -76,7 +76,7 @@ def test_svg_named_png_is_refused():
 
 def test_file_over_ten_megabytes_is_refused(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     big = upload("big.pdf", PDF + b"0" * (10 * 1024 * 1024))
     response = post(client, study, [big])
     assert response.status_code == 422
@@ -86,7 +86,7 @@ def test_file_over_ten_megabytes_is_refused(client):
 
 def test_more_than_three_files_are_refused(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = post(client, study, [upload(f"{n}.pdf", PDF) for n in range(4)])
     assert response.status_code == 422
     assert not Contribution.objects.exists()
@@ -122,11 +122,11 @@ def test_attachment_of_hidden_item_is_served_only_to_facilitators_and_author(cli
     services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="spam")
     url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
     assert client.get(url).status_code == 404
-    client.force_login(member(study))
+    login_as(client, member(study))
     assert client.get(url).status_code == 404
-    client.force_login(contribution.author)
+    login_as(client, contribution.author)
     assert client.get(url).status_code == 200
-    client.force_login(give_mfa(member(study, role=Role.FACILITATOR)))
+    login_as(client, give_mfa(member(study, role=Role.FACILITATOR)))
     assert client.get(url).status_code == 200
 
 
@@ -135,7 +135,7 @@ def test_attachment_of_members_only_study_is_hidden_from_outsiders(client):
     _, attachment = _with_attachment(study)
     url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
     assert client.get(url).status_code == 404
-    client.force_login(UserFactory())
+    login_as(client, UserFactory())
     assert client.get(url).status_code == 404
 
 
@@ -150,6 +150,17 @@ def test_facilitator_without_mfa_does_not_get_hidden_attachments(client):
     study = StudyFactory()
     contribution, attachment = _with_attachment(study)
     services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="spam")
-    client.force_login(member(study, role=Role.FACILITATOR))
+    login_as(client, member(study, role=Role.FACILITATOR))
+    url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_facilitator_who_has_not_used_totp_in_this_session_does_not_get_hidden_attachments(
+    client,
+):
+    study = StudyFactory()
+    contribution, attachment = _with_attachment(study)
+    services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="spam")
+    client.force_login(give_mfa(member(study, role=Role.FACILITATOR)))
     url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
     assert client.get(url).status_code == 404

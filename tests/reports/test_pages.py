@@ -12,7 +12,7 @@ from django.urls import reverse
 from studies.events import record_event
 from studies.models import Role, Visibility
 from tests.contributions.factories import member
-from tests.factories import StudyFactory, UserFactory, give_mfa
+from tests.factories import StudyFactory, UserFactory, give_mfa, login_as
 from tests.reports import statistics_fixtures
 from tests.reports.statistics_fixtures import contribution
 
@@ -25,7 +25,7 @@ facilitator = statistics_fixtures.facilitator
 
 def login(client, user, language="en"):
     if user is not None:
-        client.force_login(user)
+        login_as(client, user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
     return client
 
@@ -118,6 +118,19 @@ def test_a_facilitator_without_two_factor_authentication_sees_only_the_public_vi
     unprotected = member(figures_study.study, role=Role.FACILITATOR)
     html = login(client, unprotected).get(page(figures_study.study)).content.decode()
     assert "Set up two-factor authentication to see every figure" in html
+    assert 'id="chart-time-title"' not in html
+    assert org_cells(html) == ["&lt;3"] * 3
+
+
+def test_a_facilitator_who_has_not_used_totp_in_this_session_sees_the_public_view(
+    client, figures_study
+):
+    facilitator = give_mfa(member(figures_study.study, role=Role.FACILITATOR))
+    client.force_login(facilitator)  # TOTP set up, not used in this session
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = client.get(page(figures_study.study)).content.decode()
+    assert "Confirm with your authenticator app to see every figure" in html
+    assert reverse("mfa_reauthenticate") in html
     assert 'id="chart-time-title"' not in html
     assert org_cells(html) == ["&lt;3"] * 3
 

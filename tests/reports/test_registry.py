@@ -11,7 +11,7 @@ from reports import registry
 from reports.models import OrganisationMerge
 from reports.statistics import study_statistics
 from tests.contributions.factories import organisation
-from tests.factories import UserFactory, give_mfa
+from tests.factories import UserFactory, give_mfa, login_as
 from tests.reports import statistics_fixtures
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def staff(db):
 
 
 def login(client, user):
-    client.force_login(user)
+    login_as(client, user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
 

@@ -28,6 +28,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from studies.models import Visibility
+from tests.factories import login_as
 from tests.security.world import ROLES, World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +117,7 @@ def _client_for(world: World, role: str) -> Client:
     client = Client()
     user = world.users[role]
     if user is not None:
-        client.force_login(user)
+        login_as(client, user)
     return client
 
 

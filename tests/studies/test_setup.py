@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from studies.models import Membership, Role, Section, Study, StudyStatus
-from tests.factories import MembershipFactory, SectionFactory, StudyFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    SectionFactory,
+    StudyFactory,
+    UserFactory,
+    give_mfa,
+    login_as,
+)
 
 FMT = "%Y-%m-%dT%H:%M"
 
@@ -46,7 +53,7 @@ def with_sections(data: dict, rows: list[dict], initial: int = 0) -> dict:
 
 @pytest.fixture
 def staff(db):
-    return UserFactory(is_staff=True)
+    return give_mfa(UserFactory(is_staff=True))
 
 
 @pytest.fixture
@@ -58,7 +65,7 @@ def coordinated(db, settings):
 
 
 def test_staff_create_a_draft_study_with_sections_and_coordinate_it(client, staff):
-    client.force_login(staff)
+    login_as(client, staff)
     data = with_sections(
         study_data(),
         [
@@ -80,7 +87,7 @@ def test_staff_create_a_draft_study_with_sections_and_coordinate_it(client, staf
 
 def test_staff_can_make_someone_else_coordinator_of_a_new_study(client, staff):
     person = UserFactory(email="coordinator@example.org")
-    client.force_login(staff)
+    login_as(client, staff)
     response = client.post(
         reverse("studies:create"), study_data(coordinator_email="Coordinator@example.org")
     )
@@ -93,7 +100,7 @@ def test_staff_can_make_someone_else_coordinator_of_a_new_study(client, staff):
 
 
 def test_creating_for_an_unknown_coordinator_saves_nothing(client, staff):
-    client.force_login(staff)
+    login_as(client, staff)
     response = client.post(
         reverse("studies:create"), study_data(coordinator_email="nobody@example.org")
     )
@@ -103,7 +110,7 @@ def test_creating_for_an_unknown_coordinator_saves_nothing(client, staff):
 
 
 def test_slugs_never_collide_with_the_studies_own_addresses(client, staff):
-    client.force_login(staff)
+    login_as(client, staff)
     client.post(reverse("studies:create"), study_data(title="New"))
     client.post(reverse("studies:create"), study_data(title="New"))
     assert sorted(Study.objects.values_list("slug", flat=True)) == ["new-study", "new-study-2"]
@@ -126,7 +133,7 @@ def test_slugs_never_collide_with_the_studies_own_addresses(client, staff):
 def test_bad_settings_get_a_clear_error_and_create_nothing(
     client, staff, overrides, field, message
 ):
-    client.force_login(staff)
+    login_as(client, staff)
     response = client.post(
         reverse("studies:create"),
         with_sections(study_data(**overrides), [{"order": 1, "title": "Problem"}]),
@@ -140,7 +147,7 @@ def test_bad_settings_get_a_clear_error_and_create_nothing(
 
 
 def test_duplicate_section_order_creates_nothing(client, staff):
-    client.force_login(staff)
+    login_as(client, staff)
     data = with_sections(
         study_data(), [{"order": 1, "title": "Problem"}, {"order": 1, "title": "Journeys"}]
     )
@@ -154,7 +161,7 @@ def test_coordinator_edits_settings_and_reorders_sections_in_one_save(client, co
     study, coordinator = coordinated
     first = SectionFactory(study=study, order=1, title="First")
     second = SectionFactory(study=study, order=2, title="Second")
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     data = with_sections(
         study_data(title="Renamed", joining="approval", moderation_mode="pre"),
         [
@@ -179,7 +186,7 @@ def test_coordinator_deletes_a_section(client, coordinated):
     study, coordinator = coordinated
     keep = SectionFactory(study=study, order=1, title="Keep")
     drop = SectionFactory(study=study, order=2, title="Drop")
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     data = with_sections(
         study_data(),
         [
@@ -195,7 +202,7 @@ def test_coordinator_deletes_a_section(client, coordinated):
 def test_section_of_another_study_cannot_be_edited_through_this_one(client, coordinated):
     study, coordinator = coordinated
     foreign = SectionFactory(title="Foreign", order=1)
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     data = with_sections(
         study_data(), [{"id": foreign.pk, "order": 5, "title": "Hijacked"}], initial=1
     )
@@ -207,7 +214,7 @@ def test_section_of_another_study_cannot_be_edited_through_this_one(client, coor
 
 def test_bad_sections_leave_the_settings_unchanged_too(client, coordinated):
     study, coordinator = coordinated
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     data = with_sections(
         study_data(title="Should not be saved"),
         [{"order": 4, "title": "A"}, {"order": 4, "title": "B"}],
@@ -221,7 +228,7 @@ def test_bad_sections_leave_the_settings_unchanged_too(client, coordinated):
 
 def test_an_open_study_cannot_get_a_close_date_in_the_past(client, coordinated):
     study, coordinator = coordinated
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     past = (timezone.localtime() - timedelta(hours=2)).strftime(FMT)
     longer_past = (timezone.localtime() - timedelta(days=2)).strftime(FMT)
     response = client.post(
@@ -238,7 +245,7 @@ def test_a_draft_may_keep_a_past_close_date_until_it_opens(client, coordinated):
     study, coordinator = coordinated
     study.status = StudyStatus.DRAFT
     study.save()
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     past = (timezone.localtime() - timedelta(hours=2)).strftime(FMT)
     longer_past = (timezone.localtime() - timedelta(days=2)).strftime(FMT)
     response = client.post(
@@ -252,7 +259,7 @@ def test_closed_study_settings_are_read_only(client, coordinated):
     study, coordinator = coordinated
     study.status = StudyStatus.CLOSED
     study.save()
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     page = client.get(reverse("studies:settings", args=[study.slug]))
     assert "can no longer change" in page.content.decode()
     response = client.post(
@@ -265,7 +272,7 @@ def test_closed_study_settings_are_read_only(client, coordinated):
 
 def test_every_help_text_on_the_settings_page_is_shown_whole(client, coordinated):
     study, coordinator = coordinated
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     html = client.get(reverse("studies:settings", args=[study.slug])).content.decode()
     assert "shown only as “fewer than” this number." in html
     assert "<k" not in html
