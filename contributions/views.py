@@ -30,7 +30,15 @@ from contributions.forms import (
     ContributionFilterForm,
     ContributionForm,
 )
-from contributions.models import Attachment, Contribution, ItemState
+from contributions.models import (
+    UNCHECKED_TYPE,
+    Attachment,
+    Contribution,
+    ItemState,
+    attachment_filename,
+    attachment_type_of,
+    content_disposition,
+)
 from studies import selectors as study_selectors
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import Section
@@ -678,7 +686,7 @@ def item_history(request: HttpRequest, slug: str, item_type: str, pk: int) -> Ht
 
 @require_GET
 def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileResponse:
-    """An attachment, to those who may see its contribution; always as a download."""
+    """An attachment, to those who may see its contribution, as the type its bytes show."""
     access = study_for_user(request.user, slug)
     attachment = (
         Attachment.objects.filter(pk=pk, contribution__study=access.study)
@@ -689,11 +697,16 @@ def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileRespons
         access=access, item=attachment.contribution, user=request.user
     ):
         raise Http404("No such file")
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    # The type is read from the stored bytes again, not from the stored label: what
+    # is sent is what was checked, under that type's extension, whatever was stored.
+    handle = attachment.file.open("rb")
+    content_type, extension = attachment_type_of(handle.read(16)) or UNCHECKED_TYPE
+    handle.seek(0)
+    response = FileResponse(handle, content_type=content_type)
+    # Checked images may open in the browser; everything else is only ever a download.
+    response["Content-Disposition"] = content_disposition(
+        attachment_filename(attachment.original_name, extension),
+        inline=content_type.startswith("image/"),
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
