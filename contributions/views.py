@@ -22,6 +22,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.params import whole_number
 from contributions import fragments, live, selectors, services
 from contributions.forms import (
     CommentEditForm,
@@ -281,9 +282,8 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
         return _contribution_create(request, slug)
     access = study_for_user(request.user, slug)
     last_seq = access.study.last_event_seq
-    before = request.GET.get("before")
     _form, filters, filter_query = _filtering(request, access.study)
-    filters = {**filters, "before": int(before) if before and before.isdigit() else None}
+    filters = {**filters, "before": whole_number(request.GET.get("before"), minimum=1)}
     page = fragments.contribution_listing(
         study=access.study,
         last_seq=last_seq,
@@ -494,11 +494,11 @@ def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if official:
         access = study_for_user(request.user, slug, Action.MODERATE)
     parent = None
-    parent_id = source.get("parent")
-    if parent_id:
-        if not str(parent_id).isdigit():
+    if source.get("parent"):
+        parent_id = whole_number(source.get("parent"), minimum=1)
+        if parent_id is None:
             raise Http404
-        parent = selectors.comment_for_user(access=access, pk=int(parent_id), user=request.user)
+        parent = selectors.comment_for_user(access=access, pk=parent_id, user=request.user)
         if parent.contribution_id != contribution.pk:
             raise Http404
     context = {

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Organisation
+from config.params import WholeNumberField
 from reports import charts, registry
 from reports.statistics import (
     DEFINITIONS_VERSION,
@@ -208,7 +209,7 @@ def platform_statistics_page(request: HttpRequest) -> HttpResponse:
 
 
 class MergeForm(forms.Form):
-    target = forms.IntegerField(
+    target = WholeNumberField(
         label=gettext_lazy("Registry id of the organisation to merge into"),
         min_value=1,
         error_messages={"required": gettext_lazy("Choose the organisation to merge into.")},
