@@ -54,3 +54,13 @@ class WholeNumberField(forms.IntegerField):
         if number is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return number
+
+
+def search_text(value: object, *, max_length: int = 100) -> str:
+    """A search term from a query string: stripped, at most ``max_length`` characters, and
+    with control and other unprintable characters read as spaces. NUL in particular never
+    reaches a query (PostgreSQL refuses it in text)."""
+    if not isinstance(value, str):
+        return ""
+    kept = "".join(c if c.isprintable() else " " for c in value)
+    return " ".join(kept.split())[:max_length].strip()

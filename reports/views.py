@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Organisation
-from config.params import WholeNumberField
+from config.params import WholeNumberField, search_text
 from reports import charts, registry
 from reports.statistics import (
     DEFINITIONS_VERSION,
@@ -221,7 +221,7 @@ class MergeForm(forms.Form):
 @require_GET
 def organisation_list(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
-    query = request.GET.get("q", "")[:100]
+    query = search_text(request.GET.get("q"))
     unverified = request.GET.get("unverified") == "1"
     page = Paginator(
         registry.organisations_search(query=query, unverified=unverified), 50
@@ -247,7 +247,7 @@ def organisation_duplicates(request: HttpRequest) -> HttpResponse:
 def _organisation_page(
     request: HttpRequest, org: Organisation, form: MergeForm | None = None, status: int = 200
 ) -> HttpResponse:
-    query = request.GET.get("q", "")[:100]
+    query = search_text(request.GET.get("q"))
     candidates = []
     if query:
         candidates = list(

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.params import search_text
 from studies import selectors, services
 from studies.access import Action, study_for_user
 from studies.forms import (
@@ -68,7 +69,7 @@ def _read_only_refusal(request: HttpRequest, study) -> HttpResponse | None:
 def home(request: HttpRequest) -> HttpResponse:
     listing = selectors.study_list(
         user=request.user,
-        query=request.GET.get("q", ""),
+        query=search_text(request.GET.get("q")),
         include_archived=request.GET.get("archived") == "1",
     )
     return render(

@@ -41,3 +41,22 @@ def test_a_whole_number_field_refuses_what_is_not_one_with_a_message(value):
     field = WholeNumberField(min_value=1)
     with pytest.raises(ValidationError):
         field.clean(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("  kommune ", "kommune"),
+        ("\x00", ""),
+        ("a\x00b", "a b"),
+        ("line\r\nbreak\ttab", "line break tab"),
+        ("x" * 10_000, "x" * 100),
+        (None, ""),
+        (["list"], ""),
+        ("Nav\u00a0Oslo", "Nav Oslo"),
+    ],
+)
+def test_a_search_term_never_carries_nul_or_control_characters(value, expected):
+    from config.params import search_text
+
+    assert search_text(value) == expected
