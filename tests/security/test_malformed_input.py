@@ -172,8 +172,59 @@ def _findings(key: str, world: World) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", sorted(PATTERNS))
 def test_no_malformed_request_gets_a_server_error(key):
     world = build_world()
     found = _findings(key, world)
     assert not found, f"{len(found)} server errors:\n" + "\n".join(found)
+
+
+def test_nul_in_a_form_field_is_a_form_error_and_nothing_is_saved(client):
+    """Forms refuse NUL in every text field (Django's ProhibitNullCharactersValidator) with
+    a message, before anything reaches PostgreSQL."""
+    import uuid
+
+    from django.urls import reverse
+
+    from contributions.models import Contribution
+
+    world = build_world()
+    client.force_login(world.users["member"])
+    before = Contribution.objects.count()
+    response = client.post(
+        reverse("contribution_list", args=[world.study.slug]),
+        {
+            "title": "A title\x00",
+            "kind": "idea",
+            "body": "A body\x00",
+            "idempotency_key": str(uuid.uuid4()),
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code in (400, 422)
+    assert "Null characters are not allowed" in response.content.decode() or (
+        "Null-tegn er ikke tillatt" in response.content.decode()
+    )
+    assert Contribution.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("key", "query", "expected"),
+    [
+        ("contribution_list", "before=%C2%B2", 200),  # read as "from the start"
+        ("contribution_list", "before=" + "9" * 10_000, 200),
+        ("comment_form", "parent=%C2%B2", 404),  # no such comment
+        ("comment_form", "parent=%D9%A1", 404),  # Arabic-Indic one is not comment 1
+        ("home", "q=%00", 200),
+        ("organisation_lookup", "q=%00", 200),
+        ("moderation:members", "q=%00", 200),
+    ],
+)
+def test_the_reported_malformed_requests_get_a_plain_answer(key, query, expected):
+    """The cases found from outside (PostgreSQL raised on NUL; int() on "²"), as the member
+    (the facilitator for the moderation page)."""
+    world = build_world()
+    role = "facilitator" if key.startswith("moderation:") else "member"
+    response = _client(world, role).get(f"{_url(key, world)}?{query}")
+    assert response.status_code == expected
