@@ -699,7 +699,10 @@ def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileRespons
         raise Http404("No such file")
     # The type is read from the stored bytes again, not from the stored label: what
     # is sent is what was checked, under that type's extension, whatever was stored.
-    handle = attachment.file.open("rb")
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:  # the row outlived its file (a restore, a cleaned disk): not a 500
+        raise Http404("No such file") from None
     content_type, extension = attachment_type_of(handle.read(16)) or UNCHECKED_TYPE
     handle.seek(0)
     response = FileResponse(handle, content_type=content_type)

@@ -259,3 +259,10 @@ def test_the_contribution_shows_the_name_the_file_downloads_under(client):
     page = client.get(reverse("study_detail", args=[study.slug])).content.decode()
     assert ">report.pdf</a>" in page
     assert "report.html" not in page
+
+
+def test_an_attachment_whose_file_is_gone_is_not_found_not_an_error(client):
+    study = StudyFactory()
+    attachment = _stored(study, name="gone.pdf", content=PDF, content_type="application/pdf")
+    attachment.file.storage.delete(attachment.file.name)
+    assert _download(client, study, attachment).status_code == 404
