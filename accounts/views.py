@@ -40,6 +40,7 @@ from accounts.services import (
     organisation_create,
     profile_update,
 )
+from config.params import search_text
 
 
 @require_GET
@@ -93,11 +94,11 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def organisation_lookup(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")
+    query = search_text(request.GET.get("q"))
     return render(
         request,
         "accounts/_organisation_results.html",
-        {"results": organisation_search(query=query), "query": query.strip()[:100]},
+        {"results": organisation_search(query=query), "query": query},
     )
 
 

@@ -1,7 +1,8 @@
 """The ASGI application: HTTP through Django, websockets through Channels.
 
-Websockets check the Origin against ALLOWED_HOSTS, then load the session
-user; each consumer checks the study's visibility and membership itself.
+Websockets check the Origin (exactly the site's scheme, host and port:
+config/origins.py), then load the session user; each consumer checks the
+study's visibility and membership itself. A path with no route is closed.
 """
 
 import os
@@ -13,9 +14,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from config.origins import ExactOriginValidator  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.shedding import LoadShedding  # noqa: E402
 
@@ -28,8 +29,6 @@ application = ProtocolTypeRouter(
             queue=settings.WEB_MAX_QUEUE,
             wait=settings.WEB_QUEUE_SECONDS,
         ),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": ExactOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

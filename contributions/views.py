@@ -22,6 +22,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.params import whole_number
 from contributions import fragments, live, selectors, services
 from contributions.forms import (
     CommentEditForm,
@@ -30,7 +31,15 @@ from contributions.forms import (
     ContributionFilterForm,
     ContributionForm,
 )
-from contributions.models import Attachment, Contribution, ItemState
+from contributions.models import (
+    UNCHECKED_TYPE,
+    Attachment,
+    Contribution,
+    ItemState,
+    attachment_filename,
+    attachment_type_of,
+    content_disposition,
+)
 from studies import selectors as study_selectors
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import Section
@@ -273,9 +282,8 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
         return _contribution_create(request, slug)
     access = study_for_user(request.user, slug)
     last_seq = access.study.last_event_seq
-    before = request.GET.get("before")
     _form, filters, filter_query = _filtering(request, access.study)
-    filters = {**filters, "before": int(before) if before and before.isdigit() else None}
+    filters = {**filters, "before": whole_number(request.GET.get("before"), minimum=1)}
     page = fragments.contribution_listing(
         study=access.study,
         last_seq=last_seq,
@@ -486,11 +494,11 @@ def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if official:
         access = study_for_user(request.user, slug, Action.MODERATE)
     parent = None
-    parent_id = source.get("parent")
-    if parent_id:
-        if not str(parent_id).isdigit():
+    if source.get("parent"):
+        parent_id = whole_number(source.get("parent"), minimum=1)
+        if parent_id is None:
             raise Http404
-        parent = selectors.comment_for_user(access=access, pk=int(parent_id), user=request.user)
+        parent = selectors.comment_for_user(access=access, pk=parent_id, user=request.user)
         if parent.contribution_id != contribution.pk:
             raise Http404
     context = {
@@ -678,7 +686,7 @@ def item_history(request: HttpRequest, slug: str, item_type: str, pk: int) -> Ht
 
 @require_GET
 def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileResponse:
-    """An attachment, to those who may see its contribution; always as a download."""
+    """An attachment, to those who may see its contribution, as the type its bytes show."""
     access = study_for_user(request.user, slug)
     attachment = (
         Attachment.objects.filter(pk=pk, contribution__study=access.study)
@@ -689,11 +697,19 @@ def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileRespons
         access=access, item=attachment.contribution, user=request.user
     ):
         raise Http404("No such file")
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    # The type is read from the stored bytes again, not from the stored label: what
+    # is sent is what was checked, under that type's extension, whatever was stored.
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:  # the row outlived its file (a restore, a cleaned disk): not a 500
+        raise Http404("No such file") from None
+    content_type, extension = attachment_type_of(handle.read(16)) or UNCHECKED_TYPE
+    handle.seek(0)
+    response = FileResponse(handle, content_type=content_type)
+    # Checked images may open in the browser; everything else is only ever a download.
+    response["Content-Disposition"] = content_disposition(
+        attachment_filename(attachment.original_name, extension),
+        inline=content_type.startswith("image/"),
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

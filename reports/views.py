@@ -29,6 +29,7 @@ from accounts.second_factor import (
     second_factor_in_session,
     second_factor_url,
 )
+from config.params import WholeNumberField, search_text
 from reports import charts, registry
 from reports.statistics import (
     DEFINITIONS_VERSION,
@@ -216,7 +217,7 @@ def platform_statistics_page(request: HttpRequest) -> HttpResponse:
 
 
 class MergeForm(forms.Form):
-    target = forms.IntegerField(
+    target = WholeNumberField(
         label=gettext_lazy("Registry id of the organisation to merge into"),
         min_value=1,
         error_messages={"required": gettext_lazy("Choose the organisation to merge into.")},
@@ -228,7 +229,7 @@ class MergeForm(forms.Form):
 @require_GET
 def organisation_list(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
-    query = request.GET.get("q", "")[:100]
+    query = search_text(request.GET.get("q"))
     unverified = request.GET.get("unverified") == "1"
     page = Paginator(
         registry.organisations_search(query=query, unverified=unverified), 50
@@ -254,7 +255,7 @@ def organisation_duplicates(request: HttpRequest) -> HttpResponse:
 def _organisation_page(
     request: HttpRequest, org: Organisation, form: MergeForm | None = None, status: int = 200
 ) -> HttpResponse:
-    query = request.GET.get("q", "")[:100]
+    query = search_text(request.GET.get("q"))
     candidates = []
     if query:
         candidates = list(

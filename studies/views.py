@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.second_factor import require_second_factor
+from config.params import search_text
 from studies import selectors, services
 from studies.access import Action, study_for_user
 from studies.forms import (
@@ -69,7 +70,7 @@ def _read_only_refusal(request: HttpRequest, study) -> HttpResponse | None:
 def home(request: HttpRequest) -> HttpResponse:
     listing = selectors.study_list(
         user=request.user,
-        query=request.GET.get("q", ""),
+        query=search_text(request.GET.get("q")),
         include_archived=request.GET.get("archived") == "1",
     )
     return render(

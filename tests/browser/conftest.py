@@ -175,6 +175,8 @@ def _live_server_process(
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DEBUG": "1",
             "ALLOWED_HOSTS": "127.0.0.1",
+            # Sockets open only from the site's own origin (config/origins.py): this server's.
+            "SITE_URL": f"http://127.0.0.1:{port}",
             "DATABASE_URL": _database_url_for(connection.settings_dict["NAME"]),
             "DB_POOL_MAX_SIZE": "6",
             "EMAIL_FILE_PATH": str(mail_dir),
