@@ -206,6 +206,10 @@ EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 30)
 # within this many seconds go out together at its end (0: one e-mail each).
 NOTIFICATION_EMAIL_WINDOW = env_int("NOTIFICATION_EMAIL_WINDOW", 60)
 
+# Without a broker (no REDIS_URL) nothing runs CELERY_BEAT_SCHEDULE but the
+# scheduler the web process starts on ASGI lifespan start-up (config/scheduler.py).
+EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", not REDIS_URL)
+
 CELERY_BEAT_SCHEDULE: dict = {
     # Hourly and idempotent: each person's daily or weekly digest is claimed and sent once.
     "accounts-digests": {"task": "accounts.tasks.digests_send_due", "schedule": 3600.0},

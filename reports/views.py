@@ -14,7 +14,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.administrators import require_administrator
 from accounts.models import Organisation
 from reports import charts, registry
 from reports.statistics import (
@@ -36,7 +36,7 @@ from reports.statistics import (
     sector_label,
     small_count,
 )
-from studies.access import Action, MFARequired, StudyAccess, has_mfa, study_for_user
+from studies.access import Action, StudyAccess, has_mfa, study_for_user
 from studies.models import StudyStatus
 
 TOP_ORGANISATIONS = 10
@@ -173,21 +173,14 @@ def definitions_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- staff pages --------------------------------------------------------------------------
-
-
-def _require_staff(request: HttpRequest) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("staff only")
-    if settings.DUGNAD_REQUIRE_MFA and not has_mfa(request.user):
-        raise MFARequired("staff")
+# --- administrator pages --------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
 def platform_statistics_page(request: HttpRequest) -> HttpResponse:
-    """Studies, participants and organisations across the platform, for staff."""
-    _require_staff(request)
+    """Studies, participants and organisations across the platform, for administrators."""
+    require_administrator(request)
     figures = platform_statistics()
     statuses = [(label, figures.studies.get(value, 0)) for value, label in StudyStatus.choices]
     return render(
@@ -219,7 +212,7 @@ class MergeForm(forms.Form):
 @login_required
 @require_GET
 def organisation_list(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     query = request.GET.get("q", "")[:100]
     unverified = request.GET.get("unverified") == "1"
     page = Paginator(
@@ -235,7 +228,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def organisation_duplicates(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     return render(
         request,
         "reports/registry_duplicates.html",
@@ -272,7 +265,7 @@ def _organisation_page(
 @login_required
 @require_GET
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     org = get_object_or_404(Organisation.objects.select_related("merged_into"), pk=pk)
     return _organisation_page(request, org)
 
@@ -280,7 +273,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def organisation_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     org = get_object_or_404(Organisation.objects.select_related("merged_into"), pk=pk)
     form = MergeForm(request.POST)
     if not form.is_valid():
@@ -306,7 +299,7 @@ def organisation_merge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def organisation_verify(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     org = get_object_or_404(Organisation, pk=pk)
     verified = request.POST.get("verified", "1") != "0"
     try:

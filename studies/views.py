@@ -13,8 +13,9 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.administrators import is_administrator, require_administrator
 from studies import selectors, services
 from studies.access import Action, study_for_user
 from studies.forms import (
@@ -79,7 +80,22 @@ def home(request: HttpRequest) -> HttpResponse:
             "show_archived": request.GET.get("archived") == "1",
             "my_studies": list(selectors.studies_managed_by(user=request.user)),
             "invitations": selectors.invitations_waiting_for(user=request.user),
-            "can_create": request.user.is_authenticated and request.user.is_staff,
+            "can_create": is_administrator(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def my_studies(request: HttpRequest) -> HttpResponse:
+    """The person's studies: those they run, with the way to each tool, and those they joined."""
+    return render(
+        request,
+        "studies/my_studies.html",
+        {
+            "running": selectors.studies_with_roles(user=request.user),
+            "joined": selectors.studies_joined(user=request.user),
+            "invitations": selectors.invitations_waiting_for(user=request.user),
         },
     )
 
@@ -90,29 +106,57 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def study_create(request: HttpRequest) -> HttpResponse:
-    """Staff set up a new study and hand it to its coordinator."""
-    if not request.user.is_staff:
-        raise PermissionDenied("staff only")
-    data = request.POST if request.method == "POST" else None
-    form = StudyCreateForm(data, allow_other_coordinator=True)
-    sections = SectionFormSet(data, prefix="sections")
-    if request.method == "POST" and form.is_valid() and sections.is_valid():
+    """An administrator sets up a draft study and appoints its first coordinator."""
+    require_administrator(request)
+    form = StudyCreateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         try:
-            study = services.study_create(
-                created_by=request.user,
-                coordinator=form.cleaned_data.get("coordinator_email"),
-                sections=sections.sections(),
-                **form.study_fields(),
-            )
+            study = services.study_create(**form.service_arguments(created_by=request.user))
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, _("The study is created as a draft."))
+            invited = form.cleaned_data["coordinator_email"]
+            if form.cleaned_data["coordinator"] == "invite":
+                messages.success(
+                    request,
+                    _(
+                        "The study is created as a draft. An invitation to coordinate it is "
+                        "sent to %(email)s; they take it over when they accept."
+                    )
+                    % {"email": invited},
+                )
+            else:
+                messages.success(
+                    request, _("The study is created as a draft, ready for its coordinator.")
+                )
             if study.memberships.filter(user=request.user).exists():
                 return redirect("studies:settings", study.slug)
-            return redirect("home")
+            return redirect("administration_studies")
     return render(
-        request, "studies/study_form.html", {"form": form, "sections": sections, "study": None}
+        request,
+        "studies/study_create.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def administration(request: HttpRequest) -> HttpResponse:
+    """The administrators' start page: what needs doing, and the way to every tool."""
+    require_administrator(request)
+    return render(request, "administration/index.html", selectors.administration_overview())
+
+
+@login_required
+@require_GET
+def administration_studies(request: HttpRequest) -> HttpResponse:
+    """Every study on the platform, drafts too, with its coordinators or invited coordinator."""
+    require_administrator(request)
+    return render(
+        request,
+        "administration/studies.html",
+        {"studies": selectors.studies_for_administrators()},
     )
 
 

@@ -81,10 +81,10 @@ PAGES = [
     ("statistics in full", "coordinator", "/reports/{s}/statistics/"),
     ("exports", "coordinator", "/reports/{s}/exports/"),
     ("API tokens for a coordinator", "coordinator", "/api/tokens/"),
-    ("new study", "staff", "/studies/new/"),
-    ("platform statistics", "staff", "/reports/platform/"),
-    ("organisation registry", "staff", "/reports/organisations/"),
-    ("organisation", "staff", "/reports/organisations/{organisation}/"),
+    ("new study", "administrator", "/studies/new/"),
+    ("platform statistics", "administrator", "/reports/platform/"),
+    ("organisation registry", "administrator", "/reports/organisations/"),
+    ("organisation", "administrator", "/reports/organisations/{organisation}/"),
 ]
 
 

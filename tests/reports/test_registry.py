@@ -22,7 +22,7 @@ _english = statistics_fixtures._english
 
 @pytest.fixture
 def staff(db):
-    user = UserFactory(is_staff=True)
+    user = UserFactory(is_administrator=True)
     give_mfa(user)
     return user
 

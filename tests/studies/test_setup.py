@@ -46,7 +46,7 @@ def with_sections(data: dict, rows: list[dict], initial: int = 0) -> dict:
 
 @pytest.fixture
 def staff(db):
-    return UserFactory(is_staff=True)
+    return UserFactory(is_administrator=True)
 
 
 @pytest.fixture
