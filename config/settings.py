@@ -258,6 +258,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Dugnad] "
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # Changing to an address another account uses is refused with a clear error.
 ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
+# Sign-up asks for the name to show beside what a person posts (required).
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.signup_forms.SignupForm"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/5m/ip,5/5m/key",
     "login": "30/m/ip",

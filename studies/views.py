@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -54,6 +56,13 @@ def _add_errors(form, exc: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def _name_first(request: HttpRequest) -> HttpResponse | None:
+    """A person without a name to show chooses one before taking part (never their address)."""
+    if request.user.display_name.strip():
+        return None
+    return redirect(f"{reverse('public_name')}?{urlencode({'next': request.get_full_path()})}")
 
 
 def _read_only_refusal(request: HttpRequest, study) -> HttpResponse | None:
@@ -369,6 +378,8 @@ def study_join(request: HttpRequest, slug: str) -> HttpResponse:
         raise PermissionDenied("join")
     if study.joining == Joining.INVITATION:
         return render(request, "studies/join_invitation_only.html", {"study": study}, status=403)
+    if name_first := _name_first(request):
+        return name_first
     approval = study.joining == Joining.APPROVAL
     form_class = JoinRequestForm if approval else MembershipForm
     organisations = selectors.organisations_for(user=request.user)
@@ -653,6 +664,8 @@ def _invitation_accept_page(request: HttpRequest, invitation: Invitation) -> Htt
             {"problem": problem.message, "code": problem.code, "invitation": invitation},
             status=403 if problem.code == "wrong_account" else 410,
         )
+    if name_first := _name_first(request):
+        return name_first
     form = MembershipForm(
         request.POST if request.method == "POST" else None,
         organisations=selectors.organisations_for(user=request.user),

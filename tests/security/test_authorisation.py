@@ -12,8 +12,8 @@ refused request (and no GET) changed anything.
 Roles (DESIGN.md, studies/access.py): ``anonymous``; ``outsider`` (signed in,
 not a member of the study); ``member`` (contributor); ``facilitator`` and
 ``coordinator`` of the study (both with two-factor set up, as they must be);
-``administrator`` (a platform administrator with two-factor, not a member). The study is public and open; a
-second set of tests puts the same URLs on a members-only study, where it
+``administrator`` (a platform administrator with two-factor, not a member). The
+study is public and open; a second set of tests puts the same URLs on a members-only study, where it
 must not exist for the outsider and the anonymous visitor.
 """
 
