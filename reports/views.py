@@ -201,10 +201,16 @@ def platform_statistics_page(request: HttpRequest) -> HttpResponse:
 
 
 class MergeForm(forms.Form):
+    # Chosen from the search results on the organisation's page (or a likely
+    # duplicate pair), never typed.
     target = forms.IntegerField(
-        label=gettext_lazy("Registry id of the organisation to merge into"),
+        label=gettext_lazy("Organisation to merge into"),
         min_value=1,
-        error_messages={"required": gettext_lazy("Choose the organisation to merge into.")},
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": gettext_lazy("Choose the organisation to merge into."),
+            "invalid": gettext_lazy("Choose the organisation to merge into from the search."),
+        },
     )
     note = forms.CharField(label=gettext_lazy("Note (optional)"), max_length=400, required=False)
 
