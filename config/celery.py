@@ -13,12 +13,17 @@ class DugnadTask(Task):
     Eager Celery ignores ``countdown`` and ``eta``: a notification e-mail meant
     to gather a minute's notifications went out alone at once. Under the
     embedded scheduler (config/scheduler.py) such a task waits on a timer in
-    the process instead. Everywhere else it behaves as Celery's own.
+    the process instead, and a task marked ``background = True`` (a study
+    export, a personal archive: long work with visible progress) runs on one
+    at once, so the request returns and the page shows its progress as it
+    would with a worker. Everywhere else it behaves as Celery's own.
     """
+
+    background = False
 
     def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, **options):
         countdown, eta = options.get("countdown"), options.get("eta")
-        if self.app.conf.task_always_eager and (countdown or eta):
+        if self.app.conf.task_always_eager and (countdown or eta or self.background):
             from config import scheduler
 
             if scheduler.running():
@@ -26,7 +31,7 @@ class DugnadTask(Task):
                     from django.utils import timezone
 
                     countdown = (eta - timezone.now()).total_seconds()
-                scheduler.later(self, tuple(args or ()), dict(kwargs or {}), float(countdown))
+                scheduler.later(self, tuple(args or ()), dict(kwargs or {}), float(countdown or 0))
                 return None
         return super().apply_async(args, kwargs, task_id, producer, **options)
 
