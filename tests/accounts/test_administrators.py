@@ -17,6 +17,12 @@ from tests.factories import UserFactory, give_mfa
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The assertions read the English source strings."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def administrator(db):
     return give_mfa(UserFactory(is_administrator=True, display_name="Ada Admin"))

@@ -13,6 +13,12 @@ from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFacto
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The assertions read the English source strings."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def test_sign_up_asks_for_the_name_to_show(client):
     page = client.get(reverse("account_signup")).content.decode()
     assert 'name="display_name"' in page

@@ -26,6 +26,12 @@ from tests.factories import StudyFactory, UserFactory, give_mfa
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The assertions read the English source strings."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def administrator(db):
     return give_mfa(UserFactory(is_administrator=True))
