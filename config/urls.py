@@ -20,6 +20,11 @@ urlpatterns = [
         name="administration_studies",
     ),
     path(
+        "administration/studies/<slug:slug>/coordinator/",
+        study_views.administration_coordinator,
+        name="administration_coordinator",
+    ),
+    path(
         "administration/administrators/",
         administrator_views.administrator_list,
         name="administrators",

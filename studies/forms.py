@@ -114,6 +114,30 @@ class CoordinatorChoice:
     INVITE = "invite"
 
 
+def _clean_coordinator(form: forms.Form, data: dict) -> None:
+    """Check the coordinator fields; ``data["coordinator_user"]`` is the person appointed."""
+    choice = data.get("coordinator")
+    email = (data.get("coordinator_email") or "").strip()
+    if choice in (CoordinatorChoice.EXISTING, CoordinatorChoice.INVITE) and not email:
+        if "coordinator_email" not in form.errors:
+            form.add_error("coordinator_email", _("Give the coordinator's e-mail address."))
+    elif choice == CoordinatorChoice.EXISTING:
+        person = (
+            get_user_model()
+            .objects.filter(email__iexact=email, deleted_at__isnull=True, is_active=True)
+            .first()
+        )
+        if person is None:
+            form.add_error(
+                "coordinator_email",
+                _(
+                    "No one has an account with this address. Check it, or choose "
+                    "“Invite someone by e-mail” to send them an invitation."
+                ),
+            )
+        data["coordinator_user"] = person
+
+
 class StudyCreateForm(forms.Form):
     """An administrator sets up a draft study and appoints its first coordinator.
 
@@ -250,26 +274,7 @@ class StudyCreateForm(forms.Form):
         opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
         if opens_at and closes_at and closes_at <= opens_at:
             self.add_error("closes_at", _("The study must close after it opens."))
-        choice = data.get("coordinator")
-        email = (data.get("coordinator_email") or "").strip()
-        if choice in (CoordinatorChoice.EXISTING, CoordinatorChoice.INVITE) and not email:
-            if "coordinator_email" not in self.errors:
-                self.add_error("coordinator_email", _("Give the coordinator's e-mail address."))
-        elif choice == CoordinatorChoice.EXISTING:
-            person = (
-                get_user_model()
-                .objects.filter(email__iexact=email, deleted_at__isnull=True, is_active=True)
-                .first()
-            )
-            if person is None:
-                self.add_error(
-                    "coordinator_email",
-                    _(
-                        "No one has an account with this address. Check it, or choose "
-                        "“Invite someone by e-mail” to send them an invitation."
-                    ),
-                )
-            data["coordinator_user"] = person
+        _clean_coordinator(self, data)
         return data
 
     def service_arguments(self, *, created_by) -> dict:
@@ -297,6 +302,33 @@ class StudyCreateForm(forms.Form):
         elif data["coordinator"] == CoordinatorChoice.INVITE:
             arguments["invite_coordinator"] = data["coordinator_email"].strip()
         return arguments
+
+
+class CoordinatorAppointForm(forms.Form):
+    """An administrator gives an existing study another coordinator, or invites one."""
+
+    coordinator = forms.ChoiceField(
+        label=_("Coordinator"),
+        choices=[
+            (CoordinatorChoice.EXISTING, _("A person who has an account")),
+            (CoordinatorChoice.INVITE, _("Invite someone by e-mail")),
+        ],
+        initial=CoordinatorChoice.EXISTING,
+        widget=forms.RadioSelect,
+        help_text=StudyCreateForm.base_fields["coordinator"].help_text,
+        error_messages=StudyCreateForm.base_fields["coordinator"].error_messages,
+    )
+    coordinator_email = StudyCreateForm.base_fields["coordinator_email"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        _clean_coordinator(self, data)
+        return data
+
+    def service_arguments(self) -> dict:
+        if self.cleaned_data["coordinator"] == CoordinatorChoice.EXISTING:
+            return {"coordinator": self.cleaned_data["coordinator_user"]}
+        return {"invite_email": self.cleaned_data["coordinator_email"].strip()}
 
 
 class SectionForm(forms.Form):

@@ -228,31 +228,107 @@ def study_create(
         )
         phase.sections.set(p.section_ids or list(first_section))
     if invite_coordinator:
-        token = secrets.token_urlsafe(32)
-        invitation = Invitation.objects.create(
-            study=study,
-            email=invite_coordinator.strip(),
-            token=invitation_token_hash(token),
-            invited_by=created_by,
-            role=Role.COORDINATOR,
-            expires_at=timezone.now() + INVITATION_LIFETIME,
-        )
-        from studies.tasks import send_invitation_emails
-
-        sent = [(invitation.pk, token)]
-        transaction.on_commit(lambda: send_invitation_emails.delay(sent), robust=True)
+        _invite_coordinator(study=study, email=invite_coordinator, by=created_by)
         return study
     Membership.objects.create(study=study, user=coordinator or created_by, role=Role.COORDINATOR)
     if coordinator and coordinator != created_by:
-        with translation.override(coordinator.preferred_language):
-            notification_create(
-                user=coordinator,
-                kind="study_coordinator",
-                title=_("You are the coordinator of the study “%(title)s”")
-                % {"title": study.title},
-                url=reverse("studies:settings", args=[study.slug]),
-            )
+        _tell_coordinator(study=study, coordinator=coordinator)
     return study
+
+
+def _tell_coordinator(*, study: Study, coordinator: User) -> None:
+    with translation.override(coordinator.preferred_language):
+        notification_create(
+            user=coordinator,
+            kind="study_coordinator",
+            title=_("You are the coordinator of the study “%(title)s”") % {"title": study.title},
+            url=reverse("studies:settings", args=[study.slug]),
+        )
+
+
+def _invite_coordinator(*, study: Study, email: str, by: User) -> Invitation:
+    """An invitation to coordinate ``study``, e-mailed after the commit."""
+    email = email.strip()
+    waiting = Invitation.objects.filter(
+        study=study,
+        email__iexact=email,
+        role=Role.COORDINATOR,
+        accepted_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+    if waiting.exists():
+        raise ValidationError(
+            {
+                "coordinator_email": _(
+                    "%(email)s is invited to coordinate this study already; the invitation "
+                    "is still valid."
+                )
+                % {"email": email}
+            },
+            code="already_invited",
+        )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        study=study,
+        email=email,
+        token=invitation_token_hash(token),
+        invited_by=by,
+        role=Role.COORDINATOR,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    from studies.tasks import send_invitation_emails
+
+    sent = [(invitation.pk, token)]
+    transaction.on_commit(lambda: send_invitation_emails.delay(sent), robust=True)
+    return invitation
+
+
+@transaction.atomic
+def study_appoint_coordinator(
+    *, study: Study, by: User, coordinator: User | None = None, invite_email: str = ""
+) -> Membership | Invitation:
+    """An administrator appoints a coordinator of a draft or open study, or invites one.
+
+    Refused with ValidationError, nothing changed: a closed or archived study,
+    a person who coordinates it already or is blocked in it, an address with
+    a waiting invitation to coordinate it.
+    """
+    if (coordinator is None) == (not invite_email):
+        raise TypeError("Appoint a coordinator or invite one")
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    if study.status not in EDITABLE_STATUSES:
+        raise ValidationError(
+            _("A closed or archived study cannot get a new coordinator."), code="read_only"
+        )
+    if invite_email:
+        return _invite_coordinator(study=study, email=invite_email, by=by)
+    membership = (
+        Membership.objects.select_for_update().filter(study=study, user=coordinator).first()
+    )
+    if membership is not None and membership.status == MembershipStatus.BLOCKED:
+        raise ValidationError(
+            {"coordinator_email": _("%(name)s is blocked in this study.")
+             % {"name": coordinator.public_name}},
+            code="blocked",
+        )  # fmt: skip
+    if (
+        membership is not None
+        and membership.status == MembershipStatus.ACTIVE
+        and membership.role == Role.COORDINATOR
+    ):
+        raise ValidationError(
+            {"coordinator_email": _("%(name)s coordinates this study already.")
+             % {"name": coordinator.public_name}},
+            code="already",
+        )  # fmt: skip
+    if membership is None:
+        membership = Membership.objects.create(study=study, user=coordinator, role=Role.COORDINATOR)
+    else:
+        membership.status = MembershipStatus.ACTIVE
+        membership.role = Role.COORDINATOR
+        membership.save(update_fields=["status", "role", "updated_at"])
+    _tell_coordinator(study=study, coordinator=coordinator)
+    return membership
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from accounts.administrators import is_administrator, require_administrator
 from studies import selectors, services
 from studies.access import Action, study_for_user
 from studies.forms import (
+    CoordinatorAppointForm,
     DecisionForm,
     InviteAddressesForm,
     InviteCSVForm,
@@ -155,6 +156,42 @@ def administration(request: HttpRequest) -> HttpResponse:
     """The administrators' start page: what needs doing, and the way to every tool."""
     require_administrator(request)
     return render(request, "administration/index.html", selectors.administration_overview())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def administration_coordinator(request: HttpRequest, slug: str) -> HttpResponse:
+    """An administrator appoints another coordinator of a study, or invites one."""
+    # The study first: a members-only study does not exist for outsiders (404), never 403.
+    study = study_for_user(request.user, slug, Action.VIEW).study
+    require_administrator(request)
+    form = CoordinatorAppointForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.study_appoint_coordinator(
+                study=study, by=request.user, **form.service_arguments()
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if isinstance(result, Invitation):
+                message = _("An invitation to coordinate “%(title)s” is sent to %(email)s.") % {
+                    "title": study.title,
+                    "email": result.email,
+                }
+            else:
+                message = _("%(name)s now coordinates “%(title)s”.") % {
+                    "name": result.user.public_name,
+                    "title": study.title,
+                }
+            messages.success(request, message)
+            return redirect("administration_studies")
+    return render(
+        request,
+        "administration/coordinator.html",
+        {"study": study, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

@@ -214,6 +214,7 @@ MATRIX.update(
         # --- platform administration -----------------------------------------------
         "administration": E(ADMINISTRATOR, NO_POST | {"anonymous": LOGIN}),
         "administration_studies": E(ADMINISTRATOR, NO_POST | {"anonymous": LOGIN}),
+        "administration_coordinator": E(ADMINISTRATOR, ADMINISTRATOR_POST),
         "administrators": E(ADMINISTRATOR, ADMINISTRATOR_POST),
         "administrator_remove": E(POST_ONLY, ADMINISTRATOR_POST),
         "my_studies": E(SIGNED_IN, NO_POST | {"anonymous": LOGIN}),
@@ -274,6 +275,7 @@ MATRIX.update(
         "accounts/social/connections/": E(_roles(*[301] * 6), _roles(*[301] * 6)),
         # --- the person's own pages (me/) ----------------------------------------
         "profile": E(SIGNED_IN, SIGNED_IN_POST),
+        "public_name": E(SIGNED_IN, SIGNED_IN_POST),
         "organisation_lookup": E(SIGNED_IN, _roles(LOGIN, 405, 405, 405, 405, 405)),
         "organisation_join": E(POST_ONLY, SIGNED_IN_POST),
         "organisation_propose": E(POST_ONLY, SIGNED_IN_POST),

@@ -232,3 +232,76 @@ def test_an_administrator_without_two_factor_is_guided_to_set_it_up(client, sett
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
     assert nothing_created()
+
+
+# --- another coordinator for an existing study ------------------------------------------
+
+
+def appoint(client, study, **data):
+    return client.post(reverse("administration_coordinator", args=[study.slug]), data)
+
+
+def test_an_administrator_appoints_another_coordinator_of_a_study(admin_client):
+    study = StudyFactory(status=StudyStatus.DRAFT)
+    person = UserFactory(email="second@example.org", display_name="Second")
+    response = appoint(
+        admin_client, study, coordinator="existing", coordinator_email="second@example.org"
+    )
+    assert response.status_code == 302
+    assert Membership.objects.get(study=study, user=person).role == Role.COORDINATOR
+    assert Notification.objects.filter(user=person, kind="study_coordinator").exists()
+
+
+def test_a_member_who_left_comes_back_as_coordinator(admin_client):
+    study = StudyFactory()
+    membership = Membership.objects.create(
+        study=study, user=UserFactory(email="back@example.org"), status="left"
+    )
+    appoint(admin_client, study, coordinator="existing", coordinator_email="back@example.org")
+    membership.refresh_from_db()
+    assert (membership.status, membership.role) == ("active", Role.COORDINATOR)
+
+
+def test_an_administrator_invites_a_coordinator_to_an_existing_study(
+    admin_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    study = StudyFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = appoint(
+            admin_client, study, coordinator="invite", coordinator_email="later@example.org"
+        )
+    assert response.status_code == 302
+    assert Invitation.objects.get(study=study).role == Role.COORDINATOR
+    assert [m.to for m in mailoutbox] == [["later@example.org"]]
+
+
+@pytest.mark.parametrize(
+    "setup, data, message",
+    [
+        ("none", {"coordinator": "existing", "coordinator_email": "x@example.org"}, "No one has"),
+        ("coordinator", {"coordinator": "existing"}, "coordinates this study already"),
+        ("invited", {"coordinator": "invite"}, "is invited to coordinate this study already"),
+        ("closed", {"coordinator": "existing"}, "cannot get a new coordinator"),
+        ("none", {"coordinator": ""}, "a study needs a coordinator"),
+    ],
+)
+def test_bad_appointments_are_refused_and_change_nothing(admin_client, setup, data, message):
+    study = StudyFactory(status=StudyStatus.CLOSED if setup == "closed" else StudyStatus.OPEN)
+    person = UserFactory(email="someone@example.org")
+    if setup == "coordinator":
+        Membership.objects.create(study=study, user=person, role=Role.COORDINATOR)
+    if setup == "invited":
+        appoint(admin_client, study, coordinator="invite", coordinator_email="someone@example.org")
+    data = {"coordinator_email": "someone@example.org", **data}
+    before = (
+        sorted(Membership.objects.values_list("pk", "role", "status")),
+        Invitation.objects.count(),
+    )
+    response = appoint(admin_client, study, **data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    after = (
+        sorted(Membership.objects.values_list("pk", "role", "status")),
+        Invitation.objects.count(),
+    )
+    assert after == before
