@@ -336,4 +336,3 @@ def test_obvious_duplicates_are_paired(db, first, second, reason):
     b = organisation(Sector.PRIVATE, name=second)
     pairs = {(p.first.pk, p.second.pk): p.reason for p in registry.duplicate_candidates()}
     assert pairs[(a.pk, b.pk)] == reason
-
