@@ -86,7 +86,9 @@ class User(AbstractUser):
     # Dugnad's own platform role (accounts/administrators.py): creates studies and
     # appoints their coordinators, runs the organisation registry, sees platform
     # statistics. Django's is_staff only opens the Django admin, for developers.
-    is_administrator = models.BooleanField(_("platform administrator"), default=False)
+    is_administrator = models.BooleanField(
+        _("platform administrator"), default=False, db_default=False
+    )
     language = models.CharField(
         _("language"),
         max_length=8,
