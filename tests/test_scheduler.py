@@ -213,3 +213,37 @@ def test_start_does_nothing_when_the_settings_say_no(settings):
     settings.EMBEDDED_SCHEDULER = False
     assert scheduler.start() is False
     assert not scheduler.running()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_the_embedded_scheduler_notification_emails_gather(
+    monkeypatch, settings, eager_celery, mailoutbox
+):
+    """`make run`: the first notification is e-mailed at once, those that follow in the window
+    together, once, at its end (a real timer in this process)."""
+    from django.core.cache import cache
+
+    from accounts.services import notification_create
+    from tests.factories import UserFactory
+
+    settings.NOTIFICATION_EMAIL_WINDOW = 5
+    cache.clear()
+    gathered = threading.Event()
+    send = account_services.notification_emails_send
+
+    def send_and_tell(*, user_id):
+        sent = send(user_id=user_id)
+        if sent > 1:
+            gathered.set()
+        return sent
+
+    monkeypatch.setattr(account_services, "notification_emails_send", send_and_tell)
+    monkeypatch.setattr(scheduler, "running", lambda: True)
+    person = UserFactory(email="kari@example.org", display_name="Kari", language="en")
+    for n in range(3):
+        notification_create(user=person, kind="reply", title=f"Reply {n}", url="/studies/x/")
+    # The first at once; the other two wait for the end of the window.
+    assert [m.subject for m in mailoutbox] == ["[Dugnad] Reply 0"]
+    assert gathered.wait(20)
+    assert len(mailoutbox) == 2
+    assert "Reply 1" in mailoutbox[1].body and "Reply 2" in mailoutbox[1].body
