@@ -118,3 +118,11 @@ def test_in_bokmal_a_closed_study_has_no_phase_called_now(client):
     services.study_set_status(study=study, status=StudyStatus.CLOSED)
     closed_html = client.get(reverse("study_detail", args=[study.slug])).content.decode()
     assert ">Nå<" not in closed_html
+
+
+def test_a_closed_studys_statistics_say_it_is_closed_and_link_the_report(client):
+    study = StudyFactory()
+    services.study_set_status(study=study, status=StudyStatus.CLOSED)
+    html = client.get(reverse("reports:statistics", args=[study.slug])).content.decode()
+    assert "This study is closed: it takes no more contributions." in html
+    assert f'href="{reverse("reports:report", args=[study.slug])}"' in html
