@@ -232,7 +232,7 @@ def organisation_merge(
 
 
 def organisation_verify(*, organisation_id: int, user, verified: bool = True) -> Organisation:
-    """Mark an organisation as checked by staff (or take the mark away)."""
+    """Mark an organisation as checked by an administrator (or take the mark away)."""
     _require_administrator(user)
     with transaction.atomic():
         org = Organisation.objects.select_for_update().filter(pk=organisation_id).first()
