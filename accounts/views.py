@@ -39,6 +39,7 @@ from accounts.services import (
     notification_settings_update,
     organisation_create,
     profile_update,
+    public_name_set,
 )
 from config.params import search_text
 
@@ -346,4 +347,35 @@ def sso_connect(request: HttpRequest) -> HttpResponse:
             "other_account": request.user.is_authenticated and not owner,
             "next": request.path,
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def public_name(request: HttpRequest) -> HttpResponse:
+    """Choose the name to show beside what one posts; then on to where one was going.
+
+    People who signed up with a password gave one; people who came by single
+    sign-on may not have, and are sent here before they join or post.
+    """
+    from accounts.signup_forms import PublicNameForm
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = ""
+    form = PublicNameForm(
+        request.POST if request.method == "POST" else None,
+        initial={"display_name": request.user.display_name},
+    )
+    if request.method == "POST" and form.is_valid():
+        public_name_set(user=request.user, display_name=form.cleaned_data["display_name"])
+        messages.success(request, _("Your name is saved."))
+        return redirect(target or "profile")
+    return render(
+        request,
+        "accounts/public_name.html",
+        {"form": form, "next": target},
+        status=400 if form.errors else 200,
     )

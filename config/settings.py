@@ -210,6 +210,10 @@ EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 30)
 # within this many seconds go out together at its end (0: one e-mail each).
 NOTIFICATION_EMAIL_WINDOW = env_int("NOTIFICATION_EMAIL_WINDOW", 60)
 
+# Without a broker (no REDIS_URL) nothing runs CELERY_BEAT_SCHEDULE but the
+# scheduler the web process starts on ASGI lifespan start-up (config/scheduler.py).
+EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", not REDIS_URL)
+
 CELERY_BEAT_SCHEDULE: dict = {
     # Hourly and idempotent: each person's daily or weekly digest is claimed and sent once.
     "accounts-digests": {"task": "accounts.tasks.digests_send_due", "schedule": 3600.0},
@@ -267,6 +271,9 @@ ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
 LOGIN_FAILED_PER_ACCOUNT_AND_ADDRESS = env_str("LOGIN_FAILED_PER_ACCOUNT_AND_ADDRESS", "5/5m")
 LOGIN_FAILED_PER_ADDRESS = env_str("LOGIN_FAILED_PER_ADDRESS", "60/15m")
 LOGIN_FAILED_PER_ACCOUNT = env_str("LOGIN_FAILED_PER_ACCOUNT", "20/2m")
+
+# Sign-up asks for the name to show beside what a person posts (required).
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.signup_forms.SignupForm"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": f"{LOGIN_FAILED_PER_ADDRESS}/ip,{LOGIN_FAILED_PER_ACCOUNT_AND_ADDRESS}/key",
     "login_failed_account": f"{LOGIN_FAILED_PER_ACCOUNT}/key",

@@ -18,6 +18,8 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -319,6 +321,8 @@ def _contribution_create(request: HttpRequest, slug: str) -> HttpResponse:
     form = ContributionForm(request.POST, request.FILES, sections=sections)
     if not access.can(Action.CONTRIBUTE, request.user):
         return _refusal(request, access, _not_open_message(access), 403)
+    if not request.user.display_name.strip():
+        return _refusal(request, access, _name_needed_message(request), 403)
     if form.is_valid():
         try:
             contribution = services.contribution_create(
@@ -367,6 +371,18 @@ def _contribution_create(request: HttpRequest, slug: str) -> HttpResponse:
         "contributions/_contribution_form.html",
         {"form": form, "study": access.study},
         status=422,
+    )
+
+
+def _name_needed_message(request: HttpRequest) -> str:
+    """Nothing is posted under an e-mail address: a person without a name chooses one first."""
+    study_url = reverse("study_detail", args=[request.resolver_match.kwargs["slug"]])
+    url = f"{reverse('public_name')}?{urlencode({'next': study_url})}"
+    return format_html(
+        '{} <a href="{}">{}</a>',
+        _("Before you post, choose the name to show beside what you write."),
+        url,
+        _("Choose your name"),
     )
 
 
@@ -515,6 +531,8 @@ def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if not access.can(Action.CONTRIBUTE, request.user):
         return _refusal(request, access, _not_open_message(access), 403)
+    if not request.user.display_name.strip():
+        return _refusal(request, access, _name_needed_message(request), 403)
     if form.is_valid():
         try:
             comment = services.comment_create(

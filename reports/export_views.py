@@ -106,9 +106,23 @@ def exports(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "exports": recent,
             "export_retention_days": settings.EXPORT_RETENTION_DAYS,
+            "exports_inline": _exports_inline(),
         },
         status=status,
     )
+
+
+def _exports_inline() -> bool:
+    """Whether exports are made inside the request: eager Celery without the embedded scheduler.
+
+    Then an export is done before its page comes back, and the page says why
+    it shows no progress. With a worker, or under the embedded scheduler (which
+    runs it on a thread of its own), the page shows its progress.
+    """
+    from config import scheduler
+    from config.celery import app
+
+    return bool(app.conf.task_always_eager) and not scheduler.running()
 
 
 @login_required

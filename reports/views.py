@@ -13,7 +13,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.administrators import require_administrator
 from accounts.models import Organisation
 from accounts.second_factor import (
     has_totp,
-    require_second_factor,
     second_factor_in_session,
     second_factor_url,
 )
@@ -183,20 +182,14 @@ def definitions_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- staff pages --------------------------------------------------------------------------
-
-
-def _require_staff(request: HttpRequest) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("staff only")
-    require_second_factor(request)
+# --- administrator pages --------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
 def platform_statistics_page(request: HttpRequest) -> HttpResponse:
-    """Studies, participants and organisations across the platform, for staff."""
-    _require_staff(request)
+    """Studies, participants and organisations across the platform, for administrators."""
+    require_administrator(request)
     figures = platform_statistics()
     statuses = [(label, figures.studies.get(value, 0)) for value, label in StudyStatus.choices]
     return render(
@@ -217,10 +210,16 @@ def platform_statistics_page(request: HttpRequest) -> HttpResponse:
 
 
 class MergeForm(forms.Form):
+    # Chosen from the search results on the organisation's page (or a likely
+    # duplicate pair), never typed.
     target = WholeNumberField(
-        label=gettext_lazy("Registry id of the organisation to merge into"),
+        label=gettext_lazy("Organisation to merge into"),
         min_value=1,
-        error_messages={"required": gettext_lazy("Choose the organisation to merge into.")},
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": gettext_lazy("Choose the organisation to merge into."),
+            "invalid": gettext_lazy("Choose the organisation to merge into from the search."),
+        },
     )
     note = forms.CharField(label=gettext_lazy("Note (optional)"), max_length=400, required=False)
 
@@ -228,7 +227,7 @@ class MergeForm(forms.Form):
 @login_required
 @require_GET
 def organisation_list(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     query = search_text(request.GET.get("q"))
     unverified = request.GET.get("unverified") == "1"
     page = Paginator(
@@ -244,7 +243,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def organisation_duplicates(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     return render(
         request,
         "reports/registry_duplicates.html",
@@ -281,7 +280,7 @@ def _organisation_page(
 @login_required
 @require_GET
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     org = get_object_or_404(Organisation.objects.select_related("merged_into"), pk=pk)
     return _organisation_page(request, org)
 
@@ -289,7 +288,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def organisation_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     org = get_object_or_404(Organisation.objects.select_related("merged_into"), pk=pk)
     form = MergeForm(request.POST)
     if not form.is_valid():
@@ -315,7 +314,7 @@ def organisation_merge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def organisation_verify(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     org = get_object_or_404(Organisation, pk=pk)
     verified = request.POST.get("verified", "1") != "0"
     try:

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.administrators import is_administrator
 from accounts.second_factor import (
     SecondFactorRequired,
     current_request,
@@ -80,20 +81,20 @@ def can(study: Study, membership: Membership | None, action: Action, *, user=Non
     """Whether the holder of ``membership`` (or a non-member ``user``) may do ``action``."""
     active = membership is not None and membership.status != MembershipStatus.LEFT
     role = membership.role if active else None
-    is_staff = bool(user is not None and getattr(user, "is_staff", False))
+    is_admin = is_administrator(user)
     if action == Action.VIEW:
         if study.status == StudyStatus.DRAFT:
-            return role in FACILITATING or is_staff
+            return role in FACILITATING or is_admin
         # A block closes a members-only study to the member while it lasts
         # (a public one they read like anyone).
-        return study.is_public or (active and not membership.is_blocked) or is_staff
+        return study.is_public or (active and not membership.is_blocked) or is_admin
     if action == Action.JOIN:
         authenticated = user is not None and user.is_authenticated
         return (
             authenticated
             and not active
             and study.status == StudyStatus.OPEN
-            and (study.is_public or is_staff)
+            and (study.is_public or is_admin)
         )
     if action == Action.CONTRIBUTE:
         return (

@@ -198,8 +198,9 @@ def test_items_by_the_studys_staff_are_never_hidden_by_flags(study, role):
     assert item.state == ItemState.PUBLISHED
 
 
-def test_items_by_platform_staff_are_never_hidden_by_flags(study):
-    staff = UserFactory(is_staff=True)
+@pytest.mark.parametrize("flag", ["is_staff", "is_administrator"])
+def test_items_by_platform_staff_are_never_hidden_by_flags(study, flag):
+    staff = UserFactory(**{flag: True})
     MembershipFactory(study=study, user=staff)
     item = ContributionFactory(study=study, author=staff)
     for _ in range(5):

@@ -498,3 +498,41 @@ def test_a_late_rerun_of_the_task_does_not_make_an_expired_export_again(
     export.refresh_from_db()
     assert export.status == ExportStatus.EXPIRED
     assert not export.file
+
+
+# --- the embedded default ----------------------------------------------------------
+
+
+def test_under_the_embedded_scheduler_an_export_is_made_on_a_thread_with_its_progress(
+    client, world, run_on_commit, monkeypatch
+):
+    """`make run`: the request returns at once and the page shows the export being made."""
+    from config import scheduler
+
+    deferred = []
+    monkeypatch.setattr(scheduler, "running", lambda: True)
+    monkeypatch.setattr(
+        scheduler, "later", lambda task, args, kwargs, seconds: deferred.append((task, args))
+    )
+    client.force_login(world.coordinator)
+    response = run_on_commit(
+        client.post, exports_url(world.study), {"tier": "aggregate", "format": "csv"}
+    )
+    assert response.status_code == 302
+    export = Export.objects.get(study=world.study)
+    assert export.status == ExportStatus.QUEUED  # not made inside the request
+    page = client.get(exports_url(world.study)).content.decode()
+    assert "<progress" in page and 'hx-trigger="every 1s"' in page
+    assert 'id="exports-inline"' not in page
+    [(task, args)] = deferred
+    task.apply(args=args)  # what the scheduler's thread does
+    export.refresh_from_db()
+    assert export.status == ExportStatus.DONE and export.progress == 100
+
+
+def test_without_a_task_queue_the_page_says_exports_are_made_at_once_and_why(client, world, ask):
+    export = ask(world)
+    assert export.status == ExportStatus.DONE
+    page = client.get(exports_url(world.study)).content.decode()
+    assert 'id="exports-inline"' in page
+    assert "made while you wait" in page

@@ -47,7 +47,7 @@ def org_cells(html: str) -> list[str]:
 
 @pytest.fixture
 def people(figures_study, coordinator, facilitator):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_administrator=True)
     give_mfa(staff)
     return {
         "anonymous": None,
@@ -289,7 +289,7 @@ def test_platform_statistics_send_anonymous_visitors_to_sign_in(client):
 
 
 def test_platform_statistics_ask_staff_for_two_factor_authentication(client, db):
-    response = login(client, UserFactory(is_staff=True)).get(reverse("reports:platform"))
+    response = login(client, UserFactory(is_administrator=True)).get(reverse("reports:platform"))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
 
@@ -342,7 +342,7 @@ def test_pages_of_an_empty_study_and_platform_render_with_empty_charts(client, d
     html = login(client, coordinator).get(page(study)).content.decode()
     assert "No one has contributed yet." in html
     assert '<title id="chart-time-title">Participants over time</title>' in html
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_administrator=True)
     give_mfa(staff)
     html = login(client, staff).get(reverse("reports:platform")).content.decode()
     assert "No one has contributed yet." in html

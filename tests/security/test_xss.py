@@ -297,8 +297,8 @@ def test_organisation_name(world, people, n, payload):
     people.check(
         ("member", reverse("profile")),
         ("member", reverse("studies:membership", args=[world.study.slug])),
-        ("staff", reverse("reports:organisations")),
-        ("staff", reverse("reports:organisation", args=[organisation.pk])),
+        ("administrator", reverse("reports:organisations")),
+        ("administrator", reverse("reports:organisation", args=[organisation.pk])),
         contains=payload,
     )
 

@@ -8,16 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Notification
-from studies.models import Membership, Role, Section, Study, StudyStatus
-from tests.factories import (
-    MembershipFactory,
-    SectionFactory,
-    StudyFactory,
-    UserFactory,
-    give_mfa,
-    login_as,
-)
+from studies.models import Role, StudyStatus
+from tests.factories import MembershipFactory, SectionFactory, StudyFactory, login_as
 
 FMT = "%Y-%m-%dT%H:%M"
 
@@ -52,109 +44,11 @@ def with_sections(data: dict, rows: list[dict], initial: int = 0) -> dict:
 
 
 @pytest.fixture
-def staff(db):
-    return give_mfa(UserFactory(is_staff=True))
-
-
-@pytest.fixture
 def coordinated(db, settings):
     settings.DUGNAD_REQUIRE_MFA = False
     study = StudyFactory()
     coordinator = MembershipFactory(study=study, role=Role.COORDINATOR).user
     return study, coordinator
-
-
-def test_staff_create_a_draft_study_with_sections_and_coordinate_it(client, staff):
-    login_as(client, staff)
-    data = with_sections(
-        study_data(),
-        [
-            {"order": 1, "title": "Problem og behov", "prompt": "What is the problem?"},
-            {"order": 2, "title": "Brukerreiser"},
-        ],
-    )
-    response = client.post(reverse("studies:create"), data)
-    assert response.status_code == 302
-    study = Study.objects.get(title="Digital assistant")
-    assert study.status == StudyStatus.DRAFT
-    assert study.slug == "digital-assistant"
-    assert list(study.sections.values_list("order", "title")) == [
-        (1, "Problem og behov"),
-        (2, "Brukerreiser"),
-    ]
-    assert Membership.objects.get(study=study, user=staff).role == Role.COORDINATOR
-
-
-def test_staff_can_make_someone_else_coordinator_of_a_new_study(client, staff):
-    person = UserFactory(email="coordinator@example.org")
-    login_as(client, staff)
-    response = client.post(
-        reverse("studies:create"), study_data(coordinator_email="Coordinator@example.org")
-    )
-    assert response.status_code == 302
-    study = Study.objects.get()
-    assert Membership.objects.get(study=study).user == person
-    assert Membership.objects.get(study=study).role == Role.COORDINATOR
-    assert not Membership.objects.filter(study=study, user=staff).exists()
-    assert Notification.objects.filter(user=person, kind="study_coordinator").exists()
-
-
-def test_creating_for_an_unknown_coordinator_saves_nothing(client, staff):
-    login_as(client, staff)
-    response = client.post(
-        reverse("studies:create"), study_data(coordinator_email="nobody@example.org")
-    )
-    assert response.status_code == 200
-    assert "No one has an account with this address" in response.content.decode()
-    assert not Study.objects.exists()
-
-
-def test_slugs_never_collide_with_the_studies_own_addresses(client, staff):
-    login_as(client, staff)
-    client.post(reverse("studies:create"), study_data(title="New"))
-    client.post(reverse("studies:create"), study_data(title="New"))
-    assert sorted(Study.objects.values_list("slug", flat=True)) == ["new-study", "new-study-2"]
-
-
-@pytest.mark.parametrize(
-    "overrides, field, message",
-    [
-        ({"title": "   "}, "title", "Please give the study a title."),
-        ({"title": ""}, "title", "Please give the study a title."),
-        (
-            {"opens_at": "2030-05-02T10:00", "closes_at": "2030-05-01T10:00"},
-            "closes_at",
-            "The study must close after it opens.",
-        ),
-        ({"flag_threshold": 0}, "flag_threshold", "At least one flag is needed"),
-        ({"visibility": "secret"}, "visibility", "Select a valid choice"),
-    ],
-)
-def test_bad_settings_get_a_clear_error_and_create_nothing(
-    client, staff, overrides, field, message
-):
-    login_as(client, staff)
-    response = client.post(
-        reverse("studies:create"),
-        with_sections(study_data(**overrides), [{"order": 1, "title": "Problem"}]),
-    )
-    assert response.status_code == 200
-    form = response.context["form"]
-    assert message in " ".join(form.errors[field])
-    assert f'id="id_{field}_error"' in response.content.decode()
-    assert not Study.objects.exists()
-    assert not Section.objects.exists()
-
-
-def test_duplicate_section_order_creates_nothing(client, staff):
-    login_as(client, staff)
-    data = with_sections(
-        study_data(), [{"order": 1, "title": "Problem"}, {"order": 1, "title": "Journeys"}]
-    )
-    response = client.post(reverse("studies:create"), data)
-    assert response.status_code == 200
-    assert "Two sections cannot share a place in the order" in response.content.decode()
-    assert not Study.objects.exists()
 
 
 def test_coordinator_edits_settings_and_reorders_sections_in_one_save(client, coordinated):
@@ -276,3 +170,35 @@ def test_every_help_text_on_the_settings_page_is_shown_whole(client, coordinated
     html = client.get(reverse("studies:settings", args=[study.slug])).content.decode()
     assert "shown only as “fewer than” this number." in html
     assert "<k" not in html
+
+
+def test_a_new_section_without_an_order_goes_last(client, coordinated):
+    study, coordinator = coordinated
+    first = SectionFactory(study=study, order=1, title="First")
+    client.force_login(coordinator)
+    data = with_sections(
+        study_data(title=study.title),
+        [
+            {"id": first.pk, "order": 1, "title": "First"},
+            {"order": "", "title": "Added without an order"},
+            {"order": "", "title": "And another"},
+        ],
+        initial=1,
+    )
+    response = client.post(reverse("studies:settings", args=[study.slug]), data)
+    assert response.status_code == 302
+    assert list(study.sections.values_list("order", "title")) == [
+        (1, "First"),
+        (2, "Added without an order"),
+        (3, "And another"),
+    ]
+
+
+def test_a_section_row_with_an_order_but_no_title_says_what_is_missing(client, coordinated):
+    study, coordinator = coordinated
+    client.force_login(coordinator)
+    data = with_sections(study_data(title=study.title), [{"order": 4, "title": ""}])
+    response = client.post(reverse("studies:settings", args=[study.slug]), data)
+    assert response.status_code == 200
+    assert "Give the section a title, or leave the row empty." in response.content.decode()
+    assert not study.sections.exists()
