@@ -361,7 +361,8 @@ def public_name(request: HttpRequest) -> HttpResponse:
     from accounts.signup_forms import PublicNameForm
 
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
+    # Only a path on this site (redirect() would read anything else as a view's name).
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = ""

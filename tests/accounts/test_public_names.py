@@ -101,3 +101,16 @@ def test_posting_without_a_name_is_refused_with_the_way_to_choose_one(client):
     assert "choose the name to show" in html and reverse("public_name") in html
     assert not Contribution.objects.exists()
     assert Membership.objects.filter(study=study).count() == 1
+
+
+@pytest.mark.parametrize("target", ["²", "profile", "https://evil.example/", "//evil.example/"])
+def test_the_name_page_goes_only_to_a_path_on_this_site(client, target):
+    from django.urls import reverse
+
+    user = UserFactory(display_name="")
+    client.force_login(user)
+    response = client.post(
+        reverse("public_name"), {"display_name": "Kari Nordmann", "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("profile")

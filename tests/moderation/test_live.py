@@ -26,6 +26,7 @@ from tests.factories import (
 )
 
 application = URLRouter(websocket_urlpatterns)
+SITE_ORIGIN = (b"origin", b"http://127.0.0.1:8000")  # SITE_URL: config/origins.py
 
 
 @pytest.mark.django_db
@@ -209,7 +210,7 @@ async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_se
     await sync_to_async(give_mfa)(facilitator)
     cookie = await sync_to_async(_session_cookie)(facilitator, second_factor=second_factor)
     communicator = WebsocketCommunicator(
-        site, f"/ws/moderation/{study.slug}/", headers=[(b"origin", b"http://testserver"), cookie]
+        site, f"/ws/moderation/{study.slug}/", headers=[SITE_ORIGIN, cookie]
     )
     connected, code = await communicator.connect()
     assert connected is accepted
@@ -228,7 +229,7 @@ async def test_moderation_queue_socket_with_the_second_factor_stays_open_when_ac
     await sync_to_async(give_mfa)(facilitator)
     cookie = await sync_to_async(_session_cookie)(facilitator, second_factor=True)
     communicator = WebsocketCommunicator(
-        site, f"/ws/moderation/{study.slug}/", headers=[(b"origin", b"http://testserver"), cookie]
+        site, f"/ws/moderation/{study.slug}/", headers=[SITE_ORIGIN, cookie]
     )
     connected, _ = await communicator.connect()
     assert connected

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 from studies.models import Visibility
 from tests.factories import MembershipFactory, StudyFactory, UserFactory
@@ -17,12 +15,16 @@ SITE = b"http://127.0.0.1:8000"
 
 
 def _session_cookie(user) -> bytes:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"sessionid={session.session_key}".encode()
+    """A signed-in session as allauth leaves it (with TOTP used, where the person has it)."""
+    from django.conf import settings
+    from django.test import Client
+
+    from tests.factories import login_as
+
+    client = Client()
+    login_as(client, user)
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
 
 
 async def _connects(slug: str, *, origin: bytes = SITE, user=None) -> bool:
