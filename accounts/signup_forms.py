@@ -26,8 +26,20 @@ class SignupForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Single sign-on's sign-up (allauth sets ``sociallogin`` first): the
+        # provider's name is proposed, and kept when the field is left empty.
+        sociallogin = getattr(self, "sociallogin", None)
+        self.provider_name = getattr(getattr(sociallogin, "user", None), "display_name", "")
+        if self.provider_name:
+            self.fields["display_name"].required = False
+            self.initial.setdefault("display_name", self.provider_name)
+
     def clean_display_name(self) -> str:
-        name = " ".join(self.cleaned_data["display_name"].split())
+        name = " ".join(self.cleaned_data["display_name"].split()) or getattr(
+            self, "provider_name", ""
+        )
         if not name:
             raise forms.ValidationError(_("Please give the name to show beside what you post."))
         return name

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts import administrators as admins
 from accounts.models import User
-from tests.factories import UserFactory, give_mfa
+from tests.factories import UserFactory, give_mfa, login_as
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def administrator(db):
 
 @pytest.fixture
 def admin_client(client, administrator):
-    client.force_login(administrator)
+    login_as(client, administrator)
     return client
 
 

@@ -207,12 +207,14 @@ def test_with_the_second_factor_the_coordinator_changes_a_role(client, study, co
     assert Membership.objects.get(pk=accomplice.pk).role == Role.FACILITATOR
 
 
-# --- platform staff ----------------------------------------------------------------
+# --- platform administrators ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["reports:platform", "reports:organisations", "studies:create"])
-def test_staff_pages_ask_staff_for_the_second_factor(client, name):
-    staff = give_mfa(UserFactory(is_staff=True))
+@pytest.mark.parametrize(
+    "name", ["reports:platform", "reports:organisations", "studies:create", "administration"]
+)
+def test_administrator_pages_ask_administrators_for_the_second_factor(client, name):
+    staff = give_mfa(UserFactory(is_administrator=True))
     client.force_login(staff)
     response = client.get(reverse(name))
     assert response.status_code == 302

@@ -698,3 +698,19 @@ def test_the_provider_is_configured_from_the_environment():
     assert app["settings"]["oauth_pkce_enabled"] is True
     assert app["settings"]["acr_values"] == ["idporten-loa-substantial", "idporten-loa-high"]
     assert trusted == ["idporten"]
+
+
+def test_the_sign_up_after_single_sign_on_proposes_the_providers_name(
+    client, oidc_settings, monkeypatch
+):
+    provider = _provider(monkeypatch, email=None, sub="p-3")
+    provider.claims.update({"name": "Kari Nordmann"})
+    response = _sign_in_with_provider(client, provider)
+    assert response.url == reverse("socialaccount_signup")
+    page = client.get(reverse("socialaccount_signup")).content.decode()
+    assert 'value="Kari Nordmann"' in page
+    response = client.post(
+        reverse("socialaccount_signup"), {"email": "kari@example.org", "display_name": "Kari N."}
+    )
+    assert response.url == reverse("account_email_verification_sent")
+    assert User.objects.get(email="kari@example.org").display_name == "Kari N."

@@ -514,7 +514,7 @@ def test_under_the_embedded_scheduler_an_export_is_made_on_a_thread_with_its_pro
     monkeypatch.setattr(
         scheduler, "later", lambda task, args, kwargs, seconds: deferred.append((task, args))
     )
-    client.force_login(world.coordinator)
+    login_as(client, world.coordinator)
     response = run_on_commit(
         client.post, exports_url(world.study), {"tier": "aggregate", "format": "csv"}
     )

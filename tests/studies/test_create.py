@@ -21,7 +21,7 @@ from studies.models import (
     StudyStatus,
     Visibility,
 )
-from tests.factories import StudyFactory, UserFactory, give_mfa
+from tests.factories import StudyFactory, UserFactory, give_mfa, login_as
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def administrator(db):
 
 @pytest.fixture
 def admin_client(client, administrator):
-    client.force_login(administrator)
+    login_as(client, administrator)
     return client
 
 
@@ -148,7 +148,7 @@ def test_an_invited_coordinator_takes_the_draft_over_on_accepting(
     )
 
     invited = UserFactory(email="new.coordinator@example.org")
-    client.force_login(invited)
+    login_as(client, invited)
     page = client.get(link.group(1))
     assert page.status_code == 200
     response = client.post(link.group(1), {"organisation": "", "consent_named": ""})
@@ -219,7 +219,7 @@ def test_only_administrators_create_studies(client, who, settings):
     if who == "coordinator":
         Membership.objects.create(study=StudyFactory(), user=person, role=Role.COORDINATOR)
     before = Study.objects.count()
-    client.force_login(person)
+    login_as(client, person)
     assert client.get(reverse("studies:create")).status_code == 403
     assert client.post(reverse("studies:create"), form_data()).status_code == 403
     assert Study.objects.count() == before

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from studies import services
 from studies.models import Phase, Role, StudyStatus
-from tests.factories import MembershipFactory, SectionFactory, StudyFactory, UserFactory
+from tests.factories import MembershipFactory, SectionFactory, StudyFactory, UserFactory, login_as
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def tool_links(study) -> dict[str, str]:
 def test_a_coordinator_reaches_moderation_members_statistics_and_exports(client, page):
     study = StudyFactory()
     coordinator = MembershipFactory(study=study, role=Role.COORDINATOR).user
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     url = reverse("study_detail", args=[study.slug]) if page == "study" else reverse("my_studies")
     html = client.get(url).content.decode()
     links = tool_links(study)
@@ -48,7 +48,7 @@ def test_a_coordinator_reaches_moderation_members_statistics_and_exports(client,
 def test_a_facilitator_reaches_moderation_members_and_statistics_but_not_exports(client, page):
     study = StudyFactory()
     facilitator = MembershipFactory(study=study, role=Role.FACILITATOR).user
-    client.force_login(facilitator)
+    login_as(client, facilitator)
     url = reverse("study_detail", args=[study.slug]) if page == "study" else reverse("my_studies")
     html = client.get(url).content.decode()
     links = tool_links(study)
@@ -60,7 +60,7 @@ def test_a_facilitator_reaches_moderation_members_and_statistics_but_not_exports
 def test_a_contributor_sees_no_tools_and_finds_their_studies_under_my_studies(client):
     study = StudyFactory(title="Joined study")
     member = MembershipFactory(study=study, role=Role.CONTRIBUTOR).user
-    client.force_login(member)
+    login_as(client, member)
     html = client.get(reverse("study_detail", args=[study.slug])).content.decode()
     assert f'href="{tool_links(study)["moderation"]}"' not in html
     mine = client.get(reverse("my_studies")).content.decode()
