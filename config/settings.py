@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "studies",
     "contributions",
     "moderation",
+    "polls",
     "reports",
     "rest_framework",
     "drf_spectacular",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("me/", include("accounts.urls")),
     path("health/", account_views.health, name="health"),
     path("studies/", include("studies.urls")),
+    path("studies/", include("polls.urls")),
     path("studies/", include("contributions.urls")),
     path("moderation/", include("moderation.urls")),
     path("reports/", include("reports.urls")),

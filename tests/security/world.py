@@ -48,6 +48,8 @@ class World:
     data_export: object
     api_token: object
     export: object
+    poll: object = None
+    vote: object = None
 
 
 def build_world(**study_kwargs) -> World:
@@ -118,7 +120,22 @@ def build_world(**study_kwargs) -> World:
     )
     # A participation report, so its page and downloads exist to be guarded.
     report_freeze(study=study, by=users["coordinator"])
+    # A poll with an "other" vote from the member, so every poll URL has its objects.
+    from polls import services as poll_services
+
+    poll = poll_services.poll_create(
+        study=study,
+        by=users["coordinator"],
+        question="Which one?",
+        options=["One", "Two"],
+        allow_other=True,
+    )
+    vote, _changed = poll_services.poll_vote(
+        poll=poll, user=users["member"], option_ids=[], other=True, other_text="Mine"
+    )
     return World(
+        poll=poll,
+        vote=vote,
         study=study,
         users=users,
         memberships=memberships,

@@ -1,0 +1,1 @@
+"""Survey pages (filled in below)."""
