@@ -156,3 +156,131 @@ def people_only_voted_or_answered(*, study_id: int) -> int:
         .exclude(Exists(commented))
         .count()
     )
+
+
+# --- surveys --------------------------------------------------------------------------
+
+
+def survey_for_access(*, access: StudyAccess, pk: int):
+    from polls.models import Survey
+
+    survey = Survey.objects.filter(study=access.study, pk=pk).select_related("phase").first()
+    if survey is None:
+        raise Http404("No such survey")
+    survey.study = access.study
+    return survey
+
+
+def answer_for_access(*, access: StudyAccess, pk: int):
+    from polls.models import SurveyAnswer
+
+    answer = (
+        SurveyAnswer.objects.filter(response__survey__study=access.study, pk=pk)
+        .select_related("response__survey")
+        .first()
+    )
+    if answer is None:
+        raise Http404("No such answer")
+    answer.response.survey.study = access.study
+    return answer
+
+
+def study_surveys(*, study_id: int) -> list:
+    from polls.models import Survey
+
+    return list(Survey.objects.filter(study_id=study_id).select_related("phase"))
+
+
+@dataclass
+class QuestionResult:
+    question: object
+    answered: int  # submitted responses that answered it
+    counts: list[tuple[str, int]]  # (choice label or scale value, count), in order
+    mean: float | None = None
+    texts: list = field(default_factory=list)  # SurveyAnswer rows with text (hidden ones too)
+
+
+@dataclass
+class SurveyResults:
+    survey: object
+    respondents: int
+    questions: list[QuestionResult]
+
+
+def survey_results(*, survey) -> SurveyResults:
+    """Counts per choice and scale value over submitted responses, in aggregate queries
+    (one per kind of figure), and the free-text answers."""
+    from django.db.models import Avg
+
+    from polls.models import (
+        CHOICE_KINDS,
+        SCALE_MAX,
+        SCALE_MIN,
+        QuestionKind,
+        SurveyAnswer,
+        SurveyChoice,
+    )
+
+    submitted = {"response__status": ResponseStatus.SUBMITTED, "response__survey": survey}
+    respondents = SurveyResponse.objects.filter(
+        survey=survey, status=ResponseStatus.SUBMITTED
+    ).count()
+    answered = dict(
+        SurveyAnswer.objects.filter(**submitted)
+        .values_list("question_id")
+        .annotate(n=Count("id"))
+        .values_list("question_id", "n")
+    )
+    choice_counts = dict(
+        SurveyChoice.objects.filter(question__survey=survey)
+        .annotate(
+            n=Count(
+                "answers",
+                filter=Q(answers__response__status=ResponseStatus.SUBMITTED),
+            )
+        )
+        .values_list("pk", "n")
+    )
+    scale_counts: dict[tuple[int, int], int] = {
+        (q, v): n
+        for q, v, n in SurveyAnswer.objects.filter(**submitted, scale__isnull=False)
+        .values_list("question_id", "scale")
+        .annotate(n=Count("id"))
+        .values_list("question_id", "scale", "n")
+    }
+    means = dict(
+        SurveyAnswer.objects.filter(**submitted, scale__isnull=False)
+        .values_list("question_id")
+        .annotate(m=Avg("scale"))
+        .values_list("question_id", "m")
+    )
+    texts: dict[int, list] = {}
+    for answer in (
+        SurveyAnswer.objects.filter(**submitted)
+        .exclude(text="")
+        .select_related("response")
+        .order_by("response__submitted_at", "id")
+    ):
+        texts.setdefault(answer.question_id, []).append(answer)
+    results = []
+    for question in survey.questions.prefetch_related("choices"):
+        if question.kind in CHOICE_KINDS:
+            counts = [(c.label, choice_counts.get(c.pk, 0)) for c in question.choices.all()]
+        elif question.kind == QuestionKind.SCALE:
+            counts = [
+                (str(v), scale_counts.get((question.pk, v), 0))
+                for v in range(SCALE_MIN, SCALE_MAX + 1)
+            ]
+        else:
+            counts = []
+        mean = means.get(question.pk)
+        results.append(
+            QuestionResult(
+                question=question,
+                answered=answered.get(question.pk, 0),
+                counts=counts,
+                mean=round(mean, 2) if mean is not None else None,
+                texts=texts.get(question.pk, []),
+            )
+        )
+    return SurveyResults(survey=survey, respondents=respondents, questions=results)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from polls import views
+from polls import survey_views, views
 
 app_name = "polls"
 
@@ -15,4 +15,12 @@ urlpatterns = [
     path("<slug:slug>/polls/<int:pk>/close/", views.poll_close, name="close"),
     path("<slug:slug>/polls/votes/<int:pk>/flag/", views.vote_flag, name="vote_flag"),
     path("<slug:slug>/polls/votes/<int:pk>/hide/", views.vote_hide, name="vote_hide"),
+    path("<slug:slug>/surveys/", survey_views.survey_manage, name="surveys"),
+    path("<slug:slug>/surveys/new/", survey_views.survey_create, name="survey_create"),
+    path("<slug:slug>/surveys/<int:pk>/", survey_views.survey_answer, name="survey"),
+    path(
+        "<slug:slug>/surveys/answers/<int:pk>/hide/",
+        survey_views.answer_hide,
+        name="survey_answer_hide",
+    ),
 ]

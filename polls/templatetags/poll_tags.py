@@ -25,7 +25,9 @@ def study_polls(context) -> SafeString:
     polls = selectors.study_polls(access=access, section_id=section_id)
     can_vote = access.can(Action.CONTRIBUTE, request.user)
     can_manage = selectors.is_poll_staff(access)
-    if not polls and not can_manage:
+    can_set_up_surveys = access.can(Action.MANAGE, request.user)
+    surveys = [s for s in selectors.study_surveys(study_id=access.study.pk) if s.is_open]
+    if not polls and not surveys and not can_manage:
         return SafeString("")
     views = [
         selectors.poll_view(poll=p, access=access, user=request.user, can_vote=can_vote)
@@ -33,7 +35,14 @@ def study_polls(context) -> SafeString:
     ]
     return render_to_string(
         "polls/_study_polls.html",
-        {"views": views, "study": access.study, "can_manage": can_manage},
+        {
+            "views": views,
+            "study": access.study,
+            "can_manage": can_manage,
+            "can_vote": can_vote,
+            "surveys": surveys,
+            "can_set_up_surveys": can_set_up_surveys,
+        },
         request=request,
     )
 
@@ -42,3 +51,14 @@ def study_polls(context) -> SafeString:
 def only_voted_or_answered(study) -> int:
     """People who only voted in a poll or answered a survey: not participants."""
     return selectors.people_only_voted_or_answered(study_id=study.pk)
+
+
+@register.simple_tag
+def answer_values(values: dict, question_id: int) -> list[str]:
+    """The values a survey form shows for one question (saved draft or what was posted)."""
+    return [str(v) for v in (values or {}).get(question_id, [])]
+
+
+@register.simple_tag
+def answer_error(errors: dict, question_id: int) -> str:
+    return (errors or {}).get(question_id, "")

@@ -183,6 +183,10 @@ KWARGS: dict[str, Callable[[World], dict]] = {
     "polls:close": lambda w: {"slug": w.study.slug, "pk": w.poll.pk},
     "polls:vote_flag": lambda w: {"slug": w.study.slug, "pk": w.vote.pk},
     "polls:vote_hide": lambda w: {"slug": w.study.slug, "pk": w.vote.pk},
+    "polls:survey": lambda w: {"slug": w.study.slug, "pk": w.survey.pk},
+    "polls:survey_answer_hide": lambda w: {"slug": w.study.slug, "pk": w.answer.pk},
+    "reports:survey_results": lambda w: {"slug": w.study.slug, "pk": w.survey.pk},
+    "reports:survey_export": lambda w: {"slug": w.study.slug, "pk": w.survey.pk},
 }
 
 
@@ -359,6 +363,12 @@ MATRIX.update(
         "polls:close": E(POST_ONLY, MODERATE_POST),
         "polls:vote_flag": E(POST_ONLY, MEMBERS_POST),
         "polls:vote_hide": E(POST_ONLY, MODERATE_POST),
+        "polls:surveys": E(MANAGE, _roles(LOGIN, 405, 405, 405, 405, 405)),
+        "polls:survey_create": E(MANAGE, MANAGE_POST),
+        "polls:survey": E(_roles(LOGIN, 403, 200, 200, 200, 403), MEMBERS_POST),
+        "polls:survey_answer_hide": E(POST_ONLY, MODERATE_POST),
+        "reports:survey_results": E(MODERATE, _roles(LOGIN, 405, 405, 405, 405, 405)),
+        "reports:survey_export": E(MANAGE, _roles(LOGIN, 405, 405, 405, 405, 405)),
         # --- reports: statistics, registry, exports, participation report -----------------
         "reports:definitions": E(PUBLIC, NO_POST),
         "reports:statistics": E(PUBLIC, NO_POST),
@@ -431,7 +441,15 @@ def _fingerprint(world: World) -> dict:
     from api.models import ApiToken
     from contributions.models import Comment, Contribution, Reaction
     from moderation.models import Flag
-    from polls.models import Poll, PollChoice, PollVote, TextFlag
+    from polls.models import (
+        Poll,
+        PollChoice,
+        PollVote,
+        Survey,
+        SurveyAnswer,
+        SurveyResponse,
+        TextFlag,
+    )
     from reports.models import Export
     from studies.models import DocumentVersion, Invitation, JoinRequest, Membership, Study
 
@@ -458,6 +476,9 @@ def _fingerprint(world: World) -> dict:
         "poll_votes": rows(PollVote, "other_text", "text_hidden", "text_flags"),
         "poll_choices": rows(PollChoice, "option_id"),
         "text_flags": rows(TextFlag),
+        "surveys": rows(Survey, "title", "closed_at"),
+        "survey_responses": rows(SurveyResponse, "status"),
+        "survey_answers": rows(SurveyAnswer, "text", "text_hidden"),
     }
 
 

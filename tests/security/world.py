@@ -50,6 +50,8 @@ class World:
     export: object
     poll: object = None
     vote: object = None
+    survey: object = None
+    answer: object = None
 
 
 def build_world(**study_kwargs) -> World:
@@ -133,7 +135,26 @@ def build_world(**study_kwargs) -> World:
     vote, _changed = poll_services.poll_vote(
         poll=poll, user=users["member"], option_ids=[], other=True, other_text="Mine"
     )
+    # A survey the member has answered, with a free-text answer to moderate.
+    from polls.models import QuestionKind, SurveyAnswer
+    from polls.survey_services import QuestionData, survey_answer, survey_create
+
+    survey = survey_create(
+        study=study,
+        by=users["coordinator"],
+        title="How did it go?",
+        questions=[QuestionData(kind=QuestionKind.LONG_TEXT, text="Tell us")],
+    )
+    survey_answer(
+        survey=survey,
+        user=users["member"],
+        values={survey.questions.get().pk: ["Fine"]},
+        submit=True,
+    )
+    answer = SurveyAnswer.objects.get(response__survey=survey)
     return World(
+        survey=survey,
+        answer=answer,
         poll=poll,
         vote=vote,
         study=study,
