@@ -27,8 +27,6 @@ def study_polls(context) -> SafeString:
     can_manage = selectors.is_poll_staff(access)
     can_set_up_surveys = access.can(Action.MANAGE, request.user)
     surveys = [s for s in selectors.study_surveys(study_id=access.study.pk) if s.is_open]
-    if not polls and not surveys and not can_manage:
-        return SafeString("")
     views = [
         selectors.poll_view(poll=p, access=access, user=request.user, can_vote=can_vote)
         for p in polls

@@ -27,6 +27,8 @@
       var list = document.getElementById("poll-list");
       if (!list) { return; }
       list.insertBefore(fresh, list.firstChild);
+      var heading = document.getElementById("polls-heading");
+      if (heading) { heading.hidden = false; }
     }
     if (window.htmx) { window.htmx.process(fresh); }
     watchClose(fresh);

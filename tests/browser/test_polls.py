@@ -68,3 +68,14 @@ def test_results_hidden_until_voting_appear_only_for_those_who_voted(new_page, a
     in_thread(services.poll_vote, poll=poll, user=second, option_ids=[layered.pk])
     expect(_count(early, poll, layered)).to_have_text("2")
     assert _not_reloaded(early)
+
+
+def test_a_poll_added_while_the_page_is_open_appears(new_page, asgi_server):
+    study = StudyFactory()
+    watcher = new_page(language="en")
+    _study_page(watcher, study)
+    expect(watcher.locator("#polls-heading")).to_be_hidden()
+    poll = in_thread(_poll, study, ResultsShown.LIVE)
+    expect(watcher.locator(f"#{poll.dom_id}")).to_contain_text("Which architecture?")
+    expect(watcher.locator("#polls-heading")).to_be_visible()
+    assert _not_reloaded(watcher)

@@ -25,8 +25,14 @@ def ids(poll, *positions):
     return [str(options[i].pk) for i in positions]
 
 
-def client_for(user) -> Client:
+def english() -> Client:
     client = Client()
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def client_for(user) -> Client:
+    client = english()
     client.force_login(user)
     return client
 
@@ -260,7 +266,7 @@ def test_other_without_text_is_refused():
 def test_people_who_may_not_contribute_cannot_vote(who):
     study = StudyFactory()
     poll = make_poll(study)
-    client = Client()
+    client = english()
     if who == "outsider":
         client.force_login(UserFactory())
     if who == "blocked":
@@ -388,7 +394,7 @@ def test_results_after_closing_show_once_closed_and_the_closing_event_carries_co
     services.poll_close(poll=poll, by=boss)
     event = StudyEvent.objects.filter(study=study, kind="poll.state").last()
     assert event.data["counts"][ids(poll, 0)[0]] == 1
-    anonymous = Client().get(reverse("polls:detail", kwargs={"slug": study.slug, "pk": poll.pk}))
+    anonymous = english().get(reverse("polls:detail", kwargs={"slug": study.slug, "pk": poll.pk}))
     assert "poll-count" in anonymous.content.decode()
 
 
@@ -472,5 +478,29 @@ def test_people_who_only_voted_are_counted_apart_from_participants():
     services.poll_vote(poll=poll, user=only_voter, option_ids=ids(poll, 0))
     services.poll_vote(poll=poll, user=poster, option_ids=ids(poll, 1))
     assert people_only_voted_or_answered(study_id=study.pk) == 1
-    page = Client().get(reverse("reports:statistics", kwargs={"slug": study.slug}))
+    page = english().get(reverse("reports:statistics", kwargs={"slug": study.slug}))
     assert "1 person only voted in a poll or answered a survey" in page.content.decode()
+
+
+def test_refusals_are_in_bokmal_for_a_norwegian_page():
+    study = StudyFactory()
+    poll = make_poll(study)
+    client = Client()
+    client.cookies["django_language"] = "nb"
+    client.force_login(member(study))
+    response = client.post(vote_url(poll), {}, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="nb")
+    assert response.status_code == 422
+    assert "Velg et alternativ før du stemmer." in response.content.decode()
+
+
+@pytest.mark.parametrize("payload", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>'])
+def test_poll_texts_are_escaped(payload):
+    study = StudyFactory()
+    poll = make_poll(study, options=(payload, "B"), allow_other=True)
+    poll.question = payload
+    poll.save(update_fields=["question"])
+    services.poll_vote(poll=poll, user=member(study), option_ids=[], other=True, other_text=payload)
+    html = english().get(reverse("study_detail", kwargs={"slug": study.slug})).content.decode()
+    section = html[html.index('id="polls"') : html.index("contributions-heading")]
+    assert payload not in section
+    assert "&lt;" in section

@@ -20,8 +20,14 @@ from tests.polls.factories import coordinator, make_survey, survey_values
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> Client:
+def english() -> Client:
     client = Client()
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def client_for(user) -> Client:
+    client = english()
     client.force_login(user)
     return client
 
@@ -173,7 +179,7 @@ def test_outsiders_cannot_answer():
     study = StudyFactory()
     survey = make_survey(study)
     assert client_for(UserFactory()).get(url(survey)).status_code == 403
-    assert Client().get(url(survey)).status_code == 302
+    assert english().get(url(survey)).status_code == 302
 
 
 def test_results_count_submitted_answers_only_and_hidden_text_still_counts():

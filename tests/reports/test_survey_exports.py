@@ -82,6 +82,7 @@ def test_aggregate_csv_suppresses_small_counts_and_carries_no_text(answered):
 
 def _client(user):
     client = Client()
+    client.cookies["django_language"] = "en"
     client.force_login(user)
     return client
 
