@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from moderation.models import LogAction
 from moderation.services import log_action
 from polls import selectors
 from polls.models import (
@@ -253,7 +254,7 @@ def poll_update(
             log_action(
                 study=poll.study,
                 actor=by,
-                action="poll_wording",
+                action=LogAction.POLL_WORDING,
                 target_type="poll",
                 target_id=poll.pk,
                 details={"before": before, "after": after},
@@ -396,7 +397,7 @@ def vote_text_moderate(*, vote: PollVote, by: User, hide: bool, reason: str = ""
         log_action(
             study=study,
             actor=by,
-            action="text_hide" if hide else "text_restore",
+            action=LogAction.TEXT_HIDE if hide else LogAction.TEXT_RESTORE,
             target_type="poll_vote",
             target_id=vote.pk,
             reason=reason,

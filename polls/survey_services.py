@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from moderation.models import LogAction
 from moderation.services import log_action
 from polls.models import (
     CHOICE_KINDS,
@@ -272,7 +273,7 @@ def answer_text_moderate(*, answer: SurveyAnswer, by: User, hide: bool, reason: 
         log_action(
             study=study,
             actor=by,
-            action="text_hide" if hide else "text_restore",
+            action=LogAction.TEXT_HIDE if hide else LogAction.TEXT_RESTORE,
             target_type="survey_answer",
             target_id=answer.pk,
             reason=reason,

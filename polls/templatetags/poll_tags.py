@@ -26,7 +26,8 @@ def study_polls(context) -> SafeString:
     can_vote = access.can(Action.CONTRIBUTE, request.user)
     can_manage = selectors.is_poll_staff(access)
     can_set_up_surveys = access.can(Action.MANAGE, request.user)
-    surveys = [s for s in selectors.study_surveys(study_id=access.study.pk) if s.is_open]
+    every_survey = selectors.study_surveys(study_id=access.study.pk)
+    surveys = [s for s in every_survey if s.is_open]
     views = [
         selectors.poll_view(poll=p, access=access, user=request.user, can_vote=can_vote)
         for p in polls
@@ -39,6 +40,8 @@ def study_polls(context) -> SafeString:
             "can_manage": can_manage,
             "can_vote": can_vote,
             "surveys": surveys,
+            # Facilitators and coordinators: every survey's results.
+            "result_surveys": every_survey if can_manage else [],
             "can_set_up_surveys": can_set_up_surveys,
         },
         request=request,

@@ -227,3 +227,16 @@ def test_only_answering_a_survey_is_not_participation():
     assert people_only_voted_or_answered(study_id=study.pk) == 0  # a draft does not count
     survey_answer(survey=survey, user=person, values=survey_values(survey), submit=True)
     assert people_only_voted_or_answered(study_id=study.pk) == 1
+
+
+def test_the_study_page_invites_members_to_answer_and_shows_staff_the_results():
+    study = StudyFactory()
+    survey = make_survey(study)
+    page = reverse("study_detail", kwargs={"slug": study.slug})
+    member_html = client_for(member(study)).get(page).content.decode()
+    assert url(survey) in member_html and "Answer the survey" in member_html
+    assert "/results/" not in member_html
+    facilitator = give_mfa(member(study, role=Role.FACILITATOR))
+    results = reverse("reports:survey_results", kwargs={"slug": study.slug, "pk": survey.pk})
+    assert results in client_for(facilitator).get(page).content.decode()
+    assert "Answer the survey" not in english().get(page).content.decode()
