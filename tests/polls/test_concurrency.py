@@ -18,9 +18,24 @@ from tests.polls.factories import make_poll
 PARALLEL = 20
 
 
+@pytest.fixture
+def _fresh_cache_pools():
+    """Twenty requests at once open up to twenty connections in the process's shared Redis
+    pool (config.cache); close them after, so later tests meet the pool as they expect."""
+    yield
+    from config import cache as shared
+
+    for client in list(shared._shared.values()):
+        for pool in list(client._pools.values()):
+            pool.disconnect()
+            pool.reset()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_twenty_parallel_identical_votes_make_one_vote_and_one_event(requires_postgres):
+def test_twenty_parallel_identical_votes_make_one_vote_and_one_event(
+    requires_postgres, _fresh_cache_pools
+):
     study = StudyFactory()
     poll = make_poll(study)
     option = poll.options.first()
