@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "studies",
     "contributions",
     "moderation",
+    "polls",
     "reports",
     "rest_framework",
     "drf_spectacular",

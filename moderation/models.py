@@ -154,6 +154,10 @@ class LogAction(models.TextChoices):
     NOTE = "note", _("private note added")
     OFFICIAL_ANSWER = "official_answer", _("official answer given")
     EXPORT_NAMED = "export_named", _("named export")
+    # Polls and surveys (polls/): wording fixed after votes; free text hidden or restored.
+    POLL_WORDING = "poll_wording", _("poll wording fixed after votes")
+    TEXT_HIDE = "text_hide", _("answer text hidden")
+    TEXT_RESTORE = "text_restore", _("answer text restored")
 
 
 class AppendOnlyError(Exception):

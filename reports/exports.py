@@ -339,21 +339,38 @@ def _rows_with_progress(
         yield row
 
 
-def _write_csv(document: ExportDocument, out: IO[bytes], progress: Progress) -> None:
-    """One CSV file: each sheet starts with a "[Name]" row and its header, then a blank row."""
+Sheet = tuple[str, list[str], Iterable[list[Any]]]
+
+
+def _with_progress(document: ExportDocument, progress: Progress) -> list[Sheet]:
+    total = len(document.participants)
+    return [
+        (
+            name,
+            columns,
+            _rows_with_progress(rows, total, progress) if name == PARTICIPANTS else rows,
+        )
+        for name, columns, rows in _sheets(document)
+    ]
+
+
+def write_csv_sheets(sheets: Iterable[Sheet], out: IO[bytes]) -> None:
+    """One CSV file: each sheet starts with a "[Name]" row and its header, then a blank row.
+    Cells are escaped (``escape_cell``). Also used for survey answers (reports.survey_exports)."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
     writer = csv.writer(text)
-    total = len(document.participants)
-    for name, columns, rows in _sheets(document):
+    for name, columns, rows in sheets:
         writer.writerow([f"[{name}]"])
         writer.writerow(columns)
-        if name == PARTICIPANTS:
-            rows = _rows_with_progress(rows, total, progress)
         for row in rows:
             writer.writerow([escape_cell(v) for v in row])
         writer.writerow([])
     text.flush()
     text.detach()
+
+
+def _write_csv(document: ExportDocument, out: IO[bytes], progress: Progress) -> None:
+    write_csv_sheets(_with_progress(document, progress), out)
 
 
 def _xlsx_cell(value: Any) -> Any:
@@ -371,19 +388,21 @@ def _xlsx_cell(value: Any) -> Any:
     return value
 
 
-def _write_xlsx(document: ExportDocument, out: IO[bytes], progress: Progress) -> None:
+def write_xlsx_sheets(sheets: Iterable[Sheet], out: IO[bytes]) -> None:
+    """One workbook, a worksheet per sheet, cells escaped as in CSV (``_xlsx_cell``)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    total = len(document.participants)
-    for name, columns, rows in _sheets(document):
+    for name, columns, rows in sheets:
         sheet = workbook.create_sheet(title=name)
         sheet.append(columns)
-        if name == PARTICIPANTS:
-            rows = _rows_with_progress(rows, total, progress)
         for row in rows:
             sheet.append([_xlsx_cell(v) for v in row])
     workbook.save(out)
+
+
+def _write_xlsx(document: ExportDocument, out: IO[bytes], progress: Progress) -> None:
+    write_xlsx_sheets(_with_progress(document, progress), out)
 
 
 def _write_json(document: ExportDocument, out: IO[bytes], progress: Progress) -> None:

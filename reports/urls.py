@@ -3,7 +3,7 @@ reports (export_views)."""
 
 from django.urls import include, path
 
-from reports import views
+from reports import survey_views, views
 
 app_name = "reports"
 
@@ -21,5 +21,15 @@ urlpatterns: list = [
     path("organisations/<int:pk>/verify/", views.organisation_verify, name="organisation_verify"),
     path("<slug:slug>/statistics/", views.study_statistics_page, name="statistics"),
     path("<slug:slug>/statistics/live/", views.study_statistics_live, name="statistics_live"),
+    path(
+        "<slug:slug>/surveys/<int:pk>/results/",
+        survey_views.survey_results,
+        name="survey_results",
+    ),
+    path(
+        "<slug:slug>/surveys/<int:pk>/export/",
+        survey_views.survey_export,
+        name="survey_export",
+    ),
     path("", include("reports.export_urls")),
 ]

@@ -55,6 +55,8 @@
   // --- applying one item (live event, replay, or the poster's own response) ---
   function apply(event, options) {
     var data = event.data || {};
+    // Other kinds of item on the page (polls: static/js/polls.js) listen for every event.
+    document.dispatchEvent(new CustomEvent("dugnad:study-event", { detail: event }));
     if (!event.key) { return; }
     var existing = document.getElementById(event.key);
     var revision = data.revision || 0;

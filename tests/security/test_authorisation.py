@@ -179,6 +179,16 @@ KWARGS: dict[str, Callable[[World], dict]] = {
     "api:token-revoke": lambda w: {"pk": w.api_token.pk},
     "api:contribution-detail": contribution,
     "api:study-export": lambda w: {"slug": w.study.slug, "tier": "aggregate"},
+    "polls:detail": lambda w: {"slug": w.study.slug, "pk": w.poll.pk},
+    "polls:vote": lambda w: {"slug": w.study.slug, "pk": w.poll.pk},
+    "polls:edit": lambda w: {"slug": w.study.slug, "pk": w.poll.pk},
+    "polls:close": lambda w: {"slug": w.study.slug, "pk": w.poll.pk},
+    "polls:vote_flag": lambda w: {"slug": w.study.slug, "pk": w.vote.pk},
+    "polls:vote_hide": lambda w: {"slug": w.study.slug, "pk": w.vote.pk},
+    "polls:survey": lambda w: {"slug": w.study.slug, "pk": w.survey.pk},
+    "polls:survey_answer_hide": lambda w: {"slug": w.study.slug, "pk": w.answer.pk},
+    "reports:survey_results": lambda w: {"slug": w.study.slug, "pk": w.survey.pk},
+    "reports:survey_export": lambda w: {"slug": w.study.slug, "pk": w.survey.pk},
 }
 
 
@@ -362,6 +372,21 @@ MATRIX.update(
         "moderation:flag": E(POST_ONLY, MEMBERS_POST),
         "moderation:item": E(MODERATE, MODERATE_POST),
         "moderation:item_action": E(POST_ONLY, MODERATE_POST),
+        # --- polls and surveys (docs/polls.md) ------------------------------------------
+        "polls:manage": E(MODERATE, _roles(LOGIN, 405, 405, 405, 405, 405)),
+        "polls:create": E(MODERATE, MODERATE_POST),
+        "polls:detail": E(PUBLIC, NO_POST, note="results only where this viewer may see them"),
+        "polls:vote": E(POST_ONLY, MEMBERS_POST),
+        "polls:edit": E(MODERATE, MODERATE_POST),
+        "polls:close": E(POST_ONLY, MODERATE_POST),
+        "polls:vote_flag": E(POST_ONLY, MEMBERS_POST),
+        "polls:vote_hide": E(POST_ONLY, MODERATE_POST),
+        "polls:surveys": E(MANAGE, _roles(LOGIN, 405, 405, 405, 405, 405)),
+        "polls:survey_create": E(MANAGE, MANAGE_POST),
+        "polls:survey": E(_roles(LOGIN, 403, 200, 200, 200, 403), MEMBERS_POST),
+        "polls:survey_answer_hide": E(POST_ONLY, MODERATE_POST),
+        "reports:survey_results": E(MODERATE, _roles(LOGIN, 405, 405, 405, 405, 405)),
+        "reports:survey_export": E(MANAGE, _roles(LOGIN, 405, 405, 405, 405, 405)),
         # --- reports: statistics, registry, exports, participation report -----------------
         "reports:definitions": E(PUBLIC, NO_POST),
         "reports:statistics": E(PUBLIC, NO_POST),
@@ -434,6 +459,15 @@ def _fingerprint(world: World) -> dict:
     from api.models import ApiToken
     from contributions.models import Comment, Contribution, Reaction
     from moderation.models import Flag
+    from polls.models import (
+        Poll,
+        PollChoice,
+        PollVote,
+        Survey,
+        SurveyAnswer,
+        SurveyResponse,
+        TextFlag,
+    )
     from reports.models import Export
     from studies.models import DocumentVersion, Invitation, JoinRequest, Membership, Study
 
@@ -459,6 +493,13 @@ def _fingerprint(world: World) -> dict:
         "exports": rows(Export),
         "organisations": rows(Organisation, "verified", "merged_into_id"),
         "affiliations": rows(Affiliation),
+        "polls": rows(Poll, "question", "closed_at", "revision"),
+        "poll_votes": rows(PollVote, "other_text", "text_hidden", "text_flags"),
+        "poll_choices": rows(PollChoice, "option_id"),
+        "text_flags": rows(TextFlag),
+        "surveys": rows(Survey, "title", "closed_at"),
+        "survey_responses": rows(SurveyResponse, "status"),
+        "survey_answers": rows(SurveyAnswer, "text", "text_hidden"),
     }
 
 

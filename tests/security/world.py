@@ -48,6 +48,10 @@ class World:
     data_export: object
     api_token: object
     export: object
+    poll: object = None
+    vote: object = None
+    survey: object = None
+    answer: object = None
 
 
 def build_world(**study_kwargs) -> World:
@@ -118,7 +122,41 @@ def build_world(**study_kwargs) -> World:
     )
     # A participation report, so its page and downloads exist to be guarded.
     report_freeze(study=study, by=users["coordinator"])
+    # A poll with an "other" vote from the member, so every poll URL has its objects.
+    from polls import services as poll_services
+
+    poll = poll_services.poll_create(
+        study=study,
+        by=users["coordinator"],
+        question="Which one?",
+        options=["One", "Two"],
+        allow_other=True,
+    )
+    vote, _changed = poll_services.poll_vote(
+        poll=poll, user=users["member"], option_ids=[], other=True, other_text="Mine"
+    )
+    # A survey the member has answered, with a free-text answer to moderate.
+    from polls.models import QuestionKind, SurveyAnswer
+    from polls.survey_services import QuestionData, survey_answer, survey_create
+
+    survey = survey_create(
+        study=study,
+        by=users["coordinator"],
+        title="How did it go?",
+        questions=[QuestionData(kind=QuestionKind.LONG_TEXT, text="Tell us")],
+    )
+    survey_answer(
+        survey=survey,
+        user=users["member"],
+        values={survey.questions.get().pk: ["Fine"]},
+        submit=True,
+    )
+    answer = SurveyAnswer.objects.get(response__survey=survey)
     return World(
+        survey=survey,
+        answer=answer,
+        poll=poll,
+        vote=vote,
         study=study,
         users=users,
         memberships=memberships,
