@@ -90,6 +90,9 @@ class Totals:
     individuals: int = 0
     contributions: int = 0
     comments: int = 0
+    # People with at least one counted item for an organisation (the headline's
+    # "93 of them"); None in reports frozen before it was kept.
+    for_organisations: int | None = None
 
     @property
     def items(self) -> int:
@@ -338,8 +341,12 @@ def _study_sql(study_id: int) -> tuple[str, list]:
                (SELECT SUM(contributions) FROM k) AS n4, (SELECT SUM(comments) FROM k) AS n5,
                NULL AS t1, NULL AS t2, NULL AS t3
         UNION ALL
-        SELECT 'members', NULL, COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL
-        FROM studies_membership WHERE study_id = %(study)s
+        SELECT 'members', NULL, (SELECT COUNT(*) FROM studies_membership
+                                 WHERE study_id = %(study)s),
+               (SELECT COALESCE(SUM(n), 0) FROM k WHERE org_id IS NOT NULL)
+                 - (SELECT COUNT(*) FROM m WHERE org_id IS NOT NULL)
+                 + (SELECT COUNT(DISTINCT author_id) FROM m WHERE org_id IS NOT NULL),
+               0, 0, 0, NULL, NULL, NULL
         UNION ALL
         SELECT 'sector', x.sector, x.organisations,
                x.n - COALESCE(y.n, 0) + COALESCE(y.people, 0), 0,
@@ -415,7 +422,8 @@ def _platform_sql() -> tuple[str, list]:
         ),
         a AS (
             SELECT author_id, MIN(first_at) AS first_at,
-                   MAX(CASE WHEN org_id IS NULL THEN 1 ELSE 0 END) AS individual
+                   MAX(CASE WHEN org_id IS NULL THEN 1 ELSE 0 END) AS individual,
+                   MAX(CASE WHEN org_id IS NULL THEN 0 ELSE 1 END) AS organised
             FROM g GROUP BY author_id
         ),
         oa AS (
@@ -436,7 +444,8 @@ def _platform_sql() -> tuple[str, list]:
                (SELECT SUM(comments) FROM ss) AS n5,
                NULL AS t1, NULL AS t2, NULL AS t3
         UNION ALL
-        SELECT 'members', NULL, COUNT(DISTINCT user_id), 0, 0, 0, 0, NULL, NULL, NULL
+        SELECT 'members', NULL, COUNT(DISTINCT user_id),
+               (SELECT COALESCE(SUM(organised), 0) FROM a), 0, 0, 0, NULL, NULL, NULL
         FROM studies_membership WHERE {where}
         UNION ALL
         SELECT 'sector', ss.sector, COALESCE(xo.n, 0), xa.n, 0,
@@ -486,7 +495,7 @@ def _assemble(rows: list[tuple], statistics: StudyStatistics) -> StudyStatistics
             totals.participants, totals.organisations, totals.individuals = n1, n2, n3
             totals.contributions, totals.comments = n4, n5
         elif kind == "members":
-            totals.members = n1
+            totals.members, totals.for_organisations = n1, n2
         elif kind == "sector":
             sectors[key or ""] = SectorRow(key or "", n1 if key else 0, n2, n4, n5)
         elif kind == "org":
@@ -694,12 +703,33 @@ def _sector_phrase(code: str) -> str:
     return str(phrases.get(code, code))
 
 
-def headline(statistics: StudyStatistics, language: str | None = None) -> str:
-    """The one-sentence summary, e.g. "104 people from 16 organisations in … contributed …"."""
+def people_for_organisations(statistics: StudyStatistics) -> int:
+    """People with at least one counted item for an organisation.
+
+    Reports frozen before this was kept fall back to participants minus
+    individuals (exact unless someone posted both ways).
+    """
+    totals = statistics.totals
+    if totals.for_organisations is not None:
+        return totals.for_organisations
+    if totals.organisations == 0:
+        return 0
+    return max(totals.participants - totals.individuals, 1)
+
+
+def headline(statistics: StudyStatistics, language: str | None = None, withheld=None) -> str:
+    """The one-sentence summary, true for people who took part as themselves.
+
+    "104 people contributed, 93 of them for 16 organisations in the public
+    sector, …, with 180 contributions and 40 comments". ``withheld`` (from
+    reports.disclosure) says the totals are too small to publish.
+    """
     with translation.override(language or translation.get_language()):
         totals = statistics.totals
         if totals.participants == 0:
             return str(_("No one has contributed yet."))
+        if withheld is not None and withheld.totals:
+            return str(_("The figures of this study are too small to publish."))
         values = {
             "people": ngettext("%(n)s person", "%(n)s people", totals.participants)
             % {"n": _number(totals.participants)},
@@ -710,7 +740,8 @@ def headline(statistics: StudyStatistics, language: str | None = None) -> str:
             "comments": ngettext("%(n)s comment", "%(n)s comments", totals.comments)
             % {"n": _number(totals.comments)},
         }
-        if totals.organisations == 0:
+        organised = people_for_organisations(statistics)
+        if totals.organisations == 0 or organised == 0:
             return _("%(people)s contributed %(contributions)s and %(comments)s") % values
         values["organisations"] = ngettext(
             "%(n)s organisation", "%(n)s organisations", totals.organisations
@@ -722,10 +753,20 @@ def headline(statistics: StudyStatistics, language: str | None = None) -> str:
                 if row.sector != INDIVIDUALS and row.organisations
             ]
         )
-        return (
-            _(
-                "%(people)s from %(organisations)s in %(sectors)s contributed "
+        if organised >= totals.participants and totals.participants == 1:
+            text = _(
+                "%(people)s contributed for %(organisations)s in %(sectors)s, with "
                 "%(contributions)s and %(comments)s"
             )
-            % values
-        )
+        elif organised >= totals.participants:
+            text = _(
+                "%(people)s contributed, all of them for %(organisations)s in %(sectors)s, "
+                "with %(contributions)s and %(comments)s"
+            )
+        else:
+            values["of_them"] = _number(organised)
+            text = _(
+                "%(people)s contributed, %(of_them)s of them for %(organisations)s in "
+                "%(sectors)s, with %(contributions)s and %(comments)s"
+            )
+        return text % values
