@@ -331,13 +331,17 @@ def document_for(
         return document
     rows = participants or []
     if tier == ExportTier.PSEUDONYMOUS:
-        for row in rows:
-            document.participants.append(
-                {
-                    "pseudonym": pseudonym(study_id=statistics.study_id, user_id=row.user_id),
-                    **_participant_fields(row),
-                }
+        document.participants = pseudonymous_rows(statistics=statistics, rows=rows)
+        document.notes.append(
+            _(
+                "Participant rows give the week of first and last activity (ISO week, "
+                "Norwegian time) and numbers of items in bands, and name an organisation "
+                "only when at least %(k)s participants posted for it, so that no row can be "
+                "linked to a name by comparing it with the times and authors on the study's "
+                "public pages."
             )
+            % {"k": max(statistics.small_count_threshold, 2)}
+        )
     else:
         names = names or {}
         left_out = {row.user_id for row in rows if row.user_id not in names}
@@ -363,6 +367,62 @@ def document_for(
             _("A participant who posted for more than one organisation has one row for each.")
         )
     return document
+
+
+# Numbers of items in a pseudonymous row: a band, never an exact count that one
+# person's public items would match.
+COUNT_BANDS = ((0, 0), (1, 1), (2, 4), (5, 9), (10, 19), (20, 49))
+
+
+def count_band(value: int) -> str:
+    for low, high in COUNT_BANDS:
+        if low <= value <= high:
+            return str(low) if low == high else f"{low}–{high}"
+    return f"{COUNT_BANDS[-1][1] + 1}+"
+
+
+def iso_week(value: str) -> str:
+    """The ISO week (Europe/Oslo) of an ISO 8601 time: "2026-W10"."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from reports.statistics import STATISTICS_TIME_ZONE
+
+    when = dt.datetime.fromisoformat(value).astimezone(ZoneInfo(STATISTICS_TIME_ZONE))
+    year, week, _day = when.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def pseudonymous_rows(
+    *, statistics: StudyStatistics, rows: list[ParticipantRow]
+) -> list[dict[str, Any]]:
+    """Participant rows that cannot be joined with the public pages (docs/exports.md).
+
+    Weeks instead of times, item counts in bands, the organisation (name and
+    number) only when at least k people (2 at least) posted for it — its
+    sector stays — and rows ordered by pseudonym, not by account.
+    """
+    k = max(statistics.small_count_threshold, 2)
+    people: dict[int | None, set[int]] = {}
+    for row in rows:
+        people.setdefault(row.organisation_id, set()).add(row.user_id)
+    out = []
+    for row in rows:
+        named = row.organisation_id is not None and len(people[row.organisation_id]) >= k
+        out.append(
+            {
+                "pseudonym": pseudonym(study_id=statistics.study_id, user_id=row.user_id),
+                "organisation": row.organisation if named else "",
+                "org_number": row.org_number if named else "",
+                "sector": row.sector,
+                "contributions": count_band(row.contributions),
+                "comments": count_band(row.comments),
+                "first_activity": iso_week(row.first_activity),
+                "last_activity": iso_week(row.last_activity),
+            }
+        )
+    out.sort(key=lambda r: (r["pseudonym"], r["sector"], r["organisation"]))
+    return out
 
 
 def _participant_fields(row: ParticipantRow) -> dict[str, Any]:

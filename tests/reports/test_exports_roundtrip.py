@@ -16,6 +16,8 @@ from reports.exports import (
     SUMMARY,
     UnknownExport,
     check_kind,
+    count_band,
+    iso_week,
     document_for,
     escape_cell,
     pseudonym,
@@ -110,6 +112,13 @@ def expected_participants(study, tier):
             "last_activity": row.last_activity,
         }
         if tier == "pseudonymous":
+            # Weeks, bands; every organisation of the world has at least k = 2 people.
+            fields.update(
+                contributions=count_band(row.contributions),
+                comments=count_band(row.comments),
+                first_activity=iso_week(row.first_activity),
+                last_activity=iso_week(row.last_activity),
+            )
             rows.append({"pseudonym": pseudonym(study_id=study.pk, user_id=row.user_id), **fields})
         elif row.user_id in names:
             name, email = names[row.user_id]
