@@ -173,3 +173,57 @@ def test_withheld_is_a_stable_key_in_data_and_reads_in_bokmal_on_pages():
     with translation.override("nb"):
         assert public_tables(figures)["organisations"][0]["participants_display"] == "withheld"
         assert withheld_label() == "skjult"
+
+
+# --- every surface one viewer sees -------------------------------------------------------
+
+
+@pytest.fixture
+def reported_leak(db):
+    """The issue's study: civil society 4 = Seniornett Norge 3 + Lag 1."""
+    from accounts.models import Sector
+    from tests.factories import (
+        ContributionFactory,
+        OrganisationFactory,
+        StudyFactory,
+        UserFactory,
+    )
+
+    study = StudyFactory(small_count_threshold=3)
+    seniornett = OrganisationFactory(name="Seniornett Norge", sector=Sector.CIVIL)
+    lag = OrganisationFactory(name="Lag", sector=Sector.CIVIL)
+    for org, people in ((seniornett, 3), (lag, 1)):
+        for _n in range(people):
+            ContributionFactory(
+                study=study, author=UserFactory(), acted_for=org, acted_for_sector=Sector.CIVIL
+            )
+    return study
+
+
+def test_api_page_and_aggregate_export_withhold_the_same_cells(client, reported_leak):
+    import io
+    import json
+
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from api.exports import study_export
+
+    study = reported_leak
+    body = APIClient().get(f"/api/v1/studies/{study.slug}/statistics/").json()
+    assert {o["name"]: o["participants"] for o in body["organisations"]} == {
+        "Lag": None,
+        "Seniornett Norge": None,
+    }
+    assert [s["participants"] for s in body["sectors"]] == [4]
+    exported = json.load(
+        io.BytesIO(study_export(study=study, tier="aggregate", fmt="json").content)
+    )
+    assert {o["organisation"]: o["participants"] for o in exported["organisations"]} == {
+        "Lag": "withheld",
+        "Seniornett Norge": "withheld",
+    }
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(reverse("reports:statistics", args=[study.slug])).content.decode()
+    table = page.split('class="statistics-organisations"')[1].split("</table>")[0]
+    assert table.count('<td class="num">withheld</td>') == 6  # participants, items of both
