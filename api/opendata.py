@@ -230,7 +230,8 @@ def _readme(study: Study, statistics: dict[str, Any], generated_at: str) -> str:
         f"## Statistics definitions, version {statistics['definitions_version']}",
         "",
     ]
-    lines += [f"- **{term}**: {text}" for _key, term, text in definitions()]
+    version = statistics["definitions_version"]
+    lines += [f"- **{term}**: {text}" for _key, term, text in definitions(version)]
     lines.append("")
     return "\n".join(lines)
 

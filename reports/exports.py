@@ -275,7 +275,7 @@ class ExportDocument:
 
     def definition_rows(self) -> list[list[Any]]:
         version = self.statistics.definitions_version
-        rules = self.definitions if self.definitions is not None else definitions()
+        rules = self.definitions if self.definitions is not None else definitions(version)
         return [[key, str(term), str(text), version] for key, term, text in rules]
 
     def participant_rows(self) -> Iterable[list[Any]]:

@@ -47,7 +47,9 @@ from accounts.models import Organisation, Sector
 from contributions.models import UNCOUNTED_REASONS, ItemState
 from studies.models import Study
 
-DEFINITIONS_VERSION = 1
+DEFINITIONS_VERSION = 2
+# Versions whose definitions texts can still be shown (reports frozen under them).
+DEFINITIONS_VERSIONS = (1, 2)
 STATISTICS_TIME_ZONE = "Europe/Oslo"
 CACHE_SECONDS = 60  # cached_study_statistics, for pages
 # The order sectors are listed in tables and in the headline.
@@ -205,8 +207,83 @@ def sector_label(code: str) -> str:
         return code
 
 
-def definitions() -> list[tuple[str, str, str]]:
-    """(key, term, explanation) for every rule of the current definitions version."""
+def definitions(version: int = DEFINITIONS_VERSION) -> list[tuple[str, str, str]]:
+    """(key, term, explanation) for every rule of a definitions version (the current one)."""
+    if version == 1:
+        return _definitions_v1()
+    if version != 2:
+        raise ValueError(f"Unknown definitions version {version}")
+    rules = {key: (key, term, text) for key, term, text in _definitions_v1()}
+    rules["member"] = (
+        "member",
+        _("Member"),
+        _(
+            "A person who joined the study, whether or not they posted, including those who "
+            "left or were blocked later. Joining, leaving, a change of role and a block are "
+            "study events: the statistics are brought up to date at once, as after a post. "
+            "The event names no one."
+        ),
+    )
+    rules["small_counts"] = (
+        "small_counts",
+        _("Small counts"),
+        _(
+            "In published figures, an organisation with fewer participants than the study's "
+            "small-count threshold k is withheld (participants, contributions and comments), "
+            "and so are as many further figures as needed — other organisations, sector rows, "
+            "and last the totals with the daily series — so that no withheld figure can be "
+            "worked out from the others by adding or subtracting rows, columns, sectors, "
+            "totals or days. Every withheld figure reads the same."
+        ),
+    )
+    return [
+        *rules.values(),
+        (
+            "headline",
+            _("Headline"),
+            _(
+                "The number of participants, and how many of them posted for organisations "
+                "(“104 people contributed, 93 of them for 16 organisations in …”): people who "
+                "took part only as themselves are not said to come from an organisation."
+            ),
+        ),
+        (
+            "closed_studies",
+            _("Closed studies"),
+            _(
+                "When a study closes its figures are frozen in its participation report, and "
+                "every page, the API, open data and exports give those figures with the time "
+                "they were frozen. Later changes (spam removed, accounts deleted, "
+                "organisations merged) do not change them."
+            ),
+        ),
+        (
+            "pseudonymous_rows",
+            _("Pseudonymous rows"),
+            _(
+                "In the pseudonymous export, times are ISO weeks, numbers of items are bands, "
+                "and an organisation is named only when at least k people posted for it, so "
+                "that no row can be linked to a name on the study's public pages."
+            ),
+        ),
+    ]
+
+
+def definitions_changes(version: int = DEFINITIONS_VERSION) -> list[str]:
+    """What changed in ``version`` from the one before."""
+    if version != 2:
+        return []
+    return [
+        _("Small counts: complementary suppression, so that no withheld figure can be worked out."),
+        _("Headline: people who took part only as themselves are counted apart."),
+        _("Members: joining, leaving, role changes and blocks refresh the statistics at once."),
+        _("Closed studies: one set of figures, frozen at the close, on every surface."),
+        _("Pseudonymous exports: weeks instead of times, bands instead of exact counts."),
+    ]
+
+
+def _definitions_v1() -> list[tuple[str, str, str]]:
+    """Version 1, kept for reports frozen under it (their figures are computed the same way)."""
     return [
         (
             "counted_item",
@@ -527,7 +604,11 @@ def _assemble(rows: list[tuple], statistics: StudyStatistics) -> StudyStatistics
 
 
 def study_statistics(*, study: Study) -> StudyStatistics:
-    """Every figure of one study, computed now in one query (definitions version 1)."""
+    """Every figure of one study, computed now in one query (the current definitions).
+
+    Versions 1 and 2 count the same way; version 2 changed what is published
+    (reports.disclosure), the headline and when figures refresh.
+    """
     statistics = StudyStatistics(
         definitions_version=DEFINITIONS_VERSION,
         generated_at=timezone.now().isoformat(),

@@ -30,8 +30,10 @@ from reports.disclosure import public_tables, withheld_label
 from reports.services import published_figures
 from reports.statistics import (
     DEFINITIONS_VERSION,
+    DEFINITIONS_VERSIONS,
     StudyStatistics,
     definitions,
+    definitions_changes,
     headline,
     platform_statistics,
     platform_study_rows,
@@ -223,10 +225,23 @@ def definitions_page(request: HttpRequest) -> HttpResponse:
             back = study_for_user(request.user, slug).study
         except Exception:  # an unknown or invisible study: no link back, no hint
             back = None
+    try:
+        version = int(request.GET.get("version", DEFINITIONS_VERSION))
+    except ValueError:
+        version = DEFINITIONS_VERSION
+    if version not in DEFINITIONS_VERSIONS:
+        version = DEFINITIONS_VERSION
     return render(
         request,
         "reports/statistics_definitions.html",
-        {"definitions": definitions(), "version": DEFINITIONS_VERSION, "back": back},
+        {
+            "definitions": definitions(version),
+            "version": version,
+            "current": DEFINITIONS_VERSION,
+            "versions": DEFINITIONS_VERSIONS,
+            "changes": definitions_changes(version),
+            "back": back,
+        },
     )
 
 

@@ -377,7 +377,7 @@ def test_statistics_carry_the_definitions_version_and_counted_figures(api, data)
     data["study"].small_count_threshold = 1
     data["study"].save()
     body = api.get(f"/api/v1/studies/{data['study'].slug}/statistics/").json()
-    assert body["definitions_version"] == 1
+    assert body["definitions_version"] == 2
     assert body["study"] == data["study"].slug
     # Counted: the published contribution; the spam-hidden and abuse-removed ones are not.
     assert body["totals"]["contributions"] == 1

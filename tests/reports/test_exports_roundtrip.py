@@ -17,9 +17,9 @@ from reports.exports import (
     UnknownExport,
     check_kind,
     count_band,
-    iso_week,
     document_for,
     escape_cell,
+    iso_week,
     pseudonym,
     write,
 )

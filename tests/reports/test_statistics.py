@@ -1,4 +1,4 @@
-"""Statistics, definitions version 1, against a study worked out by hand (see conftest)."""
+"""Statistics, definitions version 2, against a study worked out by hand (see conftest)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_totals_of_the_hand_computed_study(figures_study):
 
 def test_statistics_carry_the_definitions_version_and_the_study(figures_study):
     figures = study_statistics(study=figures_study.study)
-    assert figures.definitions_version == DEFINITIONS_VERSION == 1
+    assert figures.definitions_version == DEFINITIONS_VERSION == 2
     assert figures.study_slug == figures_study.study.slug
     assert figures.small_count_threshold == 3
 
@@ -322,7 +322,11 @@ def test_definitions_cover_every_rule_in_both_languages():
         "individuals",
         "over_time",
         "small_counts",
+        "headline",
+        "closed_studies",
+        "pseudonymous_rows",
     ]
+    assert [key for key, _term, _text in definitions(1)] == keys[:8]
     from django.utils import translation
 
     with translation.override("nb"):
