@@ -83,31 +83,54 @@ class System:
         self.relate([(1, whole), *((-1, p) for p in parts)], "=", 0)
 
     def solve(self, rounds: int = 200) -> dict[Cell, tuple[int, int]]:
-        """Narrow every range by subtraction until nothing changes (interval propagation)."""
+        """Narrow every range by subtraction until nothing changes (interval propagation).
+
+        Each relation is one pass: the sums of the other terms' bounds are the
+        relation's sums less the term's own part (INF parts are counted apart).
+        Bounds only narrow, so a pass that reads a bound narrowed earlier in the
+        same pass stays sound.
+        """
         b = self.bounds
         for _round in range(rounds):
             changed = False
             for terms, op, rhs in self.relations:
-                for j, (aj, xj) in enumerate(terms):
-                    lo_rest = hi_rest = 0
-                    for i, (ai, xi) in enumerate(terms):
-                        if i == j:
-                            continue
-                        lo, hi = b[xi]
-                        lo_rest += ai * lo if ai > 0 else ai * hi
-                        hi_rest += ai * hi if ai > 0 else ai * lo
-                    # aj * xj (op) rhs - rest
-                    upper = rhs - lo_rest  # aj*xj <= upper
-                    lower = rhs - hi_rest  # aj*xj >= lower (only for "=")
-                    lo_j, hi_j = b[xj]
-                    if aj > 0:
-                        new_hi = min(hi_j, upper) if upper < INF // 2 else hi_j
-                        new_lo = max(lo_j, lower) if op == "=" and lower > -INF // 2 else lo_j
+                parts = []
+                lo_sum = hi_sum = lo_inf = hi_inf = 0
+                for a, x in terms:
+                    lo, hi = b[x]
+                    # a*x ranges over [lo_c, hi_c]; None is infinite (-INF / +INF).
+                    lo_c = a * lo if a > 0 else (None if hi >= INF else a * hi)
+                    hi_c = (None if hi >= INF else a * hi) if a > 0 else a * lo
+                    parts.append((lo_c, hi_c))
+                    if lo_c is None:
+                        lo_inf += 1
                     else:
-                        new_lo = max(lo_j, -upper) if upper < INF // 2 else lo_j
-                        new_hi = min(hi_j, -lower) if op == "=" and lower > -INF // 2 else hi_j
-                    if (new_lo, new_hi) != (lo_j, hi_j):
-                        b[xj] = [new_lo, new_hi]
+                        lo_sum += lo_c
+                    if hi_c is None:
+                        hi_inf += 1
+                    else:
+                        hi_sum += hi_c
+                for (a, x), (lo_c, hi_c) in zip(terms, parts, strict=True):
+                    rest_lo_inf = lo_inf - (lo_c is None)
+                    rest_hi_inf = hi_inf - (hi_c is None)
+                    upper = None if rest_lo_inf else rhs - (lo_sum - (lo_c or 0))  # a*x <= upper
+                    lower = (
+                        None if rest_hi_inf or op != "=" else rhs - (hi_sum - (hi_c or 0))
+                    )  # a*x >= lower
+                    lo_x, hi_x = b[x]
+                    new_lo, new_hi = lo_x, hi_x
+                    if a > 0:
+                        if upper is not None:
+                            new_hi = min(hi_x, upper)
+                        if lower is not None:
+                            new_lo = max(lo_x, lower)
+                    else:
+                        if upper is not None:
+                            new_lo = max(lo_x, -upper)
+                        if lower is not None:
+                            new_hi = min(hi_x, -lower)
+                    if (new_lo, new_hi) != (lo_x, hi_x):
+                        b[x] = [new_lo, new_hi]
                         changed = True
             if not changed:
                 break
@@ -274,16 +297,24 @@ def protect(statistics: StudyStatistics) -> Withheld:
         found = disclosed(statistics, withheld)
         if not found:
             return withheld
+        # One more cell in every sector with a pinned cell; across sectors
+        # only when a sector has nothing left of its own to withhold.
+        progressed = False
+        for sector in sorted({by_id[org_id].sector for org_id in found}):
+            if (row := smallest_org(True, sector)) is not None:
+                withheld.organisations.add(row.id)
+                progressed = True
+            elif sector not in withheld.sectors:
+                withheld.sectors.add(sector)
+                progressed = True
+        if progressed:
+            continue
         sector = by_id[found[0]].sector
         other_sectors = sorted(
             (r for r in statistics.sectors if r.sector not in withheld.sectors),
             key=lambda r: (r.participants, r.contributions + r.comments, r.sector),
         )
-        if (row := smallest_org(True, sector)) is not None:
-            withheld.organisations.add(row.id)
-        elif sector not in withheld.sectors:
-            withheld.sectors.add(sector)
-        elif (row := smallest_org(False, sector)) is not None:
+        if (row := smallest_org(False, sector)) is not None:
             withheld.organisations.add(row.id)
         elif other_sectors:
             withheld.sectors.add(other_sectors[0].sector)

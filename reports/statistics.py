@@ -810,7 +810,7 @@ def headline(statistics: StudyStatistics, language: str | None = None, withheld=
         if totals.participants == 0:
             return str(_("No one has contributed yet."))
         if withheld is not None and withheld.totals:
-            return str(_("The figures of this study are too small to publish."))
+            return str(_("The figures of this study are too small to publish"))
         values = {
             "people": ngettext("%(n)s person", "%(n)s people", totals.participants)
             % {"n": _number(totals.participants)},

@@ -153,8 +153,8 @@ def test_a_study_too_small_to_publish_says_so_in_both_languages():
     assert tables["withheld"]["totals"] is True
     assert tables["totals"]["participants"] is None
     assert all(d["new_participants"] is None for d in tables["days"])
-    assert tables["headline"]["en"] == "The figures of this study are too small to publish."
-    assert tables["headline"]["nb"] == "Tallene for denne studien er for små til å publiseres."
+    assert tables["headline"]["en"] == "The figures of this study are too small to publish"
+    assert tables["headline"]["nb"] == "Tallene for denne studien er for små til å publiseres"
 
 
 def test_nothing_is_withheld_without_small_organisations():
