@@ -13,7 +13,7 @@ OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 
 run: setup
 	@echo "Dugnad is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off --ws-per-message-deflate false
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan on --ws-per-message-deflate false
 
 setup: install translations migrate demo
 
@@ -36,7 +36,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo
 
 # The single sign-on browser test's OpenID Connect provider (npm); without npm it skips.
 $(OIDC_STAMP): $(OIDC_DIR)/package-lock.json

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.emailkit import valid_email_or_none
@@ -9,7 +10,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.http import HttpRequest
 from django.shortcuts import render
 
-from accounts import single_sign_on
+from accounts import sign_in_limits, single_sign_on
 from accounts.oidc import ProviderUnavailable
 
 logger = logging.getLogger(__name__)
@@ -20,6 +21,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return True
+
+    # Failed sign-ins: per account and address together (accounts.sign_in_limits).
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        self._login_failed_rl_usage = sign_in_limits.consume(request, credentials)
+        if not self._login_failed_rl_usage:
+            raise self.validation_error("too_many_login_attempts")
+
+    def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials: Any) -> None:
+        sign_in_limits.clear(request, credentials)
 
     def post_login(self, request: HttpRequest, user, **kwargs):
         response = super().post_login(request, user, **kwargs)

@@ -16,11 +16,23 @@ from accounts.models import (
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "display_name", "is_staff", "is_active", "date_joined"]
+    list_display = [
+        "email",
+        "display_name",
+        "is_administrator",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    ]
     search_fields = ["email", "display_name"]
     fieldsets = [
         (None, {"fields": ["email", "password", "display_name"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        # is_administrator is Dugnad's platform role (made on the administrators page);
+        # is_staff and is_superuser open this admin, for developers.
+        (
+            "Permissions",
+            {"fields": ["is_active", "is_administrator", "is_staff", "is_superuser", "groups"]},
+        ),
         ("Preferences", {"fields": ["language", "digest_frequency"]}),
         ("Dates", {"fields": ["last_login", "date_joined", "deleted_at"]}),
     ]

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from accounts.administrators import is_administrator
 from accounts.selectors import unread_count
 
 
@@ -17,4 +18,9 @@ def platform(request: HttpRequest) -> dict:
     if user is not None and user.is_authenticated:
         unread = SimpleLazyObject(lambda: unread_count(user=user))
         mfa_next = request.session.get("mfa_next", "")
-    return {"unread_notifications": unread, "mfa_next": mfa_next, "DUGNAD_DEBUG": settings.DEBUG}
+    return {
+        "unread_notifications": unread,
+        "mfa_next": mfa_next,
+        "DUGNAD_DEBUG": settings.DEBUG,
+        "is_administrator": is_administrator(user),
+    }

@@ -13,6 +13,14 @@ LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
 
 class MFARequiredMiddleware:
+    """Turns SecondFactorRequired into the guided page instead of a bare 403.
+
+    A person without an authenticator app is sent to set one up (and back
+    afterwards through ``mfa_next``); a person who has one but has not used
+    it in this session is asked for a code from it (allauth's
+    reauthentication with MFA), and continues where they were going.
+    """
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -20,23 +28,34 @@ class MFARequiredMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        from studies.access import MFARequired
+        from accounts.second_factor import SecondFactorRequired, has_totp, second_factor_url
 
-        if not isinstance(exception, MFARequired):
+        if not isinstance(exception, SecondFactorRequired):
             return None
-        messages.info(
-            request,
-            _(
-                "Facilitators and coordinators protect the study with two-factor "
-                "authentication. Set up an authenticator app below, then continue."
-            ),
-        )
-        request.session["mfa_next"] = _return_to(request)
+        target = _return_to(request)
+        if has_totp(request.user):
+            messages.info(
+                request,
+                _(
+                    "Staff powers need your second factor in this session. Enter a code "
+                    "from your authenticator app (or a recovery code) to continue."
+                ),
+            )
+        else:
+            messages.info(
+                request,
+                _(
+                    "Facilitators and coordinators protect the study with two-factor "
+                    "authentication. Set up an authenticator app below, then continue."
+                ),
+            )
+            request.session["mfa_next"] = target
+        url = second_factor_url(request.user, target)
         if request.htmx:
             response = HttpResponse(status=403)
-            response["HX-Redirect"] = reverse("mfa_activate_totp")
+            response["HX-Redirect"] = url
             return response
-        return redirect("mfa_activate_totp")
+        return redirect(url)
 
 
 def _return_to(request: HttpRequest) -> str:

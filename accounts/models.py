@@ -83,6 +83,12 @@ class User(AbstractUser):
     email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Dugnad's own platform role (accounts/administrators.py): creates studies and
+    # appoints their coordinators, runs the organisation registry, sees platform
+    # statistics. Django's is_staff only opens the Django admin, for developers.
+    is_administrator = models.BooleanField(
+        _("platform administrator"), default=False, db_default=False
+    )
     language = models.CharField(
         _("language"),
         max_length=8,
@@ -120,7 +126,9 @@ class User(AbstractUser):
             return str(_("Deleted participant"))
         if self.display_name:
             return self.display_name
-        return (self.email or "").split("@")[0] or str(_("Participant"))
+        # Never the e-mail address or a part of it: a person without a name to
+        # show is asked for one before they post (accounts.views.public_name_set).
+        return str(_("Participant"))
 
 
 class OrganisationQuerySet(models.QuerySet):
@@ -304,3 +312,18 @@ class DataExport(models.Model):
 
     def __str__(self) -> str:
         return f"Data export {self.token} ({self.status})"
+
+
+class ScheduledTaskRun(models.Model):
+    """When a periodic task last ran under the embedded scheduler (config/scheduler.py).
+
+    One row per entry of CELERY_BEAT_SCHEDULE. A run is claimed by one UPDATE
+    that moves ``last_run_at`` only if the entry is due, so two web processes,
+    or one restarted, never run the same occurrence twice.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (last run {self.last_run_at})"

@@ -7,8 +7,19 @@ from django.utils.translation import gettext as _
 
 
 def mfa_added(sender, *, request, authenticator, **kwargs) -> None:
-    """Tell a person who was sent to set up two-factor authentication how to go on."""
-    if request is None or authenticator.type != "totp" or not request.session.get("mfa_next"):
+    """Count the set-up as the second factor used, and tell the person how to go on.
+
+    Setting up TOTP means entering a code from the new authenticator (after
+    allauth asked for the password again): allauth's record of an MFA
+    authentication is written for it, so the person is not asked for a second
+    code a moment later.
+    """
+    if request is None or authenticator.type != "totp":
+        return
+    from allauth.mfa.base.internal.flows import post_authentication
+
+    post_authentication(request, authenticator)
+    if not request.session.get("mfa_next"):
         return
     messages.success(
         request,

@@ -88,6 +88,13 @@ def profile_update(*, user: User, display_name: str, language: str, digest_frequ
     return user
 
 
+def public_name_set(*, user: User, display_name: str) -> User:
+    """Set the name shown beside what the person posts (never their e-mail address)."""
+    user.display_name = " ".join(display_name.split())[:80]
+    user.save(update_fields=["display_name"])
+    return user
+
+
 # --- Notifications ----------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ def digests_send_due() -> int:
     return services.digests_send_due()
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, background=True)
 def data_export_build(export_id: int) -> str:
     export = services.data_export_build(export_id=export_id)
     return export.status if export is not None else "gone"

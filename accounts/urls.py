@@ -4,6 +4,7 @@ from accounts import views
 
 urlpatterns = [
     path("", views.profile, name="profile"),
+    path("name/", views.public_name, name="public_name"),
     path("organisations/lookup/", views.organisation_lookup, name="organisation_lookup"),
     path("organisations/join/", views.organisation_join, name="organisation_join"),
     path("organisations/propose/", views.organisation_propose, name="organisation_propose"),

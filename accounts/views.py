@@ -39,7 +39,9 @@ from accounts.services import (
     notification_settings_update,
     organisation_create,
     profile_update,
+    public_name_set,
 )
+from config.params import search_text
 
 
 @require_GET
@@ -93,11 +95,11 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def organisation_lookup(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")
+    query = search_text(request.GET.get("q"))
     return render(
         request,
         "accounts/_organisation_results.html",
-        {"results": organisation_search(query=query), "query": query.strip()[:100]},
+        {"results": organisation_search(query=query), "query": query},
     )
 
 
@@ -345,4 +347,36 @@ def sso_connect(request: HttpRequest) -> HttpResponse:
             "other_account": request.user.is_authenticated and not owner,
             "next": request.path,
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def public_name(request: HttpRequest) -> HttpResponse:
+    """Choose the name to show beside what one posts; then on to where one was going.
+
+    People who signed up with a password gave one; people who came by single
+    sign-on may not have, and are sent here before they join or post.
+    """
+    from accounts.signup_forms import PublicNameForm
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    # Only a path on this site (redirect() would read anything else as a view's name).
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = ""
+    form = PublicNameForm(
+        request.POST if request.method == "POST" else None,
+        initial={"display_name": request.user.display_name},
+    )
+    if request.method == "POST" and form.is_valid():
+        public_name_set(user=request.user, display_name=form.cleaned_data["display_name"])
+        messages.success(request, _("Your name is saved."))
+        return redirect(target or "profile")
+    return render(
+        request,
+        "accounts/public_name.html",
+        {"form": form, "next": target},
+        status=400 if form.errors else 200,
     )

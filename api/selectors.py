@@ -8,9 +8,10 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
+from accounts.second_factor import has_totp, second_factor_in_session
 from api.models import ApiToken
 from contributions.models import Comment, Contribution, ItemState
-from studies.access import Action, StudyAccess, has_mfa, study_for_user
+from studies.access import Action, StudyAccess, study_for_user
 from studies.models import Membership, MembershipStatus, Role, Study, StudyStatus, Visibility
 
 PUBLIC_STATUSES = (StudyStatus.OPEN, StudyStatus.CLOSED, StudyStatus.ARCHIVED)
@@ -41,9 +42,13 @@ def public_study(*, slug: str) -> Study:
     return study_for_user(AnonymousUser(), slug, Action.VIEW).study
 
 
-def study_for_token_holder(*, user, slug: str) -> StudyAccess:
-    """The study if the token's owner coordinates it (Http404 / PermissionDenied otherwise)."""
-    return study_for_user(user, slug, Action.EXPORT)
+def study_for_token_holder(*, request, slug: str) -> StudyAccess:
+    """The study if the token's owner coordinates it (Http404 / PermissionDenied otherwise).
+
+    The token stands for the second factor (``request.auth``): it was issued
+    with one used in the session, and counts while its owner keeps TOTP.
+    """
+    return study_for_user(request.user, slug, Action.EXPORT, request=request)
 
 
 def study_contributions(
@@ -104,10 +109,15 @@ def coordinates_a_study(*, user) -> bool:
 
 
 def may_hold_api_tokens(*, user) -> bool:
-    """Coordinators of at least one study, with MFA where the platform requires it."""
+    """Coordinators of at least one study, with TOTP where the platform requires it."""
     if not coordinates_a_study(user=user):
         return False
-    return has_mfa(user) or not settings.DUGNAD_REQUIRE_MFA
+    return has_totp(user) or not settings.DUGNAD_REQUIRE_MFA
+
+
+def may_create_api_tokens(*, request) -> bool:
+    """Coordinators of at least one study, with a second factor used in this session."""
+    return coordinates_a_study(user=request.user) and second_factor_in_session(request)
 
 
 def api_tokens_of(*, user) -> QuerySet[ApiToken]:

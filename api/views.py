@@ -26,6 +26,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from accounts.second_factor import has_totp, require_second_factor, second_factor_url
 from api import selectors
 from api.caching import apply_caching
 from api.exceptions import InvalidQuery, NotYetPublished
@@ -334,13 +335,14 @@ class IsTokenHolder(BasePermission):
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
     """List, and create, the person's tokens; a new secret is shown in this answer only."""
-    allowed = selectors.may_hold_api_tokens(user=request.user)
+    allowed = selectors.may_create_api_tokens(request=request)
     form = ApiTokenForm(request.POST if request.method == "POST" else None)
     new_secret = None
     status = 200
     if request.method == "POST":
-        if not allowed:
+        if not selectors.coordinates_a_study(user=request.user):
             raise PermissionDenied
+        require_second_factor(request)  # guided: set up TOTP, or confirm with it
         if form.is_valid():
             try:
                 _token, new_secret = api_token_create(
@@ -352,6 +354,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             form = ApiTokenForm()
         else:
             status = 400
+    needs_mfa = not allowed and selectors.coordinates_a_study(user=request.user)
     response = render(
         request,
         "api/tokens.html",
@@ -361,7 +364,11 @@ def tokens(request: HttpRequest) -> HttpResponse:
             "new_secret": new_secret,
             "tokens": selectors.api_tokens_of(user=request.user),
             "studies": selectors.coordinated_studies(user=request.user),
-            "needs_mfa": not allowed and selectors.coordinates_a_study(user=request.user),
+            "needs_mfa": needs_mfa,
+            "has_totp": needs_mfa and has_totp(request.user),
+            "second_factor_url": (
+                second_factor_url(request.user, request.get_full_path()) if needs_mfa else ""
+            ),
             "docs_url": reverse("api:docs"),
         },
         status=status,
@@ -514,7 +521,7 @@ class ExportView(FileView):
         tier = kwargs["tier"]
         if tier not in EXPORT_TIERS:
             raise Http404
-        access = selectors.study_for_token_holder(user=request.user, slug=kwargs["slug"])
+        access = selectors.study_for_token_holder(request=request, slug=kwargs["slug"])
         # file_format wins; otherwise the Accept header chooses (JSON by default).
         fmt = self.query.get("file_format") or {"csv": "csv", "xlsx": "xlsx"}.get(
             request.accepted_renderer.format, "json"
@@ -565,7 +572,7 @@ def documentation(request: HttpRequest) -> HttpResponse:
         {
             "operations": operations,
             "rates": settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "may_hold_tokens": selectors.may_hold_api_tokens(user=request.user),
+            "may_hold_tokens": selectors.may_create_api_tokens(request=request),
             "schema_url": request.build_absolute_uri(reverse("api:schema")),
         },
     )

@@ -1,7 +1,8 @@
 """The ASGI application: HTTP through Django, websockets through Channels.
 
-Websockets check the Origin against ALLOWED_HOSTS, then load the session
-user; each consumer checks the study's visibility and membership itself.
+Websockets check the Origin (exactly the site's scheme, host and port:
+config/origins.py), then load the session user; each consumer checks the
+study's visibility and membership itself. A path with no route is closed.
 """
 
 import os
@@ -13,13 +14,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from config.origins import ExactOriginValidator  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.shedding import LoadShedding  # noqa: E402
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         # A few requests at once, a bounded queue, then 503 (config/shedding.py).
         "http": LoadShedding(
@@ -28,8 +29,38 @@ application = ProtocolTypeRouter(
             queue=settings.WEB_MAX_QUEUE,
             wait=settings.WEB_QUEUE_SECONDS,
         ),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": ExactOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+
+async def application(scope, receive, send):
+    """The router, plus ASGI lifespan: the embedded scheduler starts and stops with the server.
+
+    uvicorn sends lifespan events unless started with ``--lifespan off``
+    (``make run`` leaves it on); the scheduler starts only where the settings
+    ask for it (EMBEDDED_SCHEDULER, on without REDIS_URL).
+    """
+    if scope["type"] != "lifespan":
+        return await router(scope, receive, send)
+    from asgiref.sync import sync_to_async
+
+    from config import scheduler
+
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await sync_to_async(scheduler.start, thread_sensitive=False)()
+            except Exception as exc:  # the site still serves; the log says why
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await sync_to_async(scheduler.stop, thread_sensitive=False)()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+# Its routes, as on the router (tests and tools read them from here).
+application.application_mapping = router.application_mapping

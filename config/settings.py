@@ -53,6 +53,9 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Websockets are opened only from SITE_URL or CSRF_TRUSTED_ORIGINS, exactly (config/origins.py);
+# in the embedded default also from the page's own origin (scheme, Host in ALLOWED_HOSTS).
+WEBSOCKET_SAME_ORIGIN = env_bool("WEBSOCKET_SAME_ORIGIN", DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -207,6 +210,10 @@ EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 30)
 # within this many seconds go out together at its end (0: one e-mail each).
 NOTIFICATION_EMAIL_WINDOW = env_int("NOTIFICATION_EMAIL_WINDOW", 60)
 
+# Without a broker (no REDIS_URL) nothing runs CELERY_BEAT_SCHEDULE but the
+# scheduler the web process starts on ASGI lifespan start-up (config/scheduler.py).
+EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", not REDIS_URL)
+
 CELERY_BEAT_SCHEDULE: dict = {
     # Hourly and idempotent: each person's daily or weekly digest is claimed and sent once.
     "accounts-digests": {"task": "accounts.tasks.digests_send_due", "schedule": 3600.0},
@@ -255,11 +262,27 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Dugnad] "
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # Changing to an address another account uses is refused with a clear error.
 ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
+# Failed sign-ins (accounts.adapter, docs/security.md): each account from each
+# address gets a few tries (allauth's "key" is the account and the address
+# together), an address many more (an office behind one address has many
+# people), and an account from anywhere a burst that ends in a minute or two,
+# so nobody can lock a known account for long. TOTP codes are limited per
+# account by allauth's own "mfa-auth-user" key under the same action.
+LOGIN_FAILED_PER_ACCOUNT_AND_ADDRESS = env_str("LOGIN_FAILED_PER_ACCOUNT_AND_ADDRESS", "5/5m")
+LOGIN_FAILED_PER_ADDRESS = env_str("LOGIN_FAILED_PER_ADDRESS", "60/15m")
+LOGIN_FAILED_PER_ACCOUNT = env_str("LOGIN_FAILED_PER_ACCOUNT", "20/2m")
+
+# Sign-up asks for the name to show beside what a person posts (required).
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.signup_forms.SignupForm"
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login_failed": f"{LOGIN_FAILED_PER_ADDRESS}/ip,{LOGIN_FAILED_PER_ACCOUNT_AND_ADDRESS}/key",
+    "login_failed_account": f"{LOGIN_FAILED_PER_ACCOUNT}/key",
     "login": "30/m/ip",
     "signup": "20/m/ip",
 }
+# Downloading a named export needs a sign-in or reauthentication this recent
+# (allauth's reauthentication page asks otherwise); 0 turns it off.
+NAMED_EXPORT_REAUTHENTICATION_MINUTES = env_int("NAMED_EXPORT_REAUTHENTICATION_MINUTES", 5)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Dugnad"
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
@@ -403,8 +426,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Platform limits ------------------------------------------------------
-# Facilitators and coordinators need TOTP before moderation, full statistics, exports.
+# Every staff power (moderation, full statistics, study set-up, roles and
+# invitations, exports, API tokens, the registry, platform statistics, the
+# Django admin) needs a second factor used in this session (accounts.second_factor).
 DUGNAD_REQUIRE_MFA = env_bool("DUGNAD_REQUIRE_MFA", True)
+# Flags count toward a study's automatic hide only from members who joined
+# before the item was posted and whose accounts are at least this old.
+FLAG_MIN_ACCOUNT_AGE_HOURS = env_int("FLAG_MIN_ACCOUNT_AGE_HOURS", 72)
 POSTING_RATE_LIMIT = env_str("POSTING_RATE_LIMIT", "20/m")
 EVENT_REPLAY_LIMIT = env_int("EVENT_REPLAY_LIMIT", 500)
 

@@ -7,6 +7,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.params import WholeNumberField
 from contributions import services
 from contributions.models import ContributionKind
 from studies.models import Section
@@ -91,7 +92,7 @@ class CommentForm(IdempotentForm):
             "max_length": _("The comment can be at most %(limit_value)d characters long."),
         },
     )
-    parent = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    parent = WholeNumberField(widget=forms.HiddenInput, required=False, min_value=1)
     official = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
 

@@ -124,7 +124,7 @@ def _common(item) -> tuple:
 
 def _key_parts(item) -> tuple:
     if isinstance(item, Contribution):
-        attachments = tuple((a.pk, a.original_name, a.size) for a in item.attachments.all())
+        attachments = tuple((a.pk, a.download_name, a.size) for a in item.attachments.all())
         versions = tuple((v.pk, v.number) for v in item.taken_up_in.all())
         section = item.section
         return (

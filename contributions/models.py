@@ -6,6 +6,10 @@ for when posting. Statistics read only the snapshot.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from urllib.parse import quote
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -222,6 +226,56 @@ class Reaction(models.Model):
         return f"Reaction {self.pk} by {self.user_id}"
 
 
+ATTACHMENT_TYPES = {
+    # magic bytes -> (content type, file extension): the only files Dugnad stores
+    b"%PDF-": ("application/pdf", "pdf"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+}
+# What a stored file that matches none of them (an older or damaged file) is sent as.
+UNCHECKED_TYPE = ("application/octet-stream", "bin")
+ATTACHMENT_STEM_MAX = 100
+# Path separators, characters Windows refuses in names, and the header's own quote.
+_NAME_UNSAFE = re.compile(r'[/:*?"<>|]')
+_ASCII_LETTERS = str.maketrans({"æ": "ae", "Æ": "Ae", "ø": "o", "Ø": "O", "ß": "ss"})
+
+
+def attachment_type_of(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a file from its first bytes, or None: not one we take."""
+    for magic, found in ATTACHMENT_TYPES.items():
+        if head.startswith(magic):
+            return found
+    return None
+
+
+def attachment_filename(name: str, extension: str) -> str:
+    """The name a file is offered under: the uploaded name's stem, without path, control,
+    format (bidirectional overrides) or reserved characters, and the checked type's
+    extension instead of its own."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
+    name = _NAME_UNSAFE.sub("_", name)
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    stem = " ".join(stem.split()).strip(" .")[:ATTACHMENT_STEM_MAX].strip(" .")
+    return f"{stem or 'attachment'}.{extension}"
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """A Content-Disposition header (RFC 6266) for a name made by attachment_filename:
+    an ASCII ``filename`` every client reads, and ``filename*`` (RFC 5987) when the
+    name is not ASCII."""
+    kind = "inline" if inline else "attachment"
+    ascii_name = "".join(
+        c if c.isascii() else "_"
+        for c in unicodedata.normalize("NFKD", filename.translate(_ASCII_LETTERS))
+        if not unicodedata.combining(c)
+    ).replace("%", "_")
+    header = f'{kind}; filename="{ascii_name}"'
+    if ascii_name != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return header
+
+
 def attachment_path(instance: Attachment, filename: str) -> str:
     return f"attachments/{instance.contribution.study_id}/{instance.contribution_id}/{filename}"
 
@@ -241,3 +295,10 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def download_name(self) -> str:
+        """The name shown and sent: names stored before the type's extension was
+        enforced are corrected here too."""
+        extension = dict(ATTACHMENT_TYPES.values()).get(self.content_type, UNCHECKED_TYPE[1])
+        return attachment_filename(self.original_name, extension)

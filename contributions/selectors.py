@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from accounts.second_factor import second_factor_for
 from config.queries import first_row
 from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
-from studies.access import Action, StudyAccess, has_mfa
+from studies.access import Action, StudyAccess
 from studies.models import DocumentVersion, Study
 
 PAGE_SIZE = 20
@@ -171,7 +171,7 @@ def item_visible_to(*, access: StudyAccess, item: Contribution | Comment, user=N
         return item.state != ItemState.REMOVED
     if access.role is None or not access.can(Action.MODERATE, user):
         return False
-    return not settings.DUGNAD_REQUIRE_MFA or has_mfa(user)
+    return second_factor_for(user)
 
 
 def reacted_keys(*, user, study: Study) -> list[str]:

@@ -35,6 +35,8 @@ from contributions.models import (
     ModerationReason,
     Reaction,
     Revision,
+    attachment_filename,
+    attachment_type_of,
 )
 from contributions.notifications import reply_notify
 from studies import events
@@ -47,12 +49,6 @@ BODY_MAX = 10_000
 COMMENT_MAX = 5_000
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENTS_PER_CONTRIBUTION = 3
-ATTACHMENT_TYPES = {
-    # magic bytes -> (content type, file extension)
-    b"%PDF-": ("application/pdf", "pdf"),
-    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
-    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
-}
 # Items in these states take no new replies, reactions or edits.
 CLOSED_TO_REPLIES = (
     ItemState.HIDDEN,
@@ -171,9 +167,9 @@ def attachment_type(file: UploadedFile) -> tuple[str, str]:
     file.seek(0)
     head = file.read(16)
     file.seek(0)
-    for magic, found in ATTACHMENT_TYPES.items():
-        if head.startswith(magic):
-            return found
+    found = attachment_type_of(head)
+    if found is not None:
+        return found
     raise ValidationError(
         {
             "attachments": _(
@@ -208,10 +204,11 @@ def _validate_attachments(files: Sequence[UploadedFile], *, existing: int = 0) -
 
 def _save_attachments(*, contribution: Contribution, checked: list) -> None:
     for file, content_type, extension in checked:
-        original = (file.name or "file").replace("/", "_").replace("\\", "_")[-200:]
         attachment = Attachment(
             contribution=contribution,
-            original_name=original,
+            # The uploaded name's stem with the checked type's extension: a PDF sent
+            # as "report.html" is kept, shown and downloaded as "report.pdf".
+            original_name=attachment_filename(file.name, extension),
             content_type=content_type,
             size=file.size,
         )

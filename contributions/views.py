@@ -18,10 +18,13 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.params import whole_number
 from contributions import fragments, live, selectors, services
 from contributions.forms import (
     CommentEditForm,
@@ -30,7 +33,15 @@ from contributions.forms import (
     ContributionFilterForm,
     ContributionForm,
 )
-from contributions.models import Attachment, Contribution, ItemState
+from contributions.models import (
+    UNCHECKED_TYPE,
+    Attachment,
+    Contribution,
+    ItemState,
+    attachment_filename,
+    attachment_type_of,
+    content_disposition,
+)
 from studies import selectors as study_selectors
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import Section
@@ -273,9 +284,8 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
         return _contribution_create(request, slug)
     access = study_for_user(request.user, slug)
     last_seq = access.study.last_event_seq
-    before = request.GET.get("before")
     _form, filters, filter_query = _filtering(request, access.study)
-    filters = {**filters, "before": int(before) if before and before.isdigit() else None}
+    filters = {**filters, "before": whole_number(request.GET.get("before"), minimum=1)}
     page = fragments.contribution_listing(
         study=access.study,
         last_seq=last_seq,
@@ -311,6 +321,8 @@ def _contribution_create(request: HttpRequest, slug: str) -> HttpResponse:
     form = ContributionForm(request.POST, request.FILES, sections=sections)
     if not access.can(Action.CONTRIBUTE, request.user):
         return _refusal(request, access, _not_open_message(access), 403)
+    if not request.user.display_name.strip():
+        return _refusal(request, access, _name_needed_message(request), 403)
     if form.is_valid():
         try:
             contribution = services.contribution_create(
@@ -359,6 +371,18 @@ def _contribution_create(request: HttpRequest, slug: str) -> HttpResponse:
         "contributions/_contribution_form.html",
         {"form": form, "study": access.study},
         status=422,
+    )
+
+
+def _name_needed_message(request: HttpRequest) -> str:
+    """Nothing is posted under an e-mail address: a person without a name chooses one first."""
+    study_url = reverse("study_detail", args=[request.resolver_match.kwargs["slug"]])
+    url = f"{reverse('public_name')}?{urlencode({'next': study_url})}"
+    return format_html(
+        '{} <a href="{}">{}</a>',
+        _("Before you post, choose the name to show beside what you write."),
+        url,
+        _("Choose your name"),
     )
 
 
@@ -486,11 +510,11 @@ def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if official:
         access = study_for_user(request.user, slug, Action.MODERATE)
     parent = None
-    parent_id = source.get("parent")
-    if parent_id:
-        if not str(parent_id).isdigit():
+    if source.get("parent"):
+        parent_id = whole_number(source.get("parent"), minimum=1)
+        if parent_id is None:
             raise Http404
-        parent = selectors.comment_for_user(access=access, pk=int(parent_id), user=request.user)
+        parent = selectors.comment_for_user(access=access, pk=parent_id, user=request.user)
         if parent.contribution_id != contribution.pk:
             raise Http404
     context = {
@@ -507,6 +531,8 @@ def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if not access.can(Action.CONTRIBUTE, request.user):
         return _refusal(request, access, _not_open_message(access), 403)
+    if not request.user.display_name.strip():
+        return _refusal(request, access, _name_needed_message(request), 403)
     if form.is_valid():
         try:
             comment = services.comment_create(
@@ -678,7 +704,7 @@ def item_history(request: HttpRequest, slug: str, item_type: str, pk: int) -> Ht
 
 @require_GET
 def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileResponse:
-    """An attachment, to those who may see its contribution; always as a download."""
+    """An attachment, to those who may see its contribution, as the type its bytes show."""
     access = study_for_user(request.user, slug)
     attachment = (
         Attachment.objects.filter(pk=pk, contribution__study=access.study)
@@ -689,11 +715,19 @@ def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileRespons
         access=access, item=attachment.contribution, user=request.user
     ):
         raise Http404("No such file")
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    # The type is read from the stored bytes again, not from the stored label: what
+    # is sent is what was checked, under that type's extension, whatever was stored.
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:  # the row outlived its file (a restore, a cleaned disk): not a 500
+        raise Http404("No such file") from None
+    content_type, extension = attachment_type_of(handle.read(16)) or UNCHECKED_TYPE
+    handle.seek(0)
+    response = FileResponse(handle, content_type=content_type)
+    # Checked images may open in the browser; everything else is only ever a download.
+    response["Content-Disposition"] = content_disposition(
+        attachment_filename(attachment.original_name, extension),
+        inline=content_type.startswith("image/"),
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -1,7 +1,8 @@
 """Live moderation queue: tells a study's open moderation pages that something arrived.
 
 Push-only. On connect the study is fetched through the permission helper with
-Action.MODERATE (facilitators and coordinators with MFA); anyone else is
+Action.MODERATE (facilitators and coordinators with a second factor used in
+the session the socket carries); anyone else is
 refused. The messages carry only item types and ids: the page fetches the
 queue again over HTTP, where every read is permission-checked. When the
 person's access may have ended (``studies.events.access_changed``: role lost,
@@ -19,19 +20,20 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from accounts.second_factor import scope_request
 from studies import events
 from studies.access import Action, study_for_user
 
 
-def _may_moderate(user, slug: str) -> bool:
-    """Whether ``user``, as stored now, may still moderate the study."""
+def _may_moderate(user, slug: str, request) -> bool:
+    """Whether ``user``, as stored now, may still moderate the study from this session."""
     if user is None or not user.is_authenticated:
         return False
     user = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
     if user is None:
         return False
     try:
-        study_for_user(user, slug, Action.MODERATE)
+        study_for_user(user, slug, Action.MODERATE, request=request)
     except (Http404, PermissionDenied):
         return False
     return True
@@ -46,7 +48,7 @@ class ModerationQueueConsumer(AsyncWebsocketConsumer):
         slug = self.slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             access = await database_sync_to_async(study_for_user)(
-                self.scope.get("user"), slug, Action.MODERATE
+                self.scope.get("user"), slug, Action.MODERATE, request=scope_request(self.scope)
             )
         except Http404:
             await self.close(code=4404)
@@ -75,7 +77,9 @@ class ModerationQueueConsumer(AsyncWebsocketConsumer):
         study_id = message.get("study_id")
         if self.group is None or (study_id is not None and study_id != self.study_id):
             return
-        if not await database_sync_to_async(_may_moderate)(self.scope.get("user"), self.slug):
+        if not await database_sync_to_async(_may_moderate)(
+            self.scope.get("user"), self.slug, scope_request(self.scope)
+        ):
             await self._leave_groups()
             await self.close(code=4403)
 

@@ -39,7 +39,8 @@ def item_for_study(*, study: Study, item_type: str, item_id: int) -> Item:
 def moderated_studies(*, user: User) -> list[StudyAccess]:
     """Every study this person moderates, each fetched through the permission helper.
 
-    Raises MFARequired when the person moderates some study but has no TOTP.
+    Raises MFARequired when the person moderates some study but has not used a
+    second factor in this session.
     """
     if not user.is_authenticated:
         return []

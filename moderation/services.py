@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -51,6 +51,8 @@ HIDE_REASONS = [
 REMOVE_REASONS = [ModerationReason.SPAM, ModerationReason.ABUSE]
 
 NOTICE_KIND = "moderation"
+# Authors whose items flags never hide on their own.
+STAFF_ROLES = (Role.FACILITATOR, Role.COORDINATOR)
 
 
 class ModerationError(ValidationError):
@@ -188,6 +190,46 @@ def _ping_queue(study: Study, kind: str, **data: Any) -> None:
 # --- flags ------------------------------------------------------------------
 
 
+def _protected_from_auto_hide(study: Study, item: Item) -> bool:
+    """Official answers and items by the study's staff are never hidden by flags alone.
+
+    Flags on them still reach the moderation queue, where a person decides.
+    """
+    if getattr(item, "official", False):
+        return True
+    # Platform administrators (and the developers' is_staff accounts) count as staff too.
+    staff = Q(is_administrator=True) | Q(is_staff=True)
+    if User.objects.filter(staff, pk=item.author_id).exists():
+        return True
+    return (
+        Membership.objects.filter(study=study, user_id=item.author_id, role__in=STAFF_ROLES)
+        .exclude(status=MembershipStatus.LEFT)
+        .exists()
+    )
+
+
+def _counted_flaggers(study: Study, item: Item) -> int:
+    """People whose open flags count toward the automatic hide.
+
+    Only members who joined the study before the item was posted, with
+    accounts at least FLAG_MIN_ACCOUNT_AGE_HOURS old: accounts made (or
+    members who joined) to hide something cannot hide it on their own.
+    """
+    old_enough = timezone.now() - dt.timedelta(hours=settings.FLAG_MIN_ACCOUNT_AGE_HOURS)
+    return (
+        Flag.objects.for_item(item)
+        .open()
+        .filter(
+            user__date_joined__lte=old_enough,
+            user__memberships__study=study,
+            user__memberships__joined_at__lt=item.created_at,
+        )
+        .values("user")
+        .distinct()
+        .count()
+    )
+
+
 @transaction.atomic
 def flag_create(
     *, study: Study, user: User, item: Item, reason: str, note: str = ""
@@ -195,7 +237,10 @@ def flag_create(
     """Flag an item; returns (flag, created). A second flag from the same person changes nothing.
 
     When the number of distinct people with open flags on a published item
-    reaches the study's threshold, the item is hidden pending review.
+    reaches the study's threshold, the item is hidden pending review, if
+    enough of them count (``_counted_flaggers``) and the item is not an
+    official answer or a staff member's (``_protected_from_auto_hide``).
+    Every flag reaches the moderation queue either way.
     """
     if reason not in FlagReason.values:
         raise ModerationError(_("Choose one of the listed reasons."), code="unknown_reason")
@@ -221,19 +266,29 @@ def flag_create(
         return Flag.objects.for_item(item).get(user=user), False
     flaggers = Flag.objects.for_item(item).open().values("user").distinct().count()
     hidden_now = False
-    if item.state == ItemState.PUBLISHED and flaggers >= max(study.flag_threshold, 1):
-        _change_state(item=item, state=ItemState.HIDDEN, reason=ModerationReason.FLAGGED)
-        log_action(
-            study=study,
-            actor=None,
-            action=LogAction.AUTO_HIDE,
-            target_type=item_type_of(item),
-            target_id=item.pk,
-            reason=ModerationReason.FLAGGED,
-            details={"flaggers": flaggers, "threshold": study.flag_threshold},
-        )
-        _notify_author(item=item, decision="auto_hidden")
-        hidden_now = True
+    if (
+        item.state == ItemState.PUBLISHED
+        and flaggers >= max(study.flag_threshold, 1)
+        and not _protected_from_auto_hide(study, item)
+    ):
+        counted = _counted_flaggers(study, item)
+        if counted >= max(study.flag_threshold, 1):
+            _change_state(item=item, state=ItemState.HIDDEN, reason=ModerationReason.FLAGGED)
+            log_action(
+                study=study,
+                actor=None,
+                action=LogAction.AUTO_HIDE,
+                target_type=item_type_of(item),
+                target_id=item.pk,
+                reason=ModerationReason.FLAGGED,
+                details={
+                    "flaggers": flaggers,
+                    "counted": counted,
+                    "threshold": study.flag_threshold,
+                },
+            )
+            _notify_author(item=item, decision="auto_hidden")
+            hidden_now = True
     _ping_queue(
         study,
         "flag",

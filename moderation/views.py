@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from config.params import search_text
 from contributions.models import Contribution, ItemState
 from moderation import selectors, services
 from moderation.forms import (
@@ -313,7 +314,7 @@ def flag(request: HttpRequest, slug: str, item_type: str, item_id: int) -> HttpR
 @login_required
 def members(request: HttpRequest, slug: str) -> HttpResponse:
     access = study_for_user(request.user, slug, Action.MODERATE)
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request.GET.get("q"))
     blocked_only = request.GET.get("blocked") == "1"
     page = Paginator(
         selectors.members_for_moderation(

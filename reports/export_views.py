@@ -1,7 +1,9 @@
 """Exports for a study's coordinators, and the published participation report.
 
 Thin: every study comes through studies.access.study_for_user (exports need
-Action.EXPORT, which asks coordinators for MFA; the report needs only
+Action.EXPORT, which asks coordinators for a second factor used in this
+session, and a named export's download for a recent sign-in or
+reauthentication; the report needs only
 Action.VIEW, so it follows the study's visibility), every export through
 ``_export_for``, and the work is done by reports.services.
 """
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.second_factor import require_recent_authentication
 from reports import services
 from reports.disclosure import withheld_label
 from reports.exports import UnknownExport, write
@@ -105,9 +108,23 @@ def exports(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "exports": recent,
             "export_retention_days": settings.EXPORT_RETENTION_DAYS,
+            "exports_inline": _exports_inline(),
         },
         status=status,
     )
+
+
+def _exports_inline() -> bool:
+    """Whether exports are made inside the request: eager Celery without the embedded scheduler.
+
+    Then an export is done before its page comes back, and the page says why
+    it shows no progress. With a worker, or under the embedded scheduler (which
+    runs it on a thread of its own), the page shows its progress.
+    """
+    from config import scheduler
+    from config.celery import app
+
+    return bool(app.conf.task_always_eager) and not scheduler.running()
 
 
 @login_required
@@ -132,6 +149,11 @@ def export_download(request: HttpRequest, slug: str, token) -> HttpResponse:
     export, _access = _export_for(request.user, slug, token)
     if export.status != ExportStatus.DONE or not export.file:
         raise Http404("The export is not ready")
+    minutes = settings.NAMED_EXPORT_REAUTHENTICATION_MINUTES
+    if export.tier == ExportTier.NAMED and minutes > 0:
+        # Names and e-mail addresses: the person proves again who they are
+        # (allauth's reauthentication page), unless they just did.
+        require_recent_authentication(request, max_age_seconds=minutes * 60)
     try:
         handle = export.file.open("rb")
     except FileNotFoundError as missing:

@@ -1,4 +1,4 @@
-"""The organisation registry for staff: search, likely duplicates, merge, verify.
+"""The organisation registry for administrators: search, likely duplicates, merge, verify.
 
 A merge points the duplicate (the source) at the organisation it belongs to
 (the target) and keeps the history in OrganisationMerge. Statistics resolve
@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.administrators import is_administrator
 from accounts.models import Organisation
 from reports.models import OrganisationMerge
 
@@ -49,9 +50,9 @@ class RegistryError(ValueError):
     """A registry change refused for a reason the person can act on; nothing changed."""
 
 
-def _require_staff(user) -> None:
-    if user is None or not user.is_authenticated or not user.is_staff:
-        raise PermissionDenied("staff only")
+def _require_administrator(user) -> None:
+    if not is_administrator(user):
+        raise PermissionDenied("administrators only")
 
 
 def normalised_name(name: str) -> str:
@@ -178,7 +179,7 @@ def organisation_merge(
     Refused with RegistryError, changing nothing: merging into itself, a
     source already merged, a target that is or leads to the source.
     """
-    _require_staff(user)
+    _require_administrator(user)
     if source_id == target_id:
         raise RegistryError(_("An organisation cannot be merged into itself."))
     with transaction.atomic():
@@ -231,8 +232,8 @@ def organisation_merge(
 
 
 def organisation_verify(*, organisation_id: int, user, verified: bool = True) -> Organisation:
-    """Mark an organisation as checked by staff (or take the mark away)."""
-    _require_staff(user)
+    """Mark an organisation as checked by an administrator (or take the mark away)."""
+    _require_administrator(user)
     with transaction.atomic():
         org = Organisation.objects.select_for_update().filter(pk=organisation_id).first()
         if org is None:

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import translation
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(ignore_result=True, acks_late=True, background=True)
 def build_export(export_id: int, language: str = "nb") -> None:
     """Write one export's file; labels follow the language of the person who asked."""
     from reports.services import export_build

@@ -11,10 +11,8 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.administrators import require_administrator
 from accounts.models import Organisation
+from accounts.second_factor import (
+    has_totp,
+    second_factor_in_session,
+    second_factor_url,
+)
+from config.params import WholeNumberField, search_text
 from reports import charts, registry
 from reports.disclosure import public_tables, withheld_label
 from reports.services import published_figures
@@ -40,7 +45,7 @@ from reports.statistics import (
     sector_label,
     small_count,
 )
-from studies.access import Action, MFARequired, StudyAccess, has_mfa, study_for_user
+from studies.access import Action, StudyAccess, study_for_user
 from studies.models import StudyStatus
 
 TOP_ORGANISATIONS = 10
@@ -162,15 +167,19 @@ def _organisation_rows(figures: StudyStatistics, *, exact: bool) -> list[dict[st
 def _study_context(request: HttpRequest, access: StudyAccess) -> dict[str, Any]:
     study, user = access.study, request.user
     full = access.can(Action.VIEW_STATISTICS, user)
-    needs_mfa = full and settings.DUGNAD_REQUIRE_MFA and not has_mfa(user)
+    needs_mfa = full and not second_factor_in_session(request)
     if needs_mfa:
-        full = False  # the public view until two-factor authentication is set up
+        full = False  # the public view until a second factor is used in this session
     figures, frozen_at = published_figures(study=study)
     context: dict[str, Any] = {
         "study": study,
         "access": access,
         "full": full,
         "needs_mfa": needs_mfa,
+        "has_totp": needs_mfa and has_totp(user),
+        "second_factor_url": (
+            second_factor_url(user, request.get_full_path()) if needs_mfa else ""
+        ),
         "can_export": full and access.can(Action.EXPORT, user),
         "figures": figures,
         "frozen_at": frozen_at and dt.datetime.fromisoformat(frozen_at),
@@ -245,21 +254,14 @@ def definitions_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- staff pages --------------------------------------------------------------------------
-
-
-def _require_staff(request: HttpRequest) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("staff only")
-    if settings.DUGNAD_REQUIRE_MFA and not has_mfa(request.user):
-        raise MFARequired("staff")
+# --- administrator pages --------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
 def platform_statistics_page(request: HttpRequest) -> HttpResponse:
-    """Studies, participants and organisations across the platform, for staff."""
-    _require_staff(request)
+    """Studies, participants and organisations across the platform, for administrators."""
+    require_administrator(request)
     figures = platform_statistics()
     statuses = [(label, figures.studies.get(value, 0)) for value, label in StudyStatus.choices]
     return render(
@@ -282,10 +284,16 @@ def platform_statistics_page(request: HttpRequest) -> HttpResponse:
 
 
 class MergeForm(forms.Form):
-    target = forms.IntegerField(
-        label=gettext_lazy("Registry id of the organisation to merge into"),
+    # Chosen from the search results on the organisation's page (or a likely
+    # duplicate pair), never typed.
+    target = WholeNumberField(
+        label=gettext_lazy("Organisation to merge into"),
         min_value=1,
-        error_messages={"required": gettext_lazy("Choose the organisation to merge into.")},
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": gettext_lazy("Choose the organisation to merge into."),
+            "invalid": gettext_lazy("Choose the organisation to merge into from the search."),
+        },
     )
     note = forms.CharField(label=gettext_lazy("Note (optional)"), max_length=400, required=False)
 
@@ -293,8 +301,8 @@ class MergeForm(forms.Form):
 @login_required
 @require_GET
 def organisation_list(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
-    query = request.GET.get("q", "")[:100]
+    require_administrator(request)
+    query = search_text(request.GET.get("q"))
     unverified = request.GET.get("unverified") == "1"
     page = Paginator(
         registry.organisations_search(query=query, unverified=unverified), 50
@@ -309,7 +317,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def organisation_duplicates(request: HttpRequest) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     return render(
         request,
         "reports/registry_duplicates.html",
@@ -320,7 +328,7 @@ def organisation_duplicates(request: HttpRequest) -> HttpResponse:
 def _organisation_page(
     request: HttpRequest, org: Organisation, form: MergeForm | None = None, status: int = 200
 ) -> HttpResponse:
-    query = request.GET.get("q", "")[:100]
+    query = search_text(request.GET.get("q"))
     candidates = []
     if query:
         candidates = list(
@@ -346,7 +354,7 @@ def _organisation_page(
 @login_required
 @require_GET
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     org = get_object_or_404(Organisation.objects.select_related("merged_into"), pk=pk)
     return _organisation_page(request, org)
 
@@ -354,7 +362,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def organisation_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     org = get_object_or_404(Organisation.objects.select_related("merged_into"), pk=pk)
     form = MergeForm(request.POST)
     if not form.is_valid():
@@ -380,7 +388,7 @@ def organisation_merge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def organisation_verify(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff(request)
+    require_administrator(request)
     org = get_object_or_404(Organisation, pk=pk)
     verified = request.POST.get("verified", "1") != "0"
     try:

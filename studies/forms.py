@@ -6,15 +6,17 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from studies.models import Role, Section, Study
+from studies.models import Role, Section, Study, Visibility
 from studies.services import PhaseData, SectionData
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -101,34 +103,248 @@ class StudyForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class StudyCreateForm(StudyForm):
-    """Staff may hand a new study to anyone as its coordinator."""
+def _next_hour() -> datetime:
+    now = timezone.localtime()
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
 
+
+class CoordinatorChoice:
+    ME = "me"
+    EXISTING = "existing"
+    INVITE = "invite"
+
+
+def _clean_coordinator(form: forms.Form, data: dict) -> None:
+    """Check the coordinator fields; ``data["coordinator_user"]`` is the person appointed."""
+    choice = data.get("coordinator")
+    email = (data.get("coordinator_email") or "").strip()
+    if choice in (CoordinatorChoice.EXISTING, CoordinatorChoice.INVITE) and not email:
+        if "coordinator_email" not in form.errors:
+            form.add_error("coordinator_email", _("Give the coordinator's e-mail address."))
+    elif choice == CoordinatorChoice.EXISTING:
+        person = (
+            get_user_model()
+            .objects.filter(email__iexact=email, deleted_at__isnull=True, is_active=True)
+            .first()
+        )
+        if person is None:
+            form.add_error(
+                "coordinator_email",
+                _(
+                    "No one has an account with this address. Check it, or choose "
+                    "“Invite someone by e-mail” to send them an invitation."
+                ),
+            )
+        data["coordinator_user"] = person
+
+
+class StudyCreateForm(forms.Form):
+    """An administrator sets up a draft study and appoints its first coordinator.
+
+    Only what a study cannot start without is asked; everything else starts
+    from a sensible default (one section, one phase over the study's dates,
+    public, open joining, post-moderation, three flags hide an item, counts
+    below three shown as "fewer than 3") that the coordinator changes in the
+    draft's settings before opening it.
+    """
+
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        help_text=_("What the study is about, as participants will see it."),
+        error_messages={"required": _("Please give the study a title.")},
+    )
+    slug = forms.CharField(
+        label=_("Address"),
+        max_length=80,
+        required=False,
+        help_text=_(
+            "The study's address will be /studies/<this>/. Lower-case letters, digits and "
+            "hyphens. Leave empty to make it from the title."
+        ),
+    )
+    summary = forms.CharField(
+        label=_("Summary"),
+        max_length=600,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One or two sentences for the list of studies. Optional."),
+    )
+    opens_at = forms.DateTimeField(
+        label=_("Opens"),
+        widget=_datetime_widget(),
+        help_text=_(
+            "When contributions may start. The study stays a draft, seen only by its "
+            "coordinators, until its coordinator opens it."
+        ),
+        error_messages={
+            "required": _("Give the date and time the study opens."),
+            "invalid": _("Give a date and time, e.g. 2030-05-01 09:00."),
+        },
+    )
+    closes_at = forms.DateTimeField(
+        label=_("Closes"),
+        widget=_datetime_widget(),
+        help_text=_("Contributions are taken until this time; the coordinator can change it."),
+        error_messages={
+            "required": _("Give the date and time the study closes."),
+            "invalid": _("Give a date and time, e.g. 2030-06-01 16:00."),
+        },
+    )
+    visibility = forms.ChoiceField(
+        label=_("Who can read it"),
+        choices=Visibility.choices,
+        initial=Visibility.PUBLIC,
+        widget=forms.RadioSelect,
+        help_text=_("Public studies can be read by everyone; members-only studies by members."),
+        error_messages={"required": _("Choose who can read the study.")},
+    )
+    section_title = forms.CharField(
+        label=_("First section"),
+        max_length=200,
+        initial=_("Contributions"),
+        help_text=_(
+            "A chapter or question of the concept document that contributions belong to. "
+            "The coordinator can rename it and add more."
+        ),
+        error_messages={"required": _("Give the first section a title.")},
+    )
+    phase_title = forms.CharField(
+        label=_("Phase"),
+        max_length=200,
+        initial=_("Open for contributions"),
+        help_text=_(
+            "The study starts with one phase from its open date to its close date. "
+            "The coordinator can add more."
+        ),
+        error_messages={"required": _("Give the phase a title.")},
+    )
+    coordinator = forms.ChoiceField(
+        label=_("Coordinator"),
+        choices=[
+            (CoordinatorChoice.EXISTING, _("A person who has an account")),
+            (CoordinatorChoice.INVITE, _("Invite someone by e-mail")),
+            (CoordinatorChoice.ME, _("I coordinate it myself")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_(
+            "The coordinator sets up and runs the study: settings, sections, invitations, "
+            "opening and closing, statistics and exports."
+        ),
+        error_messages={
+            "required": _("Choose who coordinates the study: a study needs a coordinator."),
+            "invalid_choice": _("Choose who coordinates the study from the list."),
+        },
+    )
     coordinator_email = forms.EmailField(
         label=_("Coordinator's e-mail address"),
         required=False,
-        help_text=_("The person must have an account. Leave empty to coordinate it yourself."),
+        help_text=_(
+            "For a person with an account: the address they sign in with. For an "
+            "invitation: where to send it; they become coordinator when they accept."
+        ),
+        error_messages={"invalid": _("This is not an e-mail address.")},
     )
 
-    def __init__(self, *args, allow_other_coordinator: bool = False, **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if not allow_other_coordinator:
-            del self.fields["coordinator_email"]
+        if not self.is_bound:
+            opens = _next_hour()
+            self.initial.setdefault("opens_at", opens)
+            self.initial.setdefault("closes_at", opens + timedelta(weeks=6))
 
-    def clean_coordinator_email(self):
-        email = self.cleaned_data.get("coordinator_email", "").strip()
-        if not email:
-            return None
-        user = get_user_model().objects.filter(email__iexact=email, deleted_at__isnull=True).first()
-        if user is None:
-            raise ValidationError(_("No one has an account with this address."))
-        return user
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise ValidationError(_("Please give the study a title."))
+        return title
+
+    def clean_slug(self) -> str:
+        raw = self.cleaned_data.get("slug", "").strip()
+        if not raw:
+            return ""
+        if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", raw):
+            raise ValidationError(
+                _("Use lower-case letters, digits and single hyphens, e.g. “digital-assistant”.")
+            )
+        return raw
+
+    def clean(self) -> dict:
+        data = super().clean()
+        opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error("closes_at", _("The study must close after it opens."))
+        _clean_coordinator(self, data)
+        return data
+
+    def service_arguments(self, *, created_by) -> dict:
+        """The keyword arguments of studies.services.study_create."""
+        data = self.cleaned_data
+        arguments = {
+            "created_by": created_by,
+            "slug": data["slug"],
+            "title": data["title"],
+            "summary": data["summary"].strip(),
+            "opens_at": data["opens_at"],
+            "closes_at": data["closes_at"],
+            "visibility": data["visibility"],
+            "sections": [SectionData(order=1, title=data["section_title"].strip())],
+            "phases": [
+                PhaseData(
+                    title=data["phase_title"].strip(),
+                    starts_at=data["opens_at"],
+                    ends_at=data["closes_at"],
+                )
+            ],
+        }
+        if data["coordinator"] == CoordinatorChoice.EXISTING:
+            arguments["coordinator"] = data["coordinator_user"]
+        elif data["coordinator"] == CoordinatorChoice.INVITE:
+            arguments["invite_coordinator"] = data["coordinator_email"].strip()
+        return arguments
+
+
+class CoordinatorAppointForm(forms.Form):
+    """An administrator gives an existing study another coordinator, or invites one."""
+
+    coordinator = forms.ChoiceField(
+        label=_("Coordinator"),
+        choices=[
+            (CoordinatorChoice.EXISTING, _("A person who has an account")),
+            (CoordinatorChoice.INVITE, _("Invite someone by e-mail")),
+        ],
+        initial=CoordinatorChoice.EXISTING,
+        widget=forms.RadioSelect,
+        help_text=StudyCreateForm.base_fields["coordinator"].help_text,
+        error_messages=StudyCreateForm.base_fields["coordinator"].error_messages,
+    )
+    coordinator_email = StudyCreateForm.base_fields["coordinator_email"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        _clean_coordinator(self, data)
+        return data
+
+    def service_arguments(self) -> dict:
+        if self.cleaned_data["coordinator"] == CoordinatorChoice.EXISTING:
+            return {"coordinator": self.cleaned_data["coordinator_user"]}
+        return {"invite_email": self.cleaned_data["coordinator_email"].strip()}
 
 
 class SectionForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    order = forms.IntegerField(label=_("Order"), min_value=1, max_value=999)
-    title = forms.CharField(label=_("Section title"), max_length=200)
+    order = forms.IntegerField(
+        label=_("Order"),
+        min_value=1,
+        max_value=999,
+        required=False,
+        help_text=_("Its place in the document: 1 comes first. Leave empty to put it last."),
+    )
+    title = forms.CharField(
+        label=_("Section title"),
+        max_length=200,
+        error_messages={"required": _("Give the section a title, or leave the row empty.")},
+    )
     prompt = forms.CharField(
         label=_("Prompt"),
         required=False,
@@ -152,6 +368,8 @@ class BaseSectionFormSet(forms.BaseFormSet):
             if not form.has_changed() or self._should_delete_form(form):
                 continue
             order = form.cleaned_data.get("order")
+            if order is None:
+                continue
             if order in orders:
                 form.add_error("order", _("Another section already has this place in the order."))
             orders[order] = orders.get(order, 0) + 1
@@ -165,11 +383,26 @@ class BaseSectionFormSet(forms.BaseFormSet):
             else set()
         )
         rows = []
+        # A row without an order goes after every other: the highest order given,
+        # or that the study has, plus one.
+        given = [
+            f.cleaned_data.get("order") or 0
+            for f in self.forms
+            if f.has_changed() or f.cleaned_data.get("id")
+        ]
+        stored = (
+            list(Section.objects.filter(study=study).values_list("order", flat=True))
+            if study
+            else []
+        )
+        next_order = max([0, *given, *stored]) + 1
         for form in self.forms:
             if not form.has_changed() and not form.cleaned_data.get("id"):
                 continue
             data = form.cleaned_data
             section_id = data.get("id") if data.get("id") in valid_ids else None
+            if not data.get("order") and not self._should_delete_form(form):
+                data["order"], next_order = next_order, next_order + 1
             if self._should_delete_form(form):
                 if section_id:
                     rows.append(

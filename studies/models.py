@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.administrators import is_administrator
 from accounts.models import Organisation
 
 
@@ -61,7 +62,7 @@ class StudyQuerySet(models.QuerySet):
         public = Q(visibility=Visibility.PUBLIC) & ~Q(status=StudyStatus.DRAFT)
         if user is None or not user.is_authenticated:
             return self.filter(public)
-        if user.is_staff:
+        if is_administrator(user):
             return self.all()
         member = Q(
             memberships__user=user,
@@ -254,6 +255,9 @@ class Invitation(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(max_length=254)
     token = models.CharField(max_length=64, unique=True)
+    # The role the invited person takes on accepting: contributors are invited by
+    # coordinators; an administrator appoints a new study's coordinator this way.
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CONTRIBUTOR)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

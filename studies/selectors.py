@@ -20,6 +20,7 @@ from studies.models import (
     Membership,
     MembershipStatus,
     Phase,
+    Role,
     Section,
     Study,
     StudyStatus,
@@ -76,6 +77,91 @@ def studies_managed_by(*, user) -> QuerySet[Study]:
     ).distinct()
 
 
+def studies_with_roles(*, user) -> list[tuple[Study, str]]:
+    """The studies this person coordinates or facilitates, with that role, newest first."""
+    if user is None or not user.is_authenticated:
+        return []
+    rows = (
+        Membership.objects.filter(
+            user=user,
+            status=MembershipStatus.ACTIVE,
+            role__in=[Role.COORDINATOR, Role.FACILITATOR],
+        )
+        .select_related("study")
+        .order_by("-study__created_at", "-study__id")
+    )
+    return [(m.study, m.role) for m in rows]
+
+
+def studies_joined(*, user) -> list[Study]:
+    """The studies this person takes part in as a contributor (active or blocked)."""
+    if user is None or not user.is_authenticated:
+        return []
+    return [
+        m.study
+        for m in Membership.objects.filter(
+            user=user,
+            role=Role.CONTRIBUTOR,
+            status__in=[MembershipStatus.ACTIVE, MembershipStatus.BLOCKED],
+        )
+        .exclude(study__status=StudyStatus.DRAFT)
+        .select_related("study")
+        .order_by("-study__created_at", "-study__id")
+    ]
+
+
+@dataclass(frozen=True)
+class AdministeredStudy:
+    study: Study
+    coordinators: list
+    invited: list  # addresses invited to coordinate, still waiting
+
+
+def studies_for_administrators() -> list[AdministeredStudy]:
+    """Every study, drafts first then newest, with its coordinators and waiting appointments."""
+    studies = list(
+        Study.objects.annotate(
+            draft_first=Case(When(status=StudyStatus.DRAFT, then=0), default=1)
+        ).order_by("draft_first", "-created_at", "-id")
+    )
+    coordinators: dict[int, list] = {}
+    for m in (
+        Membership.objects.filter(
+            study__in=studies, role=Role.COORDINATOR, status=MembershipStatus.ACTIVE
+        )
+        .select_related("user")
+        .order_by("joined_at", "id")
+    ):
+        coordinators.setdefault(m.study_id, []).append(m.user)
+    invited: dict[int, list] = {}
+    for invitation in Invitation.objects.filter(
+        study__in=studies,
+        role=Role.COORDINATOR,
+        accepted_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).order_by("created_at"):
+        invited.setdefault(invitation.study_id, []).append(invitation.email)
+    return [
+        AdministeredStudy(s, coordinators.get(s.pk, []), invited.get(s.pk, [])) for s in studies
+    ]
+
+
+def administration_overview() -> dict:
+    """What the administrators' start page counts."""
+    counts = dict(
+        Study.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    return {
+        "study_counts": [(label, counts.get(value, 0)) for value, label in StudyStatus.choices],
+        "unverified_organisations": Organisation.objects.canonical().filter(verified=False).count(),
+        "drafts_without_coordinator": sum(
+            1
+            for row in studies_for_administrators()
+            if row.study.status == StudyStatus.DRAFT and not row.coordinators
+        ),
+    }
+
+
 # --- Phases ---------------------------------------------------------------
 
 
@@ -104,7 +190,7 @@ def open_sections(study: Study, at: datetime | None = None) -> QuerySet[Section]
 @dataclass
 class PhaseStep:
     phase: Phase
-    state: str  # "past", "current" or "future"
+    state: str  # "past", "current", "future", or "cancelled" (a closed study's later phase)
     section_titles: list[str]
 
 
@@ -172,9 +258,15 @@ def study_header_context(access: StudyAccess, user=None) -> dict:
     structure = study_structure(study)
     steps = []
     current = None
+    # A closed study has no phase now and none to come, whatever the phases' dates:
+    # they ended with it (at its close date) or never started.
+    ended = study.status in (StudyStatus.CLOSED, StudyStatus.ARCHIVED)
+    end = min(now, study.closes_at) if ended and study.closes_at else now
     for phase, section_titles in structure.phases:
-        if phase.ends_at <= now:
+        if phase.ends_at <= end or (ended and phase.starts_at < end):
             state = "past"
+        elif ended:
+            state = "cancelled"
         elif phase.starts_at <= now:
             state = "current"
             current = phase
@@ -193,6 +285,7 @@ def study_header_context(access: StudyAccess, user=None) -> dict:
                 study.pk,
                 study.created_at,
                 study.updated_at,
+                study.status,
                 tuple(step.state for step in steps),
                 getattr(structure.latest_version, "pk", None),
             ),

@@ -150,38 +150,185 @@ def _save_sections(*, study: Study, sections: list[SectionData]) -> None:
     structure.mark_changed(study.pk)
 
 
+def _check_slug(slug: str) -> str:
+    slug = slugify(slug or "")[:80].strip("-")
+    if not slug:
+        raise ValidationError(
+            {"slug": _("Use letters, digits and hyphens, e.g. “digital-assistant”.")},
+            code="slug_invalid",
+        )
+    if slug in RESERVED_SLUGS:
+        raise ValidationError(
+            {"slug": _("“%(slug)s” is a page of Dugnad's own; choose another.") % {"slug": slug}},
+            code="slug_reserved",
+        )
+    if Study.objects.filter(slug=slug).exists():
+        raise ValidationError(
+            {
+                "slug": _("Another study already has the address “%(slug)s”; choose another.")
+                % {"slug": slug}
+            },
+            code="slug_taken",
+        )
+    return slug
+
+
 @transaction.atomic
 def study_create(
     *,
     created_by: User,
     coordinator: User | None = None,
+    invite_coordinator: str = "",
+    slug: str = "",
     sections: list[SectionData] | None = None,
+    phases: list[PhaseData] | None = None,
     **fields,
 ) -> Study:
-    """Create a draft study with its sections; ``coordinator`` (default: creator) runs it."""
+    """Create a draft study with its sections and phases, and appoint its first coordinator.
+
+    The coordinator is ``coordinator`` (default: the creator), or, with
+    ``invite_coordinator``, whoever accepts the invitation e-mailed to that
+    address (until then the study has no coordinator; its creator, an
+    administrator, still sees it). ``slug`` (default: from the title) must be
+    free. Validates everything before writing: bad input saves nothing.
+    """
     unknown = set(fields) - set(STUDY_FIELDS)
     if unknown:
         raise TypeError(f"Unknown study fields: {sorted(unknown)}")
+    if coordinator is not None and invite_coordinator:
+        raise TypeError("Appoint a coordinator or invite one, not both")
     study = Study(status=StudyStatus.DRAFT, **fields)
     study.title = (study.title or "").strip()
-    study.slug = _unique_slug(study.title)
+    study.slug = _check_slug(slug) if slug else _unique_slug(study.title)
     study.full_clean()
     study_validate_dates(status=study.status, opens_at=study.opens_at, closes_at=study.closes_at)
     sections = sections or []
     _validate_sections(sections)
-    study.save()
+    phases = phases or []
+    for p in phases:
+        if not p.title.strip() or p.ends_at <= p.starts_at:
+            raise ValidationError(_("A phase needs a title and must end after it starts."))
+    try:
+        with transaction.atomic():
+            study.save()
+    except IntegrityError as exc:  # the same address taken a moment ago
+        raise ValidationError(
+            {"slug": _("Another study already has this address; choose another.")},
+            code="slug_taken",
+        ) from exc
     _save_sections(study=study, sections=sections)
+    first_section = study.sections.order_by("order").values_list("pk", flat=True)[:1]
+    for p in phases:
+        phase = Phase.objects.create(
+            study=study,
+            title=p.title.strip(),
+            description=p.description.strip(),
+            starts_at=p.starts_at,
+            ends_at=p.ends_at,
+        )
+        phase.sections.set(p.section_ids or list(first_section))
+    if invite_coordinator:
+        _invite_coordinator(study=study, email=invite_coordinator, by=created_by)
+        return study
     Membership.objects.create(study=study, user=coordinator or created_by, role=Role.COORDINATOR)
     if coordinator and coordinator != created_by:
-        with translation.override(coordinator.preferred_language):
-            notification_create(
-                user=coordinator,
-                kind="study_coordinator",
-                title=_("You are the coordinator of the study “%(title)s”")
-                % {"title": study.title},
-                url=reverse("studies:settings", args=[study.slug]),
-            )
+        _tell_coordinator(study=study, coordinator=coordinator)
     return study
+
+
+def _tell_coordinator(*, study: Study, coordinator: User) -> None:
+    with translation.override(coordinator.preferred_language):
+        notification_create(
+            user=coordinator,
+            kind="study_coordinator",
+            title=_("You are the coordinator of the study “%(title)s”") % {"title": study.title},
+            url=reverse("studies:settings", args=[study.slug]),
+        )
+
+
+def _invite_coordinator(*, study: Study, email: str, by: User) -> Invitation:
+    """An invitation to coordinate ``study``, e-mailed after the commit."""
+    email = email.strip()
+    waiting = Invitation.objects.filter(
+        study=study,
+        email__iexact=email,
+        role=Role.COORDINATOR,
+        accepted_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+    if waiting.exists():
+        raise ValidationError(
+            {
+                "coordinator_email": _(
+                    "%(email)s is invited to coordinate this study already; the invitation "
+                    "is still valid."
+                )
+                % {"email": email}
+            },
+            code="already_invited",
+        )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        study=study,
+        email=email,
+        token=invitation_token_hash(token),
+        invited_by=by,
+        role=Role.COORDINATOR,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    from studies.tasks import send_invitation_emails
+
+    sent = [(invitation.pk, token)]
+    transaction.on_commit(lambda: send_invitation_emails.delay(sent), robust=True)
+    return invitation
+
+
+@transaction.atomic
+def study_appoint_coordinator(
+    *, study: Study, by: User, coordinator: User | None = None, invite_email: str = ""
+) -> Membership | Invitation:
+    """An administrator appoints a coordinator of a draft or open study, or invites one.
+
+    Refused with ValidationError, nothing changed: a closed or archived study,
+    a person who coordinates it already or is blocked in it, an address with
+    a waiting invitation to coordinate it.
+    """
+    if (coordinator is None) == (not invite_email):
+        raise TypeError("Appoint a coordinator or invite one")
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    if study.status not in EDITABLE_STATUSES:
+        raise ValidationError(
+            _("A closed or archived study cannot get a new coordinator."), code="read_only"
+        )
+    if invite_email:
+        return _invite_coordinator(study=study, email=invite_email, by=by)
+    membership = (
+        Membership.objects.select_for_update().filter(study=study, user=coordinator).first()
+    )
+    if membership is not None and membership.status == MembershipStatus.BLOCKED:
+        raise ValidationError(
+            {"coordinator_email": _("%(name)s is blocked in this study.")
+             % {"name": coordinator.public_name}},
+            code="blocked",
+        )  # fmt: skip
+    if (
+        membership is not None
+        and membership.status == MembershipStatus.ACTIVE
+        and membership.role == Role.COORDINATOR
+    ):
+        raise ValidationError(
+            {"coordinator_email": _("%(name)s coordinates this study already.")
+             % {"name": coordinator.public_name}},
+            code="already",
+        )  # fmt: skip
+    if membership is None:
+        membership = Membership.objects.create(study=study, user=coordinator, role=Role.COORDINATOR)
+    else:
+        membership.status = MembershipStatus.ACTIVE
+        membership.role = Role.COORDINATOR
+        membership.save(update_fields=["status", "role", "updated_at"])
+    _tell_coordinator(study=study, coordinator=coordinator)
+    return membership
 
 
 @transaction.atomic
@@ -721,7 +868,9 @@ def invitation_check(*, invitation: Invitation, user: User) -> None:
             _("This invitation has expired. Ask the study's coordinator for a new one."),
             "expired",
         )
-    if invitation.study.status != StudyStatus.OPEN:
+    # A new study's coordinator takes it on while it is still a draft.
+    statuses = EDITABLE_STATUSES if invitation.role == Role.COORDINATOR else {StudyStatus.OPEN}
+    if invitation.study.status not in statuses:
         raise InvitationProblem(_("This study is not open for new members."), "status")
     from allauth.account.models import EmailAddress
 
@@ -770,6 +919,9 @@ def invitation_accept(
             )
         except ValidationError as exc:
             raise InvitationProblem(exc.messages[0], "blocked") from exc
+    if invitation.role != Role.CONTRIBUTOR and result.role != Role.COORDINATOR:
+        result.role = invitation.role
+        result.save(update_fields=["role", "updated_at"])
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

@@ -12,12 +12,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.administrators import is_administrator, require_administrator
+from config.params import search_text
 from studies import selectors, services
 from studies.access import Action, study_for_user
 from studies.forms import (
+    CoordinatorAppointForm,
     DecisionForm,
     InviteAddressesForm,
     InviteCSVForm,
@@ -55,6 +60,13 @@ def _add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _name_first(request: HttpRequest) -> HttpResponse | None:
+    """A person without a name to show chooses one before taking part (never their address)."""
+    if request.user.display_name.strip():
+        return None
+    return redirect(f"{reverse('public_name')}?{urlencode({'next': request.get_full_path()})}")
+
+
 def _read_only_refusal(request: HttpRequest, study) -> HttpResponse | None:
     if study.status in services.EDITABLE_STATUSES:
         return None
@@ -68,7 +80,7 @@ def _read_only_refusal(request: HttpRequest, study) -> HttpResponse | None:
 def home(request: HttpRequest) -> HttpResponse:
     listing = selectors.study_list(
         user=request.user,
-        query=request.GET.get("q", ""),
+        query=search_text(request.GET.get("q")),
         include_archived=request.GET.get("archived") == "1",
     )
     return render(
@@ -79,7 +91,22 @@ def home(request: HttpRequest) -> HttpResponse:
             "show_archived": request.GET.get("archived") == "1",
             "my_studies": list(selectors.studies_managed_by(user=request.user)),
             "invitations": selectors.invitations_waiting_for(user=request.user),
-            "can_create": request.user.is_authenticated and request.user.is_staff,
+            "can_create": is_administrator(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def my_studies(request: HttpRequest) -> HttpResponse:
+    """The person's studies: those they run, with the way to each tool, and those they joined."""
+    return render(
+        request,
+        "studies/my_studies.html",
+        {
+            "running": selectors.studies_with_roles(user=request.user),
+            "joined": selectors.studies_joined(user=request.user),
+            "invitations": selectors.invitations_waiting_for(user=request.user),
         },
     )
 
@@ -90,29 +117,93 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def study_create(request: HttpRequest) -> HttpResponse:
-    """Staff set up a new study and hand it to its coordinator."""
-    if not request.user.is_staff:
-        raise PermissionDenied("staff only")
-    data = request.POST if request.method == "POST" else None
-    form = StudyCreateForm(data, allow_other_coordinator=True)
-    sections = SectionFormSet(data, prefix="sections")
-    if request.method == "POST" and form.is_valid() and sections.is_valid():
+    """An administrator sets up a draft study and appoints its first coordinator."""
+    require_administrator(request)
+    form = StudyCreateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         try:
-            study = services.study_create(
-                created_by=request.user,
-                coordinator=form.cleaned_data.get("coordinator_email"),
-                sections=sections.sections(),
-                **form.study_fields(),
+            study = services.study_create(**form.service_arguments(created_by=request.user))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            invited = form.cleaned_data["coordinator_email"]
+            if form.cleaned_data["coordinator"] == "invite":
+                messages.success(
+                    request,
+                    _(
+                        "The study is created as a draft. An invitation to coordinate it is "
+                        "sent to %(email)s; they take it over when they accept."
+                    )
+                    % {"email": invited},
+                )
+            else:
+                messages.success(
+                    request, _("The study is created as a draft, ready for its coordinator.")
+                )
+            if study.memberships.filter(user=request.user).exists():
+                return redirect("studies:settings", study.slug)
+            return redirect("administration_studies")
+    return render(
+        request,
+        "studies/study_create.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def administration(request: HttpRequest) -> HttpResponse:
+    """The administrators' start page: what needs doing, and the way to every tool."""
+    require_administrator(request)
+    return render(request, "administration/index.html", selectors.administration_overview())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def administration_coordinator(request: HttpRequest, slug: str) -> HttpResponse:
+    """An administrator appoints another coordinator of a study, or invites one."""
+    # The study first: a members-only study does not exist for outsiders (404), never 403.
+    study = study_for_user(request.user, slug, Action.VIEW).study
+    require_administrator(request)
+    form = CoordinatorAppointForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.study_appoint_coordinator(
+                study=study, by=request.user, **form.service_arguments()
             )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, _("The study is created as a draft."))
-            if study.memberships.filter(user=request.user).exists():
-                return redirect("studies:settings", study.slug)
-            return redirect("home")
+            if isinstance(result, Invitation):
+                message = _("An invitation to coordinate “%(title)s” is sent to %(email)s.") % {
+                    "title": study.title,
+                    "email": result.email,
+                }
+            else:
+                message = _("%(name)s now coordinates “%(title)s”.") % {
+                    "name": result.user.public_name,
+                    "title": study.title,
+                }
+            messages.success(request, message)
+            return redirect("administration_studies")
     return render(
-        request, "studies/study_form.html", {"form": form, "sections": sections, "study": None}
+        request,
+        "administration/coordinator.html",
+        {"study": study, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def administration_studies(request: HttpRequest) -> HttpResponse:
+    """Every study on the platform, drafts too, with its coordinators or invited coordinator."""
+    require_administrator(request)
+    return render(
+        request,
+        "administration/studies.html",
+        {"studies": selectors.studies_for_administrators()},
     )
 
 
@@ -325,6 +416,8 @@ def study_join(request: HttpRequest, slug: str) -> HttpResponse:
         raise PermissionDenied("join")
     if study.joining == Joining.INVITATION:
         return render(request, "studies/join_invitation_only.html", {"study": study}, status=403)
+    if name_first := _name_first(request):
+        return name_first
     approval = study.joining == Joining.APPROVAL
     form_class = JoinRequestForm if approval else MembershipForm
     organisations = selectors.organisations_for(user=request.user)
@@ -609,6 +702,8 @@ def _invitation_accept_page(request: HttpRequest, invitation: Invitation) -> Htt
             {"problem": problem.message, "code": problem.code, "invitation": invitation},
             status=403 if problem.code == "wrong_account" else 410,
         )
+    if name_first := _name_first(request):
+        return name_first
     form = MembershipForm(
         request.POST if request.method == "POST" else None,
         organisations=selectors.organisations_for(user=request.user),

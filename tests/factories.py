@@ -120,3 +120,55 @@ def give_mfa(user: User) -> User:
 
     TOTP.activate(user, generate_totp_secret())
     return user
+
+
+def use_second_factor(client, user: User, *, at: float | None = None) -> None:
+    """Record in the client's session that ``user`` used TOTP, as allauth does on sign-in.
+
+    The record is allauth's own (``account_authentication_methods``); ``at``
+    (a Unix time) backdates it.
+    """
+    import time
+
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+    from allauth.mfa.models import Authenticator
+
+    authenticator = Authenticator.objects.filter(user=user, type="totp").first()
+    if authenticator is None:
+        give_mfa(user)
+        authenticator = Authenticator.objects.get(user=user, type="totp")
+    session = client.session
+    records = session.get(AUTHENTICATION_METHODS_SESSION_KEY, [])
+    records.append(
+        {
+            "method": "mfa",
+            "at": time.time() if at is None else at,
+            "id": authenticator.pk,
+            "type": "totp",
+        }
+    )
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
+def login_as(client, user: User) -> User:
+    """Sign ``user`` in as allauth would: with TOTP used, if they have it set up.
+
+    allauth asks everyone who has TOTP for a code at sign-in, so a signed-in
+    person with TOTP has used it in the session (unless it was set up in
+    another session, which tests write with a bare ``force_login``).
+    """
+    from allauth.mfa.models import Authenticator
+
+    client.force_login(user)
+    if Authenticator.objects.filter(user=user, type="totp").exists():
+        use_second_factor(client, user)
+    return user
+
+
+def sign_in_with_second_factor(client, user: User) -> User:
+    """Sign ``user`` in with TOTP (set up if missing) used in this session: staff powers open."""
+    client.force_login(user)
+    use_second_factor(client, user)
+    return user

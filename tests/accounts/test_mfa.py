@@ -13,7 +13,14 @@ from django.urls import reverse
 
 from studies.models import Role
 from tests.accounts.conftest import reauthenticate, sign_in
-from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory, give_mfa
+from tests.factories import (
+    PASSWORD,
+    MembershipFactory,
+    StudyFactory,
+    UserFactory,
+    give_mfa,
+    use_second_factor,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.accounts.mfa_urls")]
 
@@ -31,7 +38,11 @@ def coordinator(client):
     return user
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_coordinator_without_mfa_is_guided_through_set_up_and_back(client, coordinator):
+    # transaction=True: allauth announces the new authenticator after commit,
+    # inside the request, as in production; that is when the set-up is counted
+    # as the second factor used in this session.
     target = "/test-moderation/digital-assistent/"
     response = client.get(target)
     assert response.status_code == 302
@@ -117,7 +128,7 @@ def test_a_facilitator_with_mfa_opens_the_real_moderation_queue(client):
     user = UserFactory()
     MembershipFactory(study=study, user=user, role=Role.FACILITATOR)
     sign_in(client, user)
-    give_mfa(user)
+    use_second_factor(client, user)
     assert client.get("/moderation/digital-assistent/").status_code == 200
 
 
@@ -146,10 +157,17 @@ def test_an_htmx_request_is_told_where_to_set_up_mfa(client, coordinator):
     assert response["HX-Redirect"] == reverse("mfa_activate_totp")
 
 
-def test_a_coordinator_with_mfa_goes_straight_in(client, coordinator):
-    give_mfa(coordinator)
+def test_a_coordinator_with_mfa_used_in_this_session_goes_straight_in(client, coordinator):
+    use_second_factor(client, coordinator)
     response = client.get("/test-moderation/digital-assistent/")
     assert response.status_code == 200
+
+
+def test_a_coordinator_with_mfa_set_up_elsewhere_is_asked_for_a_code(client, coordinator):
+    give_mfa(coordinator)  # set up in another session: this one never used it
+    response = client.get("/test-moderation/digital-assistent/")
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("mfa_reauthenticate"))
 
 
 def test_a_contributor_is_refused_not_sent_to_mfa_set_up(client):

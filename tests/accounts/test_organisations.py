@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Affiliation, Organisation
 from accounts.services import organisation_create
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory, UserFactory, login_as, sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def _propose(client, **data):
 @pytest.fixture
 def person(client):
     user = UserFactory()
-    client.force_login(user)
+    login_as(client, user)
     return user
 
 
@@ -194,7 +194,7 @@ def test_the_lookup_needs_a_signed_in_person(client):
 
 def test_the_admin_lists_account_models(client):
     staff = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(staff)
+    sign_in_with_second_factor(client, staff)
     for path in (
         "/admin/accounts/user/",
         "/admin/accounts/notification/",
@@ -208,7 +208,7 @@ def test_the_admin_lists_account_models(client):
 def test_the_admin_cannot_merge_organisations_around_the_registry(client):
     """merged_into is read-only in the admin: merges go through the registry's checks."""
     staff = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(staff)
+    sign_in_with_second_factor(client, staff)
     first = OrganisationFactory(name="Alpha")
     second = OrganisationFactory(name="Beta")
     url = f"/admin/accounts/organisation/{first.pk}/change/"
@@ -232,7 +232,7 @@ def test_the_admin_cannot_merge_organisations_around_the_registry(client):
 
 def test_the_admin_takes_a_website_without_a_scheme_as_https(client, recwarn):
     staff = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(staff)
+    sign_in_with_second_factor(client, staff)
     body = OrganisationFactory(name="Alpha")
     response = client.post(
         f"/admin/accounts/organisation/{body.pk}/change/",

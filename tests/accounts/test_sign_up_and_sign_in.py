@@ -20,7 +20,7 @@ NEW_PASSWORD = "another long passphrase 42"
 def _sign_up(client, email="new@example.org"):
     return client.post(
         reverse("account_signup"),
-        {"email": email, "password1": PASSWORD, "password2": PASSWORD},
+        {"email": email, "password1": PASSWORD, "password2": PASSWORD, "display_name": "Ny Person"},
     )
 
 

@@ -19,7 +19,7 @@ from tests.api.factories import (
     seed_study,
     token_for,
 )
-from tests.factories import MembershipFactory, StudyFactory, UserFactory, give_mfa
+from tests.factories import MembershipFactory, StudyFactory, UserFactory, give_mfa, login_as
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def _client(api, kind: str, study):
         role = kind.removeprefix("session_")
         user = give_mfa(UserFactory())
         MembershipFactory(study=study, user=user, role=role)
-        api.force_login(user)
+        login_as(api, user)
         return api
     if kind == "token_wrong":
         api.credentials(HTTP_AUTHORIZATION="Bearer dgn_wrong")
@@ -154,7 +154,7 @@ def test_members_only_study_is_invisible_to_every_member_session(api, role):
     study = members_only_study()
     user = give_mfa(UserFactory())
     MembershipFactory(study=study, user=user, role=role)
-    api.force_login(user)
+    login_as(api, user)
     for template in PUBLIC[2:]:
         url = template.format(slug=study.slug, item=1)
         assert api.get(url).status_code == 404, url

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.mfa.models import Authenticator
 from django.conf import settings as django_settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
@@ -29,6 +32,13 @@ def _session_cookie(user) -> dict:
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # Signed in with TOTP, as allauth asks of everyone who has it.
+    totp = Authenticator.objects.filter(user=user, type="totp").first()
+    if totp is not None:
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "mfa", "at": time.time(), "id": totp.pk, "type": "totp"}
+        ]
+        session["account_authentication_methods_user"] = str(user.pk)
     session.save()
     return {"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key}
 

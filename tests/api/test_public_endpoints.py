@@ -14,6 +14,7 @@ from tests.factories import (
     MembershipFactory,
     SectionFactory,
     StudyFactory,
+    login_as,
 )
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def test_members_only_study_stays_invisible_to_its_coordinators_token(api):
 def test_members_only_study_is_invisible_to_its_signed_in_member(api):
     study = members_only_study()
     member = MembershipFactory(study=study).user
-    api.force_login(member)
+    login_as(api, member)
     assert api.get(f"/api/v1/studies/{study.slug}/").status_code == 404
 
 

@@ -11,7 +11,14 @@ from api.models import ApiToken
 from api.services import api_token_create, token_digest
 from studies.models import Role
 from tests.api.factories import coordinator_of, members_only_study, seed_study, token_for
-from tests.factories import MembershipFactory, StudyFactory, UserFactory, give_mfa
+from tests.factories import (
+    MembershipFactory,
+    StudyFactory,
+    UserFactory,
+    give_mfa,
+    login_as,
+    sign_in_with_second_factor,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +38,7 @@ def test_person_who_coordinates_nothing_cannot_create_tokens(client):
     study = StudyFactory()
     contributor = give_mfa(UserFactory())
     MembershipFactory(study=study, user=contributor, role=Role.FACILITATOR)
-    client.force_login(contributor)
+    login_as(client, contributor)
     page = client.get("/api/tokens/")
     assert page.status_code == 200
     assert b'name="name"' not in page.content
@@ -44,17 +51,37 @@ def test_coordinator_without_two_factor_authentication_cannot_create_tokens(clie
     study = StudyFactory()
     coordinator = UserFactory()
     MembershipFactory(study=study, user=coordinator, role=Role.COORDINATOR)
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     page = client.get("/api/tokens/")
     assert b"/accounts/2fa/totp/activate/" in page.content
     assert b'name="name"' not in page.content
-    assert client.post("/api/tokens/", {"name": "x"}).status_code == 403
+    response = client.post("/api/tokens/", {"name": "x"})
+    assert response.status_code == 302
+    assert response.url == "/accounts/2fa/totp/activate/"
+    assert not ApiToken.objects.exists()
+
+
+def test_coordinator_who_has_not_used_totp_in_this_session_is_asked_for_a_code(client, settings):
+    settings.DUGNAD_REQUIRE_MFA = True
+    study = StudyFactory()
+    coordinator = give_mfa(UserFactory())
+    MembershipFactory(study=study, user=coordinator, role=Role.COORDINATOR)
+    client.force_login(coordinator)  # TOTP set up, but not used in this session
+    page = client.get("/api/tokens/")
+    assert b"/accounts/2fa/reauthenticate/" in page.content
+    assert b'name="name"' not in page.content
+    response = client.post(
+        "/api/tokens/", {"name": "x"}, HTTP_REFERER="http://testserver/api/tokens/"
+    )
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/2fa/reauthenticate/")
+    assert not ApiToken.objects.exists()
 
 
 def test_coordinator_creates_a_token_shown_once_and_stored_hashed(client):
     study = StudyFactory()
     coordinator = coordinator_of(study)
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     response = client.post("/api/tokens/", {"name": "Dashboard"})
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -71,7 +98,7 @@ def test_coordinator_creates_a_token_shown_once_and_stored_hashed(client):
 
 @pytest.mark.parametrize("posted", [{"name": ""}, {"name": "   "}, {}])
 def test_token_needs_a_name(client, posted):
-    client.force_login(coordinator_of(StudyFactory()))
+    login_as(client, coordinator_of(StudyFactory()))
     response = client.post("/api/tokens/", posted)
     assert response.status_code == 400
     assert b'aria-invalid="true"' in response.content
@@ -81,7 +108,7 @@ def test_token_needs_a_name(client, posted):
 def test_coordinator_revokes_own_token(client):
     coordinator = coordinator_of(StudyFactory())
     token, _secret = token_for(coordinator)
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     response = client.post(f"/api/tokens/{token.pk}/revoke/")
     assert response.status_code == 302
     token.refresh_from_db()
@@ -90,7 +117,7 @@ def test_coordinator_revokes_own_token(client):
 
 def test_nobody_revokes_another_persons_token(client):
     token, _secret = token_for(coordinator_of(StudyFactory()))
-    client.force_login(coordinator_of(StudyFactory()))
+    login_as(client, coordinator_of(StudyFactory()))
     assert client.post(f"/api/tokens/{token.pk}/revoke/").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
@@ -99,7 +126,7 @@ def test_nobody_revokes_another_persons_token(client):
 def test_revoking_needs_a_post(client):
     coordinator = coordinator_of(StudyFactory())
     token, _secret = token_for(coordinator)
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     assert client.get(f"/api/tokens/{token.pk}/revoke/").status_code == 405
 
 
@@ -298,7 +325,7 @@ def test_unknown_study_with_valid_token_is_404(api, own):
 def test_staff_revoke_tokens_in_the_admin(client):
     token, _secret = token_for(coordinator_of(StudyFactory()))
     staff = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(staff)
+    sign_in_with_second_factor(client, staff)
     assert client.get("/admin/api/apitoken/").status_code == 200
     response = client.post(
         "/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}
@@ -321,7 +348,7 @@ def test_a_person_holds_at_most_twenty_active_tokens(client):
     coordinator = coordinator_of(StudyFactory())
     for n in range(MAX_ACTIVE_TOKENS):
         token_for(coordinator, name=f"t{n}")
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     response = client.post("/api/tokens/", {"name": "one more"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert b"Revoke one before you create another" in response.content

@@ -81,10 +81,15 @@ PAGES = [
     ("statistics in full", "coordinator", "/reports/{s}/statistics/"),
     ("exports", "coordinator", "/reports/{s}/exports/"),
     ("API tokens for a coordinator", "coordinator", "/api/tokens/"),
-    ("new study", "staff", "/studies/new/"),
-    ("platform statistics", "staff", "/reports/platform/"),
-    ("organisation registry", "staff", "/reports/organisations/"),
-    ("organisation", "staff", "/reports/organisations/{organisation}/"),
+    ("new study", "administrator", "/studies/new/"),
+    ("administration", "administrator", "/administration/"),
+    ("all studies", "administrator", "/administration/studies/"),
+    ("administrators", "administrator", "/administration/administrators/"),
+    ("my studies", "coordinator", "/my-studies/"),
+    ("name to show", "member", "/me/name/"),
+    ("platform statistics", "administrator", "/reports/platform/"),
+    ("organisation registry", "administrator", "/reports/organisations/"),
+    ("organisation", "administrator", "/reports/organisations/{organisation}/"),
 ]
 
 

@@ -85,6 +85,7 @@ def test_a_new_person_signs_up_joins_for_their_organisation_and_posts_live(new_p
     address = "ola.nordmann@example.org"
     page.goto("/accounts/signup/")
     page.locator("[name=email]").fill(address)
+    page.locator("[name=display_name]").fill("Ola Nordmann")
     page.locator("[name=password1]").fill(PASSWORD)
     page.locator("[name=password2]").fill(PASSWORD)
     page.locator("form:has([name=password2]) [type=submit]").click()

@@ -9,7 +9,7 @@ from contributions import services
 from contributions.models import Attachment, Contribution, ItemState
 from studies.models import Role, Visibility
 from tests.contributions.factories import member
-from tests.factories import StudyFactory, UserFactory, give_mfa
+from tests.factories import StudyFactory, UserFactory, give_mfa, login_as
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -37,7 +37,7 @@ def post(client, study, files):
 
 def test_pdf_png_and_jpeg_are_accepted_with_type_from_content(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = post(
         client, study, [upload("a.pdf", PDF), upload("b.png", PNG), upload("c.jpeg", JPEG)]
     )
@@ -53,7 +53,7 @@ def test_pdf_png_and_jpeg_are_accepted_with_type_from_content(client):
 
 def test_file_whose_content_lies_about_its_name_is_refused(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = post(client, study, [upload("report.pdf", HTML, "application/pdf")])
     assert response.status_code == 422
     assert "not a PDF, PNG or JPEG" in response.content.decode() or "report.pdf" in (
@@ -76,7 +76,7 @@ def test_svg_named_png_is_refused():
 
 def test_file_over_ten_megabytes_is_refused(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     big = upload("big.pdf", PDF + b"0" * (10 * 1024 * 1024))
     response = post(client, study, [big])
     assert response.status_code == 422
@@ -86,7 +86,7 @@ def test_file_over_ten_megabytes_is_refused(client):
 
 def test_more_than_three_files_are_refused(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = post(client, study, [upload(f"{n}.pdf", PDF) for n in range(4)])
     assert response.status_code == 422
     assert not Contribution.objects.exists()
@@ -122,11 +122,11 @@ def test_attachment_of_hidden_item_is_served_only_to_facilitators_and_author(cli
     services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="spam")
     url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
     assert client.get(url).status_code == 404
-    client.force_login(member(study))
+    login_as(client, member(study))
     assert client.get(url).status_code == 404
-    client.force_login(contribution.author)
+    login_as(client, contribution.author)
     assert client.get(url).status_code == 200
-    client.force_login(give_mfa(member(study, role=Role.FACILITATOR)))
+    login_as(client, give_mfa(member(study, role=Role.FACILITATOR)))
     assert client.get(url).status_code == 200
 
 
@@ -135,7 +135,7 @@ def test_attachment_of_members_only_study_is_hidden_from_outsiders(client):
     _, attachment = _with_attachment(study)
     url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
     assert client.get(url).status_code == 404
-    client.force_login(UserFactory())
+    login_as(client, UserFactory())
     assert client.get(url).status_code == 404
 
 
@@ -150,6 +150,130 @@ def test_facilitator_without_mfa_does_not_get_hidden_attachments(client):
     study = StudyFactory()
     contribution, attachment = _with_attachment(study)
     services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="spam")
-    client.force_login(member(study, role=Role.FACILITATOR))
+    login_as(client, member(study, role=Role.FACILITATOR))
     url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
     assert client.get(url).status_code == 404
+
+
+def test_facilitator_who_has_not_used_totp_in_this_session_does_not_get_hidden_attachments(
+    client,
+):
+    study = StudyFactory()
+    contribution, attachment = _with_attachment(study)
+    services.item_change_state(item=contribution, state=ItemState.HIDDEN, reason="spam")
+    client.force_login(give_mfa(member(study, role=Role.FACILITATOR)))
+    url = reverse("contribution_attachment", args=[study.slug, attachment.pk])
+    assert client.get(url).status_code == 404
+
+
+# --- the name and type a download is served under ---------------------------------
+
+
+def _download(client, study, attachment):
+    return client.get(reverse("contribution_attachment", args=[study.slug, attachment.pk]))
+
+
+def _stored(study, *, name, content, content_type):
+    """An attachment as an older release stored it: the uploaded name kept as it was."""
+    from django.core.files.base import ContentFile
+
+    contribution = services.contribution_create(
+        study=study, author=member(study), title="t", body="b"
+    )
+    return Attachment.objects.create(
+        contribution=contribution,
+        file=ContentFile(content, name="stored.bin"),
+        original_name=name,
+        content_type=content_type,
+        size=len(content),
+    )
+
+
+def test_a_pdf_uploaded_as_html_downloads_as_pdf(client):
+    study = StudyFactory()
+    author = member(study)
+    contribution = services.contribution_create(
+        study=study, author=author, title="t", body="b", attachments=[upload("report.html", PDF)]
+    )
+    attachment = contribution.attachments.get()
+    assert attachment.original_name == "report.pdf"
+    response = _download(client, study, attachment)
+    assert response["Content-Disposition"] == 'attachment; filename="report.pdf"'
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_name_stored_before_the_fix_is_corrected_at_download(client):
+    study = StudyFactory()
+    attachment = _stored(study, name="report.html", content=PDF, content_type="application/pdf")
+    response = _download(client, study, attachment)
+    assert response["Content-Disposition"] == 'attachment; filename="report.pdf"'
+    assert response["Content-Type"] == "application/pdf"
+
+
+def test_the_type_served_is_the_one_the_content_shows_not_the_stored_label(client):
+    study = StudyFactory()
+    attachment = _stored(study, name="photo.pdf", content=PNG, content_type="text/html")
+    response = _download(client, study, attachment)
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == 'inline; filename="photo.png"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_stored_file_that_is_none_of_the_checked_types_is_only_ever_a_download(client):
+    study = StudyFactory()
+    attachment = _stored(study, name="page.html", content=HTML, content_type="application/pdf")
+    response = _download(client, study, attachment)
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"] == 'attachment; filename="page.bin"'
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("picture.jpeg", JPEG, 'inline; filename="picture.jpg"'),
+        ("../../etc/passwd", PDF, 'attachment; filename="passwd.pdf"'),
+        ("..\\..\\boot.ini", PDF, 'attachment; filename="boot.pdf"'),
+        ('a"b\\c.pdf', PDF, 'attachment; filename="c.pdf"'),
+        ('quote"d;name.pdf', PDF, 'attachment; filename="quote_d;name.pdf"'),
+        ("new\r\nSet-Cookie: x=1.pdf", PDF, 'attachment; filename="newSet-Cookie_ x=1.pdf"'),
+        ("tab\there\x01\x7f.pdf", PDF, 'attachment; filename="tabhere.pdf"'),
+        # A right-to-left override would show "evil\u202egpj.exe" as "evilexe.jpg".
+        ("evil\u202egpj.exe", PNG, 'inline; filename="evilgpj.png"'),
+        ("", PDF, 'attachment; filename="attachment.pdf"'),
+        ("...", PDF, 'attachment; filename="attachment.pdf"'),
+        (".htaccess", PDF, 'attachment; filename="htaccess.pdf"'),
+        ("x" * 190 + ".pdf", PDF, f'attachment; filename="{"x" * 100}.pdf"'),
+    ],
+)
+def test_download_names_are_cleaned(client, name, content, expected):
+    study = StudyFactory()
+    attachment = _stored(study, name=name, content=content, content_type="application/pdf")
+    assert _download(client, study, attachment)["Content-Disposition"] == expected
+
+
+def test_a_non_ascii_name_is_sent_with_an_ascii_fallback_and_rfc_5987_filename(client):
+    study = StudyFactory()
+    attachment = _stored(
+        study, name="Høringssvar – Kåre.docx", content=PDF, content_type="application/pdf"
+    )
+    response = _download(client, study, attachment)
+    assert response["Content-Disposition"] == (
+        'attachment; filename="Horingssvar _ Kare.pdf"; '
+        "filename*=UTF-8''H%C3%B8ringssvar%20%E2%80%93%20K%C3%A5re.pdf"
+    )
+
+
+def test_the_contribution_shows_the_name_the_file_downloads_under(client):
+    study = StudyFactory()
+    _stored(study, name="report.html", content=PDF, content_type="application/pdf")
+    page = client.get(reverse("study_detail", args=[study.slug])).content.decode()
+    assert ">report.pdf</a>" in page
+    assert "report.html" not in page
+
+
+def test_an_attachment_whose_file_is_gone_is_not_found_not_an_error(client):
+    study = StudyFactory()
+    attachment = _stored(study, name="gone.pdf", content=PDF, content_type="application/pdf")
+    attachment.file.storage.delete(attachment.file.name)
+    assert _download(client, study, attachment).status_code == 404

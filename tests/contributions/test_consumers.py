@@ -14,7 +14,8 @@ from tests.contributions.factories import member
 from tests.factories import StudyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ORIGIN = (b"origin", b"http://testserver")
+# The site's own origin (SITE_URL in the embedded default): config/origins.py.
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 def cookie_for(user) -> tuple[bytes, bytes]:

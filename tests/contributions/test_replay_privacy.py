@@ -27,7 +27,7 @@ from tests.contributions.factories import member
 from tests.factories import StudyFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ORIGIN = (b"origin", b"http://testserver")
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 SECRET = "Kari Nordmann bor i Storgata 7"
 NAME = "Ola Hemmeligsen"
 

@@ -15,6 +15,7 @@ from tests.factories import (
     StudyFactory,
     UserFactory,
     give_mfa,
+    login_as,
 )
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,7 @@ def test_page_renders_last_seq_of_the_study(client):
 def test_page_tells_the_client_the_viewer_and_role(client):
     study = StudyFactory()
     user = member(study)
-    client.force_login(user)
+    login_as(client, user)
     html = client.get(page_url(study)).content.decode()
     assert f'data-viewer-id="{user.pk}"' in html
     assert 'data-viewer-role="contributor"' in html
@@ -87,9 +88,9 @@ def test_anonymous_visitor_sees_no_form(client):
 def test_members_only_study_does_not_exist_for_outsiders(client):
     study = StudyFactory(visibility=Visibility.MEMBERS)
     assert client.get(page_url(study)).status_code == 404
-    client.force_login(UserFactory())
+    login_as(client, UserFactory())
     assert client.get(page_url(study)).status_code == 404
-    client.force_login(member(study))
+    login_as(client, member(study))
     assert client.get(page_url(study)).status_code == 200
 
 
@@ -147,7 +148,7 @@ def test_study_page_query_count_is_the_same_for_10_and_500_items(client, django_
     _populate(small, 10, 1)
     _populate(large, 500, 1)
     viewer = UserFactory()
-    client.force_login(viewer)
+    login_as(client, viewer)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -177,7 +178,7 @@ def test_many_comments_do_not_add_queries(client, django_assert_num_queries):
 
 def test_member_posts_through_htmx_and_gets_a_fresh_form_and_the_item(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = client.post(list_url(study), form_data(), **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
@@ -189,7 +190,7 @@ def test_member_posts_through_htmx_and_gets_a_fresh_form_and_the_item(client):
 
 def test_double_submit_over_http_creates_one_item(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     data = form_data()
     client.post(list_url(study), data, **HTMX)
     client.post(list_url(study), data, **HTMX)
@@ -199,7 +200,7 @@ def test_double_submit_over_http_creates_one_item(client):
 
 def test_plain_post_redirects_to_the_item(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = client.post(list_url(study), form_data())
     contribution = Contribution.objects.get()
     assert response.status_code == 302
@@ -208,7 +209,7 @@ def test_plain_post_redirects_to_the_item(client):
 
 def test_empty_and_too_long_fields_come_back_with_messages(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = client.post(list_url(study), form_data(title="", body="x" * 10_001), **HTMX)
     html = response.content.decode()
     assert response.status_code == 422
@@ -221,7 +222,7 @@ def test_section_of_another_study_is_refused_over_http(client):
     study = StudyFactory()
     SectionFactory(study=study)
     foreign = SectionFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = client.post(list_url(study), form_data(section=foreign.pk), **HTMX)
     assert response.status_code == 422
     assert not Contribution.objects.exists()
@@ -230,7 +231,7 @@ def test_section_of_another_study_is_refused_over_http(client):
 def test_rate_limit_answers_429_with_a_friendly_fragment(client, settings):
     settings.POSTING_RATE_LIMIT = "1/m"
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     client.post(list_url(study), form_data(), **HTMX)
     response = client.post(list_url(study), form_data(), **HTMX)
     assert response.status_code == 429
@@ -242,7 +243,7 @@ def test_rate_limit_answers_429_with_a_friendly_fragment(client, settings):
 
 def test_closed_study_refuses_posting(client):
     study = StudyFactory()
-    client.force_login(member(study))
+    login_as(client, member(study))
     study.status = StudyStatus.CLOSED
     study.save()
     response = client.post(list_url(study), form_data(), **HTMX)
@@ -254,14 +255,14 @@ def test_non_member_and_anonymous_cannot_post(client):
     study = StudyFactory()
     response = client.post(list_url(study), form_data(), **HTMX)
     assert response.status_code == 302  # to sign in
-    client.force_login(UserFactory())
+    login_as(client, UserFactory())
     assert client.post(list_url(study), form_data(), **HTMX).status_code == 403
     assert not Contribution.objects.exists()
 
 
 def test_pre_moderated_post_says_it_waits_for_approval(client):
     study = StudyFactory(moderation_mode=ModerationMode.PRE)
-    client.force_login(member(study))
+    login_as(client, member(study))
     response = client.post(list_url(study), form_data(), **HTMX, HTTP_ACCEPT_LANGUAGE="en")
     assert Contribution.objects.get().state == ItemState.PENDING
     html = response.content.decode()
@@ -272,7 +273,7 @@ def test_pre_moderated_post_says_it_waits_for_approval(client):
 def test_comment_reply_edit_withdraw_and_react_over_htmx(client):
     study = StudyFactory()
     author = member(study)
-    client.force_login(author)
+    login_as(client, author)
     contribution = services.contribution_create(study=study, author=author, title="t", body="b")
     form_url = reverse("comment_form", args=[study.slug, contribution.pk])
     assert client.get(form_url, **HTMX).status_code == 200
@@ -304,7 +305,7 @@ def test_comment_reply_edit_withdraw_and_react_over_htmx(client):
 def test_reply_to_withdrawn_comment_is_refused_over_http(client):
     study = StudyFactory()
     author = member(study)
-    client.force_login(author)
+    login_as(client, author)
     contribution = services.contribution_create(study=study, author=author, title="t", body="b")
     comment = services.comment_create(contribution=contribution, author=author, body="c")
     services.comment_withdraw(comment=comment, user=author)
@@ -321,7 +322,7 @@ def test_someone_else_cannot_edit_or_withdraw_over_http(client):
     study = StudyFactory()
     author = member(study)
     contribution = services.contribution_create(study=study, author=author, title="t", body="b")
-    client.force_login(member(study))
+    login_as(client, member(study))
     url = reverse("contribution_edit", args=[study.slug, contribution.pk])
     assert client.post(url, {"title": "x", "body": "y", "kind": "idea"}, **HTMX).status_code == 403
     withdraw = reverse("contribution_withdraw", args=[study.slug, contribution.pk])
@@ -334,7 +335,7 @@ def test_item_of_another_study_is_not_found(client):
     study, other = StudyFactory(), StudyFactory()
     user = member(study)
     foreign = ContributionFactory(study=other, author=user)
-    client.force_login(user)
+    login_as(client, user)
     url = reverse("contribution_react", args=[study.slug, foreign.pk])
     assert client.post(url, **HTMX).status_code == 404
 
@@ -345,9 +346,9 @@ def test_official_answer_needs_a_facilitator(client, settings):
     contribution = ContributionFactory(study=study)
     url = reverse("comment_form", args=[study.slug, contribution.pk])
     data = {"body": "Answer", "official": "1", "idempotency_key": str(uuid.uuid4())}
-    client.force_login(member(study))
+    login_as(client, member(study))
     assert client.post(url, data, **HTMX).status_code == 403
-    client.force_login(member(study, role=Role.FACILITATOR))
+    login_as(client, member(study, role=Role.FACILITATOR))
     assert client.post(url, data, **HTMX).status_code == 200
     assert Comment.objects.get().official
 
@@ -363,10 +364,10 @@ def test_facilitator_sees_earlier_versions_and_contributor_does_not(client):
     )
     services.contribution_edit(contribution=contribution, editor=author, title="New", body="New")
     url = reverse("item_history", args=[study.slug, "contributions", contribution.pk])
-    client.force_login(author)
+    login_as(client, author)
     assert client.get(url).status_code == 403
     facilitator = give_mfa(member(study, role=Role.FACILITATOR))
-    client.force_login(facilitator)
+    login_as(client, facilitator)
     html = client.get(url).content.decode()
     assert "Old title" in html and "Old text" in html
 
@@ -389,7 +390,7 @@ def test_page_and_live_markers_are_in_bokmal_by_default(client):
     event = StudyEvent.objects.order_by("seq").last()
     assert "Skjult av en fasilitator: utenfor temaet." in broadcast_html(event)
     assert "Hidden by a facilitator: off-topic." in broadcast_live(event)["html_alt"]["en"]
-    client.force_login(author)
+    login_as(client, author)
     html = client.get(page_url(study)).content.decode()
     assert "Publiser et innspill" in html
     assert "Skjult av en fasilitator: utenfor temaet." in html

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from studies.models import Role
 from tests.factories import (
@@ -13,6 +15,7 @@ from tests.factories import (
     StudyFactory,
     UserFactory,
     give_mfa,
+    login_as,
 )
 
 
@@ -38,6 +41,14 @@ def member(study, role=Role.CONTRIBUTOR, **kwargs):
     MembershipFactory(study=study, user=user, role=role, **kwargs)
     if role != Role.CONTRIBUTOR:
         give_mfa(user)
+    return user
+
+
+def flagger(study, role=Role.CONTRIBUTOR, **kwargs):
+    """A member whose flags count toward the automatic hide: an old account, joined long ago."""
+    long_ago = timezone.now() - dt.timedelta(days=30)
+    user = UserFactory(date_joined=long_ago)
+    MembershipFactory(study=study, user=user, role=role, joined_at=long_ago, **kwargs)
     return user
 
 
@@ -77,6 +88,6 @@ def other_study(db):
 
 
 def login(client, user, language="en"):
-    client.force_login(user)
+    login_as(client, user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
     return client

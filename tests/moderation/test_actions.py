@@ -8,7 +8,7 @@ from contributions.models import Comment, Contribution, ItemState
 from moderation import services
 from moderation.models import FacilitatorNote, Flag, FlagStatus, LogAction, ModerationLog
 from tests.factories import CommentFactory, ContributionFactory
-from tests.moderation.conftest import member
+from tests.moderation.conftest import flagger, member
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_facilitator_confirms_an_automatic_hide_with_a_real_reason(
 ):
     study.flag_threshold = 1
     study.save()
-    services.flag_create(study=study, user=member(study), item=contribution, reason="abuse")
+    services.flag_create(study=study, user=flagger(study), item=contribution, reason="abuse")
     services.item_hide(study=study, actor=facilitator, item=contribution, reason="abuse")
     contribution.refresh_from_db()
     assert (contribution.state, contribution.moderation_reason) == (ItemState.HIDDEN, "abuse")
@@ -150,7 +150,7 @@ def test_dismissing_flags_publishes_an_item_hidden_only_by_flags(study, contribu
     study.flag_threshold = 2
     study.save()
     for _ in range(2):
-        services.flag_create(study=study, user=member(study), item=contribution, reason="spam")
+        services.flag_create(study=study, user=flagger(study), item=contribution, reason="spam")
     contribution.refresh_from_db()
     assert contribution.state == ItemState.HIDDEN
     assert services.flags_dismiss(study=study, actor=facilitator, item=contribution) == 2

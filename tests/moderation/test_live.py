@@ -17,9 +17,16 @@ from moderation import services
 from studies import events
 from studies.models import Role, StudyEvent
 from tests.conftest import broadcast_html
-from tests.factories import ContributionFactory, MembershipFactory, StudyFactory, UserFactory
+from tests.factories import (
+    ContributionFactory,
+    MembershipFactory,
+    StudyFactory,
+    UserFactory,
+    give_mfa,
+)
 
 application = URLRouter(websocket_urlpatterns)
+SITE_ORIGIN = (b"origin", b"http://127.0.0.1:8000")  # SITE_URL: config/origins.py
 
 
 @pytest.mark.django_db
@@ -177,3 +184,61 @@ async def test_moderation_queue_socket_closes_when_the_facilitator_loses_the_rol
     )
     message = await communicator.receive_output(timeout=3)
     assert message == {"type": "websocket.close", "code": 4403}
+
+
+def _session_cookie(user, *, second_factor: bool) -> tuple[bytes, bytes]:
+    """A signed-in session for ``user``, with or without allauth's record of TOTP used."""
+    from django.test import Client
+
+    from tests.factories import use_second_factor
+
+    client = Client()
+    client.force_login(user)
+    if second_factor:
+        use_second_factor(client, user)
+    return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("second_factor", "accepted"), [(True, True), (False, False)])
+async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_session(
+    second_factor, accepted
+):
+    from config.asgi import application as site
+
+    study, facilitator, *_ = await sync_to_async(_setup_queue)()
+    await sync_to_async(give_mfa)(facilitator)
+    cookie = await sync_to_async(_session_cookie)(facilitator, second_factor=second_factor)
+    communicator = WebsocketCommunicator(
+        site, f"/ws/moderation/{study.slug}/", headers=[SITE_ORIGIN, cookie]
+    )
+    connected, code = await communicator.connect()
+    assert connected is accepted
+    if accepted:
+        await communicator.disconnect()
+    else:
+        assert code == 4403
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_moderation_queue_socket_with_the_second_factor_stays_open_when_access_is_rechecked():
+    from config.asgi import application as site
+    from studies import events
+
+    study, facilitator, *_ = await sync_to_async(_setup_queue)()
+    await sync_to_async(give_mfa)(facilitator)
+    cookie = await sync_to_async(_session_cookie)(facilitator, second_factor=True)
+    communicator = WebsocketCommunicator(
+        site, f"/ws/moderation/{study.slug}/", headers=[SITE_ORIGIN, cookie]
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    # The facilitator's membership changed (made coordinator, say): the socket re-checks
+    # and still moderates, from a session that used the second factor.
+    await sync_to_async(events.access_changed)(study_id=study.pk, user_id=facilitator.pk)
+    await sync_to_async(events.send_to_moderators)(
+        study_id=study.pk, kind="queue.changed", data={"n": 1}
+    )
+    message = await communicator.receive_json_from(timeout=3)
+    assert message == {"type": "queue.changed", "data": {"n": 1}}
+    await communicator.disconnect()

@@ -14,7 +14,7 @@ from moderation import services
 from moderation.models import ModerationDigest
 from studies.models import Membership
 from tests.factories import CommentFactory, ContributionFactory
-from tests.moderation.conftest import member
+from tests.moderation.conftest import flagger
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def test_author_is_told_when_rejected_removed_and_restored(
 def test_author_is_told_when_flags_hide_an_item(study, contribution, english_author):
     study.flag_threshold = 1
     study.save()
-    services.flag_create(study=study, user=member(study), item=contribution, reason="spam")
+    services.flag_create(study=study, user=flagger(study), item=contribution, reason="spam")
     (notice,) = notices_for(english_author)
     assert "review" in notice.title
 
@@ -116,7 +116,7 @@ def activity(study, contribution, author, facilitator, coordinator):
     facilitator.save()
     coordinator.save()
     for _ in range(2):
-        services.flag_create(study=study, user=member(study), item=contribution, reason="spam")
+        services.flag_create(study=study, user=flagger(study), item=contribution, reason="spam")
     ContributionFactory(study=study, author=author, state=ItemState.PENDING)
     return study
 
@@ -149,7 +149,7 @@ def test_the_batch_task_is_idempotent_and_only_sends_what_is_new(
         assert services.moderation_digests_send(now=first) == 0
         assert services.moderation_digests_send(now=first + timedelta(minutes=15)) == 0
     assert len(digests_to(facilitator)) == 1
-    services.flag_create(study=activity, user=member(activity), item=contribution, reason="abuse")
+    services.flag_create(study=activity, user=flagger(activity), item=contribution, reason="abuse")
     with django_capture_on_commit_callbacks(execute=True):
         assert services.moderation_digests_send(now=timezone.now() + timedelta(minutes=1)) == 1
     assert len(digests_to(facilitator)) == 2

@@ -15,24 +15,24 @@ from moderation import selectors, services
 from moderation.models import Flag, FlagStatus
 from studies.models import Role
 from tests.factories import CommentFactory, ContributionFactory, StudyFactory
-from tests.moderation.conftest import login, member
+from tests.moderation.conftest import flagger, login, member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def flagged(study, contribution):
-    services.flag_create(study=study, user=member(study), item=contribution, reason="spam")
+    services.flag_create(study=study, user=flagger(study), item=contribution, reason="spam")
     services.flag_create(
-        study=study, user=member(study), item=contribution, reason="spam", note="Link farm"
+        study=study, user=flagger(study), item=contribution, reason="spam", note="Link farm"
     )
-    services.flag_create(study=study, user=member(study), item=contribution, reason="abuse")
+    services.flag_create(study=study, user=flagger(study), item=contribution, reason="abuse")
     return contribution
 
 
 def test_queue_groups_open_flags_by_item_with_reasons_and_counts(study, flagged, author):
     other = ContributionFactory(study=study, author=author)
-    services.flag_create(study=study, user=member(study), item=other, reason="off_topic")
+    services.flag_create(study=study, user=flagger(study), item=other, reason="off_topic")
     queue = selectors.moderation_queue(studies=[study])
     assert [g.item for g in queue.flagged] == [flagged, other]
     first = queue.flagged[0]
@@ -103,7 +103,7 @@ def test_figures_open_flags_median_time_and_actions(study, flagged, facilitator,
     services.item_hide(study=study, actor=facilitator, item=flagged, reason="spam")
     Flag.objects.filter(contribution=flagged).update(handled_at=now)
     other = ContributionFactory(study=study, author=author)
-    services.flag_create(study=study, user=member(study), item=other, reason="spam")
+    services.flag_create(study=study, user=flagger(study), item=other, reason="spam")
     figures = selectors.moderation_figures(studies=[study])
     assert figures.open_flags == 1 and figures.flagged_items == 1
     assert figures.handled_flags == 3

@@ -95,7 +95,7 @@ def build_world(*, small_count_threshold: int = 2) -> World:
     org_a = OrganisationFactory(name='=HYPERLINK("http://evil")', sector=Sector.PUBLIC)
     org_b = OrganisationFactory(name="Bedrift AS", sector=Sector.PRIVATE)
     org_c = OrganisationFactory(name="Duplicate of A", sector=Sector.PUBLIC)
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_administrator=True)
     give_mfa(staff)
     world = World(
         study=study,

@@ -13,7 +13,7 @@ from reports import services
 from reports.exports import PARTICIPANTS, SUMMARY, UnknownExport
 from reports.models import Export, ExportStatus
 from studies.models import Role, Visibility
-from tests.factories import MembershipFactory, UserFactory, give_mfa
+from tests.factories import PASSWORD, MembershipFactory, UserFactory, give_mfa, login_as
 from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
     _eager_celery,
     _english,
@@ -58,7 +58,7 @@ def ask(client, run_on_commit):
 
 
 def request_export(client, world, tier, fmt, run_on_commit):
-    client.force_login(world.coordinator)
+    login_as(client, world.coordinator)
     response = run_on_commit(client.post, exports_url(world.study), {"tier": tier, "format": fmt})
     assert response.status_code == 302, response.content[:500]
     return Export.objects.get(study=world.study)
@@ -76,7 +76,7 @@ def body(response) -> bytes:
 
 
 def test_coordinator_sees_the_exports_page_with_tiers_and_formats(client, world):
-    client.force_login(world.coordinator)
+    login_as(client, world.coordinator)
     response = client.get(exports_url(world.study))
     assert response.status_code == 200
     content = response.content.decode()
@@ -188,7 +188,7 @@ def test_running_the_task_again_keeps_the_finished_file(world, run_on_commit):
 def test_unknown_tier_or_format_gives_a_clear_error_and_creates_nothing(
     client, world, data, message
 ):
-    client.force_login(world.coordinator)
+    login_as(client, world.coordinator)
     response = client.post(exports_url(world.study), data)
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -220,7 +220,7 @@ def test_export_of_a_study_without_participants_is_made_with_a_note(
     settings.DUGNAD_REQUIRE_MFA = True
     study = empty_study(db)
     coordinator = study.memberships.get(role=Role.COORDINATOR).user
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     run_on_commit(client.post, exports_url(study), {"tier": "named", "format": "json"})
     export = Export.objects.get(study=study)
     assert export.status == ExportStatus.DONE
@@ -241,6 +241,54 @@ def test_named_export_is_written_to_the_moderation_log(client, world, ask):
     assert (entry.target_type, entry.target_id) == ("export", export.pk)
     assert entry.details["named_people"] == 3  # alice, carol, dave
     assert entry.details["left_out_people"] == 1  # bob did not consent
+
+
+def _age_authentication(client, seconds: float) -> None:
+    """Move every authentication record of the client's session ``seconds`` into the past."""
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    session = client.session
+    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
+    for record in records:
+        record["at"] -= seconds
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session.save()
+
+
+def test_named_export_download_asks_to_reauthenticate_after_a_few_minutes(
+    client, world, ask, settings
+):
+    settings.NAMED_EXPORT_REAUTHENTICATION_MINUTES = 5
+    export = ask(world, "named", "csv")
+    _age_authentication(client, 6 * 60)
+    response = client.get(download_url(export))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+    assert "next=" in response.url
+    # Reauthenticating with the password brings the person back to the file.
+    response = client.post(response.url, {"password": PASSWORD})
+    assert response.status_code == 302
+    assert response.url == download_url(export)
+    download = client.get(download_url(export))
+    assert download.status_code == 200
+    assert world.people["alice"].email.encode() in body(download)
+
+
+def test_named_export_download_within_the_minutes_needs_no_reauthentication(
+    client, world, ask, settings
+):
+    settings.NAMED_EXPORT_REAUTHENTICATION_MINUTES = 5
+    export = ask(world, "named", "csv")
+    _age_authentication(client, 4 * 60)
+    assert client.get(download_url(export)).status_code == 200
+
+
+@pytest.mark.parametrize("tier", ["aggregate", "pseudonymous"])
+def test_other_tiers_download_without_reauthentication(client, world, tier, ask, settings):
+    settings.NAMED_EXPORT_REAUTHENTICATION_MINUTES = 5
+    export = ask(world, tier, "csv")
+    _age_authentication(client, 60 * 60)
+    assert client.get(download_url(export)).status_code == 200
 
 
 @pytest.mark.parametrize("tier", ["aggregate", "pseudonymous"])
@@ -294,7 +342,7 @@ def _who(world, role):
 def test_download_permission_by_role(client, world, role, status, ask):
     export = ask(world, "named", "csv")
     client.logout()
-    client.force_login(_who(world, role))
+    login_as(client, _who(world, role))
     assert client.get(download_url(export)).status_code == status
     url = reverse("reports:export_status", args=[world.study.slug, export.token])
     assert client.get(url).status_code == status
@@ -314,7 +362,7 @@ def test_any_coordinator_of_the_study_may_download_not_only_the_requester(client
     second = UserFactory()
     MembershipFactory(study=world.study, user=second, role=Role.COORDINATOR)
     give_mfa(second)
-    client.force_login(second)
+    login_as(client, second)
     assert client.get(download_url(export)).status_code == 200
 
 
@@ -322,14 +370,14 @@ def test_members_only_study_does_not_exist_for_outsiders(client, world, ask):
     export = ask(world)
     world.study.visibility = Visibility.MEMBERS
     world.study.save()
-    client.force_login(world.other_coordinator)
+    login_as(client, world.other_coordinator)
     assert client.get(download_url(export)).status_code == 404
 
 
 def test_export_token_under_another_study_is_not_found(client, world, ask):
     export = ask(world)
     other = world.other_coordinator.memberships.get().study
-    client.force_login(world.other_coordinator)
+    login_as(client, world.other_coordinator)
     url = reverse("reports:export_download", args=[other.slug, export.token])
     assert client.get(url).status_code == 404
 
@@ -338,7 +386,7 @@ def test_coordinator_without_two_factor_is_guided_to_set_it_up(client, world, as
     export = ask(world)
     no_mfa = UserFactory()
     MembershipFactory(study=world.study, user=no_mfa, role=Role.COORDINATOR)
-    client.force_login(no_mfa)
+    login_as(client, no_mfa)
     response = client.get(download_url(export))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
@@ -450,3 +498,41 @@ def test_a_late_rerun_of_the_task_does_not_make_an_expired_export_again(
     export.refresh_from_db()
     assert export.status == ExportStatus.EXPIRED
     assert not export.file
+
+
+# --- the embedded default ----------------------------------------------------------
+
+
+def test_under_the_embedded_scheduler_an_export_is_made_on_a_thread_with_its_progress(
+    client, world, run_on_commit, monkeypatch
+):
+    """`make run`: the request returns at once and the page shows the export being made."""
+    from config import scheduler
+
+    deferred = []
+    monkeypatch.setattr(scheduler, "running", lambda: True)
+    monkeypatch.setattr(
+        scheduler, "later", lambda task, args, kwargs, seconds: deferred.append((task, args))
+    )
+    client.force_login(world.coordinator)
+    response = run_on_commit(
+        client.post, exports_url(world.study), {"tier": "aggregate", "format": "csv"}
+    )
+    assert response.status_code == 302
+    export = Export.objects.get(study=world.study)
+    assert export.status == ExportStatus.QUEUED  # not made inside the request
+    page = client.get(exports_url(world.study)).content.decode()
+    assert "<progress" in page and 'hx-trigger="every 1s"' in page
+    assert 'id="exports-inline"' not in page
+    [(task, args)] = deferred
+    task.apply(args=args)  # what the scheduler's thread does
+    export.refresh_from_db()
+    assert export.status == ExportStatus.DONE and export.progress == 100
+
+
+def test_without_a_task_queue_the_page_says_exports_are_made_at_once_and_why(client, world, ask):
+    export = ask(world)
+    assert export.status == ExportStatus.DONE
+    page = client.get(exports_url(world.study)).content.decode()
+    assert 'id="exports-inline"' in page
+    assert "made while you wait" in page

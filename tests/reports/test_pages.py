@@ -12,7 +12,7 @@ from django.urls import reverse
 from studies.events import record_event
 from studies.models import Role, Visibility
 from tests.contributions.factories import member
-from tests.factories import StudyFactory, UserFactory, give_mfa
+from tests.factories import StudyFactory, UserFactory, give_mfa, login_as
 from tests.reports import statistics_fixtures
 from tests.reports.statistics_fixtures import contribution
 
@@ -25,7 +25,7 @@ facilitator = statistics_fixtures.facilitator
 
 def login(client, user, language="en"):
     if user is not None:
-        client.force_login(user)
+        login_as(client, user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
     return client
 
@@ -47,7 +47,7 @@ def org_cells(html: str) -> list[str]:
 
 @pytest.fixture
 def people(figures_study, coordinator, facilitator):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_administrator=True)
     give_mfa(staff)
     return {
         "anonymous": None,
@@ -122,6 +122,19 @@ def test_a_facilitator_without_two_factor_authentication_sees_only_the_public_vi
     assert "Set up two-factor authentication to see every figure" in html
     assert 'id="chart-time-title"' not in html
     assert org_cells(html) == ["withheld"] * 3
+
+
+def test_a_facilitator_who_has_not_used_totp_in_this_session_sees_the_public_view(
+    client, figures_study
+):
+    facilitator = give_mfa(member(figures_study.study, role=Role.FACILITATOR))
+    client.force_login(facilitator)  # TOTP set up, not used in this session
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = client.get(page(figures_study.study)).content.decode()
+    assert "Confirm with your authenticator app to see every figure" in html
+    assert reverse("mfa_reauthenticate") in html
+    assert 'id="chart-time-title"' not in html
+    assert org_cells(html) == ["&lt;3"] * 3
 
 
 def test_every_chart_is_an_accessible_svg_with_its_table(client, figures_study, coordinator):
@@ -278,7 +291,7 @@ def test_platform_statistics_send_anonymous_visitors_to_sign_in(client):
 
 
 def test_platform_statistics_ask_staff_for_two_factor_authentication(client, db):
-    response = login(client, UserFactory(is_staff=True)).get(reverse("reports:platform"))
+    response = login(client, UserFactory(is_administrator=True)).get(reverse("reports:platform"))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
 
@@ -331,7 +344,7 @@ def test_pages_of_an_empty_study_and_platform_render_with_empty_charts(client, d
     html = login(client, coordinator).get(page(study)).content.decode()
     assert "No one has contributed yet." in html
     assert '<title id="chart-time-title">Participants over time</title>' in html
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_administrator=True)
     give_mfa(staff)
     html = login(client, staff).get(reverse("reports:platform")).content.decode()
     assert "No one has contributed yet." in html

@@ -11,7 +11,7 @@ from reports import registry
 from reports.models import OrganisationMerge
 from reports.statistics import study_statistics
 from tests.contributions.factories import organisation
-from tests.factories import UserFactory, give_mfa
+from tests.factories import UserFactory, give_mfa, login_as
 from tests.reports import statistics_fixtures
 
 pytestmark = pytest.mark.django_db
@@ -22,13 +22,13 @@ _english = statistics_fixtures._english
 
 @pytest.fixture
 def staff(db):
-    user = UserFactory(is_staff=True)
+    user = UserFactory(is_administrator=True)
     give_mfa(user)
     return user
 
 
 def login(client, user):
-    client.force_login(user)
+    login_as(client, user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
 
@@ -214,6 +214,10 @@ def test_organisation_page_shows_merges_and_finds_targets(client, figures_study,
     )
     assert "Agency for Digitalization" in html  # merged into A
     assert "College of Oslo" in html  # a candidate to merge into
+    college = Organisation.objects.get(name="College of Oslo")
+    # Chosen from the results, never typed: no number field for an id.
+    assert f'type="radio" name="target" value="{college.pk}"' in html
+    assert 'type="number"' not in html
 
 
 @pytest.mark.parametrize("name", REGISTRY_PAGES)
@@ -243,7 +247,7 @@ def test_merge_through_the_page(client, figures_study, staff):
         ("D", "B", "already merged"),
         ("A", None, "does not exist"),
         ("A", "", "Choose the organisation to merge into."),
-        ("A", "abc", "Enter a whole number."),
+        ("A", "abc", "Choose the organisation to merge into from the search."),
     ],
 )
 def test_bad_merges_through_the_page_explain_and_change_nothing(
@@ -308,3 +312,27 @@ def test_registry_pages_are_get_only_and_actions_post_only(client, figures_study
     login(client, staff)
     assert client.get(reverse("reports:organisation_merge", args=[a.pk])).status_code == 405
     assert client.post(reverse("reports:organisations")).status_code == 405
+
+
+def test_a_refused_merge_keeps_the_search_results(client, figures_study, staff):
+    a = figures_study.orgs["A"]
+    url = reverse("reports:organisation_merge", args=[a.pk]) + "?q=College"
+    response = login(client, staff).post(url, {"target": a.pk})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "cannot be merged into itself" in html and "College of Oslo" in html
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "reason"),
+    [
+        ("Fjordkode AS", "FJORDKODE ASA", "name"),
+        ("Nordlys Analyse AS", "Nordlys-Analyse", "name"),
+        ("Bølge Tjenestedesign", "BØLGE TJENESTEDESIGN AS.", "name"),
+    ],
+)
+def test_obvious_duplicates_are_paired(db, first, second, reason):
+    a = organisation(Sector.PRIVATE, name=first)
+    b = organisation(Sector.PRIVATE, name=second)
+    pairs = {(p.first.pk, p.second.pk): p.reason for p in registry.duplicate_candidates()}
+    assert pairs[(a.pk, b.pk)] == reason

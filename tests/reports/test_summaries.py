@@ -234,7 +234,7 @@ def test_deleted_account_stays_counted(world):
 
 
 def test_merging_organisations_rewrites_no_summary(world):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_administrator=True)
     before = list(ParticipationSummary.objects.order_by("pk").values())
     registry.organisation_merge(
         source_id=world.orgs["B"].pk, target_id=world.orgs["C"].pk, user=staff

@@ -12,8 +12,8 @@ refused request (and no GET) changed anything.
 Roles (DESIGN.md, studies/access.py): ``anonymous``; ``outsider`` (signed in,
 not a member of the study); ``member`` (contributor); ``facilitator`` and
 ``coordinator`` of the study (both with two-factor set up, as they must be);
-``staff`` (platform staff, not a member). The study is public and open; a
-second set of tests puts the same URLs on a members-only study, where it
+``administrator`` (a platform administrator with two-factor, not a member). The
+study is public and open; a second set of tests puts the same URLs on a members-only study, where it
 must not exist for the outsider and the anonymous visitor.
 """
 
@@ -28,6 +28,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from studies.models import Visibility
+from tests.factories import login_as
 from tests.security.world import ROLES, World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -61,20 +62,20 @@ for _route, _name in _walk(get_resolver()):
     PATTERNS.setdefault(_key(_route, _name), _route)
 
 
-def _roles(anonymous, outsider, member, facilitator, coordinator, staff) -> dict:
-    return dict(zip(ROLES, (anonymous, outsider, member, facilitator, coordinator, staff)))
+def _roles(anonymous, outsider, member, facilitator, coordinator, administrator) -> dict:
+    return dict(zip(ROLES, (anonymous, outsider, member, facilitator, coordinator, administrator)))
 
 
 PUBLIC = _roles(200, 200, 200, 200, 200, 200)
 SIGNED_IN = _roles(LOGIN, 200, 200, 200, 200, 200)
 MANAGE = _roles(LOGIN, 403, 403, 403, 200, 403)
 MODERATE = _roles(LOGIN, 403, 403, 200, 200, 403)
-STAFF = _roles(LOGIN, 403, 403, 403, 403, 200)
+ADMINISTRATOR = _roles(LOGIN, 403, 403, 403, 403, 200)
 POST_ONLY = _roles(LOGIN, 405, 405, 405, 405, 405)
 MEMBERS_POST = _roles(LOGIN, 403, ANY, ANY, ANY, 403)
 MANAGE_POST = _roles(LOGIN, 403, 403, 403, ANY, 403)
 MODERATE_POST = _roles(LOGIN, 403, 403, ANY, ANY, 403)
-STAFF_POST = _roles(LOGIN, 403, 403, 403, 403, ANY)
+ADMINISTRATOR_POST = _roles(LOGIN, 403, 403, 403, 403, ANY)
 SIGNED_IN_POST = _roles(LOGIN, ANY, ANY, ANY, ANY, ANY)
 NO_POST = _roles(405, 405, 405, 405, 405, 405)
 # Signed-out pages of allauth: a signed-in person is sent on to the site.
@@ -116,7 +117,7 @@ def _client_for(world: World, role: str) -> Client:
     client = Client()
     user = world.users[role]
     if user is not None:
-        client.force_login(user)
+        login_as(client, user)
     return client
 
 
@@ -134,6 +135,7 @@ KWARGS: dict[str, Callable[[World], dict]] = {
     "openid_connect_login": lambda w: {"provider_id": "oidc"},
     "openid_connect_callback": lambda w: {"provider_id": "oidc"},
     "organisation_leave": lambda w: {"pk": w.organisation.pk},
+    "administrator_remove": lambda w: {"pk": w.users["administrator"].pk},
     "notification_read": lambda w: {"pk": w.notification.pk},
     "data_export_download": lambda w: {"token": w.data_export.token},
     "studies:invitation_waiting": lambda w: {"pk": w.invitation.pk},
@@ -207,7 +209,16 @@ MATRIX.update(
         "home": E(PUBLIC, READ_ANY),
         "health": E(PUBLIC, NO_POST),
         "set_language": E(_roles(302, 302, 302, 302, 302, 302), READ_ANY),
-        "admin:*": E(_roles(302, 302, 302, 302, 302, 200), _roles(302, 302, 302, 302, 302, _)),
+        # The Django admin is for developers (is_staff): an administrator of Dugnad
+        # has their own pages and is sent to the admin's sign-in like anyone.
+        "admin:*": E(_roles(*[302] * 6), _roles(*[302] * 6)),
+        # --- platform administration -----------------------------------------------
+        "administration": E(ADMINISTRATOR, NO_POST | {"anonymous": LOGIN}),
+        "administration_studies": E(ADMINISTRATOR, NO_POST | {"anonymous": LOGIN}),
+        "administration_coordinator": E(ADMINISTRATOR, ADMINISTRATOR_POST),
+        "administrators": E(ADMINISTRATOR, ADMINISTRATOR_POST),
+        "administrator_remove": E(POST_ONLY, ADMINISTRATOR_POST),
+        "my_studies": E(SIGNED_IN, NO_POST | {"anonymous": LOGIN}),
         # --- allauth: sign-in, sign-up, e-mail, passwords, two-factor, single sign-on ---
         "account_login": E(SIGNED_OUT_ONLY, _roles(_, 302, 302, 302, 302, 302)),
         "account_signup": E(SIGNED_OUT_ONLY, _roles(_, 302, 302, 302, 302, 302)),
@@ -265,6 +276,7 @@ MATRIX.update(
         "accounts/social/connections/": E(_roles(*[301] * 6), _roles(*[301] * 6)),
         # --- the person's own pages (me/) ----------------------------------------
         "profile": E(SIGNED_IN, SIGNED_IN_POST),
+        "public_name": E(SIGNED_IN, SIGNED_IN_POST),
         "organisation_lookup": E(SIGNED_IN, _roles(LOGIN, 405, 405, 405, 405, 405)),
         "organisation_join": E(POST_ONLY, SIGNED_IN_POST),
         "organisation_propose": E(POST_ONLY, SIGNED_IN_POST),
@@ -293,7 +305,7 @@ MATRIX.update(
         # Deleting an account asks for the password again first.
         "account_delete": E(_roles(LOGIN, 302, 302, 302, 302, 302), SIGNED_IN_POST),
         # --- studies -------------------------------------------------------------
-        "studies:create": E(STAFF, STAFF_POST),
+        "studies:create": E(ADMINISTRATOR, ADMINISTRATOR_POST),
         # The invitation is addressed to the outsider; the link itself is the permission.
         "studies:invitation": E(
             _roles(200, 200, 403, 403, 403, 403), _roles(_, _, 403, 403, 403, 403)
@@ -309,7 +321,7 @@ MATRIX.update(
         "studies:version_create": E(MANAGE, MANAGE_POST),
         "studies:version_compare": E(PUBLIC, READ_ANY),
         "studies:version_detail": E(PUBLIC, READ_ANY),
-        # Members are sent to the study; staff may join a public study like anyone.
+        # Members are sent to the study; administrators may join a public study like anyone.
         "studies:join": E(
             _roles(LOGIN, 200, 302, 302, 302, 200), _roles(LOGIN, _, 302, 302, 302, _)
         ),
@@ -354,12 +366,12 @@ MATRIX.update(
         "reports:definitions": E(PUBLIC, NO_POST),
         "reports:statistics": E(PUBLIC, NO_POST),
         "reports:statistics_live": E(PUBLIC, NO_POST),
-        "reports:platform": E(STAFF, NO_POST | {"anonymous": LOGIN}),
-        "reports:organisations": E(STAFF, NO_POST | {"anonymous": LOGIN}),
-        "reports:organisation_duplicates": E(STAFF, NO_POST | {"anonymous": LOGIN}),
-        "reports:organisation": E(STAFF, NO_POST | {"anonymous": LOGIN}),
-        "reports:organisation_merge": E(POST_ONLY, STAFF_POST),
-        "reports:organisation_verify": E(POST_ONLY, STAFF_POST),
+        "reports:platform": E(ADMINISTRATOR, NO_POST | {"anonymous": LOGIN}),
+        "reports:organisations": E(ADMINISTRATOR, NO_POST | {"anonymous": LOGIN}),
+        "reports:organisation_duplicates": E(ADMINISTRATOR, NO_POST | {"anonymous": LOGIN}),
+        "reports:organisation": E(ADMINISTRATOR, NO_POST | {"anonymous": LOGIN}),
+        "reports:organisation_merge": E(POST_ONLY, ADMINISTRATOR_POST),
+        "reports:organisation_verify": E(POST_ONLY, ADMINISTRATOR_POST),
         "reports:exports": E(MANAGE, MANAGE_POST),
         "reports:export_status": E(MANAGE, NO_POST | {"anonymous": LOGIN}),
         "reports:export_download": E(MANAGE, NO_POST | {"anonymous": LOGIN}),
@@ -428,7 +440,10 @@ def _fingerprint(world: World) -> dict:
     def rows(model, *fields):
         return sorted(model.objects.values_list("pk", *fields))
 
+    from accounts.models import User
+
     return {
+        "administrators": rows(User, "is_administrator", "is_staff"),
         "studies": rows(Study, "status", "title", "visibility", "joining"),
         "memberships": rows(Membership, "role", "status", "organisation_id"),
         "contributions": rows(Contribution, "state", "title", "body"),

@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from studies.models import Joining
 from tests.contributions.test_xss import CORPUS
-from tests.factories import ContributionFactory, MembershipFactory, UserFactory
+from tests.factories import ContributionFactory, MembershipFactory, UserFactory, login_as
 from tests.security.forms import submit
 from tests.security.world import World, build_world
 
@@ -106,7 +106,7 @@ class People:
             client.cookies["django_language"] = "en"
             user = self.world.users.get(role)
             if user is not None:
-                client.force_login(user)
+                login_as(client, user)
             self._clients[role] = client
         return self._clients[role]
 
@@ -297,8 +297,8 @@ def test_organisation_name(world, people, n, payload):
     people.check(
         ("member", reverse("profile")),
         ("member", reverse("studies:membership", args=[world.study.slug])),
-        ("staff", reverse("reports:organisations")),
-        ("staff", reverse("reports:organisation", args=[organisation.pk])),
+        ("administrator", reverse("reports:organisations")),
+        ("administrator", reverse("reports:organisation", args=[organisation.pk])),
         contains=payload,
     )
 

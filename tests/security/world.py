@@ -28,7 +28,7 @@ from tests.factories import (
 )
 from tests.studies.factories import make_invitation
 
-ROLES = ("anonymous", "outsider", "member", "facilitator", "coordinator", "staff")
+ROLES = ("anonymous", "outsider", "member", "facilitator", "coordinator", "administrator")
 
 
 @dataclass
@@ -60,7 +60,7 @@ def build_world(**study_kwargs) -> World:
         "member": UserFactory(),
         "facilitator": give_mfa(UserFactory()),
         "coordinator": give_mfa(UserFactory()),
-        "staff": give_mfa(UserFactory(is_staff=True)),
+        "administrator": give_mfa(UserFactory(is_administrator=True)),
     }
     roles = {
         "member": Role.CONTRIBUTOR,

@@ -50,7 +50,7 @@ def world(db, settings) -> World:
     other = StudyFactory(slug="other-study", title="Other study")
     people: dict[str, User | None] = {"visitor": None}
     people["non_member"] = UserFactory()
-    people["staff"] = UserFactory(is_staff=True)
+    people["staff"] = UserFactory(is_administrator=True)
     for role in (Role.CONTRIBUTOR, Role.FACILITATOR, Role.COORDINATOR):
         people[str(role)] = MembershipFactory(study=study, role=role).user
     people["other_coordinator"] = MembershipFactory(study=other, role=Role.COORDINATOR).user

@@ -107,7 +107,7 @@ def test_each_person_gets_what_their_role_allows_on_each_page(
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_only_staff_open_the_create_page(world, login, persona):
+def test_only_administrators_open_the_create_page(world, login, persona):
     response = login(world.people[persona]).get(reverse("studies:create"))
     check(response, 200 if persona == "staff" else (LOGIN if persona == "visitor" else 403))
 
@@ -274,7 +274,7 @@ def test_changing_consent_over_post_is_for_members(world, login, persona, member
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_only_staff_create_a_study_over_post(world, login, persona):
+def test_only_administrators_create_a_study_over_post(world, login, persona):
     from studies.models import Study
 
     before = Study.objects.count()
@@ -282,13 +282,12 @@ def test_only_staff_create_a_study_over_post(world, login, persona):
         reverse("studies:create"),
         {
             "title": "Posted study",
+            "opens_at": "2030-05-01T09:00",
+            "closes_at": "2030-06-01T16:00",
             "visibility": "public",
-            "joining": "open",
-            "moderation_mode": "post",
-            "flag_threshold": 3,
-            "small_count_threshold": 3,
-            "sections-TOTAL_FORMS": 0,
-            "sections-INITIAL_FORMS": 0,
+            "section_title": "Contributions",
+            "phase_title": "Open",
+            "coordinator": "me",
         },
     )
     if persona == "staff":

@@ -30,7 +30,7 @@ def _sign_up_from_invitation(client, token: str, email: str) -> str:
     signup = re.search(r'href="([^"]*/signup/\?next=[^"]*)"', page.content.decode()).group(1)
     response = client.post(
         signup.replace("&amp;", "&"),
-        {"email": email, "password1": PASSWORD, "password2": PASSWORD},
+        {"email": email, "password1": PASSWORD, "password2": PASSWORD, "display_name": "New"},
     )
     assert response.status_code == 302
     return response

@@ -8,9 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Notification
-from studies.models import Membership, Role, Section, Study, StudyStatus
-from tests.factories import MembershipFactory, SectionFactory, StudyFactory, UserFactory
+from studies.models import Role, StudyStatus
+from tests.factories import MembershipFactory, SectionFactory, StudyFactory, login_as
 
 FMT = "%Y-%m-%dT%H:%M"
 
@@ -45,11 +44,6 @@ def with_sections(data: dict, rows: list[dict], initial: int = 0) -> dict:
 
 
 @pytest.fixture
-def staff(db):
-    return UserFactory(is_staff=True)
-
-
-@pytest.fixture
 def coordinated(db, settings):
     settings.DUGNAD_REQUIRE_MFA = False
     study = StudyFactory()
@@ -57,104 +51,11 @@ def coordinated(db, settings):
     return study, coordinator
 
 
-def test_staff_create_a_draft_study_with_sections_and_coordinate_it(client, staff):
-    client.force_login(staff)
-    data = with_sections(
-        study_data(),
-        [
-            {"order": 1, "title": "Problem og behov", "prompt": "What is the problem?"},
-            {"order": 2, "title": "Brukerreiser"},
-        ],
-    )
-    response = client.post(reverse("studies:create"), data)
-    assert response.status_code == 302
-    study = Study.objects.get(title="Digital assistant")
-    assert study.status == StudyStatus.DRAFT
-    assert study.slug == "digital-assistant"
-    assert list(study.sections.values_list("order", "title")) == [
-        (1, "Problem og behov"),
-        (2, "Brukerreiser"),
-    ]
-    assert Membership.objects.get(study=study, user=staff).role == Role.COORDINATOR
-
-
-def test_staff_can_make_someone_else_coordinator_of_a_new_study(client, staff):
-    person = UserFactory(email="coordinator@example.org")
-    client.force_login(staff)
-    response = client.post(
-        reverse("studies:create"), study_data(coordinator_email="Coordinator@example.org")
-    )
-    assert response.status_code == 302
-    study = Study.objects.get()
-    assert Membership.objects.get(study=study).user == person
-    assert Membership.objects.get(study=study).role == Role.COORDINATOR
-    assert not Membership.objects.filter(study=study, user=staff).exists()
-    assert Notification.objects.filter(user=person, kind="study_coordinator").exists()
-
-
-def test_creating_for_an_unknown_coordinator_saves_nothing(client, staff):
-    client.force_login(staff)
-    response = client.post(
-        reverse("studies:create"), study_data(coordinator_email="nobody@example.org")
-    )
-    assert response.status_code == 200
-    assert "No one has an account with this address" in response.content.decode()
-    assert not Study.objects.exists()
-
-
-def test_slugs_never_collide_with_the_studies_own_addresses(client, staff):
-    client.force_login(staff)
-    client.post(reverse("studies:create"), study_data(title="New"))
-    client.post(reverse("studies:create"), study_data(title="New"))
-    assert sorted(Study.objects.values_list("slug", flat=True)) == ["new-study", "new-study-2"]
-
-
-@pytest.mark.parametrize(
-    "overrides, field, message",
-    [
-        ({"title": "   "}, "title", "Please give the study a title."),
-        ({"title": ""}, "title", "Please give the study a title."),
-        (
-            {"opens_at": "2030-05-02T10:00", "closes_at": "2030-05-01T10:00"},
-            "closes_at",
-            "The study must close after it opens.",
-        ),
-        ({"flag_threshold": 0}, "flag_threshold", "At least one flag is needed"),
-        ({"visibility": "secret"}, "visibility", "Select a valid choice"),
-    ],
-)
-def test_bad_settings_get_a_clear_error_and_create_nothing(
-    client, staff, overrides, field, message
-):
-    client.force_login(staff)
-    response = client.post(
-        reverse("studies:create"),
-        with_sections(study_data(**overrides), [{"order": 1, "title": "Problem"}]),
-    )
-    assert response.status_code == 200
-    form = response.context["form"]
-    assert message in " ".join(form.errors[field])
-    assert f'id="id_{field}_error"' in response.content.decode()
-    assert not Study.objects.exists()
-    assert not Section.objects.exists()
-
-
-def test_duplicate_section_order_creates_nothing(client, staff):
-    client.force_login(staff)
-    data = with_sections(
-        study_data(), [{"order": 1, "title": "Problem"}, {"order": 1, "title": "Journeys"}]
-    )
-    response = client.post(reverse("studies:create"), data)
-    assert response.status_code == 200
-    assert "Two sections cannot share a place in the order" in response.content.decode()
-    assert not Study.objects.exists()
-
-
 def test_coordinator_edits_settings_and_reorders_sections_in_one_save(client, coordinated):
     study, coordinator = coordinated
     first = SectionFactory(study=study, order=1, title="First")
     second = SectionFactory(study=study, order=2, title="Second")
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     data = with_sections(
         study_data(title="Renamed", joining="approval", moderation_mode="pre"),
         [
@@ -179,7 +80,7 @@ def test_coordinator_deletes_a_section(client, coordinated):
     study, coordinator = coordinated
     keep = SectionFactory(study=study, order=1, title="Keep")
     drop = SectionFactory(study=study, order=2, title="Drop")
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     data = with_sections(
         study_data(),
         [
@@ -195,7 +96,7 @@ def test_coordinator_deletes_a_section(client, coordinated):
 def test_section_of_another_study_cannot_be_edited_through_this_one(client, coordinated):
     study, coordinator = coordinated
     foreign = SectionFactory(title="Foreign", order=1)
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     data = with_sections(
         study_data(), [{"id": foreign.pk, "order": 5, "title": "Hijacked"}], initial=1
     )
@@ -207,7 +108,7 @@ def test_section_of_another_study_cannot_be_edited_through_this_one(client, coor
 
 def test_bad_sections_leave_the_settings_unchanged_too(client, coordinated):
     study, coordinator = coordinated
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     data = with_sections(
         study_data(title="Should not be saved"),
         [{"order": 4, "title": "A"}, {"order": 4, "title": "B"}],
@@ -221,7 +122,7 @@ def test_bad_sections_leave_the_settings_unchanged_too(client, coordinated):
 
 def test_an_open_study_cannot_get_a_close_date_in_the_past(client, coordinated):
     study, coordinator = coordinated
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     past = (timezone.localtime() - timedelta(hours=2)).strftime(FMT)
     longer_past = (timezone.localtime() - timedelta(days=2)).strftime(FMT)
     response = client.post(
@@ -238,7 +139,7 @@ def test_a_draft_may_keep_a_past_close_date_until_it_opens(client, coordinated):
     study, coordinator = coordinated
     study.status = StudyStatus.DRAFT
     study.save()
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     past = (timezone.localtime() - timedelta(hours=2)).strftime(FMT)
     longer_past = (timezone.localtime() - timedelta(days=2)).strftime(FMT)
     response = client.post(
@@ -252,7 +153,7 @@ def test_closed_study_settings_are_read_only(client, coordinated):
     study, coordinator = coordinated
     study.status = StudyStatus.CLOSED
     study.save()
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     page = client.get(reverse("studies:settings", args=[study.slug]))
     assert "can no longer change" in page.content.decode()
     response = client.post(
@@ -265,7 +166,39 @@ def test_closed_study_settings_are_read_only(client, coordinated):
 
 def test_every_help_text_on_the_settings_page_is_shown_whole(client, coordinated):
     study, coordinator = coordinated
-    client.force_login(coordinator)
+    login_as(client, coordinator)
     html = client.get(reverse("studies:settings", args=[study.slug])).content.decode()
     assert "shown only as “fewer than” this number." in html
     assert "<k" not in html
+
+
+def test_a_new_section_without_an_order_goes_last(client, coordinated):
+    study, coordinator = coordinated
+    first = SectionFactory(study=study, order=1, title="First")
+    client.force_login(coordinator)
+    data = with_sections(
+        study_data(title=study.title),
+        [
+            {"id": first.pk, "order": 1, "title": "First"},
+            {"order": "", "title": "Added without an order"},
+            {"order": "", "title": "And another"},
+        ],
+        initial=1,
+    )
+    response = client.post(reverse("studies:settings", args=[study.slug]), data)
+    assert response.status_code == 302
+    assert list(study.sections.values_list("order", "title")) == [
+        (1, "First"),
+        (2, "Added without an order"),
+        (3, "And another"),
+    ]
+
+
+def test_a_section_row_with_an_order_but_no_title_says_what_is_missing(client, coordinated):
+    study, coordinator = coordinated
+    client.force_login(coordinator)
+    data = with_sections(study_data(title=study.title), [{"order": 4, "title": ""}])
+    response = client.post(reverse("studies:settings", args=[study.slug]), data)
+    assert response.status_code == 200
+    assert "Give the section a title, or leave the row empty." in response.content.decode()
+    assert not study.sections.exists()

@@ -20,7 +20,13 @@ from studies import structure
 from studies.models import DocumentVersion, Phase, Section, Study
 from studies.selectors import study_structure
 from studies.services import PhaseData, SectionData, phases_save, study_update
-from tests.factories import MembershipFactory, SectionFactory, StudyFactory
+from tests.factories import (
+    MembershipFactory,
+    SectionFactory,
+    StudyFactory,
+    login_as,
+    use_second_factor,
+)
 from tests.studies.factories import DocumentVersionFactory, PhaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +46,7 @@ def _fresh(study) -> Study:
 def viewed(client):
     study = StudyFactory()
     section = SectionFactory(study=study, title="Needs and rights")
-    client.force_login(MembershipFactory(study=study).user)
+    login_as(client, MembershipFactory(study=study).user)
     assert "Needs and rights" in _page(client, study)  # kept from here on
     return study, section
 
@@ -150,7 +156,8 @@ def test_the_memory_is_bounded(monkeypatch):
     assert {key[0] for key in structure._kept} == {s.pk for s in studies[2:]}
 
 
-def test_the_admin_change_of_a_phase_moves_the_study_on(admin_client):
+def test_the_admin_change_of_a_phase_moves_the_study_on(admin_client, admin_user):
+    use_second_factor(admin_client, admin_user)
     study = StudyFactory()
     phase = PhaseFactory(study=study, title="Before")
     before = _fresh(study).updated_at

@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
-from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -25,6 +25,8 @@ from django.utils import timezone
 
 from accounts.models import Affiliation, Organisation, Sector, User
 from accounts.validators import org_number_check_digit
+from contributions.models import Comment, Contribution
+from reports.statistics import headline, study_statistics
 from studies.markdown import render_markdown
 from studies.models import (
     DocumentVersion,
@@ -43,6 +45,7 @@ from studies.models import (
 SEED = 2021
 DEMO_PASSWORD = "dugnad-demo-2026"
 DEMO_DOMAIN = "demo.dugnad.localhost"
+ADMIN_EMAIL = "admin@dugnad.localhost"
 STUDY_SLUG = "digital-assistent"
 KEY_NAMESPACE = uuid.UUID("6f1d8a52-4a0e-4c3b-9a57-1d2b3c4d5e6f")
 PEOPLE = 100
@@ -294,11 +297,14 @@ class Command(BaseCommand):
                 organisations[0],
             ),
         }
-        all_specs = specs + list(demo_specs.values())
+        # The platform administrator: creates studies, runs the registry. Not a
+        # member of the demo study, and affiliated with no organisation.
+        admin_spec = (ADMIN_EMAIL, "Ada Administrator", None)
+        all_specs = specs + list(demo_specs.values()) + [admin_spec]
         emails = [email for email, _, _ in all_specs]
         existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
         demo_hash = make_password(DEMO_PASSWORD)
-        demo_emails = {email for email, _, _ in demo_specs.values()}
+        demo_emails = {email for email, _, _ in demo_specs.values()} | {ADMIN_EMAIL}
         new_users = []
         for email, name, _ in all_specs:
             if email in existing:
@@ -310,6 +316,7 @@ class Command(BaseCommand):
                 user.set_unusable_password()
             new_users.append(user)
         User.objects.bulk_create(new_users)
+        User.objects.filter(email=ADMIN_EMAIL).update(is_administrator=True)
         users = {u.email: u for u in User.objects.filter(email__in=emails)}
         have_address = set(
             EmailAddress.objects.filter(user__in=users.values()).values_list("user_id", flat=True)
@@ -414,14 +421,14 @@ class Command(BaseCommand):
         Membership.objects.bulk_create(rows, ignore_conflicts=True)
 
     def _has_content(self, study: Study) -> bool:
-        contribution = apps.get_model("contributions", "Contribution")
+        contribution = Contribution
         return contribution.objects.filter(
             study=study, idempotency_key=item_key("contribution", 0)
         ).exists()
 
     def _content(self, rng: random.Random, study: Study, now: datetime) -> None:
-        contribution_model = apps.get_model("contributions", "Contribution")
-        comment_model = apps.get_model("contributions", "Comment")
+        contribution_model = Contribution
+        comment_model = Comment
         members = list(
             Membership.objects.filter(study=study, status="active")
             .select_related("user", "organisation")
@@ -552,25 +559,32 @@ class Command(BaseCommand):
         assert v05.pk  # both versions exist before anyone reads the study
 
     def _report(self, study: Study) -> None:
-        contribution = apps.get_model("contributions", "Contribution")
-        comment = apps.get_model("contributions", "Comment")
+        # The same figures and sentence as the study's statistics page shows
+        # (definitions version 1), not raw row counts.
+        figures = study_statistics(study=study)
+        site = settings.SITE_URL
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo study “{study.title}” at /studies/{study.slug}/: "
-                f"{Membership.objects.filter(study=study).count()} members, "
-                f"{contribution.objects.filter(study=study).count()} contributions, "
-                f"{comment.objects.filter(study=study).count()} comments."
+                f"Demo study “{study.title}” at {site}/studies/{study.slug}/ "
+                f"({Membership.objects.filter(study=study).count()} members)."
             )
         )
+        end = "." if figures.totals.participants else ""
+        self.stdout.write(f"  {headline(figures, 'en')}{end}")
+        self.stdout.write(f"  {headline(figures, 'nb')}{end}")
+        self.stdout.write(f"  Statistics: {site}/reports/{study.slug}/statistics/")
         self.stdout.write("Demo accounts (e-mail verified), all with the password:")
-        self.stdout.write(f"  password:    {DEMO_PASSWORD}")
-        self.stdout.write("  contributor: demo@dugnad.localhost")
-        self.stdout.write("  facilitator: fasilitator@dugnad.localhost")
-        self.stdout.write("  coordinator: koordinator@dugnad.localhost")
+        self.stdout.write(f"  password:      {DEMO_PASSWORD}")
         self.stdout.write(
-            "Signing in needs no second factor. The facilitator and the coordinator are "
-            "asked to set up an authenticator app the first time they open moderation, "
-            "statistics or exports."
+            f"  administrator: {ADMIN_EMAIL} (creates studies: {site}/administration/)"
+        )
+        self.stdout.write("  coordinator:   koordinator@dugnad.localhost")
+        self.stdout.write("  facilitator:   fasilitator@dugnad.localhost")
+        self.stdout.write("  contributor:   demo@dugnad.localhost")
+        self.stdout.write(
+            "Signing in needs no second factor. The administrator, the facilitator and the "
+            "coordinator are asked to set up an authenticator app the first time they open "
+            "administration, moderation, statistics or exports."
         )
         self.stdout.write(
             "The organisation numbers are made up (valid check digits, not real registrations)."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from io import StringIO
 
 import pytest
@@ -105,3 +107,29 @@ def test_demo_accounts_sign_in_with_verified_addresses_and_no_second_factor(clie
     )
     assert response.status_code == 302
     assert client.get("/me/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_demo_has_an_administrator_who_is_in_no_study(client):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    admin = User.objects.get(email="admin@dugnad.localhost")
+    assert admin.is_administrator and not admin.is_staff
+    assert admin.check_password("dugnad-demo-2026")
+    assert EmailAddress.objects.get(user=admin).verified
+    assert not Membership.objects.filter(user=admin).exists()
+    assert "administrator: admin@dugnad.localhost" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_printed_headline_is_the_one_the_statistics_page_shows(client, settings):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    printed = out.getvalue()
+    for language in ("en", "nb"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        page = client.get("/reports/digital-assistent/statistics/").content.decode()
+        sentence = re.search(r'<p class="statistics-headline"><strong>(.*?)</strong>', page, re.S)
+        assert sentence, page[:2000]
+        shown = html.unescape(re.sub(r"<[^>]+>", "", sentence.group(1))).strip()
+        assert f"  {shown}\n" in printed
