@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from reports.exports import document_for, write
 from reports.models import ExportFormat, ExportTier
-from reports.statistics import study_participant_rows, study_statistics
+from reports.services import published_figures
+from reports.statistics import study_participant_rows
 from studies.models import Study
 
 # Tiers a token may read. The named tier stays on the web page, where it is logged.
@@ -33,9 +34,11 @@ class ExportFile:
 
 def study_export(*, study: Study, tier: str, fmt: str) -> ExportFile:
     """One export file of the study, computed now."""
-    statistics = study_statistics(study=study)
+    statistics, frozen_at = published_figures(study=study, fresh=True)
     participants = study_participant_rows(study=study) if tier != ExportTier.AGGREGATE else None
-    document = document_for(statistics=statistics, tier=tier, participants=participants)
+    document = document_for(
+        statistics=statistics, tier=tier, participants=participants, frozen_at=frozen_at
+    )
     out = io.BytesIO()
     write(document, fmt, out)
     return ExportFile(

@@ -126,8 +126,9 @@ DICTIONARY: dict[str, list[tuple[str, Any]]] = {
         (
             "value",
             _(
-                "The figure. Per-organisation participant counts below the study's "
-                "small-count threshold k are shown as <k."
+                "The figure, or withheld: organisations with fewer participants than the "
+                "study's small-count threshold k, and the further figures withheld so that "
+                "none of those can be worked out from the rest."
             ),
         ),
     ],
@@ -162,6 +163,8 @@ def _statistics_rows(statistics: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
     def add(table: str, row: str, measure: str, value: Any) -> None:
+        if value is None:
+            value = "withheld"  # reports.disclosure: cannot be worked out from the rest
         rows.append(
             {
                 "definitions_version": version,
@@ -206,6 +209,12 @@ def _readme(study: Study, statistics: dict[str, Any], generated_at: str) -> str:
         "appear as markers: their number, place, state and moderation reason, without text,",
         "author or organisation. Items waiting for approval and rejected items are left out.",
         "Cells that a spreadsheet would read as a formula start with an apostrophe (').",
+        *(
+            [f"Figures frozen {statistics['frozen_at']} when the study closed: the participation"]
+            + ["report's figures, the same on every page, in the API and in exports."]
+            if statistics.get("frozen_at")
+            else []
+        ),
         "Files are UTF-8 CSV with a byte-order mark. Times are ISO 8601 in UTC.",
         "",
         "## Data dictionary",
@@ -221,7 +230,8 @@ def _readme(study: Study, statistics: dict[str, Any], generated_at: str) -> str:
         f"## Statistics definitions, version {statistics['definitions_version']}",
         "",
     ]
-    lines += [f"- **{term}**: {text}" for _key, term, text in definitions()]
+    version = statistics["definitions_version"]
+    lines += [f"- **{term}**: {text}" for _key, term, text in definitions(version)]
     lines.append("")
     return "\n".join(lines)
 

@@ -341,20 +341,20 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class TotalsSerializer(serializers.Serializer):
-    participants = serializers.IntegerField()
+    participants = serializers.IntegerField(allow_null=True)
     members = serializers.IntegerField()
     organisations = serializers.IntegerField()
-    individuals = serializers.IntegerField()
-    contributions = serializers.IntegerField()
-    comments = serializers.IntegerField()
+    individuals = serializers.IntegerField(allow_null=True)
+    contributions = serializers.IntegerField(allow_null=True)
+    comments = serializers.IntegerField(allow_null=True)
 
 
 class SectorRowSerializer(serializers.Serializer):
     sector = serializers.CharField(help_text="A sector code, or empty for individuals.")
     organisations = serializers.IntegerField()
-    participants = serializers.IntegerField()
-    contributions = serializers.IntegerField()
-    comments = serializers.IntegerField()
+    participants = serializers.IntegerField(allow_null=True)
+    contributions = serializers.IntegerField(allow_null=True)
+    comments = serializers.IntegerField(allow_null=True)
 
 
 class OrganisationRowSerializer(serializers.Serializer):
@@ -362,20 +362,20 @@ class OrganisationRowSerializer(serializers.Serializer):
     org_number = serializers.CharField(allow_blank=True)
     sector = serializers.CharField()
     participants = serializers.IntegerField(
-        allow_null=True, help_text="Null when below the small-count threshold."
+        allow_null=True, help_text="Null when withheld (see `withheld`)."
     )
-    participants_display = serializers.CharField(help_text="The count, or “<k” when small.")
-    contributions = serializers.IntegerField()
-    comments = serializers.IntegerField()
+    participants_display = serializers.CharField(help_text="The count, or “withheld”.")
+    contributions = serializers.IntegerField(allow_null=True)
+    comments = serializers.IntegerField(allow_null=True)
 
 
 class DayRowSerializer(serializers.Serializer):
     day = serializers.DateField(help_text="Calendar day in Europe/Oslo.")
-    contributions = serializers.IntegerField()
-    comments = serializers.IntegerField()
-    new_participants = serializers.IntegerField()
-    cumulative_items = serializers.IntegerField()
-    cumulative_participants = serializers.IntegerField()
+    contributions = serializers.IntegerField(allow_null=True)
+    comments = serializers.IntegerField(allow_null=True)
+    new_participants = serializers.IntegerField(allow_null=True)
+    cumulative_items = serializers.IntegerField(allow_null=True)
+    cumulative_participants = serializers.IntegerField(allow_null=True)
 
 
 class HeadlineSerializer(serializers.Serializer):
@@ -393,6 +393,14 @@ class StatisticsSerializer(serializers.Serializer):
     sectors = SectorRowSerializer(many=True)
     organisations = OrganisationRowSerializer(many=True)
     days = DayRowSerializer(many=True)
+    withheld = serializers.DictField(
+        help_text="How many organisations, which sector rows and whether the totals are "
+        "withheld (complementary suppression: no withheld figure can be worked out)."
+    )
+    frozen_at = UtcDateTimeField(
+        allow_null=True,
+        help_text="When a closed study's figures were frozen; null while it is open.",
+    )
 
 
 class ExportStudySerializer(serializers.Serializer):
@@ -410,11 +418,16 @@ class ExportSerializer(serializers.Serializer):
     notes = serializers.ListField(child=serializers.CharField())
     headline = HeadlineSerializer()
     small_count_threshold = serializers.IntegerField()
-    totals = TotalsSerializer()
+    totals = serializers.DictField(
+        help_text="Totals; in the aggregate tier a figure may be the text “withheld”."
+    )
+    frozen_at = serializers.CharField(
+        allow_null=True, help_text="When a closed study's figures were frozen; null while open."
+    )
     sectors = serializers.ListField(child=serializers.DictField())
     organisations = serializers.ListField(
         child=serializers.DictField(),
-        help_text="In the aggregate tier, participant counts below k are the text “<k”.",
+        help_text="In the aggregate tier, withheld figures are the text “withheld”.",
     )
     days = serializers.ListField(child=serializers.DictField())
     definitions = serializers.ListField(child=serializers.DictField())

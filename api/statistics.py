@@ -1,8 +1,9 @@
 """The public (aggregate) statistics of a study, as the API and open data show them.
 
-Every figure comes from reports.statistics; this module only chooses what is
-safe to publish: per-organisation participant counts below the study's
-small-count threshold are withheld ("<k").
+Every figure comes from reports.statistics and what may be shown of it from
+reports.disclosure (complementary suppression: no withheld cell can be worked
+out from the others). A closed study with a frozen participation report gives
+the report's figures, with ``frozen_at``: one figure per closed study.
 """
 
 from __future__ import annotations
@@ -11,44 +12,25 @@ from typing import Any
 
 from django.core.cache import cache
 
-from reports.statistics import headline, small_count, study_statistics
+from reports.disclosure import public_tables
+from reports.services import published_figures
 from studies.models import Study
 
 CACHE_SECONDS = 60
 
 
 def public_statistics(*, study: Study) -> dict[str, Any]:
-    """The aggregate figures of a public study, cached for a minute."""
-    key = f"api:statistics:{study.pk}:{study.updated_at.timestamp()}"
+    """The aggregate figures of a public study, cached until its next event (or a minute)."""
+    key = (
+        f"api:statistics:{study.pk}:{study.last_event_seq}:{study.updated_at.timestamp()}:"
+        f"{study.status}"
+    )
     return cache.get_or_set(key, lambda: _compute(study), CACHE_SECONDS)
 
 
 def _compute(study: Study) -> dict[str, Any]:
-    figures = study_statistics(study=study)
-    threshold = figures.small_count_threshold
-    data = figures.to_dict()
-    organisations = []
-    for row in figures.organisations:
-        shown = small_count(row.participants, threshold)
-        organisations.append(
-            {
-                "name": row.name,
-                "org_number": row.org_number or "",
-                "sector": row.sector,
-                "participants": row.participants if shown == str(row.participants) else None,
-                "participants_display": shown,
-                "contributions": row.contributions,
-                "comments": row.comments,
-            }
-        )
-    return {
-        "study": study.slug,
-        "definitions_version": figures.definitions_version,
-        "generated_at": figures.generated_at,
-        "small_count_threshold": threshold,
-        "headline": {"nb": headline(figures, "nb"), "en": headline(figures, "en")},
-        "totals": data["totals"],
-        "sectors": data["sectors"],
-        "organisations": organisations,
-        "days": data["days"],
-    }
+    figures, frozen_at = published_figures(study=study)
+    data = public_tables(figures)
+    data["study"] = study.slug
+    data["frozen_at"] = frozen_at
+    return data

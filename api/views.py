@@ -399,8 +399,10 @@ class StudyStatistics(ApiView):
         parameters=[SLUG],
         description=(
             "Totals, by sector, by organisation and per day, with the statistics definitions "
-            "version. Per-organisation participant counts below the study's small-count "
-            "threshold are withheld (`participants` null, `participants_display` “<k”)."
+            "version. Organisations with fewer participants than the study's small-count "
+            "threshold are withheld, with the further figures needed so that none can be "
+            "worked out from the rest (null; `participants_display` “withheld”). A closed "
+            "study gives its frozen report's figures, with `frozen_at`."
         ),
         responses={200: StatisticsSerializer, **_errors(400, 401, 404, 429)},
     )

@@ -35,6 +35,7 @@ from moderation.models import (
 from studies import events
 from studies.access import Action, can, membership_of
 from studies.models import Membership, MembershipStatus, Role, Study
+from studies.services import membership_changed
 
 Item = Contribution | Comment
 
@@ -520,6 +521,7 @@ def member_block(
         details={"user_id": membership.user_id, "until": until.isoformat() if until else None},
     )
     _notify_member(membership=membership, blocked=True)
+    membership_changed(study_id=study.pk)
     return membership
 
 
@@ -546,6 +548,7 @@ def member_unblock(
         details={"user_id": membership.user_id},
     )
     _notify_member(membership=membership, blocked=False)
+    membership_changed(study_id=study.pk)
     return membership
 
 

@@ -26,8 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.second_factor import require_recent_authentication
 from reports import services
+from reports.disclosure import withheld_label
 from reports.exports import UnknownExport, write
 from reports.models import Export, ExportFormat, ExportStatus, ExportTier, ParticipationReport
+from reports.views import public_rows
 from studies.access import Action, study_for_user
 
 RECENT_EXPORTS = 20
@@ -178,6 +180,7 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
     document = services.report_document(report=frozen)
     statistics = document.statistics
     language = (translation.get_language() or "nb")[:2]
+    public = document.public
     return render(
         request,
         "reports/report.html",
@@ -185,10 +188,10 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
             "study": access.study,
             "report": frozen,
             "statistics": statistics,
-            "headline": frozen.headline_en if language == "en" else frozen.headline_nb,
-            "organisations": [
-                (row, statistics.participant_display(row)) for row in statistics.organisations
-            ],
+            "headline": public["headline"][language],
+            **public_rows(public),
+            "days": public["days"],
+            "withheld_label": withheld_label(),
             "rules": document.definition_rows(),
             "formats": ExportFormat.choices,
             "can_export": access.can(Action.EXPORT, request.user),

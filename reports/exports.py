@@ -18,7 +18,7 @@ import hmac
 import io
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
@@ -26,12 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from reports.disclosure import WITHHELD, public_tables
 from reports.models import ExportFormat, ExportTier
 from reports.statistics import (
     ParticipantRow,
     StudyStatistics,
     definitions,
     headline,
+    sector_label,
 )
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -91,6 +93,27 @@ NAMED_COLUMNS = [
 ]
 
 
+TOTAL_KEYS = [
+    "participants",
+    "members",
+    "organisations",
+    "individuals",
+    "contributions",
+    "comments",
+]
+
+
+def _shown(value: Any) -> Any:
+    """A published cell: the figure, or "withheld" (reports.disclosure)."""
+    return WITHHELD if value is None else value
+
+
+def _items(day: dict[str, Any]) -> Any:
+    if day["contributions"] is None:
+        return WITHHELD
+    return day["contributions"] + day["comments"]
+
+
 class UnknownExport(ValueError):
     """An export tier or format that does not exist."""
 
@@ -137,34 +160,66 @@ class ExportDocument:
     exported_at: str = field(default_factory=lambda: timezone.now().isoformat())
     # (key, term, explanation); a frozen report keeps the texts it was made with.
     definitions: list[tuple[str, str, str]] | None = None
+    # When a closed study's figures were frozen (its participation report); None while live.
+    frozen_at: str | None = None
+
+    @property
+    def public(self) -> dict[str, Any] | None:
+        """The aggregate tier's tables (reports.disclosure); None for the participant tiers."""
+        if self.tier != ExportTier.AGGREGATE:
+            return None
+        if not hasattr(self, "_public"):
+            self._public = public_tables(self.statistics)
+        return self._public
 
     @property
     def participant_columns(self) -> list[str]:
         return NAMED_COLUMNS if self.tier == ExportTier.NAMED else PSEUDONYMOUS_COLUMNS
 
     def summary_rows(self) -> list[tuple[str, Any]]:
-        s, t = self.statistics, self.statistics.totals
+        s = self.statistics
         rows: list[tuple[str, Any]] = [
             ("study", s.study_title),
             ("study_slug", s.study_slug),
             ("definitions_version", s.definitions_version),
             ("generated_at", s.generated_at),
+            ("frozen_at", self.frozen_at or ""),
             ("exported_at", self.exported_at),
             ("tier", self.tier),
-            ("participants", t.participants),
-            ("members", t.members),
-            ("organisations", t.organisations),
-            ("individuals", t.individuals),
-            ("contributions", t.contributions),
-            ("comments", t.comments),
+        ]
+        totals = self.totals()
+        rows += [(key, totals[key]) for key in TOTAL_KEYS]
+        rows += [
             ("small_count_threshold", s.small_count_threshold),
-            ("headline_nb", headline(s, "nb")),
-            ("headline_en", headline(s, "en")),
+            ("headline_nb", self.headline("nb")),
+            ("headline_en", self.headline("en")),
         ]
         rows += [("note", note) for note in self.notes]
         return rows
 
+    def totals(self) -> dict[str, Any]:
+        if self.public is not None:
+            return {key: _shown(self.public["totals"][key]) for key in TOTAL_KEYS}
+        return {key: getattr(self.statistics.totals, key) for key in TOTAL_KEYS}
+
+    def headline(self, language: str) -> str:
+        if self.public is not None:
+            return self.public["headline"][language]
+        return headline(self.statistics, language)
+
     def sector_rows(self) -> list[list[Any]]:
+        if self.public is not None:
+            return [
+                [
+                    r["sector"],
+                    sector_label(r["sector"]),
+                    r["organisations"],
+                    _shown(r["participants"]),
+                    _shown(r["contributions"]),
+                    _shown(r["comments"]),
+                ]
+                for r in self.public["sectors"]
+            ]
         return [
             [r.sector, r.label, r.organisations, r.participants, r.contributions, r.comments]
             for r in self.statistics.sectors
@@ -172,6 +227,18 @@ class ExportDocument:
 
     def organisation_rows(self) -> list[list[Any]]:
         s = self.statistics
+        if self.public is not None:
+            return [
+                [
+                    r["name"],
+                    r["org_number"],
+                    r["sector"],
+                    _shown(r["participants"]),
+                    _shown(r["contributions"]),
+                    _shown(r["comments"]),
+                ]
+                for r in self.public["organisations"]
+            ]
         return [
             [
                 r.name,
@@ -184,14 +251,15 @@ class ExportDocument:
             for r in s.organisations
         ]
 
-    def _organisation_participants(self, row) -> int | str:
-        """Exact for the participant tiers; "<k" below the threshold in the aggregate tier."""
-        if self.tier != ExportTier.AGGREGATE:
-            return row.participants
-        shown = self.statistics.participant_display(row)
-        return row.participants if shown == str(row.participants) else shown
+    def _organisation_participants(self, row) -> int:
+        return row.participants
 
     def day_rows(self) -> list[list[Any]]:
+        if self.public is not None:
+            return [
+                [_shown(d[c]) if c != "items" else _items(d) for c in DAY_COLUMNS]
+                for d in self.public["days"]
+            ]
         return [
             [
                 d.day,
@@ -207,7 +275,7 @@ class ExportDocument:
 
     def definition_rows(self) -> list[list[Any]]:
         version = self.statistics.definitions_version
-        rules = self.definitions if self.definitions is not None else definitions()
+        rules = self.definitions if self.definitions is not None else definitions(version)
         return [[key, str(term), str(text), version] for key, term, text in rules]
 
     def participant_rows(self) -> Iterable[list[Any]]:
@@ -223,13 +291,24 @@ def document_for(
     participants: list[ParticipantRow] | None = None,
     names: dict[int, tuple[str, str]] | None = None,
     rules: list[tuple[str, str, str]] | None = None,
+    frozen_at: str | None = None,
 ) -> ExportDocument:
     """Assemble an export. ``names`` maps consenting people to (name, e-mail) for the named tier.
 
     ``rules`` replaces the current definitions texts (a frozen report keeps its own).
     """
     check_kind(tier, ExportFormat.JSON)
-    document = ExportDocument(statistics=statistics, tier=tier, definitions=rules)
+    document = ExportDocument(
+        statistics=statistics, tier=tier, definitions=rules, frozen_at=frozen_at
+    )
+    if frozen_at:
+        document.notes.append(
+            _(
+                "The figures are those of the participation report frozen when the study "
+                "closed (%(frozen_at)s); later changes do not alter them."
+            )
+            % {"frozen_at": frozen_at}
+        )
     if statistics.totals.participants == 0:
         document.notes.append(
             _("This study has no participants yet: no counted contributions or comments.")
@@ -242,19 +321,27 @@ def document_for(
     )
     if tier == ExportTier.AGGREGATE:
         document.notes.append(
-            _("Per-organisation participant counts below %(k)s are shown as “<%(k)s”.")
+            _(
+                "Organisations with fewer than %(k)s participants are withheld, and so are "
+                "as many other figures as needed so that none of them can be worked out "
+                "from the rest (complementary suppression, see the definitions)."
+            )
             % {"k": statistics.small_count_threshold}
         )
         return document
     rows = participants or []
     if tier == ExportTier.PSEUDONYMOUS:
-        for row in rows:
-            document.participants.append(
-                {
-                    "pseudonym": pseudonym(study_id=statistics.study_id, user_id=row.user_id),
-                    **_participant_fields(row),
-                }
+        document.participants = pseudonymous_rows(statistics=statistics, rows=rows)
+        document.notes.append(
+            _(
+                "Participant rows give the week of first and last activity (ISO week, "
+                "Norwegian time) and numbers of items in bands, and name an organisation "
+                "only when at least %(k)s participants posted for it, so that no row can be "
+                "linked to a name by comparing it with the times and authors on the study's "
+                "public pages."
             )
+            % {"k": max(statistics.small_count_threshold, 2)}
+        )
     else:
         names = names or {}
         left_out = {row.user_id for row in rows if row.user_id not in names}
@@ -280,6 +367,62 @@ def document_for(
             _("A participant who posted for more than one organisation has one row for each.")
         )
     return document
+
+
+# Numbers of items in a pseudonymous row: a band, never an exact count that one
+# person's public items would match.
+COUNT_BANDS = ((0, 0), (1, 1), (2, 4), (5, 9), (10, 19), (20, 49))
+
+
+def count_band(value: int) -> str:
+    for low, high in COUNT_BANDS:
+        if low <= value <= high:
+            return str(low) if low == high else f"{low}–{high}"
+    return f"{COUNT_BANDS[-1][1] + 1}+"
+
+
+def iso_week(value: str) -> str:
+    """The ISO week (Europe/Oslo) of an ISO 8601 time: "2026-W10"."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from reports.statistics import STATISTICS_TIME_ZONE
+
+    when = dt.datetime.fromisoformat(value).astimezone(ZoneInfo(STATISTICS_TIME_ZONE))
+    year, week, _day = when.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def pseudonymous_rows(
+    *, statistics: StudyStatistics, rows: list[ParticipantRow]
+) -> list[dict[str, Any]]:
+    """Participant rows that cannot be joined with the public pages (docs/exports.md).
+
+    Weeks instead of times, item counts in bands, the organisation (name and
+    number) only when at least k people (2 at least) posted for it — its
+    sector stays — and rows ordered by pseudonym, not by account.
+    """
+    k = max(statistics.small_count_threshold, 2)
+    people: dict[int | None, set[int]] = {}
+    for row in rows:
+        people.setdefault(row.organisation_id, set()).add(row.user_id)
+    out = []
+    for row in rows:
+        named = row.organisation_id is not None and len(people[row.organisation_id]) >= k
+        out.append(
+            {
+                "pseudonym": pseudonym(study_id=statistics.study_id, user_id=row.user_id),
+                "organisation": row.organisation if named else "",
+                "org_number": row.org_number if named else "",
+                "sector": row.sector,
+                "contributions": count_band(row.contributions),
+                "comments": count_band(row.comments),
+                "first_activity": iso_week(row.first_activity),
+                "last_activity": iso_week(row.last_activity),
+            }
+        )
+    out.sort(key=lambda r: (r["pseudonym"], r["sector"], r["organisation"]))
+    return out
 
 
 def _participant_fields(row: ParticipantRow) -> dict[str, Any]:
@@ -411,12 +554,13 @@ def _write_json(document: ExportDocument, out: IO[bytes], progress: Progress) ->
         "study": {"title": s.study_title, "slug": s.study_slug},
         "definitions_version": s.definitions_version,
         "generated_at": s.generated_at,
+        "frozen_at": document.frozen_at,
         "exported_at": document.exported_at,
         "tier": document.tier,
         "notes": document.notes,
-        "headline": {"nb": headline(s, "nb"), "en": headline(s, "en")},
+        "headline": {"nb": document.headline("nb"), "en": document.headline("en")},
         "small_count_threshold": s.small_count_threshold,
-        "totals": asdict(s.totals),
+        "totals": document.totals(),
         "sectors": [dict(zip(SECTOR_COLUMNS, r, strict=True)) for r in document.sector_rows()],
         "organisations": [
             dict(zip(ORGANISATION_COLUMNS, r, strict=True)) for r in document.organisation_rows()

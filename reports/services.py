@@ -133,7 +133,7 @@ def export_build(*, export_id: int) -> Export | None:
     Export.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING, progress=0, error="")
     try:
         study = export.study
-        statistics = study_statistics(study=study)
+        statistics, frozen_at = published_figures(study=study, fresh=True)
         progress(5)
         participants = None
         names = None
@@ -142,7 +142,11 @@ def export_build(*, export_id: int) -> Export | None:
         if export.tier == ExportTier.NAMED:
             names = consenting_names(study=study)
         document = document_for(
-            statistics=statistics, tier=export.tier, participants=participants, names=names
+            statistics=statistics,
+            tier=export.tier,
+            participants=participants,
+            names=names,
+            frozen_at=frozen_at,
         )
         progress(10)
         with tempfile.TemporaryFile() as handle:
@@ -231,6 +235,23 @@ def report_freeze(*, study: Study, by: User | None = None) -> ParticipationRepor
     return report
 
 
+def published_figures(*, study: Study, fresh: bool = False) -> tuple[StudyStatistics, str | None]:
+    """The figures every surface publishes, and when they were frozen (None while live).
+
+    Once a study is closed and its report frozen, the report's figures are the
+    study's figures everywhere (page, API, open data, exports); anything
+    computed later is shown only as a labelled recount.
+    """
+    frozen = ParticipationReport.objects.filter(study=study).first()
+    if frozen is not None:
+        return report_statistics(frozen), frozen.frozen_at.isoformat()
+    from reports.statistics import cached_study_statistics
+
+    if fresh:
+        return study_statistics(study=study), None
+    return cached_study_statistics(study), None
+
+
 def report_statistics(report: ParticipationReport) -> StudyStatistics:
     """The frozen figures, as the statistics module's own type."""
     return StudyStatistics.from_dict(report.data["statistics"])
@@ -250,6 +271,7 @@ def report_document(*, report: ParticipationReport) -> ExportDocument:
         statistics=report_statistics(report),
         tier=ExportTier.AGGREGATE,
         rules=report_rules(report),
+        frozen_at=report.frozen_at.isoformat(),
     )
 
 

@@ -47,7 +47,9 @@ from accounts.models import Organisation, Sector
 from contributions.models import UNCOUNTED_REASONS, ItemState
 from studies.models import Study
 
-DEFINITIONS_VERSION = 1
+DEFINITIONS_VERSION = 2
+# Versions whose definitions texts can still be shown (reports frozen under them).
+DEFINITIONS_VERSIONS = (1, 2)
 STATISTICS_TIME_ZONE = "Europe/Oslo"
 CACHE_SECONDS = 60  # cached_study_statistics, for pages
 # The order sectors are listed in tables and in the headline.
@@ -90,6 +92,9 @@ class Totals:
     individuals: int = 0
     contributions: int = 0
     comments: int = 0
+    # People with at least one counted item for an organisation (the headline's
+    # "93 of them"); None in reports frozen before it was kept.
+    for_organisations: int | None = None
 
     @property
     def items(self) -> int:
@@ -202,8 +207,83 @@ def sector_label(code: str) -> str:
         return code
 
 
-def definitions() -> list[tuple[str, str, str]]:
-    """(key, term, explanation) for every rule of the current definitions version."""
+def definitions(version: int = DEFINITIONS_VERSION) -> list[tuple[str, str, str]]:
+    """(key, term, explanation) for every rule of a definitions version (the current one)."""
+    if version == 1:
+        return _definitions_v1()
+    if version != 2:
+        raise ValueError(f"Unknown definitions version {version}")
+    rules = {key: (key, term, text) for key, term, text in _definitions_v1()}
+    rules["member"] = (
+        "member",
+        _("Member"),
+        _(
+            "A person who joined the study, whether or not they posted, including those who "
+            "left or were blocked later. Joining, leaving, a change of role and a block are "
+            "study events: the statistics are brought up to date at once, as after a post. "
+            "The event names no one."
+        ),
+    )
+    rules["small_counts"] = (
+        "small_counts",
+        _("Small counts"),
+        _(
+            "In published figures, an organisation with fewer participants than the study's "
+            "small-count threshold k is withheld (participants, contributions and comments), "
+            "and so are as many further figures as needed — other organisations, sector rows, "
+            "and last the totals with the daily series — so that no withheld figure can be "
+            "worked out from the others by adding or subtracting rows, columns, sectors, "
+            "totals or days. Every withheld figure reads the same."
+        ),
+    )
+    return [
+        *rules.values(),
+        (
+            "headline",
+            _("Headline"),
+            _(
+                "The number of participants, and how many of them posted for organisations "
+                "(“104 people contributed, 93 of them for 16 organisations in …”): people who "
+                "took part only as themselves are not said to come from an organisation."
+            ),
+        ),
+        (
+            "closed_studies",
+            _("Closed studies"),
+            _(
+                "When a study closes its figures are frozen in its participation report, and "
+                "every page, the API, open data and exports give those figures with the time "
+                "they were frozen. Later changes (spam removed, accounts deleted, "
+                "organisations merged) do not change them."
+            ),
+        ),
+        (
+            "pseudonymous_rows",
+            _("Pseudonymous rows"),
+            _(
+                "In the pseudonymous export, times are ISO weeks, numbers of items are bands, "
+                "and an organisation is named only when at least k people posted for it, so "
+                "that no row can be linked to a name on the study's public pages."
+            ),
+        ),
+    ]
+
+
+def definitions_changes(version: int = DEFINITIONS_VERSION) -> list[str]:
+    """What changed in ``version`` from the one before."""
+    if version != 2:
+        return []
+    return [
+        _("Small counts: complementary suppression, so that no withheld figure can be worked out."),
+        _("Headline: people who took part only as themselves are counted apart."),
+        _("Members: joining, leaving, role changes and blocks refresh the statistics at once."),
+        _("Closed studies: one set of figures, frozen at the close, on every surface."),
+        _("Pseudonymous exports: weeks instead of times, bands instead of exact counts."),
+    ]
+
+
+def _definitions_v1() -> list[tuple[str, str, str]]:
+    """Version 1, kept for reports frozen under it (their figures are computed the same way)."""
     return [
         (
             "counted_item",
@@ -338,8 +418,12 @@ def _study_sql(study_id: int) -> tuple[str, list]:
                (SELECT SUM(contributions) FROM k) AS n4, (SELECT SUM(comments) FROM k) AS n5,
                NULL AS t1, NULL AS t2, NULL AS t3
         UNION ALL
-        SELECT 'members', NULL, COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL
-        FROM studies_membership WHERE study_id = %(study)s
+        SELECT 'members', NULL, (SELECT COUNT(*) FROM studies_membership
+                                 WHERE study_id = %(study)s),
+               (SELECT COALESCE(SUM(n), 0) FROM k WHERE org_id IS NOT NULL)
+                 - (SELECT COUNT(*) FROM m WHERE org_id IS NOT NULL)
+                 + (SELECT COUNT(DISTINCT author_id) FROM m WHERE org_id IS NOT NULL),
+               0, 0, 0, NULL, NULL, NULL
         UNION ALL
         SELECT 'sector', x.sector, x.organisations,
                x.n - COALESCE(y.n, 0) + COALESCE(y.people, 0), 0,
@@ -415,7 +499,8 @@ def _platform_sql() -> tuple[str, list]:
         ),
         a AS (
             SELECT author_id, MIN(first_at) AS first_at,
-                   MAX(CASE WHEN org_id IS NULL THEN 1 ELSE 0 END) AS individual
+                   MAX(CASE WHEN org_id IS NULL THEN 1 ELSE 0 END) AS individual,
+                   MAX(CASE WHEN org_id IS NULL THEN 0 ELSE 1 END) AS organised
             FROM g GROUP BY author_id
         ),
         oa AS (
@@ -436,7 +521,8 @@ def _platform_sql() -> tuple[str, list]:
                (SELECT SUM(comments) FROM ss) AS n5,
                NULL AS t1, NULL AS t2, NULL AS t3
         UNION ALL
-        SELECT 'members', NULL, COUNT(DISTINCT user_id), 0, 0, 0, 0, NULL, NULL, NULL
+        SELECT 'members', NULL, COUNT(DISTINCT user_id),
+               (SELECT COALESCE(SUM(organised), 0) FROM a), 0, 0, 0, NULL, NULL, NULL
         FROM studies_membership WHERE {where}
         UNION ALL
         SELECT 'sector', ss.sector, COALESCE(xo.n, 0), xa.n, 0,
@@ -486,7 +572,7 @@ def _assemble(rows: list[tuple], statistics: StudyStatistics) -> StudyStatistics
             totals.participants, totals.organisations, totals.individuals = n1, n2, n3
             totals.contributions, totals.comments = n4, n5
         elif kind == "members":
-            totals.members = n1
+            totals.members, totals.for_organisations = n1, n2
         elif kind == "sector":
             sectors[key or ""] = SectorRow(key or "", n1 if key else 0, n2, n4, n5)
         elif kind == "org":
@@ -518,7 +604,11 @@ def _assemble(rows: list[tuple], statistics: StudyStatistics) -> StudyStatistics
 
 
 def study_statistics(*, study: Study) -> StudyStatistics:
-    """Every figure of one study, computed now in one query (definitions version 1)."""
+    """Every figure of one study, computed now in one query (the current definitions).
+
+    Versions 1 and 2 count the same way; version 2 changed what is published
+    (reports.disclosure), the headline and when figures refresh.
+    """
     statistics = StudyStatistics(
         definitions_version=DEFINITIONS_VERSION,
         generated_at=timezone.now().isoformat(),
@@ -694,12 +784,33 @@ def _sector_phrase(code: str) -> str:
     return str(phrases.get(code, code))
 
 
-def headline(statistics: StudyStatistics, language: str | None = None) -> str:
-    """The one-sentence summary, e.g. "104 people from 16 organisations in … contributed …"."""
+def people_for_organisations(statistics: StudyStatistics) -> int:
+    """People with at least one counted item for an organisation.
+
+    Reports frozen before this was kept fall back to participants minus
+    individuals (exact unless someone posted both ways).
+    """
+    totals = statistics.totals
+    if totals.for_organisations is not None:
+        return totals.for_organisations
+    if totals.organisations == 0:
+        return 0
+    return max(totals.participants - totals.individuals, 1)
+
+
+def headline(statistics: StudyStatistics, language: str | None = None, withheld=None) -> str:
+    """The one-sentence summary, true for people who took part as themselves.
+
+    "104 people contributed, 93 of them for 16 organisations in the public
+    sector, …, with 180 contributions and 40 comments". ``withheld`` (from
+    reports.disclosure) says the totals are too small to publish.
+    """
     with translation.override(language or translation.get_language()):
         totals = statistics.totals
         if totals.participants == 0:
             return str(_("No one has contributed yet."))
+        if withheld is not None and withheld.totals:
+            return str(_("The figures of this study are too small to publish"))
         values = {
             "people": ngettext("%(n)s person", "%(n)s people", totals.participants)
             % {"n": _number(totals.participants)},
@@ -710,7 +821,8 @@ def headline(statistics: StudyStatistics, language: str | None = None) -> str:
             "comments": ngettext("%(n)s comment", "%(n)s comments", totals.comments)
             % {"n": _number(totals.comments)},
         }
-        if totals.organisations == 0:
+        organised = people_for_organisations(statistics)
+        if totals.organisations == 0 or organised == 0:
             return _("%(people)s contributed %(contributions)s and %(comments)s") % values
         values["organisations"] = ngettext(
             "%(n)s organisation", "%(n)s organisations", totals.organisations
@@ -722,10 +834,20 @@ def headline(statistics: StudyStatistics, language: str | None = None) -> str:
                 if row.sector != INDIVIDUALS and row.organisations
             ]
         )
-        return (
-            _(
-                "%(people)s from %(organisations)s in %(sectors)s contributed "
+        if organised >= totals.participants and totals.participants == 1:
+            text = _(
+                "%(people)s contributed for %(organisations)s in %(sectors)s, with "
                 "%(contributions)s and %(comments)s"
             )
-            % values
-        )
+        elif organised >= totals.participants:
+            text = _(
+                "%(people)s contributed, all of them for %(organisations)s in %(sectors)s, "
+                "with %(contributions)s and %(comments)s"
+            )
+        else:
+            values["of_them"] = _number(organised)
+            text = _(
+                "%(people)s contributed, %(of_them)s of them for %(organisations)s in "
+                "%(sectors)s, with %(contributions)s and %(comments)s"
+            )
+        return text % values

@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -30,11 +31,14 @@ from accounts.second_factor import (
 )
 from config.params import WholeNumberField, search_text
 from reports import charts, registry
+from reports.disclosure import public_tables, withheld_label
+from reports.services import published_figures
 from reports.statistics import (
     DEFINITIONS_VERSION,
+    DEFINITIONS_VERSIONS,
     StudyStatistics,
-    cached_study_statistics,
     definitions,
+    definitions_changes,
     headline,
     platform_statistics,
     platform_study_rows,
@@ -54,8 +58,17 @@ def _day(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def _sector_chart(figures: StudyStatistics, chart_id: str) -> charts.Chart:
-    bars = [charts.Bar(r.label, r.participants) for r in figures.sectors]
+def _sector_chart(
+    figures: StudyStatistics, chart_id: str, public: dict[str, Any] | None = None
+) -> charts.Chart:
+    if public is not None:  # withheld sector rows are left out of the public chart
+        bars = [
+            charts.Bar(sector_label(r["sector"]), r["participants"])
+            for r in public["sectors"]
+            if r["participants"] is not None
+        ]
+    else:
+        bars = [charts.Bar(r.label, r.participants) for r in figures.sectors]
     return charts.bar_chart(
         chart_id=chart_id,
         title=_("Participants by sector"),
@@ -100,6 +113,40 @@ def _organisation_chart(figures: StudyStatistics, chart_id: str) -> charts.Chart
     )
 
 
+def public_rows(public: dict[str, Any]) -> dict[str, Any]:
+    """Display rows of reports.disclosure.public_tables: withheld cells read "withheld"."""
+    label = withheld_label()
+
+    def shown(value):
+        return label if value is None else value
+
+    return {
+        "totals": {key: shown(value) for key, value in public["totals"].items()},
+        "sector_rows": [
+            {
+                "sector": r["sector"],
+                "label": sector_label(r["sector"]),
+                "organisations": r["organisations"],
+                "participants": shown(r["participants"]),
+                "contributions": shown(r["contributions"]),
+                "comments": shown(r["comments"]),
+            }
+            for r in public["sectors"]
+        ],
+        "organisations": [
+            {
+                "name": r["name"],
+                "org_number": r["org_number"],
+                "sector": sector_label(r["sector"]),
+                "participants": shown(r["participants"]),
+                "contributions": shown(r["contributions"]),
+                "comments": shown(r["comments"]),
+            }
+            for r in public["organisations"]
+        ],
+    }
+
+
 def _organisation_rows(figures: StudyStatistics, *, exact: bool) -> list[dict[str, Any]]:
     threshold = figures.small_count_threshold
     return [
@@ -123,7 +170,7 @@ def _study_context(request: HttpRequest, access: StudyAccess) -> dict[str, Any]:
     needs_mfa = full and not second_factor_in_session(request)
     if needs_mfa:
         full = False  # the public view until a second factor is used in this session
-    figures = cached_study_statistics(study)
+    figures, frozen_at = published_figures(study=study)
     context: dict[str, Any] = {
         "study": study,
         "access": access,
@@ -135,12 +182,24 @@ def _study_context(request: HttpRequest, access: StudyAccess) -> dict[str, Any]:
         ),
         "can_export": full and access.can(Action.EXPORT, user),
         "figures": figures,
-        "headline": headline(figures),
-        "sector_chart": _sector_chart(figures, "chart-sectors"),
-        "organisations": _organisation_rows(figures, exact=full),
+        "frozen_at": frozen_at and dt.datetime.fromisoformat(frozen_at),
         "last_seq": study.last_event_seq,
         "ws_path": f"/ws/studies/{study.slug}/",
     }
+    if full:
+        context.update(
+            headline=headline(figures),
+            totals=figures.totals,
+            sector_rows=figures.sectors,
+            organisations=_organisation_rows(figures, exact=True),
+            sector_chart=_sector_chart(figures, "chart-sectors"),
+        )
+    else:
+        public = public_tables(figures)
+        context.update(public_rows(public))
+        context["headline"] = public["headline"][(translation.get_language() or "nb")[:2]]
+        context["withheld"] = public["withheld"]
+        context["sector_chart"] = _sector_chart(figures, "chart-sectors", public=public)
     if full:
         context["time_chart"] = _time_chart(figures, "chart-time")
         context["organisation_chart"] = _organisation_chart(figures, "chart-organisations")
@@ -175,10 +234,23 @@ def definitions_page(request: HttpRequest) -> HttpResponse:
             back = study_for_user(request.user, slug).study
         except Exception:  # an unknown or invisible study: no link back, no hint
             back = None
+    try:
+        version = int(request.GET.get("version", DEFINITIONS_VERSION))
+    except ValueError:
+        version = DEFINITIONS_VERSION
+    if version not in DEFINITIONS_VERSIONS:
+        version = DEFINITIONS_VERSION
     return render(
         request,
         "reports/statistics_definitions.html",
-        {"definitions": definitions(), "version": DEFINITIONS_VERSION, "back": back},
+        {
+            "definitions": definitions(version),
+            "version": version,
+            "current": DEFINITIONS_VERSION,
+            "versions": DEFINITIONS_VERSIONS,
+            "changes": definitions_changes(version),
+            "back": back,
+        },
     )
 
 
@@ -205,6 +277,8 @@ def platform_statistics_page(request: HttpRequest) -> HttpResponse:
             "organisation_chart": _organisation_chart(figures, "chart-organisations"),
             "top_organisations": figures.organisations_by_participants(TOP_ORGANISATIONS),
             "organisations": _organisation_rows(figures, exact=True),
+            "totals": figures.totals,
+            "sector_rows": figures.sectors,
         },
     )
 

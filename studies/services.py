@@ -531,7 +531,31 @@ def _check_organisation(*, user: User, organisation: Organisation | None) -> Org
     return organisation
 
 
+def membership_changed(*, study_id: int) -> None:
+    """Record that the study's members changed (join, leave, role, block): statistics refresh.
+
+    The event names no one and counts nothing: no membership or user id, so a
+    viewer who may not see the members learns only that something changed,
+    as they would from the member count on the statistics page. Call it as
+    the transaction's last write (it locks the study row until commit).
+    """
+    events.record_event(study_id=study_id, kind=MEMBERSHIP_EVENT)
+
+
+MEMBERSHIP_EVENT = "membership.changed"
+
+
 def _activate_membership(
+    *, study: Study, user: User, organisation: Organisation | None, consent_named: bool
+) -> Membership:
+    membership = _activate_membership_row(
+        study=study, user=user, organisation=organisation, consent_named=consent_named
+    )
+    membership_changed(study_id=study.pk)
+    return membership
+
+
+def _activate_membership_row(
     *, study: Study, user: User, organisation: Organisation | None, consent_named: bool
 ) -> Membership:
     membership = Membership.objects.select_for_update().filter(study=study, user=user).first()
@@ -626,6 +650,7 @@ def membership_leave(*, membership: Membership) -> Membership:
     membership.status = MembershipStatus.LEFT
     membership.save(update_fields=["status", "updated_at"])
     events.access_changed(study_id=membership.study_id, user_id=membership.user_id)
+    membership_changed(study_id=membership.study_id)
     return membership
 
 
@@ -654,6 +679,7 @@ def membership_set_role(*, membership: Membership, role: str, by: User) -> Membe
     membership.save(update_fields=["role", "updated_at"])
     # A draft is seen by its coordinators and facilitators only.
     events.access_changed(study_id=membership.study_id, user_id=membership.user_id)
+    membership_changed(study_id=membership.study_id)
     if membership.user_id != by.pk:
         with translation.override(membership.user.preferred_language):
             notification_create(

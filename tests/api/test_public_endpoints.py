@@ -374,8 +374,11 @@ def test_answers_to_a_token_are_private(api, data):
 
 
 def test_statistics_carry_the_definitions_version_and_counted_figures(api, data):
+    # One organisation: at the default threshold the totals would give it away.
+    data["study"].small_count_threshold = 1
+    data["study"].save()
     body = api.get(f"/api/v1/studies/{data['study'].slug}/statistics/").json()
-    assert body["definitions_version"] == 1
+    assert body["definitions_version"] == 2
     assert body["study"] == data["study"].slug
     # Counted: the published contribution; the spam-hidden and abuse-removed ones are not.
     assert body["totals"]["contributions"] == 1
@@ -389,8 +392,11 @@ def test_small_per_organisation_participant_counts_are_withheld(api, data):
     body = api.get(f"/api/v1/studies/{data['study'].slug}/statistics/").json()
     org = next(o for o in body["organisations"] if o["name"] == "Statens vegvesen")
     assert org["participants"] is None
-    assert org["participants_display"] == "<3"
-    assert org["contributions"] == 1
+    assert org["participants_display"] == "withheld"
+    # Its items bound its participants, and its only sector and the totals would give it away.
+    assert org["contributions"] is None
+    assert body["totals"]["participants"] is None
+    assert body["withheld"]["totals"] is True
 
 
 def test_statistics_show_large_per_organisation_counts(api):

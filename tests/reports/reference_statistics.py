@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import connection
 
 from reports.statistics import (
+    DEFINITIONS_VERSION,
     ParticipantRow,
     StudyStatistics,
     Totals,
@@ -116,7 +117,7 @@ def _run(study_id: int | None) -> list[tuple]:
 def reference_statistics(study_id: int | None) -> StudyStatistics:
     """Every figure of a study (or the platform, None) from the items."""
     statistics = StudyStatistics(
-        definitions_version=1,
+        definitions_version=DEFINITIONS_VERSION,
         generated_at="",
         study_id=study_id,
         study_slug="",

@@ -1,4 +1,4 @@
-"""Statistics, definitions version 1, against a study worked out by hand (see conftest)."""
+"""Statistics, definitions version 2, against a study worked out by hand (see conftest)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_totals_of_the_hand_computed_study(figures_study):
 
 def test_statistics_carry_the_definitions_version_and_the_study(figures_study):
     figures = study_statistics(study=figures_study.study)
-    assert figures.definitions_version == DEFINITIONS_VERSION == 1
+    assert figures.definitions_version == DEFINITIONS_VERSION == 2
     assert figures.study_slug == figures_study.study.slug
     assert figures.small_count_threshold == 3
 
@@ -253,16 +253,16 @@ def test_per_day_follows_summer_time():
 def test_headline_in_english(figures_study):
     figures = study_statistics(study=figures_study.study)
     assert headline(figures, "en") == (
-        "6 people from 3 organisations in the public sector, the private sector and "
-        "academia contributed 7 contributions and 3 comments"
+        "6 people contributed, 5 of them for 3 organisations in the public sector, the "
+        "private sector and academia, with 7 contributions and 3 comments"
     )
 
 
 def test_headline_in_bokmal(figures_study):
     figures = study_statistics(study=figures_study.study)
     assert headline(figures, "nb") == (
-        "6 personer fra 3 organisasjoner i offentlig sektor, privat sektor og akademia "
-        "bidro med 7 bidrag og 3 kommentarer"
+        "6 personer bidro, 5 av dem for 3 organisasjoner i offentlig sektor, privat sektor og "
+        "akademia, med 7 bidrag og 3 kommentarer"
     )
 
 
@@ -270,13 +270,15 @@ def test_headline_groups_thousands_and_uses_the_singular(figures_study):
     figures = study_statistics(study=figures_study.study)
     figures.totals.participants, figures.totals.comments = 1204, 1
     figures.totals.organisations, figures.totals.contributions = 1, 1
+    figures.totals.for_organisations = 1204
     figures.sectors = [s for s in figures.sectors if s.sector == Sector.PUBLIC]
     assert headline(figures, "en") == (
-        "1,204 people from 1 organisation in the public sector contributed "
-        "1 contribution and 1 comment"
+        "1,204 people contributed, all of them for 1 organisation in the public sector, "
+        "with 1 contribution and 1 comment"
     )
     assert headline(figures, "nb") == (
-        "1\xa0204 personer fra 1 organisasjon i offentlig sektor bidro med 1 bidrag og 1 kommentar"
+        "1\xa0204 personer bidro, alle for 1 organisasjon i offentlig sektor, med 1 bidrag "
+        "og 1 kommentar"
     )
 
 
@@ -320,7 +322,11 @@ def test_definitions_cover_every_rule_in_both_languages():
         "individuals",
         "over_time",
         "small_counts",
+        "headline",
+        "closed_studies",
+        "pseudonymous_rows",
     ]
+    assert [key for key, _term, _text in definitions(1)] == keys[:8]
     from django.utils import translation
 
     with translation.override("nb"):

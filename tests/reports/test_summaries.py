@@ -52,6 +52,7 @@ def figures(statistics) -> dict:
     data = statistics.to_dict()
     for key in ("generated_at", "study_slug", "study_title", "small_count_threshold"):
         data.pop(key)
+    data["totals"].pop("for_organisations")  # not in the item-table reference
     return data
 
 
