@@ -12,7 +12,7 @@ from django.urls import reverse
 from polls.models import PollChoice, PollVote
 from studies.models import StudyEvent
 from tests.contributions.factories import member
-from tests.factories import StudyFactory
+from tests.factories import StudyFactory, login_as
 from tests.polls.factories import make_poll
 
 PARALLEL = 20
@@ -43,7 +43,7 @@ def test_twenty_parallel_identical_votes_make_one_vote_and_one_event(
     clients = []
     for _ in range(PARALLEL):
         client = Client()
-        client.force_login(voter)
+        login_as(client, voter)
         clients.append(client)
     url = reverse("polls:vote", kwargs={"slug": study.slug, "pk": poll.pk})
     barrier = threading.Barrier(PARALLEL)

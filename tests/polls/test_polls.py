@@ -14,7 +14,13 @@ from polls.models import PollChoice, PollKind, PollRevision, PollVote, ResultsSh
 from polls.selectors import people_only_voted_or_answered
 from studies.models import MembershipStatus, Role, StudyEvent
 from tests.contributions.factories import member, organisation
-from tests.factories import ContributionFactory, MembershipFactory, StudyFactory, UserFactory
+from tests.factories import (
+    ContributionFactory,
+    MembershipFactory,
+    StudyFactory,
+    UserFactory,
+    login_as,
+)
 from tests.polls.factories import coordinator, make_poll
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +39,7 @@ def english() -> Client:
 
 def client_for(user) -> Client:
     client = english()
-    client.force_login(user)
+    login_as(client, user)
     return client
 
 
@@ -274,7 +280,7 @@ def test_people_who_may_not_contribute_cannot_vote(who):
         MembershipFactory(
             study=study, user=user, status=MembershipStatus.BLOCKED, blocked_reason="spam"
         )
-        client.force_login(user)
+        login_as(client, user)
     response = client.post(vote_url(poll), {"option": ids(poll, 0)})
     assert response.status_code in (302, 403)
     if who == "anonymous":

@@ -14,7 +14,7 @@ from polls.selectors import people_only_voted_or_answered, survey_results
 from polls.survey_services import QuestionData, SurveyError, survey_answer, survey_create
 from studies.models import Phase, Role
 from tests.contributions.factories import member, organisation
-from tests.factories import StudyFactory, give_mfa
+from tests.factories import StudyFactory, give_mfa, login_as
 from tests.polls.factories import coordinator, make_survey, survey_values
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def english() -> Client:
 
 def client_for(user) -> Client:
     client = english()
-    client.force_login(user)
+    login_as(client, user)
     return client
 
 
