@@ -121,6 +121,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.platform",
             ],
+            # Dates, times and numbers in the active language (accounts.formatting).
+            "builtins": ["accounts.templatetags.dugnad_format"],
         },
     },
 ]
@@ -324,6 +326,8 @@ if env_str("OIDC_CLIENT_ID"):
 LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", _("Norwegian bokmål")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Språkrådet's bokmål forms and a day-month-year English (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True
 USE_TZ = True
