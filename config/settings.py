@@ -325,7 +325,8 @@ if env_str("OIDC_CLIENT_ID"):
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", _("Norwegian bokmål")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dugnad's own catalogue, then its bokmål for allauth's strings (before allauth's own).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth"]
 # Språkrådet's bokmål forms and a day-month-year English (config/formats/).
 FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Europe/Oslo"

@@ -91,7 +91,7 @@ def test_dates_on_the_notification_list_follow_the_language(client):
 def test_numbers_follow_the_language():
     with translation.override("nb"):
         assert formats.localize(1234.5) == "1234,5"
-        assert formats.number_format(1234567, force_grouping=True) == "1\xa0234\xa0567"
+        assert formats.number_format(1234567, force_grouping=True) == "1\u202f234\u202f567"
     with translation.override("en"):
         assert formats.localize(1234.5) == "1234.5"
         assert formats.number_format(1234567, force_grouping=True) == "1,234,567"

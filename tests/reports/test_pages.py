@@ -161,7 +161,7 @@ def test_the_page_is_in_bokmal(client, figures_study):
     html = login(client, None, "nb").get(page(figures_study.study)).content.decode()
     assert (
         "6 personer fra 3 organisasjoner i offentlig sektor, privat sektor og akademia bidro "
-        "med 7 bidrag og 3 kommentarer." in html
+        "med 7 innspill og 3 kommentarer." in html
     )
     assert "Deltakere etter sektor" in html
 
