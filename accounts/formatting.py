@@ -10,7 +10,7 @@ here writes a month name or a separator by hand. docs/glossary.md lists them.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import formats, timezone
 from django.utils.dateformat import format as date_pattern
@@ -106,6 +106,9 @@ def number(value: int | float | Decimal | str | None, decimals: int | None = Non
             return value
     if decimals is None and isinstance(value, float) and value.is_integer():
         value = int(value)
+    elif decimals is not None:
+        # Rounded half up as people round (number_format alone cuts off).
+        value = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return formats.number_format(value, decimals, use_l10n=True, force_grouping=True)
 
 

@@ -6,7 +6,7 @@ accounts.formatting, the one place that formats dates and numbers for people.
 """
 
 DATE_FORMAT = "j. F Y"  # 7. desember 2026
-ABBR_DATE_FORMAT = "j. N Y"  # 7. des. 2026 (mai, juni, juli and mars have no dot)
+ABBR_DATE_FORMAT = "j. N Y"  # 7. des. 2026 (Språkrådet: jan., jul., but mai)
 DATETIME_FORMAT = r"j. F Y \k\l. H:i"  # 7. desember 2026 kl. 14:05
 ABBR_DATETIME_FORMAT = r"j. N Y \k\l. H:i"  # 7. des. 2026 kl. 14:05
 MONTH_DAY_FORMAT = "j. F"  # 4. januar
