@@ -87,6 +87,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Compresses what the middleware below it returns: pages, fragments, JSON
+    # (config/compression.py; streamed files pass untouched).
+    "config.compression.PageGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -347,6 +350,11 @@ STORAGES = {
         )
     },
 }
+# With DEBUG off, collectstatic writes hashed copies (css/dugnad.3f2a….css) that
+# WhiteNoise serves with "max-age=315360000, public, immutable", and .gz and .br
+# beside them; names without a hash get 60 seconds. With DEBUG on (make run, the
+# tests) files come straight from static/ and no collectstatic is needed.
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 # Uploaded files are private: no MEDIA_URL is served; views check access first.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
