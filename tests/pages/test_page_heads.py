@@ -87,3 +87,19 @@ def test_the_study_page_describes_itself_with_the_studys_summary(client):
         in html
     )
     assert f"<title>{world.study.title} – Dugnad</title>" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "bokmal"),
+    [
+        ("home", "Konseptstudier med åpen deltakelse: les en studie, og delta med innspill"),
+        ("account_login", "Logg inn på Dugnad, eller opprett en konto"),
+        ("api:docs", "Dugnads åpne data-API"),
+    ],
+)
+def test_pages_without_a_study_describe_themselves_in_a_sentence_of_their_own(client, name, bokmal):
+    from django.urls import reverse
+
+    html = client.get(reverse(name)).content.decode()
+    description = unescape(DESCRIPTION.search(html).group(1))
+    assert description.startswith(bokmal)
