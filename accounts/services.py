@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.formatting import long_moment
 from accounts.models import (
     Affiliation,
     DataExport,
@@ -577,8 +578,8 @@ TIME_KEYS = {"since", "date_joined", "last_login"}
 def readable(value, key: str = ""):
     """A copy of the archive data for people: times in Oslo time, formatted per language.
 
-    data.json keeps ISO 8601; the HTML page shows "28. november 2026 18:05" in
-    bokmål and "Nov. 28, 2026, 6:05 p.m." in English. Only time fields change,
+    data.json keeps ISO 8601; the HTML page shows "28. november 2026 kl. 18:05" in
+    bokmål and "28 November 2026, 18:05" in English (accounts.formatting). Only time fields change,
     never what the person wrote.
     """
     if isinstance(value, dict):
@@ -587,14 +588,13 @@ def readable(value, key: str = ""):
         return [readable(item, key) for item in value]
     if isinstance(value, str) and (key.endswith("_at") or key in TIME_KEYS):
         from django.utils.dateparse import parse_datetime
-        from django.utils.formats import date_format
 
         try:
             moment = parse_datetime(value)
         except ValueError:
             moment = None
         if moment is not None and moment.tzinfo is not None:
-            return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+            return long_moment(moment)
     return value
 
 

@@ -88,6 +88,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Compresses what the middleware below it returns: pages, fragments, JSON
+    # (config/compression.py; streamed files pass untouched).
+    "config.compression.PageGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -122,6 +125,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.platform",
             ],
+            # Dates, times and numbers in the active language (accounts.formatting).
+            "builtins": ["accounts.templatetags.dugnad_format"],
         },
     },
 ]
@@ -324,7 +329,10 @@ if env_str("OIDC_CLIENT_ID"):
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", _("Norwegian bokmål")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dugnad's own catalogue, then its bokmål for allauth's strings (before allauth's own).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth"]
+# Språkrådet's bokmål forms and a day-month-year English (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True
 USE_TZ = True
@@ -343,6 +351,11 @@ STORAGES = {
         )
     },
 }
+# With DEBUG off, collectstatic writes hashed copies (css/dugnad.3f2a….css) that
+# WhiteNoise serves with "max-age=315360000, public, immutable", and .gz and .br
+# beside them; names without a hash get 60 seconds. With DEBUG on (make run, the
+# tests) files come straight from static/ and no collectstatic is needed.
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 # Uploaded files are private: no MEDIA_URL is served; views check access first.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.formatting import short_moment
 from accounts.models import User
 from accounts.services import notification_create
 from contributions.models import Comment, Contribution, ItemState, ModerationReason
@@ -562,7 +563,7 @@ def _notify_member(*, membership: Membership, blocked: bool) -> None:
             title = _("You are blocked from taking part in %(study)s") % {"study": study.title}
             lines = [_("Reason: %(reason)s") % {"reason": membership.blocked_reason}]
             if membership.blocked_until:
-                until = timezone.localtime(membership.blocked_until).strftime("%Y-%m-%d %H:%M")
+                until = short_moment(membership.blocked_until)
                 lines.append(_("The block ends %(until)s.") % {"until": until})
             lines.append(_("You can still read the study."))
         else:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts.formatting import number, short_date
+
 BAR_HEIGHT = 22
 BAR_GAP = 8
 LABEL_WIDTH = 210
@@ -141,13 +143,13 @@ def line_chart(
                 '<text class="chart-label" x="{x1}" y="{yd}" text-anchor="end">{last}</text>',
                 x=PAD_LEFT - 6,
                 y=PAD_TOP + 10,
-                top=top,
+                top=number(top),
                 y0=PAD_TOP + inner_h,
                 x0=PAD_LEFT,
                 x1=PAD_LEFT + inner_w,
                 yd=LINE_HEIGHT - 12,
-                first=first.isoformat(),
-                last=last.isoformat(),
+                first=short_date(first),
+                last=short_date(last),
             )
         )
     svg = _frame(chart_id, title, description, LINE_WIDTH, LINE_HEIGHT, "".join(parts))

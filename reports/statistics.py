@@ -39,10 +39,11 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.formatting import number
 from accounts.models import Organisation, Sector
 from contributions.models import UNCOUNTED_REASONS, ItemState
 from studies.models import Study
@@ -764,7 +765,7 @@ def _iso(value) -> str:
 
 
 def _number(value: int) -> str:
-    return formats.number_format(value, force_grouping=True)
+    return number(value)
 
 
 def _join(parts: list[str]) -> str:

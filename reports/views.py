@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.administrators import require_administrator
+from accounts.formatting import number, short_date
 from accounts.models import Organisation
 from accounts.second_factor import (
     has_totp,
@@ -74,7 +75,7 @@ def _sector_chart(
         title=_("Participants by sector"),
         description=charts.describe(
             _("Bar chart of participants per sector; the table beside it has the same figures."),
-            [(b.label, str(b.value)) for b in bars],
+            [(b.label, number(b.value)) for b in bars],
         ),
         bars=bars,
     )
@@ -90,7 +91,7 @@ def _time_chart(figures: StudyStatistics, chart_id: str) -> charts.Chart:
                 "Line chart of the running total of participants per day in Norwegian time; "
                 "the table beside it has the same figures."
             ),
-            [(d.isoformat(), str(v)) for d, v in points],
+            [(short_date(d), number(v)) for d, v in points],
         ),
         points=points,
     )
@@ -107,7 +108,7 @@ def _organisation_chart(figures: StudyStatistics, chart_id: str) -> charts.Chart
                 "Bar chart of the organisations with the most participants; the table "
                 "beside it has the same figures."
             ),
-            [(b.label, str(b.value)) for b in bars],
+            [(b.label, number(b.value)) for b in bars],
         ),
         bars=bars,
     )

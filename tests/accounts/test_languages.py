@@ -85,13 +85,13 @@ def test_dates_on_the_notification_list_follow_the_language(client):
     assert "28. november 2026" in norwegian
     client.cookies[COOKIE] = "en"
     english = client.get(reverse("notifications")).content.decode()
-    assert "Nov. 28, 2026" in english
+    assert "28 November 2026" in english
 
 
 def test_numbers_follow_the_language():
     with translation.override("nb"):
         assert formats.localize(1234.5) == "1234,5"
-        assert formats.number_format(1234567, force_grouping=True) == "1\xa0234\xa0567"
+        assert formats.number_format(1234567, force_grouping=True) == "1\u202f234\u202f567"
     with translation.override("en"):
         assert formats.localize(1234.5) == "1234.5"
         assert formats.number_format(1234567, force_grouping=True) == "1,234,567"

@@ -156,14 +156,14 @@ def test_every_chart_is_an_accessible_svg_with_its_table(client, figures_study, 
         assert "<table>" in table and f"<caption>{caption or title}</caption>" in table
     # The descriptions carry the figures for screen readers.
     assert "Public sector: 2; Private sector: 2; Academia: 2; Individuals: 1" in html
-    assert "2026-03-05: 6" in html
+    assert "5 Mar 2026: 6" in html
 
 
 def test_the_page_is_in_bokmal(client, figures_study):
     html = login(client, None, "nb").get(page(figures_study.study)).content.decode()
     assert (
         "6 personer bidro, 5 av dem for 3 organisasjoner i offentlig sektor, privat sektor og "
-        "akademia, med 7 bidrag og 3 kommentarer." in html
+        "akademia, med 7 innspill og 3 kommentarer." in html
     )
     assert "Deltakere etter sektor" in html
 

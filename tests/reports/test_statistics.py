@@ -262,7 +262,7 @@ def test_headline_in_bokmal(figures_study):
     figures = study_statistics(study=figures_study.study)
     assert headline(figures, "nb") == (
         "6 personer bidro, 5 av dem for 3 organisasjoner i offentlig sektor, privat sektor og "
-        "akademia, med 7 bidrag og 3 kommentarer"
+        "akademia, med 7 innspill og 3 kommentarer"
     )
 
 
@@ -277,7 +277,7 @@ def test_headline_groups_thousands_and_uses_the_singular(figures_study):
         "with 1 contribution and 1 comment"
     )
     assert headline(figures, "nb") == (
-        "1\xa0204 personer bidro, alle for 1 organisasjon i offentlig sektor, med 1 bidrag "
+        "1\u202f204 personer bidro, alle for 1 organisasjon i offentlig sektor, med 1 innspill "
         "og 1 kommentar"
     )
 
@@ -290,7 +290,7 @@ def test_headline_without_organisations_and_without_anyone():
     contribution(study, person, None, "2026-03-01 10:00")
     figures = study_statistics(study=study)
     assert headline(figures, "en") == "1 person contributed 1 contribution and 0 comments"
-    assert headline(figures, "nb") == "1 person bidro med 1 bidrag og 0 kommentarer"
+    assert headline(figures, "nb") == "1 person bidro med 1 innspill og 0 kommentarer"
 
 
 # --- small counts, definitions, round trip -------------------------------------------------------

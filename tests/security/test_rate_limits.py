@@ -199,7 +199,7 @@ def test_the_friendly_message_is_in_the_persons_language(client, settings):
     refused = client.post(url, _contribution(2))
     assert refused.status_code == 429
     assert 'lang="nb"' in refused.content.decode()
-    assert "Du publiserer raskere enn utredningen tillater" in refused.content.decode()
+    assert "Du publiserer raskere enn studien tillater" in refused.content.decode()
 
 
 def test_comments_count_against_the_same_limit(client, settings):
