@@ -9,7 +9,7 @@ PORT   ?= 8000
 OIDC_DIR := tests/browser/oidc
 OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 
-.PHONY: run setup install translations migrate demo test test-provider lint format clean
+.PHONY: run setup install translations migrate demo test test-provider lint format clean vendor screenshots
 
 run: setup
 	@echo "Dugnad is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
@@ -59,6 +59,14 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Designsystemet's CSS under static/vendor/designsystemet/ (committed; needs npm only here).
+vendor:
+	scripts/vendor-css
+
+# docs/screenshots/: the demo on a desktop and a phone (Playwright and Chromium).
+screenshots: install
+	$(BIN)/python scripts/screenshots
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

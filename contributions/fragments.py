@@ -439,7 +439,7 @@ class Viewer:
             label = labels["unreact"] if reacted else labels["react"]
             out.append(
                 f'<form method="post" action="{item_url}react/">{self._csrf()}'
-                f'<button type="submit" class="button small secondary react-button" '
+                f'<button type="submit" class="ds-button button small secondary react-button" '
                 f'hx-post="{item_url}react/" hx-swap="outerHTML" '
                 f'aria-pressed="{"true" if reacted else "false"}">{label} ({count})</button></form>'
             )
@@ -452,7 +452,7 @@ class Viewer:
             out.append(_get_button(f"{item_url}edit/", f"{item_url}edit/", target, labels["edit"]))
             out.append(
                 f'<form method="post" action="{item_url}withdraw/">{self._csrf()}'
-                f'<button type="submit" class="button small secondary" '
+                f'<button type="submit" class="ds-button button small secondary" '
                 f'hx-post="{item_url}withdraw/" hx-target="{target}" '
                 f'hx-confirm="{labels["confirm"]}">{labels["withdraw"]}</button></form>'
             )
@@ -495,7 +495,7 @@ class Viewer:
 def _get_button(action: str, hx_url: str, target: str, label: str, hidden: str = "") -> str:
     return (
         f'<form method="get" action="{action}">{hidden}'
-        f'<button type="submit" class="button small secondary" hx-get="{escape(hx_url)}" '
+        f'<button type="submit" class="ds-button button small secondary" hx-get="{escape(hx_url)}" '
         f'hx-target="{target}">{label}</button></form>'
     )
 
@@ -535,7 +535,7 @@ def _more_comments(contribution: Contribution, slug: str) -> str:
     }
     return (
         f'<div class="more-comments" id="{dom_id}-more">'
-        f'<button type="button" class="button small secondary" hx-get="{url}" '
+        f'<button type="button" class="ds-button button small secondary" hx-get="{url}" '
         f'hx-target="#{dom_id}-comments" hx-swap="innerHTML" '
         f'data-hide-after-load="#{dom_id}-more">{escape(label)}</button></div>'
     )

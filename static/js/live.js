@@ -183,7 +183,8 @@
     if (!note) {
       note = document.createElement("p");
       note.id = "live-access-ended";
-      note.className = "message message-error";
+      note.className = "ds-alert message message-error";
+      note.dataset.color = "danger";
       note.setAttribute("role", "alert");
       root.insertBefore(note, root.firstChild);
     }
@@ -253,7 +254,7 @@
   function button(label, attrs) {
     var b = document.createElement("button");
     b.type = "button";
-    b.className = "button small secondary";
+    b.className = "ds-button button small secondary";
     b.textContent = label;
     Object.keys(attrs).forEach(function (name) { b.setAttribute(name, attrs[name]); });
     return b;
@@ -377,7 +378,8 @@
         var note = form.querySelector(".request-failed");
         if (!note) {
           note = document.createElement("p");
-          note.className = "message message-error refusal request-failed";
+          note.className = "ds-alert message message-error refusal request-failed";
+          note.dataset.color = "danger";
           note.setAttribute("role", "alert");
           form.insertBefore(note, form.firstChild);
         }

@@ -136,7 +136,8 @@ def test_the_list_shows_only_my_notifications_with_the_unread_count(client, pers
     content = response.content.decode()
     assert "Mine, unread" in content and "Someone else's" not in content
     assert response.context["unread_notifications"] == 1
-    assert '<span class="badge" id="unread-count" data-person-socket="/ws/me/">1</span>' in content
+    badge = '<span class="ds-tag badge" id="unread-count" data-person-socket="/ws/me/">1</span>'
+    assert badge in content
 
 
 def test_marking_read_lowers_the_unread_count(client, person):

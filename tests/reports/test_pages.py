@@ -40,7 +40,7 @@ def live(study):
 
 def org_cells(html: str) -> list[str]:
     """The participants column of the per-organisation table."""
-    table = html.split('class="statistics-organisations"')[1].split("</table>")[0]
+    table = html.split('class="ds-table statistics-organisations"')[1].split("</table>")[0]
     rows = re.findall(r"<tr><th scope=\"row\">.*?</tr>", table, flags=re.S)
     return [re.findall(r'<td class="num">([^<]*)</td>', r)[0] for r in rows]
 
@@ -153,7 +153,8 @@ def test_every_chart_is_an_accessible_svg_with_its_table(client, figures_study, 
         assert f'<desc id="{chart_id}-desc">' in svg.group(0)
         figure_end = html.index("</figure>", svg.end())
         table = html[figure_end : html.index("</table>", figure_end)]
-        assert "<table>" in table and f"<caption>{caption or title}</caption>" in table
+        assert '<table class="ds-table' in table
+        assert re.search(rf'<caption id="[^"]+">{re.escape(caption or title)}</caption>', table)
     # The descriptions carry the figures for screen readers.
     assert "Public sector: 2; Private sector: 2; Academia: 2; Individuals: 1" in html
     assert "5 Mar 2026: 6" in html

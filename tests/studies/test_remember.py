@@ -115,8 +115,8 @@ def test_a_status_changed_without_saving_the_row_shows_at_once(client, member):
     """Even a bulk update, which moves no ``updated_at``: the status is in the key."""
     Study.objects.filter(pk=member.pk).update(status=StudyStatus.CLOSED)
     page = _page(client, member)
-    assert 'class="badge badge-closed"' in page
-    assert 'class="badge badge-open"' not in page
+    assert 'class="ds-tag badge badge-closed"' in page
+    assert 'class="ds-tag badge badge-open"' not in page
 
 
 @pytest.mark.django_db

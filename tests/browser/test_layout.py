@@ -1,0 +1,186 @@
+"""Every page type fits a phone and a desktop: no sideways scrolling, and axe stays clean.
+
+The pages come from the URL configuration through the authorisation matrix
+(tests/security/test_authorisation.py): every URL that some role may open with a
+GET is visited, signed out or as the least-privileged role that may open it, and
+the study's pages again as its coordinator, who sees every tool. Each role gets
+one browser context (its own session); every page is looked at 390 px wide (a
+phone) and 1280 px wide (a desktop). Answers that are not a whole page (JSON,
+CSV, downloads, and the fragments htmx loads into a page) are not page types and
+are left out; the study page, where those fragments appear, is checked.
+"""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.security.test_authorisation import MATRIX, PATTERNS, _url
+from tests.security.world import ROLES
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTHS = (390, 1280)
+BLOCKING = {"serious", "critical"}
+# The lowest role first: a page is looked at by the first role here that may open it.
+VISITING_ORDER = ("anonymous", "outsider", "member", "facilitator", "coordinator", "administrator")
+# Pages every role may open, and a few that differ most by role, are also seen by the
+# coordinator (staff tools in the study header, full statistics).
+ALSO_AS_COORDINATOR = "<slug:slug>"
+# Not pages: the health probe, the Django admin, and stored files (the live server has a
+# media folder of its own, so the world's files are not there to download).
+NOT_A_PAGE = {"health", "admin:*", "contribution_attachment", "reports:export_download"}
+
+
+def _visits() -> dict[str, list[str]]:
+    """Which URL names each role visits."""
+    visits: dict[str, list[str]] = {role: [] for role in ROLES}
+    for key, entry in MATRIX.items():
+        if key in NOT_A_PAGE:
+            continue
+        allowed = [role for role in VISITING_ORDER if entry.get.get(role) == 200]
+        if not allowed:
+            continue
+        visits[allowed[0]].append(key)
+        route = PATTERNS.get(key, "")
+        if (
+            ALSO_AS_COORDINATOR in route
+            and allowed[0] != "coordinator"
+            and "coordinator" in allowed
+        ):
+            visits["coordinator"].append(key)
+    return visits
+
+
+VISITS = _visits()
+
+SIDEWAYS = """() => {
+  const width = window.innerWidth;
+  if (document.documentElement.scrollWidth <= width) return null;
+  // The outermost elements sticking out, outside a scrollable region, say where to look.
+  const out = [...document.querySelectorAll("body *")].filter(
+    (e) => !e.closest("[role=region]") && e.getBoundingClientRect().right > width + 1
+  );
+  const tops = out.filter((e) => !out.includes(e.parentElement)).slice(0, 3);
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: width,
+    culprits: tops.map((e) => {
+      const classes = String(e.className || "").trim().split(/\\s+/).filter(Boolean);
+      return [e.tagName.toLowerCase(), ...classes].join(".");
+    }),
+  };
+}"""
+
+
+def sideways_scrolling(page) -> dict | None:
+    """None when the page fits its viewport; otherwise how far it sticks out and where."""
+    return page.evaluate(SIDEWAYS)
+
+
+def _blocking_violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in BLOCKING
+    ]
+
+
+def _is_html(headers: dict) -> bool:
+    content_type = (headers.get("content-type") or "").split(";")[0].strip()
+    disposition = headers.get("content-disposition") or ""
+    return content_type == "text/html" and "attachment" not in disposition
+
+
+def test_every_role_has_pages_to_look_at():
+    """The list is built from the URL configuration and covers every kind of person."""
+    assert {"study_detail", "reports:statistics", "studies:versions", "account_login"} <= set(
+        VISITS["anonymous"]
+    )
+    assert "study_detail" in VISITS["coordinator"]
+    assert "moderation:queue" in VISITS["facilitator"]
+    assert "reports:exports" in VISITS["coordinator"]
+    assert "administration" in VISITS["administrator"]
+    assert "profile" in VISITS["outsider"]
+    assert "studies:membership" in VISITS["member"]
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if VISITS[r]])
+def test_every_page_fits_a_phone_and_a_desktop(browser, asgi_server, role):
+    from playwright.sync_api import expect
+
+    from tests.browser.conftest import EXPECT_TIMEOUT, sign_in_as
+    from tests.security.world import build_world
+
+    expect.set_options(timeout=EXPECT_TIMEOUT)
+    world = build_world()
+    context = browser.new_context(
+        base_url=asgi_server.url, locale="nb-NO", viewport={"width": WIDTHS[0], "height": 800}
+    )
+    try:
+        page = context.new_page()
+        page.base_url = asgi_server.url
+        if world.users[role] is not None:
+            page.goto("/health/")
+            sign_in_as(page, world.users[role])
+        problems: list[str] = []
+        checked: list[str] = []
+        for key in VISITS[role]:
+            url = _url(key, world)
+            # Asked first with the context's cookies, so that downloads are not opened as pages.
+            answer = context.request.get(url, max_redirects=0)
+            if answer.status != 200:
+                problems.append(f"{key} {url}: {answer.status}")
+                continue
+            if not _is_html(answer.headers):
+                continue  # data or a download: not a page type
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 800})
+                response = page.goto(url)
+                if response is None or response.status != 200:
+                    problems.append(f"{key} {url}: {response and response.status} at {page.url}")
+                    break
+                if page.locator("main#main").count() != 1:
+                    break  # a fragment htmx loads into a page: checked as part of that page
+                checked.append(f"{key}@{width}")
+                wide = sideways_scrolling(page)
+                if wide:
+                    problems.append(f"{key} {url} at {width} px scrolls sideways: {wide}")
+                violations = _blocking_violations(page)
+                if violations:
+                    problems.append(f"{key} {url} at {width} px: {violations}")
+        assert checked, f"no page was checked for {role}"
+        assert problems == [], "\n".join(problems)
+    finally:
+        context.close()
+
+
+def test_the_check_catches_a_page_wider_than_the_phone(new_page):
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/")
+    assert sideways_scrolling(page) is None
+    page.evaluate(
+        "() => { const d = document.createElement('div'); d.className = 'too-wide';"
+        " d.textContent = 'x'; d.style.width = '700px'; document.querySelector('main').append(d); }"
+    )
+    wide = sideways_scrolling(page)
+    assert wide is not None
+    assert wide["scrollWidth"] > wide["innerWidth"] == 390
+    assert "div.too-wide" in wide["culprits"]
+
+
+def test_a_wide_table_scrolls_inside_its_labelled_region(new_page):
+    """The study's version list: at 390 px its table scrolls in a region a keyboard can reach."""
+    from tests.security.world import build_world
+
+    world = build_world()
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"/studies/{world.study.slug}/versions/")
+    region = page.locator("[role=region]:has(table)").first
+    assert region.get_attribute("tabindex") == "0"
+    label_id = region.get_attribute("aria-labelledby")
+    assert label_id and page.locator(f"#{label_id}").inner_text().strip()
+    assert sideways_scrolling(page) is None
