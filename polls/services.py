@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from config.params import whole_number
 from moderation.models import LogAction
 from moderation.services import log_action
 from polls import selectors
@@ -66,8 +67,15 @@ def snapshot(membership: Membership | None) -> dict:
     }
 
 
+def refuse_null_characters(value: str) -> None:
+    """NUL never reaches the database (PostgreSQL refuses it in text); Django's own message."""
+    if "\x00" in value:
+        raise PollError(_("Null characters are not allowed."))
+
+
 def _text(value, *, label: str, max_length: int, required: bool = True) -> str:
     value = (value or "").strip() if isinstance(value, str) else ""
+    refuse_null_characters(value)
     if required and not value:
         raise PollError(_("%(label)s cannot be empty.") % {"label": label})
     if len(value) > max_length:
@@ -286,9 +294,10 @@ def _parse_ids(values) -> list[int]:
         if isinstance(value, int) and not isinstance(value, bool):
             ids.append(value)
             continue
-        if not isinstance(value, str) or not value.isdigit() or len(value) > 18:
+        number = whole_number(value)
+        if number is None:
             raise PollError(_("That option does not belong to this poll."))
-        ids.append(int(value))
+        ids.append(number)
     return ids
 
 

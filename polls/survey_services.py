@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config.params import whole_number
 from moderation.models import LogAction
 from moderation.services import log_action
 from polls.models import (
@@ -136,9 +137,10 @@ class CleanAnswer:
 def _ids(values: list) -> list[int] | None:
     out = []
     for value in values:
-        if not isinstance(value, str) or not value.isdigit() or len(value) > 18:
+        number = whole_number(value)
+        if number is None:
             return None
-        out.append(int(value))
+        out.append(number)
     return out
 
 
@@ -158,15 +160,17 @@ def _clean(question: SurveyQuestion, raw: list[str], valid_choices: set[int]) ->
         if len(values) > 1:
             raise SurveyError(_("Choose one value on the scale."))
         if values:
-            if not values[0].isdigit() or not SCALE_MIN <= int(values[0]) <= SCALE_MAX:
+            if whole_number(values[0], minimum=SCALE_MIN, maximum=SCALE_MAX) is None:
                 raise SurveyError(
                     _("Choose a whole number from %(min)d to %(max)d.")
                     % {"min": SCALE_MIN, "max": SCALE_MAX}
                 )
-            answer.scale = int(values[0])
+            answer.scale = whole_number(values[0])
     else:
         limit = SHORT_TEXT_MAX if question.kind == QuestionKind.SHORT_TEXT else LONG_TEXT_MAX
         text = raw[0].strip() if raw else ""
+        if "\x00" in text:
+            raise SurveyError(_("Null characters are not allowed."))
         if len(raw) > 1:
             raise SurveyError(_("Write one answer."))
         if len(text) > limit:

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.params import whole_number
 from polls import selectors
 from polls.forms import HideTextForm
 from polls.models import QuestionKind, ResponseStatus, SurveyResponse
@@ -89,7 +90,8 @@ def survey_create(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     phase_raw = request.POST.get("phase", "")
     context.update(rows=rows, values=request.POST)
-    if phase_raw and not phase_raw.isdigit():
+    phase_id = whole_number(phase_raw)
+    if phase_raw and phase_id is None:
         context["error"] = _("Choose a phase of this study.")
         return render(request, "polls/survey_form.html", context, status=422)
     try:
@@ -98,7 +100,7 @@ def survey_create(request: HttpRequest, slug: str) -> HttpResponse:
             by=request.user,
             title=request.POST.get("title", ""),
             intro=request.POST.get("intro", ""),
-            phase_id=int(phase_raw) if phase_raw else None,
+            phase_id=phase_id,
             questions=questions,
         )
     except SurveyError as error:

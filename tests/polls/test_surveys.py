@@ -134,6 +134,17 @@ def test_a_required_answer_missing_is_refused_and_nothing_saved():
     assert not SurveyResponse.objects.exists()
 
 
+def test_a_text_answer_with_a_null_character_is_refused_and_nothing_saved():
+    study = StudyFactory()
+    survey = make_survey(study)
+    response = client_for(member(study)).post(
+        url(survey), post_values(survey_values(survey, short="a\x00b"), submit=True)
+    )
+    assert response.status_code == 422
+    assert "Null characters are not allowed." in response.content.decode()
+    assert not SurveyResponse.objects.exists()
+
+
 @pytest.mark.parametrize("scale", ["0", "6", "3.5", "-1", "x"])
 def test_a_scale_value_out_of_range_is_refused(scale):
     study = StudyFactory()
