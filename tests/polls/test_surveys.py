@@ -227,7 +227,7 @@ def test_results_count_submitted_answers_only_and_hidden_text_still_counts():
     )
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'role="img"' in html and "<table>" in html
+    assert 'role="img"' in html and "<table" in html and '<caption id="table-question-' in html
 
 
 def test_only_answering_a_survey_is_not_participation():
