@@ -38,6 +38,8 @@ if not DEBUG:
             ("ALLOWED_HOSTS", ALLOWED_HOSTS),
             ("DATABASE_URL", DATABASE_URL),
             ("REDIS_URL", REDIS_URL),
+            # Links in e-mails and the websocket origin check start from it.
+            ("SITE_URL", env_str("SITE_URL")),
         )
         if not value
     ]

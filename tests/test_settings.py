@@ -17,10 +17,11 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "dugnad.example.org",
     "DATABASE_URL": "postgres://dugnad:secret@db.example.org:5432/dugnad",
     "REDIS_URL": "redis://cache.example.org:6379/0",
+    "SITE_URL": "https://dugnad.example.org",
 }
 SERVICE_VARIABLES = (
     "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_HOST",
-    "DUGNAD_REQUIRE_SERVICES",
+    "DUGNAD_REQUIRE_SERVICES", "SITE_URL",
 )  # fmt: skip
 
 PROBE = """
@@ -145,7 +146,9 @@ def test_production_settings_turn_on_hsts_and_secure_cookies():
     assert figures["secure_cookies"] is True
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SITE_URL"]
+)
 def test_start_up_with_debug_off_refuses_and_names_what_is_missing(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = run_python(PROBE, env)
@@ -157,7 +160,7 @@ def test_start_up_with_debug_off_refuses_and_names_what_is_missing(missing):
 def test_start_up_with_debug_off_and_nothing_set_names_every_missing_variable():
     result = run_python(PROBE, {"DEBUG": "0"})
     last = result.stderr.strip().splitlines()[-1]
-    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"):
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SITE_URL"):
         assert name in last
 
 
