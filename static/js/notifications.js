@@ -18,7 +18,8 @@
       if (message.data.title && announcer) { announcer.textContent = message.data.title; }
     });
     socket.addEventListener("close", function (event) {
-      if (event.code === 4401) { return; }
+      // Signed out (4401) or the account was deactivated (4403): no reconnect.
+      if (event.code === 4401 || event.code === 4403) { return; }
       window.setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     });

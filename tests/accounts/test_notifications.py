@@ -278,6 +278,30 @@ async def test_the_unread_count_arrives_live_on_my_socket_only(person):
     await theirs.disconnect()
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_a_deactivated_accounts_socket_closes_and_anothers_stays_open(person):
+    from asgiref.sync import sync_to_async
+
+    other = await sync_to_async(UserFactory)()
+    mine = WebsocketCommunicator(_person_socket(), "/ws/me/")
+    mine.scope["user"] = person
+    theirs = WebsocketCommunicator(_person_socket(), "/ws/me/")
+    theirs.scope["user"] = other
+    assert (await mine.connect())[0] and (await theirs.connect())[0]
+
+    def deactivate():
+        person.is_active = False
+        person.save(update_fields=["is_active"])
+
+    await sync_to_async(deactivate)()
+    assert await mine.receive_output(timeout=2) == {"type": "websocket.close", "code": 4403}
+    # Only that account is told: the other person's socket stays open and live.
+    await sync_to_async(_notify)(other, title="Still here")
+    message = await theirs.receive_json_from(timeout=2)
+    assert message["data"] == {"unread": 1, "title": "Still here"}
+    await theirs.disconnect()
+
+
 async def test_an_anonymous_socket_is_refused():
     from django.contrib.auth.models import AnonymousUser
 
