@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from config.params import whole_number
+from contributions.services import RateLimited, posting_rate_check
 from moderation.models import LogAction
 from moderation.services import log_action
 from polls import selectors
@@ -50,10 +51,11 @@ REASON_MAX = 500
 class PollError(Exception):
     """A poll write refused for a reason the person can fix or should know; nothing saved."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
+    def __init__(self, message: str, status: int = 422, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.retry_after = retry_after
 
 
 def snapshot(membership: Membership | None) -> dict:
@@ -350,6 +352,17 @@ def poll_vote(
             current = set(vote.choices.values_list("option_id", flat=True))
             if current == set(ids) and vote.other_text == other_text:
                 return vote, False
+            # Each change is an event on every open page: changes count against
+            # the person's posting limit (POSTING_RATE_LIMIT); a first vote does not.
+            try:
+                posting_rate_check(user=user)
+            except RateLimited as error:
+                raise PollError(
+                    _("You are changing your vote too often. Try again in %(seconds)s s.")
+                    % {"seconds": error.retry_after},
+                    status=429,
+                    retry_after=error.retry_after,
+                ) from error
             vote.choices.all().delete()
             if vote.other_text != other_text:
                 vote.text_hidden, vote.text_hidden_reason, vote.text_flags = False, "", 0

@@ -68,7 +68,10 @@ def poll_vote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             membership=access.membership,
         )
     except services.PollError as error:
-        return _card(request, access, poll, error=error.message, status=error.status)
+        response = _card(request, access, poll, error=error.message, status=error.status)
+        if error.retry_after is not None:
+            response["Retry-After"] = str(error.retry_after)
+        return response
     poll.refresh_from_db()
     if not _is_htmx(request):
         return redirect(reverse("study_detail", kwargs={"slug": slug}) + f"#{poll.dom_id}")

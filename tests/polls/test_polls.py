@@ -165,6 +165,35 @@ def test_member_changes_their_vote_while_the_poll_is_open():
     assert PollVote.objects.filter(poll=poll).count() == 1
 
 
+def test_changing_a_vote_too_often_is_refused_with_retry_after_and_the_last_vote_stays(
+    settings,
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.POSTING_RATE_LIMIT = "2/m"
+    study = StudyFactory()
+    poll = make_poll(study)
+    voter = member(study)
+    client = client_for(voter)
+    # The first vote and two changes pass; voting the same again changes nothing.
+    for position in (0, 1, 1, 2):
+        response = client.post(
+            vote_url(poll), {"option": ids(poll, position)}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200
+    events = StudyEvent.objects.filter(study=study).count()
+    response = client.post(vote_url(poll), {"option": ids(poll, 0)}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert "too often" in response.content.decode()
+    vote = PollVote.objects.get(poll=poll, voter=voter)
+    assert list(vote.choices.values_list("option_id", flat=True)) == [int(ids(poll, 2)[0])]
+    assert StudyEvent.objects.filter(study=study).count() == events
+    # Another person's first vote is not limited by this one's changes.
+    assert services.poll_vote(poll=poll, user=member(study), option_ids=ids(poll, 0))[1]
+
+
 @pytest.mark.parametrize(
     "when, message",
     [
