@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import validate_org_number
+from accounts.validators import normalise_domain, validate_domain, validate_org_number
 
 
 class Sector(models.TextChoices):
@@ -193,22 +193,121 @@ class Organisation(models.Model):
         return org
 
 
+class OrganisationDomain(models.Model):
+    """An e-mail domain of an organisation, entered by an administrator in the registry.
+
+    A person with a verified e-mail address at exactly this domain (not a
+    subdomain) has their claim to act for the organisation confirmed at once.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(_("e-mail domain"), max_length=253, validators=[validate_domain])
+    added_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "domain"], name="organisation_domain_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(domain=Lower("domain")), name="organisation_domain_lower_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def clean(self) -> None:
+        self.domain = normalise_domain(self.domain)
+
+
+class ClaimState(models.TextChoices):
+    PENDING = "pending", _("Waiting for confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REFUSED = "refused", _("Refused")
+
+
+class ClaimDecision(models.TextChoices):
+    """How a claim was decided."""
+
+    DOMAIN = "domain", _("E-mail address at the organisation's domain")
+    REPRESENTATIVE = "representative", _("Confirmed by a representative")
+    ADMINISTRATOR = "administrator", _("Decided by an administrator")
+
+
+class AffiliationQuerySet(models.QuerySet):
+    def current(self) -> AffiliationQuerySet:
+        """Claims the person still holds (they have not left the organisation)."""
+        return self.filter(ended_at__isnull=True)
+
+    def actable(self) -> AffiliationQuerySet:
+        """Claims a person may act on in a study: held, and not refused."""
+        return self.current().exclude(state=ClaimState.REFUSED)
+
+
 class Affiliation(models.Model):
-    """A person belongs to an organisation and may act on its behalf."""
+    """A person's claim to belong to an organisation and act on its behalf.
+
+    Pending until confirmed: by a verified e-mail address at one of the
+    organisation's domains, by one of its representatives or by an
+    administrator; or refused by a representative or an administrator
+    (docs/accounts.md). Items posted for the organisation are counted for it
+    only while the claim is confirmed (reports.statistics). The row outlives
+    the person leaving the organisation or deleting their account
+    (``ended_at``), so that what was decided for their items stays decided.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="affiliations")
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="affiliations"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=ClaimState.choices,
+        default=ClaimState.PENDING,
+        db_default=ClaimState.PENDING,
+    )
+    decided_how = models.CharField(
+        _("decided by way of"), max_length=16, choices=ClaimDecision.choices, blank=True
+    )
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # The domain that confirmed it, or the reason given for a refusal.
+    decision_note = models.CharField(max_length=500, blank=True)
+    # May confirm or refuse the organisation's pending claims (an administrator
+    # appoints representatives, from confirmed claims only).
+    is_representative = models.BooleanField(_("representative"), default=False)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AffiliationQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "organisation"], name="affiliation_unique")
+            models.UniqueConstraint(fields=["user", "organisation"], name="affiliation_unique"),
+            models.CheckConstraint(
+                condition=Q(state__in=ClaimState.values), name="affiliation_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_representative=False) | Q(state=ClaimState.CONFIRMED),
+                name="affiliation_representative_confirmed",
+            ),
         ]
+        indexes = [models.Index(fields=["organisation", "state"], name="affiliation_org_state")]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.organisation}"
+        return f"{self.user} – {self.organisation} ({self.state})"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.state == ClaimState.CONFIRMED
 
 
 class Notification(models.Model):

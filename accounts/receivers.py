@@ -28,3 +28,15 @@ def mfa_added(sender, *, request, authenticator, **kwargs) -> None:
             "they let you in if you lose your phone. Then continue where you were."
         ),
     )
+
+
+def email_address_confirmed(sender, *, request=None, email_address, **kwargs) -> None:
+    """A newly verified address may confirm the person's pending claims by its domain."""
+    from accounts.services import claims_confirm_by_domain
+
+    confirmed = claims_confirm_by_domain(user=email_address.user)
+    if confirmed and request is not None:
+        messages.success(
+            request,
+            _("Your address confirms that you belong to the organisation you said you represent."),
+        )

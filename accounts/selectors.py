@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import (
     Affiliation,
+    ClaimState,
     DataExport,
     Notification,
     NotificationKind,
@@ -37,7 +38,66 @@ def organisation_search(*, query: str, limit: int = 10) -> QuerySet[Organisation
 
 
 def user_organisations(*, user: User) -> QuerySet[Organisation]:
-    return Organisation.objects.filter(affiliations__user=user).order_by("name")
+    """The organisations the person says they belong to now (any state of the claim)."""
+    return Organisation.objects.filter(
+        affiliations__user=user, affiliations__ended_at__isnull=True
+    ).order_by("name")
+
+
+def user_claims(*, user: User) -> QuerySet[Affiliation]:
+    """The person's current claims, with their state, by organisation name."""
+    return (
+        Affiliation.objects.current()
+        .filter(user=user)
+        .select_related("organisation", "decided_by")
+        .order_by("organisation__name", "pk")
+    )
+
+
+def claim_state(*, user_id: int, organisation: Organisation | None) -> str:
+    """The state of the person's claim to act for this organisation ("" without one).
+
+    A claim on an organisation since merged into this one counts for it; the
+    most favourable state wins (confirmed, then pending, then refused).
+    """
+    if organisation is None:
+        return ""
+    states = set(
+        Affiliation.objects.filter(user_id=user_id)
+        .filter(Q(organisation=organisation) | Q(organisation__merged_into=organisation))
+        .values_list("state", flat=True)
+    )
+    for state in (ClaimState.CONFIRMED, ClaimState.PENDING, ClaimState.REFUSED):
+        if state in states:
+            return state
+    return ""
+
+
+def represented_organisations(*, user: User) -> QuerySet[Organisation]:
+    """Organisations for which the person is a confirmed, current representative."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(
+        affiliations__user=user,
+        affiliations__is_representative=True,
+        affiliations__state=ClaimState.CONFIRMED,
+        affiliations__ended_at__isnull=True,
+    ).order_by("name")
+
+
+def claims_to_decide(*, user: User) -> QuerySet[Affiliation]:
+    """Pending claims on the organisations this person represents, oldest first.
+
+    Their own claims are never among them: no one decides their own claim.
+    """
+    return (
+        Affiliation.objects.filter(
+            state=ClaimState.PENDING, organisation__in=represented_organisations(user=user)
+        )
+        .exclude(user=user)
+        .select_related("user", "organisation")
+        .order_by("created_at", "pk")
+    )
 
 
 UNREAD_KEY = "unread:v1:{}"

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -20,12 +21,17 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
+from accounts.administrators import is_administrator
 from accounts.formatting import long_moment
 from accounts.models import (
     Affiliation,
+    ClaimDecision,
+    ClaimState,
     DataExport,
     Delivery,
     DigestFrequency,
@@ -34,10 +40,16 @@ from accounts.models import (
     NotificationKind,
     NotificationSetting,
     Organisation,
+    OrganisationDomain,
     User,
 )
-from accounts.signals import account_deleted, account_deletion_check, unread_count_changed
-from accounts.validators import normalise_org_number
+from accounts.signals import (
+    account_deleted,
+    account_deletion_check,
+    claim_decided,
+    unread_count_changed,
+)
+from accounts.validators import normalise_domain, normalise_org_number
 from config.cache import drop
 from config.queries import first_row
 
@@ -68,16 +80,271 @@ def organisation_create(
     return organisation
 
 
+class ClaimError(ValueError):
+    """A claim or a decision on one refused for a reason the person can act on; nothing changed."""
+
+
 @transaction.atomic
 def affiliation_add(*, user: User, organisation: Organisation) -> Affiliation:
-    affiliation, _ = Affiliation.objects.get_or_create(
-        user=user, organisation=organisation.canonical()
+    """Claim to belong to ``organisation`` (its canonical one) and to act for it.
+
+    The claim is pending until confirmed (docs/accounts.md); it is confirmed
+    at once when the person has a verified e-mail address at one of the
+    organisation's domains. Claiming again is harmless; a claim given up
+    earlier is taken up again as it was. A refused claim cannot be made again
+    by the person (ClaimError): only an administrator can change that decision.
+    """
+    organisation = organisation.canonical()
+    affiliation, created = Affiliation.objects.select_for_update().get_or_create(
+        user=user, organisation=organisation
     )
+    if not created:
+        if affiliation.state == ClaimState.REFUSED:
+            raise ClaimError(
+                _(
+                    "Your claim to represent %(name)s was refused. If that is wrong, ask "
+                    "the organisation's representative or an administrator."
+                )
+                % {"name": organisation.name}
+            )
+        if affiliation.ended_at is not None:
+            affiliation.ended_at = None
+            affiliation.save(update_fields=["ended_at"])
+    if affiliation.state == ClaimState.PENDING:
+        claim_confirm_by_domain(affiliation=affiliation)
     return affiliation
 
 
 def affiliation_remove(*, user: User, organisation: Organisation) -> None:
-    Affiliation.objects.filter(user=user, organisation=organisation).delete()
+    """The person no longer belongs to the organisation.
+
+    The claim is kept, ended, with its state: items posted for the
+    organisation are counted as they were decided (a representative is a
+    representative no more).
+    """
+    Affiliation.objects.filter(user=user, organisation=organisation, ended_at__isnull=True).update(
+        ended_at=timezone.now(), is_representative=False
+    )
+
+
+def _email_domain(address: str) -> str:
+    return address.rpartition("@")[2].strip().lower()
+
+
+def verified_domains(*, user: User) -> set[str]:
+    """The domains of the person's verified e-mail addresses (allauth's records)."""
+    from allauth.account.models import EmailAddress
+
+    return {
+        _email_domain(address)
+        for address in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
+    }
+
+
+def claim_confirm_by_domain(*, affiliation: Affiliation) -> bool:
+    """Confirm a pending claim when the person has a verified address at one of the
+    organisation's domains (exactly that domain, not a subdomain); True if it was."""
+    if affiliation.state != ClaimState.PENDING or affiliation.user.deleted_at is not None:
+        return False
+    organisation = affiliation.organisation
+    domains = set(
+        OrganisationDomain.objects.filter(
+            Q(organisation=organisation) | Q(organisation=organisation.merged_into_id)
+        ).values_list("domain", flat=True)
+    )
+    matched = sorted(domains & verified_domains(user=affiliation.user))
+    if not matched:
+        return False
+    _claim_set(
+        affiliation, state=ClaimState.CONFIRMED, how=ClaimDecision.DOMAIN, by=None, note=matched[0]
+    )
+    return True
+
+
+@transaction.atomic
+def claims_confirm_by_domain(*, user: User | None = None, organisation=None) -> int:
+    """Confirm the pending claims (of a person, or on an organisation) that a verified
+    address now confirms; how many. Called when an address is verified and when an
+    administrator adds a domain."""
+    claims = Affiliation.objects.select_for_update().filter(state=ClaimState.PENDING)
+    if user is not None:
+        claims = claims.filter(user=user)
+    if organisation is not None:
+        claims = claims.filter(
+            Q(organisation=organisation) | Q(organisation__merged_into=organisation)
+        )
+    return sum(
+        claim_confirm_by_domain(affiliation=claim)
+        for claim in claims.select_related("user", "organisation").order_by("pk")
+    )
+
+
+def _claim_set(
+    affiliation: Affiliation, *, state: str, how: str, by: User | None, note: str = ""
+) -> None:
+    """Record a decision and tell the higher apps (items, statistics) and the person."""
+    affiliation.state = state
+    affiliation.decided_how = how
+    affiliation.decided_by = by
+    affiliation.decided_at = timezone.now()
+    affiliation.decision_note = note[:500]
+    if state != ClaimState.CONFIRMED:
+        affiliation.is_representative = False
+    affiliation.save(
+        update_fields=[
+            "state",
+            "decided_how",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "is_representative",
+        ]
+    )
+    claim_decided.send(
+        sender=Affiliation,
+        user_id=affiliation.user_id,
+        organisation_id=affiliation.organisation_id,
+        state=state,
+    )
+    name = affiliation.organisation.name
+    if state == ClaimState.CONFIRMED:
+        title = format_lazy(_lazy("You are confirmed as representing {name}"), name=name)
+        body = _lazy("What you post for the organisation is shown and counted as its.")
+    else:
+        title = format_lazy(_lazy("Your claim to represent {name} was refused"), name=name)
+        body = format_lazy(
+            _lazy(
+                "What you posted for it stays, shown and counted as posted by you as "
+                "yourself. {reason}"
+            ),
+            reason=note,
+        )
+    notification_create(
+        user=affiliation.user,
+        kind="claim_decided",
+        title=title,
+        body=body,
+        url=reverse("profile"),
+    )
+
+
+def may_decide_claims(*, user: User, organisation: Organisation) -> str:
+    """How ``user`` may decide claims on ``organisation``: "administrator",
+    "representative", or "" (not at all)."""
+    if is_administrator(user):
+        return ClaimDecision.ADMINISTRATOR
+    if (
+        user.is_authenticated
+        and Affiliation.objects.filter(
+            user=user,
+            organisation=organisation,
+            state=ClaimState.CONFIRMED,
+            is_representative=True,
+            ended_at__isnull=True,
+        ).exists()
+    ):
+        return ClaimDecision.REPRESENTATIVE
+    return ""
+
+
+@transaction.atomic
+def claim_decide(*, claim_id: int, by: User, confirm: bool, reason: str = "") -> Affiliation:
+    """Confirm or refuse a claim, as one of the organisation's representatives or an
+    administrator.
+
+    Raises ClaimError (nothing changed) for an unknown claim, a decision
+    already taken, or one's own claim; PermissionDenied for anyone else.
+    Representatives decide pending claims; administrators may also reverse a
+    decision.
+    """
+    affiliation = (
+        Affiliation.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .filter(pk=claim_id)
+        .first()
+    )
+    if affiliation is None:
+        raise ClaimError(_("That claim does not exist."))
+    how = may_decide_claims(user=by, organisation=affiliation.organisation)
+    if not how:
+        raise PermissionDenied("only the organisation's representatives and administrators")
+    if affiliation.user_id == by.pk:
+        raise ClaimError(_("You cannot decide your own claim."))
+    state = ClaimState.CONFIRMED if confirm else ClaimState.REFUSED
+    if affiliation.state == state:
+        raise ClaimError(
+            _("This claim is already confirmed.")
+            if confirm
+            else _("This claim is already refused.")
+        )
+    if affiliation.state != ClaimState.PENDING and how != ClaimDecision.ADMINISTRATOR:
+        raise ClaimError(
+            _("This claim is already decided; only an administrator can change the decision.")
+        )
+    reason = " ".join((reason or "").split())
+    if len(reason) > 500:
+        raise ClaimError(_("The reason can be at most 500 characters long."))
+    _claim_set(affiliation, state=state, how=how, by=by, note="" if confirm else reason)
+    return affiliation
+
+
+@transaction.atomic
+def representative_set(*, claim_id: int, by: User, representative: bool) -> Affiliation:
+    """Make a person with a confirmed claim a representative of the organisation, or
+    no longer one; administrators only (PermissionDenied), ClaimError otherwise."""
+    if not is_administrator(by):
+        raise PermissionDenied("administrators only")
+    affiliation = (
+        Affiliation.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .filter(pk=claim_id)
+        .first()
+    )
+    if affiliation is None:
+        raise ClaimError(_("That claim does not exist."))
+    if representative and (
+        affiliation.state != ClaimState.CONFIRMED or affiliation.ended_at is not None
+    ):
+        raise ClaimError(
+            _("Only a person with a confirmed, current claim can be a representative.")
+        )
+    if affiliation.is_representative != representative:
+        affiliation.is_representative = representative
+        affiliation.save(update_fields=["is_representative"])
+    return affiliation
+
+
+@transaction.atomic
+def organisation_domain_add(
+    *, organisation: Organisation, domain: str, by: User
+) -> OrganisationDomain:
+    """Add an e-mail domain to an organisation (administrators only); pending claims it
+    confirms are confirmed. ValidationError for a bad or repeated domain."""
+    if not is_administrator(by):
+        raise PermissionDenied("administrators only")
+    if organisation.merged_into_id is not None:
+        raise ValidationError(
+            {"domain": _("This organisation is merged into another: add the domain there.")}
+        )
+    entry = OrganisationDomain(
+        organisation=organisation, domain=normalise_domain(domain), added_by=by
+    )
+    entry.full_clean()
+    entry.save()
+    claims_confirm_by_domain(organisation=organisation)
+    return entry
+
+
+def organisation_domain_remove(*, organisation: Organisation, domain_id: int, by: User) -> bool:
+    """Remove a domain (administrators only); claims it confirmed stay confirmed."""
+    if not is_administrator(by):
+        raise PermissionDenied("administrators only")
+    deleted, _detail = OrganisationDomain.objects.filter(
+        organisation=organisation, pk=domain_id
+    ).delete()
+    return bool(deleted)
 
 
 def profile_update(*, user: User, display_name: str, language: str, digest_frequency: str) -> User:
@@ -106,6 +373,7 @@ KIND_SETTINGS = {
     "invitation_accepted": NotificationKind.INVITATION,
     "comment_reply": NotificationKind.REPLY,
     "official_answer": NotificationKind.REPLY,
+    "claim_decided": NotificationKind.OTHER,
 }
 
 
@@ -616,10 +884,10 @@ def account_delete(*, user: User) -> User:
     """Delete a person's account: their items stay, shown as by "Deleted participant".
 
     Statistics read item snapshots and keep counting the items. E-mail
-    addresses, sign-in methods, affiliations, notifications and archives are
-    removed; the person can no longer sign in. Refused (AccountDeletionRefused)
-    while a higher app objects, such as being the last coordinator of an open
-    study.
+    addresses, sign-in methods, notifications and archives are removed;
+    claims to organisations are ended (kept with their decision); the person
+    can no longer sign in. Refused (AccountDeletionRefused) while a higher app
+    objects, such as being the last coordinator of an open study.
     """
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
@@ -633,7 +901,10 @@ def account_delete(*, user: User) -> User:
         EmailAddress.objects.filter(user=user).delete()
         SocialAccount.objects.filter(user=user).delete()
         Authenticator.objects.filter(user=user).delete()
-        Affiliation.objects.filter(user=user).delete()
+        # Claims stay, ended, so that items keep counting as they were decided.
+        Affiliation.objects.filter(user=user).update(
+            ended_at=timezone.now(), is_representative=False
+        )
         Notification.objects.filter(user=user).delete()
         NotificationSetting.objects.filter(user=user).delete()
         DigestRun.objects.filter(user=user).delete()

@@ -21,3 +21,9 @@ account_deleted = Signal()
 # receiver that pushes it to the person's open pages lives beside the event
 # stream, which owns the group names.
 unread_count_changed = Signal()
+
+# Sent inside the transaction that confirmed or refused a person's claim to act
+# for an organisation, with ``user_id``, ``organisation_id`` and ``state``:
+# higher apps update what their items show and refresh the statistics of the
+# studies concerned.
+claim_decided = Signal()

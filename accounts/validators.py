@@ -1,4 +1,6 @@
-"""Validation of Norwegian organisation numbers (organisasjonsnummer)."""
+"""Validation of Norwegian organisation numbers (organisasjonsnummer) and e-mail domains."""
+
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -39,5 +41,33 @@ def validate_org_number(value: str) -> None:
         raise ValidationError(
             _("%(value)s is not a valid organisation number: the check digit does not match."),
             code="check_digit",
+            params={"value": value},
+        )
+
+
+# A host name as in RFC 1123: labels of letters, digits and inner hyphens, at
+# least two labels, the last not all digits. Internationalised names are given
+# in their ASCII (punycode) form, as they appear in e-mail addresses.
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def normalise_domain(value: str) -> str:
+    """Lower case, no surrounding spaces, no leading "@" or trailing dot."""
+    return (value or "").strip().lstrip("@").rstrip(".").lower()
+
+
+def validate_domain(value: str) -> None:
+    domain = normalise_domain(value)
+    labels = domain.split(".")
+    if (
+        not domain
+        or len(domain) > 253
+        or len(labels) < 2
+        or not all(_DOMAIN_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise ValidationError(
+            _("%(value)s is not a domain name (such as nav.no)."),
+            code="domain",
             params={"value": value},
         )

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import single_sign_on
+from accounts.administrators import is_administrator, require_administrator
 from accounts.forms import (
     AccountDeleteForm,
     AffiliationForm,
@@ -20,20 +22,24 @@ from accounts.forms import (
     OrganisationForm,
     ProfileForm,
 )
-from accounts.models import DataExport, Notification, Organisation
+from accounts.models import Affiliation, ClaimState, DataExport, Notification, Organisation
 from accounts.selectors import (
+    claims_to_decide,
     data_exports_offered,
     notification_settings,
     organisation_search,
+    represented_organisations,
+    user_claims,
     user_notifications,
-    user_organisations,
 )
 from accounts.services import (
     AccountDeletionRefused,
+    ClaimError,
     account_delete,
     account_deletion_blockers,
     affiliation_add,
     affiliation_remove,
+    claim_decide,
     data_export_request,
     notification_mark_read,
     notification_settings_update,
@@ -57,7 +63,8 @@ def _profile_page(request: HttpRequest, *, form, organisation_form, status: int 
         "accounts/profile.html",
         {
             "form": form,
-            "organisations": user_organisations(user=request.user),
+            "claims": user_claims(user=request.user),
+            "represents": represented_organisations(user=request.user).exists(),
             "organisation_form": organisation_form,
             "affiliation_form": AffiliationForm(),
         },
@@ -103,31 +110,130 @@ def organisation_lookup(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _claim_message(request: HttpRequest, affiliation: Affiliation) -> None:
+    name = affiliation.organisation.name
+    if affiliation.state == ClaimState.CONFIRMED:
+        messages.success(request, _("You are confirmed as representing %(name)s.") % {"name": name})
+    else:
+        messages.success(
+            request,
+            _(
+                "You say you represent %(name)s. Until one of its representatives or an "
+                "administrator confirms it, what you post for it says so, and it is counted "
+                "apart from confirmed organisations."
+            )
+            % {"name": name},
+        )
+
+
 @login_required
 @require_POST
 def organisation_join(request: HttpRequest) -> HttpResponse:
+    """Claim to belong to an organisation: pending until confirmed (docs/accounts.md)."""
     form = AffiliationForm(request.POST)
     if form.is_valid():
-        affiliation = affiliation_add(
-            user=request.user, organisation=form.cleaned_data["organisation"]
-        )
-        messages.success(
-            request, _("You are now affiliated with %(name)s.") % {"name": affiliation.organisation}
-        )
+        try:
+            affiliation = affiliation_add(
+                user=request.user, organisation=form.cleaned_data["organisation"]
+            )
+        except ClaimError as refusal:
+            messages.error(request, str(refusal))
+            return _profile_page(
+                request,
+                form=ProfileForm(instance=request.user),
+                organisation_form=OrganisationForm(),
+                status=400,
+            )
+        _claim_message(request, affiliation)
     else:
         messages.error(request, " ".join(form.errors.get("organisation", [])))
+        return _profile_page(
+            request,
+            form=ProfileForm(instance=request.user),
+            organisation_form=OrganisationForm(),
+            status=400,
+        )
     return redirect("profile")
 
 
 @login_required
 @require_POST
 def organisation_leave(request: HttpRequest, pk: int) -> HttpResponse:
-    organisation = get_object_or_404(Organisation, pk=pk, affiliations__user=request.user)
+    organisation = get_object_or_404(
+        Organisation, pk=pk, affiliations__user=request.user, affiliations__ended_at__isnull=True
+    )
     affiliation_remove(user=request.user, organisation=organisation)
     messages.success(
         request, _("You are no longer affiliated with %(name)s.") % {"name": organisation}
     )
     return redirect("profile")
+
+
+def _claims_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
+    administrator = is_administrator(request.user)
+    if administrator:
+        claims = (
+            Affiliation.objects.filter(state=ClaimState.PENDING)
+            .exclude(user=request.user)
+            .select_related("user", "organisation")
+            .order_by("created_at", "pk")
+        )
+    else:
+        claims = claims_to_decide(user=request.user)
+    return render(
+        request,
+        "accounts/claims.html",
+        {
+            "claims": list(claims[:200]),
+            "administrator": administrator,
+            "organisations": list(represented_organisations(user=request.user)),
+        },
+        status=status,
+    )
+
+
+def _require_claim_decider(request: HttpRequest) -> None:
+    """Representatives of some organisation, and administrators (with their second factor)."""
+    if is_administrator(request.user):
+        require_administrator(request)
+        return
+    if not represented_organisations(user=request.user).exists():
+        raise PermissionDenied("representatives and administrators only")
+
+
+@login_required
+@require_GET
+def claims(request: HttpRequest) -> HttpResponse:
+    """Pending claims on the organisations the person represents (all, for administrators)."""
+    _require_claim_decider(request)
+    return _claims_page(request)
+
+
+@login_required
+@require_POST
+def claim_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm or refuse one pending claim (action=confirm or refuse, optional reason)."""
+    _require_claim_decider(request)
+    action = request.POST.get("action", "")
+    if action not in ("confirm", "refuse"):
+        messages.error(request, _("Choose whether to confirm or refuse the claim."))
+        return _claims_page(request, status=400)
+    try:
+        affiliation = claim_decide(
+            claim_id=pk,
+            by=request.user,
+            confirm=action == "confirm",
+            reason=request.POST.get("reason", ""),
+        )
+    except ClaimError as refusal:
+        messages.error(request, str(refusal))
+        return _claims_page(request, status=400)
+    values = {"person": affiliation.user.public_name, "name": affiliation.organisation.name}
+    if affiliation.state == ClaimState.CONFIRMED:
+        messages.success(request, _("%(person)s is confirmed for %(name)s.") % values)
+    else:
+        messages.success(request, _("The claim of %(person)s to %(name)s is refused.") % values)
+    return redirect("claims")
 
 
 @login_required
@@ -143,12 +249,13 @@ def organisation_propose(request: HttpRequest) -> HttpResponse:
             website=data["website"],
             created_by=request.user,
         )
-        affiliation_add(user=request.user, organisation=organisation)
+        affiliation = affiliation_add(user=request.user, organisation=organisation)
         messages.success(
             request,
             _("%(name)s is added to the registry and to your organisations.")
             % {"name": organisation},
         )
+        _claim_message(request, affiliation)
         return redirect("profile")
     return _profile_page(
         request, form=ProfileForm(instance=request.user), organisation_form=form, status=400

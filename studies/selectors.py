@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import Organisation
+from accounts.models import ClaimState, Organisation
 from studies.access import Action, StudyAccess
 from studies.models import (
     DocumentVersion,
@@ -454,8 +454,16 @@ def invitations_waiting_for(*, user) -> list[Invitation]:
 
 
 def organisations_for(*, user) -> QuerySet[Organisation]:
-    """The organisations a person may act for: those they are affiliated with."""
-    return Organisation.objects.canonical().filter(affiliations__user=user).order_by("name")
+    """The organisations a person may act for: their current claims, confirmed or pending."""
+    return (
+        Organisation.objects.canonical()
+        .filter(
+            affiliations__user=user,
+            affiliations__ended_at__isnull=True,
+            affiliations__state__in=[ClaimState.CONFIRMED, ClaimState.PENDING],
+        )
+        .order_by("name")
+    )
 
 
 def coordinator_count(*, study: Study) -> int:

@@ -523,7 +523,9 @@ def _check_organisation(*, user: User, organisation: Organisation | None) -> Org
     if organisation is None:
         return None
     organisation = organisation.canonical()
-    if not organisation.affiliations.filter(user=user).exists():
+    # A pending claim is enough to act (items then say the person "says they
+    # represent" the organisation); a refused or given-up claim is not.
+    if not organisation.affiliations.actable().filter(user=user).exists():
         raise ValidationError(
             {"organisation": _("You can act only for an organisation you belong to.")},
             code="not_affiliated",
@@ -755,7 +757,10 @@ def join_request_decide(*, join_request: JoinRequest, approve: bool, by: User) -
     url = reverse("study_detail", args=[study.slug])
     if approve:
         organisation = join_request.organisation
-        if organisation and not organisation.affiliations.filter(user=join_request.user).exists():
+        if (
+            organisation
+            and not organisation.affiliations.actable().filter(user=join_request.user).exists()
+        ):
             organisation = None
         already = Membership.objects.filter(
             study=study, user=join_request.user, status=MembershipStatus.ACTIVE

@@ -1,11 +1,19 @@
-"""factory_boy factories for the core models, shared by every test package."""
+"""factory_boy factories for the core models, shared by every test package.
+
+Claims to organisations: a membership or an item made here for an
+organisation comes with the person's *confirmed* claim on it (an
+administrator's decision), as every affiliation was before claims had to be
+confirmed. Tests of unconfirmed and refused claims say so: an
+``AffiliationFactory(state=ClaimState.PENDING)`` made first, or
+``acted_for_claim=ClaimState.PENDING`` on the item.
+"""
 
 from __future__ import annotations
 
 import factory
 from django.utils import timezone
 
-from accounts.models import Affiliation, Organisation, Sector, User
+from accounts.models import Affiliation, ClaimDecision, ClaimState, Organisation, Sector, User
 from contributions.models import Comment, Contribution
 from studies.models import Membership, Role, Section, Study, StudyStatus
 
@@ -60,6 +68,22 @@ class AffiliationFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
+    state = ClaimState.CONFIRMED
+    decided_how = factory.LazyAttribute(
+        lambda o: ClaimDecision.ADMINISTRATOR if o.state != ClaimState.PENDING else ""
+    )
+    decided_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.state != ClaimState.PENDING else None
+    )
+
+
+def confirmed_claim(user, organisation) -> None:
+    """The person's claim on the (canonical) organisation, confirmed unless one exists."""
+    if user is None or organisation is None:
+        return
+    organisation = organisation.canonical()
+    if not Affiliation.objects.filter(user=user, organisation=organisation).exists():
+        AffiliationFactory(user=user, organisation=organisation)
 
 
 class StudyFactory(factory.django.DjangoModelFactory):
@@ -86,32 +110,59 @@ class SectionFactory(factory.django.DjangoModelFactory):
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
+        skip_postgeneration_save = True
 
     study = factory.SubFactory(StudyFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.CONTRIBUTOR
+    organisation = None
+
+    @factory.post_generation
+    def claim(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            confirmed_claim(obj.user, obj.organisation)
 
 
 class ContributionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contribution
+        skip_postgeneration_save = True
 
     study = factory.SubFactory(StudyFactory)
     author = factory.SubFactory(UserFactory)
     title = factory.Sequence(lambda n: f"Contribution {n}")
     body = "Some **text**."
     body_html = "<p>Some <strong>text</strong>.</p>"
+    acted_for = None
+    acted_for_claim = factory.LazyAttribute(
+        lambda o: ClaimState.CONFIRMED if o.acted_for is not None else ""
+    )
+
+    @factory.post_generation
+    def claim(obj, create, extracted, **kwargs):
+        if create and obj.acted_for_claim == ClaimState.CONFIRMED:
+            confirmed_claim(obj.author, obj.acted_for)
 
 
 class CommentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Comment
+        skip_postgeneration_save = True
 
     contribution = factory.SubFactory(ContributionFactory)
     study = factory.SelfAttribute("contribution.study")
     author = factory.SubFactory(UserFactory)
     body = "A comment."
     body_html = "<p>A comment.</p>"
+    acted_for = None
+    acted_for_claim = factory.LazyAttribute(
+        lambda o: ClaimState.CONFIRMED if o.acted_for is not None else ""
+    )
+
+    @factory.post_generation
+    def claim(obj, create, extracted, **kwargs):
+        if create and obj.acted_for_claim == ClaimState.CONFIRMED:
+            confirmed_claim(obj.author, obj.acted_for)
 
 
 def give_mfa(user: User) -> User:
