@@ -229,14 +229,33 @@ class ItemSerializer(ApiModelSerializer):
     body_html = serializers.CharField(allow_null=True, help_text="Sanitised HTML of the body.")
     author = serializers.CharField(allow_null=True, help_text="The author's display name.")
     organisation = serializers.CharField(
-        allow_null=True, help_text="The organisation the author acted for when posting."
+        allow_null=True,
+        help_text=(
+            "The organisation the author acted for when posting; null when the author's "
+            "claim to represent it was refused."
+        ),
+    )
+    organisation_confirmed = serializers.BooleanField(
+        allow_null=True,
+        help_text=(
+            "False while the author only says they represent the organisation (their claim "
+            "is not confirmed yet); null without an organisation."
+        ),
     )
     sector = serializers.ChoiceField(choices=Sector.choices, allow_null=True)
 
-    content_fields = ("body", "body_html", "author", "organisation", "sector")
+    content_fields = (
+        "body",
+        "body_html",
+        "author",
+        "organisation",
+        "organisation_confirmed",
+        "sector",
+    )
 
     def to_representation(self, item):
         published = item.state == ItemState.PUBLISHED
+        organisation = item.shown_organisation if published else None
         data = {
             "id": item.pk,
             "state": item.state,
@@ -249,8 +268,11 @@ class ItemSerializer(ApiModelSerializer):
             "body": item.body if published else None,
             "body_html": item.body_html if published else None,
             "author": item.author.public_name if published else None,
-            "organisation": item.acted_for.name if published and item.acted_for else None,
-            "sector": (item.acted_for_sector or None) if published else None,
+            # After a refused claim the item names no organisation; under a
+            # pending one it names the organisation the author says they represent.
+            "organisation": organisation.name if organisation else None,
+            "organisation_confirmed": (not item.organisation_unconfirmed) if organisation else None,
+            "sector": (item.acted_for_sector or None) if organisation else None,
         }
         data.update(self.item_fields(item, published))
         return data

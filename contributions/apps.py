@@ -5,13 +5,14 @@ class ContributionsConfig(AppConfig):
     name = "contributions"
 
     def ready(self) -> None:
-        from accounts.signals import account_deleted
+        from accounts.signals import account_deleted, claim_decided
         from contributions import services
         from studies.services import document_version_published
 
         account_deleted.connect(
             services.items_forget_deleted_author, dispatch_uid="contributions_forget_author"
         )
+        claim_decided.connect(services.items_follow_claim, dispatch_uid="contributions_claim")
         document_version_published.connect(
             services.contributions_taken_up, dispatch_uid="contributions_taken_up"
         )

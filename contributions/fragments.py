@@ -115,6 +115,7 @@ def _common(item) -> tuple:
         item.author_id,
         _person(item.author),
         _organisation(item.acted_for),
+        str(item.acted_for_claim),
         _when(item.created_at),
         _when(item.edited_at),
         _when(item.updated_at),

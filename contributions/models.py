@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, Sector
+from accounts.models import ClaimState, Organisation, Sector
 from studies.models import DocumentVersion, Section, Study
 
 
@@ -81,6 +81,14 @@ class Item(models.Model):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acted_for_sector = models.CharField(max_length=16, choices=Sector.choices, blank=True)
+    # The state of the author's claim to act for ``acted_for``, as it is now:
+    # posted under a pending claim, the item says the author "says they
+    # represent" the organisation; a confirmation or refusal of the claim
+    # updates it (accounts.signals.claim_decided). Statistics read the claim
+    # itself (reports.statistics); this copy is what the item shows.
+    acted_for_claim = models.CharField(
+        max_length=16, choices=ClaimState.choices, blank=True, default=""
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -92,6 +100,21 @@ class Item(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def shown_organisation(self) -> Organisation | None:
+        """The organisation the item names: none after the author's claim was refused."""
+        if self.acted_for_id is None or self.acted_for_claim == ClaimState.REFUSED:
+            return None
+        return self.acted_for
+
+    @property
+    def organisation_unconfirmed(self) -> bool:
+        """The author says they represent the organisation; no one has confirmed it yet."""
+        return self.acted_for_id is not None and self.acted_for_claim not in (
+            ClaimState.CONFIRMED,
+            ClaimState.REFUSED,
+        )
 
 
 class Contribution(Item):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from accounts.selectors import claim_state
 from config.cache import count_up
 from config.queries import first_row
 from contributions import fragments, live
@@ -119,6 +120,9 @@ def _snapshot(membership: Membership) -> dict:
     return {
         "acted_for": organisation,
         "acted_for_sector": organisation.sector if organisation else "",
+        "acted_for_claim": claim_state(user_id=membership.user_id, organisation=organisation)
+        if organisation
+        else "",
     }
 
 
@@ -652,3 +656,61 @@ def _tell_moderators(*, item: Contribution | Comment) -> None:
         kind="item.pending",
         data={"item_type": live.item_type(item), "item_id": item.pk, "key": item.dom_id},
     )
+
+
+# Items re-published one by one to open pages after a claim decision; beyond
+# this the pages show the new label on their next load (the decision's study
+# event refreshes the statistics and the kept lists either way).
+CLAIM_LIVE_ITEMS = 50
+
+
+def items_follow_claim(
+    sender, *, user_id: int, organisation_id: int, state: str, **kwargs
+) -> list[int]:
+    """Receiver of ``accounts.signals.claim_decided``: items show the decision, statistics
+    refresh. Returns the studies concerned.
+
+    The person's items for the organisation (or one merged with it) take the
+    claim's state: confirmed, they name the organisation; refused, they name
+    none (they stay, as posted by the person as themselves). Refused, the
+    person's memberships stop acting for it. Every study with such an item or
+    membership records a membership event, so cached figures refresh.
+    """
+    from accounts.models import ClaimState, Organisation
+    from accounts.selectors import claim_state
+    from studies.services import membership_changed
+
+    organisation = Organisation.objects.get(pk=organisation_id)
+    related = {organisation.pk, *organisation.merged_from.values_list("pk", flat=True)}
+    if organisation.merged_into_id:
+        related.add(organisation.merged_into_id)
+    study_ids: set[int] = set()
+    changed: list[Contribution | Comment] = []
+    for org_id in sorted(related):
+        now = claim_state(user_id=user_id, organisation=Organisation(pk=org_id)) or state
+        for model in (Contribution, Comment):
+            items = model.objects.filter(author_id=user_id, acted_for_id=org_id).exclude(
+                acted_for_claim=now
+            )
+            study_ids.update(items.values_list("study_id", flat=True).distinct())
+            ids = list(items.values_list("pk", flat=True))
+            if ids:
+                model.objects.filter(pk__in=ids).update(
+                    acted_for_claim=now, revision=F("revision") + 1
+                )
+                if len(changed) < CLAIM_LIVE_ITEMS:
+                    changed.extend(
+                        model.objects.filter(pk__in=ids[:CLAIM_LIVE_ITEMS]).select_related(
+                            "author", "acted_for", "study"
+                        )
+                    )
+    memberships = Membership.objects.filter(user_id=user_id, organisation_id__in=related)
+    study_ids.update(memberships.values_list("study_id", flat=True))
+    if state == ClaimState.REFUSED:
+        memberships.update(organisation=None, updated_at=timezone.now())
+    for item in changed[:CLAIM_LIVE_ITEMS]:
+        if item.state not in (ItemState.PENDING, ItemState.REJECTED):
+            live.publish_item(item=item, kind=live.STATE)
+    for study_id in sorted(study_ids):
+        membership_changed(study_id=study_id)
+    return sorted(study_ids)
