@@ -34,7 +34,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from reports.statistics import INDIVIDUALS, StudyStatistics, people_for_organisations
+from reports.statistics import (
+    INDIVIDUALS,
+    UNCONFIRMED,
+    StudyStatistics,
+    people_for_organisations,
+)
 
 INF = 10**9
 Cell = tuple
@@ -216,6 +221,16 @@ def reader_system(statistics: StudyStatistics, withheld: Withheld) -> System:
     ):
         hidden = hide_totals or (measure == "i" and INDIVIDUALS in withheld.sectors)
         put(("total", measure), value, hidden)
+    unconfirmed = t.unconfirmed_participants or 0
+    put(
+        ("total", "u"),
+        unconfirmed,
+        hide_totals or UNCONFIRMED in withheld.sectors,
+    )
+    if UNCONFIRMED in sector_rows:
+        s.sum_equals(("total", "u"), [("sector", UNCONFIRMED, "p")])
+    else:
+        s.relate([(1, ("total", "u"))], "<=", 0)
     if INDIVIDUALS in sector_rows:
         s.sum_equals(("total", "i"), [("sector", INDIVIDUALS, "p")])
     else:
@@ -229,7 +244,8 @@ def reader_system(statistics: StudyStatistics, withheld: Withheld) -> System:
     )
     for measure in ("c", "m"):
         s.sum_equals(("total", measure), [("sector", c, measure) for c in codes])
-    org_codes = [c for c in codes if c != INDIVIDUALS]
+    # The sector rows of confirmed organisations (not individuals, not unconfirmed claims).
+    org_codes = [c for c in codes if c not in (INDIVIDUALS, UNCONFIRMED)]
     if org_codes:
         h = people_for_organisations(statistics)
         _sum_relation(
@@ -238,13 +254,16 @@ def reader_system(statistics: StudyStatistics, withheld: Withheld) -> System:
             [("sector", c, "p") for c in org_codes],
             h == sum(sector_rows[c].participants for c in org_codes),
         )
-    # people = people for organisations + people who only posted as themselves
+    # people = people for organisations + people who posted as themselves + people
+    # under unconfirmed claims, when no one is in two of these (else at most that)
     s.relate([(1, ("total", "h")), (-1, ("total", "p"))], "<=")
     s.relate([(1, ("total", "i")), (-1, ("total", "p"))], "<=")
-    if t.participants == people_for_organisations(statistics) + t.individuals:
-        s.sum_equals(("total", "p"), [("total", "h"), ("total", "i")])
+    s.relate([(1, ("total", "u")), (-1, ("total", "p"))], "<=")
+    parts = [("total", "h"), ("total", "i"), ("total", "u")]
+    if t.participants == people_for_organisations(statistics) + t.individuals + unconfirmed:
+        s.sum_equals(("total", "p"), parts)
     else:
-        s.relate([(1, ("total", "p")), (-1, ("total", "h")), (-1, ("total", "i"))], "<=")
+        s.relate([(1, ("total", "p")), *((-1, part) for part in parts)], "<=")
     # The daily series: new participants and items per day add up to the totals.
     for day in statistics.days:
         for measure, value in (
@@ -349,10 +368,19 @@ def public_tables(statistics: StudyStatistics) -> dict[str, Any]:
     t = statistics.totals
     hide_totals = withheld.totals
     hide_individuals = hide_totals or INDIVIDUALS in withheld.sectors
+    hide_unconfirmed = hide_totals or UNCONFIRMED in withheld.sectors
     totals = {
         "participants": None if hide_totals else t.participants,
         "members": t.members,
         "organisations": t.organisations,
+        # Version 2: organisations named only in unconfirmed claims, and the people
+        # who posted under such claims (None in figures frozen under version 1).
+        "unconfirmed_organisations": t.unconfirmed_organisations,
+        "unconfirmed_participants": (
+            None
+            if hide_unconfirmed or t.unconfirmed_participants is None
+            else t.unconfirmed_participants
+        ),
         "individuals": None if hide_individuals else t.individuals,
         "contributions": None if hide_totals else t.contributions,
         "comments": None if hide_totals else t.comments,

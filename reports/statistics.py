@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.formatting import number
-from accounts.models import Organisation, Sector
+from accounts.models import ClaimState, Organisation, Sector
 from contributions.models import UNCOUNTED_REASONS, ItemState
 from studies.models import Study
 
@@ -96,6 +96,11 @@ class Totals:
     # People with at least one counted item for an organisation (the headline's
     # "93 of them"); None in reports frozen before it was kept.
     for_organisations: int | None = None
+    # Definitions version 2: people with counted items under unconfirmed claims,
+    # and the organisations named only in such claims (not counted among
+    # ``organisations``); None under version 1.
+    unconfirmed_participants: int | None = None
+    unconfirmed_organisations: int | None = None
 
     @property
     def items(self) -> int:
@@ -202,6 +207,8 @@ def small_count(value: int, threshold: int) -> str:
 def sector_label(code: str) -> str:
     if code == INDIVIDUALS:
         return str(_("Individuals"))
+    if code == UNCONFIRMED:
+        return str(_("Unconfirmed claims"))
     try:
         return str(Sector(code).label)
     except ValueError:
@@ -368,14 +375,40 @@ def _items_sql(
     return " UNION ALL ".join(parts), all_params
 
 
-def _statistics_sql(*, study_id: int | None) -> tuple[str, list]:
+def _statistics_sql(
+    *, study_id: int | None, version: int = DEFINITIONS_VERSION
+) -> tuple[str, list]:
     """Every figure in one statement: rows of (kind, key, n1..n5, t1..t3).
 
     The kinds: total, members, sector, org (with the organisation's name,
     number and sector), first (new participants per day), day (counted items
-    per day) and, for the platform, status (studies per status).
+    per day) and, for the platform, status (studies per status). Version 1
+    counts every organisation recorded on an item (from the summed keys);
+    version 2 reads the authors' claims (_claims_sql).
     """
-    return _platform_sql() if study_id is None else _study_sql(study_id)
+    if version == 1 and study_id is not None:
+        return _study_sql(study_id)
+    return _summary_sql(study_id=study_id, claims=version >= 2)
+
+
+# The claim ranks of version 2: the best state of a person's claims on an
+# organisation (or on one merged into it). Without a claim (given up before
+# claims were kept) an item's organisation counts as unconfirmed.
+CONFIRMED_RANK, UNCONFIRMED_RANK, REFUSED_RANK = 3, 2, 1
+UNCONFIRMED = "unconfirmed"  # the pseudo-sector of participation under unconfirmed claims
+
+
+def _claims_sql() -> str:
+    """Per (person, canonical organisation): the rank of their best claim."""
+    return f"""
+        SELECT af.user_id, COALESCE(ao.merged_into_id, ao.id) AS org_id,
+               MAX(CASE af.state WHEN '{ClaimState.CONFIRMED}' THEN {CONFIRMED_RANK}
+                                 WHEN '{ClaimState.PENDING}' THEN {UNCONFIRMED_RANK}
+                                 ELSE {REFUSED_RANK} END) AS claim_rank
+        FROM accounts_affiliation af
+        JOIN accounts_organisation ao ON ao.id = af.organisation_id
+        GROUP BY af.user_id, COALESCE(ao.merged_into_id, ao.id)
+    """  # noqa: S608 (constant SQL text; no values in it)
 
 
 def _study_sql(study_id: int) -> tuple[str, list]:
@@ -460,13 +493,20 @@ def _study_sql(study_id: int) -> tuple[str, list]:
     return sql, {"study": study_id}
 
 
-def _platform_sql() -> tuple[str, list]:
-    """The platform's figures: every person and organisation distinct across studies.
+def _summary_sql(*, study_id: int | None, claims: bool = True) -> tuple[str, list]:
+    """One study's figures, or the platform's (study_id None), from the summary rows.
 
-    The same rows as _study_sql, plus studies per status. A person has a
-    summary row per study, so people are counted distinctly from the rows.
+    A person has a summary row per study and organisation, so people and
+    organisations are counted distinctly from the rows (across studies for
+    the platform, which also gets studies per status). With ``claims``
+    (definitions version 2) each row's organisation counts as the author's
+    claim on it says: confirmed, for the organisation; unconfirmed, in the
+    row UNCONFIRMED (the organisation unnamed); refused, as an individual.
     """
-    where, summary_where, params, study_id = "1 = 1", "1 = 1", [], None
+    if study_id is None:
+        where, summary_where, params = "1 = 1", "1 = 1", []
+    else:
+        where, summary_where, params = "study_id = %s", "s.study_id = %s", [study_id]
     first_day, first_params = _local_date_sql("f.first_at")
     studies = (
         ""
@@ -476,21 +516,24 @@ def _platform_sql() -> tuple[str, list]:
         SELECT 'status', status, COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL
         FROM studies_study GROUP BY status"""
     )
-    # The summary holds the counted items grouped once per (study, person,
-    # organisation acted for, sector), as the items recorded them; across
-    # studies (the platform) a person has a row per study, and every figure
-    # below counts people and organisations distinctly.
-    # g: the rows resolved to the canonical organisation. One level is enough:
-    # reports.registry keeps merged_into pointing at an organisation that is not
-    # itself merged. The sector is the snapshot's; the organisation's own sector
-    # only fills in a snapshot that lacks one. No organisation: sector "".
-    # a: one row per person (first counted item, posted as an individual or not);
-    # oa: one row per (organisation, person); sa: per (sector, person); so: per
-    # (sector, organisation) — distinct counts as GROUP BY, which hash.
-    # Constant SQL text only (table names, vendor date expressions); every value
-    # is a bound parameter.
+    rank = f"COALESCE(cl.claim_rank, {UNCONFIRMED_RANK})" if claims else str(CONFIRMED_RANK)
+    # g0: the counted items grouped once per (study, person, organisation acted
+    # for, sector), as the items recorded them, resolved to the canonical
+    # organisation. One level is enough: reports.registry keeps merged_into
+    # pointing at an organisation that is not itself merged. The sector is the
+    # snapshot's; the organisation's own sector only fills in a snapshot that
+    # lacks one. No organisation: sector "".
+    # g: the same after the claims: org_id only for a confirmed claim, claimed_id
+    # for an unconfirmed one (sector UNCONFIRMED); a refused one is an individual.
+    # a: one row per person (first counted item; individual, for organisations,
+    # under unconfirmed claims); oa: one row per (organisation, person); sa: per
+    # (sector, person); so: per (sector, organisation, claimed or confirmed);
+    # distinct counts as GROUP BY, which hash.
+    # Constant SQL text only (table names, vendor date expressions, the claim
+    # states); every value is a bound parameter.
     sql = f"""
-        WITH g AS (
+        WITH cl AS ({_claims_sql()}),
+        g0 AS (
             SELECT s.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
                    CASE WHEN o.id IS NULL THEN ''
                         ELSE COALESCE(NULLIF(s.acted_for_sector, ''), o.sector) END AS sector,
@@ -498,10 +541,23 @@ def _platform_sql() -> tuple[str, list]:
             FROM {SUMMARY_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
             WHERE {summary_where}
         ),
+        g AS (
+            SELECT g0.author_id,
+                   CASE WHEN g0.org_id IS NOT NULL AND {rank} = {CONFIRMED_RANK}
+                        THEN g0.org_id END AS org_id,
+                   CASE WHEN g0.org_id IS NOT NULL AND {rank} = {UNCONFIRMED_RANK}
+                        THEN g0.org_id END AS claimed_id,
+                   CASE WHEN g0.org_id IS NULL OR {rank} = {REFUSED_RANK} THEN ''
+                        WHEN {rank} = {UNCONFIRMED_RANK} THEN '{UNCONFIRMED}'
+                        ELSE g0.sector END AS sector,
+                   g0.contributions, g0.comments, g0.first_at
+            FROM g0 LEFT JOIN cl ON cl.user_id = g0.author_id AND cl.org_id = g0.org_id
+        ),
         a AS (
             SELECT author_id, MIN(first_at) AS first_at,
-                   MAX(CASE WHEN org_id IS NULL THEN 1 ELSE 0 END) AS individual,
-                   MAX(CASE WHEN org_id IS NULL THEN 0 ELSE 1 END) AS organised
+                   MAX(CASE WHEN sector = '' THEN 1 ELSE 0 END) AS individual,
+                   MAX(CASE WHEN org_id IS NULL THEN 0 ELSE 1 END) AS organised,
+                   MAX(CASE WHEN claimed_id IS NULL THEN 0 ELSE 1 END) AS claimed
             FROM g GROUP BY author_id
         ),
         oa AS (
@@ -510,7 +566,11 @@ def _platform_sql() -> tuple[str, list]:
             FROM g WHERE org_id IS NOT NULL GROUP BY org_id, author_id
         ),
         sa AS (SELECT sector, author_id FROM g GROUP BY sector, author_id),
-        so AS (SELECT sector, org_id FROM g WHERE org_id IS NOT NULL GROUP BY sector, org_id),
+        so AS (
+            SELECT sector, COALESCE(org_id, claimed_id) AS org_id FROM g
+            WHERE COALESCE(org_id, claimed_id) IS NOT NULL
+            GROUP BY sector, COALESCE(org_id, claimed_id)
+        ),
         ss AS (
             SELECT sector, SUM(contributions) AS contributions, SUM(comments) AS comments
             FROM g GROUP BY sector
@@ -523,7 +583,13 @@ def _platform_sql() -> tuple[str, list]:
                NULL AS t1, NULL AS t2, NULL AS t3
         UNION ALL
         SELECT 'members', NULL, COUNT(DISTINCT user_id),
-               (SELECT COALESCE(SUM(organised), 0) FROM a), 0, 0, 0, NULL, NULL, NULL
+               (SELECT COALESCE(SUM(organised), 0) FROM a),
+               (SELECT COALESCE(SUM(claimed), 0) FROM a),
+               (SELECT COUNT(*) FROM (
+                   SELECT claimed_id FROM g WHERE claimed_id IS NOT NULL
+                   AND claimed_id NOT IN (SELECT org_id FROM oa) GROUP BY claimed_id
+               ) AS y),
+               0, NULL, NULL, NULL
         FROM studies_membership WHERE {where}
         UNION ALL
         SELECT 'sector', ss.sector, COALESCE(xo.n, 0), xa.n, 0,
@@ -553,8 +619,8 @@ def _platform_sql() -> tuple[str, list]:
     return sql, params + params + list(first_params) + params
 
 
-def _run(study_id: int | None) -> list[tuple]:
-    sql, params = _statistics_sql(study_id=study_id)
+def _run(study_id: int | None, version: int = DEFINITIONS_VERSION) -> list[tuple]:
+    sql, params = _statistics_sql(study_id=study_id, version=version)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -574,6 +640,8 @@ def _assemble(rows: list[tuple], statistics: StudyStatistics) -> StudyStatistics
             totals.contributions, totals.comments = n4, n5
         elif kind == "members":
             totals.members, totals.for_organisations = n1, n2
+            if statistics.definitions_version >= 2:
+                totals.unconfirmed_participants, totals.unconfirmed_organisations = n3, n4
         elif kind == "sector":
             sectors[key or ""] = SectorRow(key or "", n1 if key else 0, n2, n4, n5)
         elif kind == "org":
@@ -584,7 +652,7 @@ def _assemble(rows: list[tuple], statistics: StudyStatistics) -> StudyStatistics
             day_items[str(key)[:10]] = (n4, n5)
         elif kind == "status":
             studies[key] = n1
-    order = [*SECTOR_ORDER, INDIVIDUALS]
+    order = [*SECTOR_ORDER, UNCONFIRMED, INDIVIDUALS]
     statistics.sectors = [sectors[s] for s in order if s in sectors] + [
         row for s, row in sectors.items() if s not in order
     ]
@@ -604,14 +672,17 @@ def _assemble(rows: list[tuple], statistics: StudyStatistics) -> StudyStatistics
     return statistics
 
 
-def study_statistics(*, study: Study) -> StudyStatistics:
-    """Every figure of one study, computed now in one query (the current definitions).
+def study_statistics(*, study: Study, version: int = DEFINITIONS_VERSION) -> StudyStatistics:
+    """Every figure of one study, computed now in one query.
 
-    Versions 1 and 2 count the same way; version 2 changed what is published
-    (reports.disclosure), the headline and when figures refresh.
+    Version 2 (the current definitions) counts an organisation only through
+    confirmed claims, and unconfirmed claims apart; version 1, kept computable
+    for reports frozen under it, counts every organisation recorded on an item.
     """
+    if version not in DEFINITIONS_VERSIONS:
+        raise ValueError(f"Unknown definitions version {version}")
     statistics = StudyStatistics(
-        definitions_version=DEFINITIONS_VERSION,
+        definitions_version=version,
         generated_at=timezone.now().isoformat(),
         study_id=study.pk,
         study_slug=study.slug,
@@ -619,7 +690,7 @@ def study_statistics(*, study: Study) -> StudyStatistics:
         small_count_threshold=study.small_count_threshold,
         totals=Totals(),
     )
-    return _assemble(_run(study.pk), statistics)
+    return _assemble(_run(study.pk, version), statistics)
 
 
 def cached_study_statistics(study: Study) -> StudyStatistics:
@@ -638,14 +709,14 @@ def cached_study_statistics(study: Study) -> StudyStatistics:
     return StudyStatistics.from_dict(data)
 
 
-def platform_statistics() -> StudyStatistics:
+def platform_statistics(*, version: int = DEFINITIONS_VERSION) -> StudyStatistics:
     """Every figure across all studies, in one query.
 
     A person or organisation active in two studies counts once; ``studies``
     holds the number of studies per status.
     """
     statistics = StudyStatistics(
-        definitions_version=DEFINITIONS_VERSION,
+        definitions_version=version,
         generated_at=timezone.now().isoformat(),
         study_id=None,
         study_slug="",
@@ -653,16 +724,22 @@ def platform_statistics() -> StudyStatistics:
         small_count_threshold=0,
         totals=Totals(),
     )
-    return _assemble(_run(None), statistics)
+    return _assemble(_run(None, version), statistics)
 
 
-def platform_study_rows() -> list[dict[str, Any]]:
+def platform_study_rows(*, version: int = DEFINITIONS_VERSION) -> list[dict[str, Any]]:
     """Participants, organisations and items per study, for the staff overview."""
+    confirmed = f"cl.claim_rank = {CONFIRMED_RANK}" if version >= 2 else "o.id IS NOT NULL"
+    # Organisations as in version 2: through confirmed claims only.
     sql = f"""
+        WITH cl AS ({_claims_sql()})
         SELECT s.study_id, COUNT(DISTINCT s.author_id),
-               COUNT(DISTINCT COALESCE(o.merged_into_id, o.id)),
+               COUNT(DISTINCT CASE WHEN {confirmed}
+                                   THEN COALESCE(o.merged_into_id, o.id) END),
                SUM(s.contributions), SUM(s.comments)
         FROM {SUMMARY_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+        LEFT JOIN cl ON cl.user_id = s.author_id
+                    AND cl.org_id = COALESCE(o.merged_into_id, o.id)
         GROUP BY s.study_id
     """  # noqa: S608 (constant SQL text; no values in it)
     with connection.cursor() as cursor:
@@ -701,19 +778,39 @@ class ParticipantRow:
     last_activity: str
 
 
-def study_participant_rows(*, study: Study) -> list[ParticipantRow]:
+def study_participant_rows(
+    *, study: Study, version: int = DEFINITIONS_VERSION
+) -> list[ParticipantRow]:
     """A row per participant and organisation acted for, ordered by person.
 
     A person who posted for two organisations has two rows; the totals still
-    count them once.
+    count them once. As in the figures (version 2), an organisation shows
+    only through a confirmed claim: items under unconfirmed claims are one
+    row in the sector UNCONFIRMED without an organisation, and items under a
+    refused claim are the person's own (individual) row.
     """
+    rank = f"COALESCE(cl.claim_rank, {UNCONFIRMED_RANK})" if version >= 2 else CONFIRMED_RANK
     sql = f"""
-        SELECT s.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
-               SUM(s.contributions), SUM(s.comments), MIN(s.first_at), MAX(s.last_at)
-        FROM {SUMMARY_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
-        WHERE s.study_id = %s
-        GROUP BY s.author_id, COALESCE(o.merged_into_id, o.id)
-        ORDER BY s.author_id, org_id
+        WITH cl AS ({_claims_sql()}),
+        g AS (
+            SELECT s.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
+                   s.contributions, s.comments, s.first_at, s.last_at
+            FROM {SUMMARY_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+            WHERE s.study_id = %s
+        ),
+        r AS (
+            SELECT g.author_id,
+                   CASE WHEN g.org_id IS NOT NULL AND {rank} = {CONFIRMED_RANK}
+                        THEN g.org_id END AS org_id,
+                   CASE WHEN g.org_id IS NOT NULL AND {rank} = {UNCONFIRMED_RANK}
+                        THEN 1 ELSE 0 END AS unconfirmed,
+                   g.contributions, g.comments, g.first_at, g.last_at
+            FROM g LEFT JOIN cl ON cl.user_id = g.author_id AND cl.org_id = g.org_id
+        )
+        SELECT author_id, org_id, SUM(contributions), SUM(comments), MIN(first_at),
+               MAX(last_at), unconfirmed
+        FROM r GROUP BY author_id, org_id, unconfirmed
+        ORDER BY author_id, org_id, unconfirmed
     """  # noqa: S608 (constant SQL text; the study is a parameter)
     with connection.cursor() as cursor:
         cursor.execute(sql, [study.pk])
@@ -722,8 +819,10 @@ def study_participant_rows(*, study: Study) -> list[ParticipantRow]:
 
 def participant_rows(raw: list[tuple]) -> list[ParticipantRow]:
     """ParticipantRows from (author, canonical organisation, contributions, comments,
-    first, last) tuples, with each organisation as the registry knows it now."""
+    first, last[, unconfirmed]) tuples, with each organisation as the registry knows it
+    now; ``unconfirmed`` rows (no organisation) are in the sector UNCONFIRMED."""
     org_ids = {row[1] for row in raw if row[1] is not None}
+    raw = [(*row, 0) if len(row) == 6 else row for row in raw]
     orgs = {
         pk: (name, number or "", sector)
         for pk, name, number, sector in Organisation.objects.filter(pk__in=org_ids).values_list(
@@ -731,7 +830,7 @@ def participant_rows(raw: list[tuple]) -> list[ParticipantRow]:
         )
     }
     rows = []
-    for author_id, org_id, contributions, comments, first, last in raw:
+    for author_id, org_id, contributions, comments, first, last, unconfirmed in raw:
         # The organisation as the registry knows it now (after merges), like
         # the per-organisation rows of StudyStatistics.
         name, number, org_sector = orgs.get(org_id, ("", "", ""))
@@ -741,7 +840,7 @@ def participant_rows(raw: list[tuple]) -> list[ParticipantRow]:
                 organisation_id=org_id,
                 organisation=name,
                 org_number=number,
-                sector=org_sector if org_id else INDIVIDUALS,
+                sector=org_sector if org_id else (UNCONFIRMED if unconfirmed else INDIVIDUALS),
                 contributions=int(contributions or 0),
                 comments=int(comments or 0),
                 first_activity=_iso(first),
