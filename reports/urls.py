@@ -19,6 +19,21 @@ urlpatterns: list = [
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation"),
     path("organisations/<int:pk>/merge/", views.organisation_merge, name="organisation_merge"),
     path("organisations/<int:pk>/verify/", views.organisation_verify, name="organisation_verify"),
+    path(
+        "organisations/<int:pk>/domains/",
+        views.organisation_domain_add,
+        name="organisation_domain_add",
+    ),
+    path(
+        "organisations/<int:pk>/domains/<int:domain_pk>/remove/",
+        views.organisation_domain_remove,
+        name="organisation_domain_remove",
+    ),
+    path(
+        "organisations/<int:pk>/claims/<int:claim_pk>/representative/",
+        views.organisation_representative,
+        name="organisation_representative",
+    ),
     path("<slug:slug>/statistics/", views.study_statistics_page, name="statistics"),
     path("<slug:slug>/statistics/live/", views.study_statistics_live, name="statistics_live"),
     path(

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +31,9 @@ from accounts.second_factor import (
     second_factor_in_session,
     second_factor_url,
 )
+from accounts.services import ClaimError, representative_set
+from accounts.services import organisation_domain_add as organisation_domain_add_service
+from accounts.services import organisation_domain_remove as organisation_domain_remove_service
 from config.params import WholeNumberField, search_text
 from reports import charts, registry
 from reports.disclosure import public_tables, withheld_label
@@ -326,8 +330,23 @@ def organisation_duplicates(request: HttpRequest) -> HttpResponse:
     )
 
 
+class DomainForm(forms.Form):
+    domain = forms.CharField(
+        label=gettext_lazy("E-mail domain"),
+        max_length=253,
+        help_text=gettext_lazy(
+            "Such as nav.no. A person with a verified address at exactly this domain is "
+            "confirmed at once when they claim the organisation."
+        ),
+    )
+
+
 def _organisation_page(
-    request: HttpRequest, org: Organisation, form: MergeForm | None = None, status: int = 200
+    request: HttpRequest,
+    org: Organisation,
+    form: MergeForm | None = None,
+    status: int = 200,
+    domain_form: DomainForm | None = None,
 ) -> HttpResponse:
     query = search_text(request.GET.get("q"))
     candidates = []
@@ -347,6 +366,13 @@ def _organisation_page(
             "form": form or MergeForm(),
             "query": query,
             "candidates": candidates,
+            "domains": list(org.domains.order_by("domain")),
+            "domain_form": domain_form or DomainForm(),
+            "claims": list(
+                org.affiliations.select_related("user", "decided_by").order_by(
+                    "state", "-is_representative", "created_at", "pk"
+                )[:500]
+            ),
         },
         status=status,
     )
@@ -402,5 +428,70 @@ def organisation_verify(request: HttpRequest, pk: int) -> HttpResponse:
         _("%(name)s is marked as verified.") % {"name": org.name}
         if verified
         else _("%(name)s is no longer marked as verified.") % {"name": org.name},
+    )
+    return redirect(reverse("reports:organisation", args=[org.pk]))
+
+
+@login_required
+@require_POST
+def organisation_domain_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add an e-mail domain; pending claims it confirms are confirmed at once."""
+    require_administrator(request)
+    org = get_object_or_404(Organisation, pk=pk)
+    form = DomainForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = organisation_domain_add_service(
+                organisation=org, domain=form.cleaned_data["domain"], by=request.user
+            )
+        except ValidationError as invalid:
+            for messages_ in invalid.message_dict.values():
+                for message in messages_:
+                    form.add_error("domain", message)
+        else:
+            messages.success(
+                request,
+                _("%(domain)s is an e-mail domain of %(name)s.")
+                % {"domain": entry.domain, "name": org.name},
+            )
+            return redirect(reverse("reports:organisation", args=[org.pk]))
+    return _organisation_page(request, org, status=400, domain_form=form)
+
+
+@login_required
+@require_POST
+def organisation_domain_remove(request: HttpRequest, pk: int, domain_pk: int) -> HttpResponse:
+    require_administrator(request)
+    org = get_object_or_404(Organisation, pk=pk)
+    if not organisation_domain_remove_service(
+        organisation=org, domain_id=domain_pk, by=request.user
+    ):
+        messages.error(request, _("That domain is not one of this organisation's."))
+        return _organisation_page(request, org, status=400)
+    messages.success(request, _("The domain is removed. Claims it confirmed stay confirmed."))
+    return redirect(reverse("reports:organisation", args=[org.pk]))
+
+
+@login_required
+@require_POST
+def organisation_representative(request: HttpRequest, pk: int, claim_pk: int) -> HttpResponse:
+    """Make a confirmed member a representative of the organisation, or no longer one."""
+    require_administrator(request)
+    org = get_object_or_404(Organisation, pk=pk)
+    value = request.POST.get("representative", "")
+    if value not in ("0", "1") or not org.affiliations.filter(pk=claim_pk).exists():
+        messages.error(request, _("That person has no claim on this organisation."))
+        return _organisation_page(request, org, status=400)
+    try:
+        claim = representative_set(claim_id=claim_pk, by=request.user, representative=value == "1")
+    except ClaimError as refusal:
+        messages.error(request, str(refusal))
+        return _organisation_page(request, org, status=400)
+    values = {"person": claim.user.public_name, "name": org.name}
+    messages.success(
+        request,
+        _("%(person)s represents %(name)s and can confirm its claims.") % values
+        if claim.is_representative
+        else _("%(person)s no longer represents %(name)s.") % values,
     )
     return redirect(reverse("reports:organisation", args=[org.pk]))
