@@ -23,8 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.administrators import is_administrator
 from accounts.formatting import long_moment
@@ -210,12 +209,12 @@ def _claim_set(
     )
     name = affiliation.organisation.name
     if state == ClaimState.CONFIRMED:
-        title = format_lazy(_lazy("You are confirmed as representing {name}"), name=name)
-        body = _lazy("What you post for the organisation is shown and counted as its.")
+        title = format_lazy(gettext_lazy("You are confirmed as representing {name}"), name=name)
+        body = gettext_lazy("What you post for the organisation is shown and counted as its.")
     else:
-        title = format_lazy(_lazy("Your claim to represent {name} was refused"), name=name)
+        title = format_lazy(gettext_lazy("Your claim to represent {name} was refused"), name=name)
         body = format_lazy(
-            _lazy(
+            gettext_lazy(
                 "What you posted for it stays, shown and counted as posted by you as "
                 "yourself. {reason}"
             ),

@@ -78,7 +78,17 @@ DICTIONARY: dict[str, list[tuple[str, Any]]] = {
         ("author", _("Display name of the author (published items only).")),
         (
             "organisation",
-            _("Organisation the author acted for when posting, empty for individuals."),
+            _(
+                "Organisation the author acted for when posting, empty for individuals and "
+                "after the author's claim to represent it was refused."
+            ),
+        ),
+        (
+            "organisation_confirmed",
+            _(
+                "true when the author's claim to represent the organisation is confirmed, "
+                "false while they only say they represent it; empty without an organisation."
+            ),
         ),
         (
             "sector",
@@ -101,6 +111,7 @@ DICTIONARY: dict[str, list[tuple[str, Any]]] = {
         ("body", _("Text in Markdown (published comments only).")),
         ("author", _("Display name of the author (published comments only).")),
         ("organisation", _("As in contributions.csv.")),
+        ("organisation_confirmed", _("As in contributions.csv.")),
         ("sector", _("As in contributions.csv.")),
         ("created_at", _("When it was posted (ISO 8601, UTC).")),
         ("edited_at", _("When its author last edited it, empty if never.")),
@@ -112,15 +123,18 @@ DICTIONARY: dict[str, list[tuple[str, Any]]] = {
         (
             "row",
             _(
-                "Empty for totals; the sector code (empty sector = individuals), the "
-                "organisation's name and number, or the day (Europe/Oslo)."
+                "Empty for totals; the sector code (empty sector = individuals, "
+                "unconfirmed = people under unconfirmed claims), the organisation's name "
+                "and number, or the day (Europe/Oslo)."
             ),
         ),
         (
             "measure",
             _(
-                "participants, members, organisations, individuals, contributions, "
-                "comments, new_participants, cumulative_items or cumulative_participants."
+                "participants, members, organisations (confirmed), "
+                "unconfirmed_organisations, unconfirmed_participants, individuals, "
+                "contributions, comments, new_participants, cumulative_items or "
+                "cumulative_participants."
             ),
         ),
         (

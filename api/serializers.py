@@ -365,14 +365,35 @@ class ErrorSerializer(serializers.Serializer):
 class TotalsSerializer(serializers.Serializer):
     participants = serializers.IntegerField(allow_null=True)
     members = serializers.IntegerField()
-    organisations = serializers.IntegerField()
+    organisations = serializers.IntegerField(
+        help_text="Organisations counted through confirmed claims (definitions version 2)."
+    )
+    unconfirmed_organisations = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "Organisations named only in unconfirmed claims; null in figures frozen under "
+            "definitions version 1."
+        ),
+    )
+    unconfirmed_participants = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "People with counted items under unconfirmed claims; null when withheld or "
+            "under definitions version 1."
+        ),
+    )
     individuals = serializers.IntegerField(allow_null=True)
     contributions = serializers.IntegerField(allow_null=True)
     comments = serializers.IntegerField(allow_null=True)
 
 
 class SectorRowSerializer(serializers.Serializer):
-    sector = serializers.CharField(help_text="A sector code, or empty for individuals.")
+    sector = serializers.CharField(
+        help_text=(
+            "A sector code, empty for individuals, or “unconfirmed” for people posting "
+            "under unconfirmed claims (their organisations are not named)."
+        )
+    )
     organisations = serializers.IntegerField()
     participants = serializers.IntegerField(allow_null=True)
     contributions = serializers.IntegerField(allow_null=True)

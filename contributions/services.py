@@ -696,7 +696,7 @@ def items_follow_claim(
             ids = list(items.values_list("pk", flat=True))
             if ids:
                 model.objects.filter(pk__in=ids).update(
-                    acted_for_claim=now, revision=F("revision") + 1
+                    acted_for_claim=now, revision=F("revision") + 1, updated_at=timezone.now()
                 )
                 if len(changed) < CLAIM_LIVE_ITEMS:
                     changed.extend(

@@ -97,6 +97,11 @@ TOTAL_KEYS = [
     "participants",
     "members",
     "organisations",
+    # Definitions version 2: "organisations" counts confirmed ones only; these
+    # are the organisations named only in unconfirmed claims and the people who
+    # posted under such claims (empty in figures frozen under version 1).
+    "unconfirmed_organisations",
+    "unconfirmed_participants",
     "individuals",
     "contributions",
     "comments",
@@ -199,8 +204,12 @@ class ExportDocument:
 
     def totals(self) -> dict[str, Any]:
         if self.public is not None:
-            return {key: _shown(self.public["totals"][key]) for key in TOTAL_KEYS}
-        return {key: getattr(self.statistics.totals, key) for key in TOTAL_KEYS}
+            totals = {key: _shown(self.public["totals"][key]) for key in TOTAL_KEYS}
+        else:
+            totals = {key: getattr(self.statistics.totals, key) for key in TOTAL_KEYS}
+        if self.statistics.definitions_version < 2:  # no claims then: nothing to say
+            totals["unconfirmed_organisations"] = totals["unconfirmed_participants"] = ""
+        return totals
 
     def headline(self, language: str) -> str:
         if self.public is not None:

@@ -232,6 +232,48 @@ def definitions(version: int = DEFINITIONS_VERSION) -> list[tuple[str, str, str]
             "The event names no one."
         ),
     )
+    rules["organisation"] = (
+        "organisation",
+        _("Organisation"),
+        _(
+            "An organisation counts when at least one counted item was posted on its behalf "
+            "by a person whose claim to represent it is confirmed: by a verified e-mail "
+            "address at one of the organisation's e-mail domains, by one of its "
+            "representatives, or by an administrator. The claim as it stands now decides, "
+            "also for items posted before it was confirmed. Organisations merged as "
+            "duplicates count once, as the organisation they were merged into."
+        ),
+    )
+    rules["unconfirmed_claims"] = (
+        "unconfirmed_claims",
+        _("Unconfirmed claims"),
+        _(
+            "Items posted for an organisation while the claim to represent it is not yet "
+            "confirmed are counted apart, in a row of their own (“Unconfirmed claims”): "
+            "the organisation is not named in any table and is not counted among the "
+            "organisations (“confirmed organisations: 14; unconfirmed: 2”); its items say "
+            "that the author “says they represent” it. When the claim is refused, the "
+            "items stay and count as the person's own: an individual's."
+        ),
+    )
+    rules["by_sector"] = (
+        "by_sector",
+        _("By sector"),
+        _(
+            "Distinct confirmed organisations and distinct participants per sector, from the "
+            "sector recorded on each item when it was posted. A person who posted for two "
+            "organisations appears under both in the per-organisation rows and once in the "
+            "totals."
+        ),
+    )
+    rules["individuals"] = (
+        "individuals",
+        _("Individuals"),
+        _(
+            "Participants with counted items posted on behalf of no organisation, or for "
+            "an organisation that refused their claim to represent it."
+        ),
+    )
     rules["small_counts"] = (
         "small_counts",
         _("Small counts"),
@@ -244,8 +286,11 @@ def definitions(version: int = DEFINITIONS_VERSION) -> list[tuple[str, str, str]
             "totals or days. Every withheld figure reads the same."
         ),
     )
+    # The claims rule reads best right after the organisation rule.
+    order = [key for key in rules if key != "unconfirmed_claims"]
+    order.insert(order.index("organisation") + 1, "unconfirmed_claims")
     return [
-        *rules.values(),
+        *(rules[key] for key in order),
         (
             "headline",
             _("Headline"),
@@ -282,6 +327,10 @@ def definitions_changes(version: int = DEFINITIONS_VERSION) -> list[str]:
     if version != 2:
         return []
     return [
+        _(
+            "Organisations: counted only through confirmed claims; unconfirmed claims are "
+            "counted apart, refused ones as individuals."
+        ),
         _("Small counts: complementary suppression, so that no withheld figure can be worked out."),
         _("Headline: people who took part only as themselves are counted apart."),
         _("Members: joining, leaving, role changes and blocks refresh the statistics at once."),

@@ -125,8 +125,12 @@ def public_rows(public: dict[str, Any]) -> dict[str, Any]:
     def shown(value):
         return label if value is None else value
 
+    totals = {key: shown(value) for key, value in public["totals"].items()}
+    if public["definitions_version"] < 2:  # no claims counted apart then
+        totals.pop("unconfirmed_organisations", None)
+        totals.pop("unconfirmed_participants", None)
     return {
-        "totals": {key: shown(value) for key, value in public["totals"].items()},
+        "totals": totals,
         "sector_rows": [
             {
                 "sector": r["sector"],

@@ -318,6 +318,7 @@ def test_definitions_cover_every_rule_in_both_languages():
         "participant",
         "member",
         "organisation",
+        "unconfirmed_claims",
         "by_sector",
         "individuals",
         "over_time",
@@ -326,7 +327,9 @@ def test_definitions_cover_every_rule_in_both_languages():
         "closed_studies",
         "pseudonymous_rows",
     ]
-    assert [key for key, _term, _text in definitions(1)] == keys[:8]
+    assert [key for key, _term, _text in definitions(1)] == [
+        key for key in keys if key != "unconfirmed_claims"
+    ][:8]
     from django.utils import translation
 
     with translation.override("nb"):
