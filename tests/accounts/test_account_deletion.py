@@ -8,7 +8,7 @@ from allauth.mfa.models import Authenticator
 from django.db.models import Count
 from django.urls import reverse
 
-from accounts.models import Affiliation, Notification, User
+from accounts.models import Affiliation, ClaimState, Notification, User
 from accounts.services import AccountDeletionRefused, account_delete, notification_create
 from contributions.models import Comment, Contribution
 from reports import statistics
@@ -69,7 +69,9 @@ def study_figures(study) -> dict:
 def participant():
     user = UserFactory(email="kari@example.org", display_name="Kari Nordmann")
     organisation = OrganisationFactory(name="Digdir")
-    Affiliation.objects.create(user=user, organisation=organisation)
+    Affiliation.objects.create(
+        user=user, organisation=organisation, state=ClaimState.CONFIRMED, is_representative=True
+    )
     return user
 
 
@@ -87,7 +89,11 @@ def test_deleting_removes_personal_data_and_keeps_items_as_deleted_participant(p
     assert not participant.has_usable_password()
     assert not EmailAddress.objects.filter(user=participant).exists()
     assert not Authenticator.objects.filter(user=participant).exists()
-    assert not Affiliation.objects.filter(user=participant).exists()
+    # The claim stays, ended and no longer a representative's, so that the items
+    # posted for the organisation count as they were decided.
+    claim = Affiliation.objects.get(user=participant)
+    assert claim.ended_at is not None and not claim.is_representative
+    assert claim.state == ClaimState.CONFIRMED
     assert not Notification.objects.filter(user=participant).exists()
     assert Contribution.objects.get(pk=contribution.pk).author == participant
     assert contribution.author.public_name in ("Deleted participant", "Slettet deltaker")

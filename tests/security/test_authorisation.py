@@ -173,6 +173,16 @@ KWARGS: dict[str, Callable[[World], dict]] = {
     "reports:organisation": lambda w: {"pk": w.organisation.pk},
     "reports:organisation_merge": lambda w: {"pk": w.organisation.pk},
     "reports:organisation_verify": lambda w: {"pk": w.organisation.pk},
+    "reports:organisation_domain_add": lambda w: {"pk": w.organisation.pk},
+    "reports:organisation_domain_remove": lambda w: {
+        "pk": w.organisation.pk,
+        "domain_pk": w.domain.pk,
+    },
+    "reports:organisation_representative": lambda w: {
+        "pk": w.organisation.pk,
+        "claim_pk": w.claim.pk,
+    },
+    "claim_decision": lambda w: {"pk": w.claim.pk},
     "reports:export_status": lambda w: {"slug": w.study.slug, "token": w.export.token},
     "reports:export_download": lambda w: {"slug": w.study.slug, "token": w.export.token},
     "reports:report_download": lambda w: {"slug": w.study.slug, "fmt": "csv"},
@@ -290,6 +300,9 @@ MATRIX.update(
         "organisation_lookup": E(SIGNED_IN, _roles(LOGIN, 405, 405, 405, 405, 405)),
         "organisation_join": E(POST_ONLY, SIGNED_IN_POST),
         "organisation_propose": E(POST_ONLY, SIGNED_IN_POST),
+        # No role represents the organisation: only administrators decide claims here.
+        "claims": E(ADMINISTRATOR, _roles(LOGIN, 405, 405, 405, 405, 405)),
+        "claim_decision": E(POST_ONLY, ADMINISTRATOR_POST),
         # Nobody is affiliated with the organisation: leaving it does not exist.
         "organisation_leave": E(POST_ONLY, _roles(LOGIN, 404, 404, 404, 404, 404)),
         "notifications": E(SIGNED_IN, _roles(LOGIN, 405, 405, 405, 405, 405)),
@@ -397,6 +410,9 @@ MATRIX.update(
         "reports:organisation": E(ADMINISTRATOR, NO_POST | {"anonymous": LOGIN}),
         "reports:organisation_merge": E(POST_ONLY, ADMINISTRATOR_POST),
         "reports:organisation_verify": E(POST_ONLY, ADMINISTRATOR_POST),
+        "reports:organisation_domain_add": E(POST_ONLY, ADMINISTRATOR_POST),
+        "reports:organisation_domain_remove": E(POST_ONLY, ADMINISTRATOR_POST),
+        "reports:organisation_representative": E(POST_ONLY, ADMINISTRATOR_POST),
         "reports:exports": E(MANAGE, MANAGE_POST),
         "reports:export_status": E(MANAGE, NO_POST | {"anonymous": LOGIN}),
         "reports:export_download": E(MANAGE, NO_POST | {"anonymous": LOGIN}),
@@ -455,7 +471,13 @@ def _mismatches(world: World, key: str) -> list[str]:
 
 def _fingerprint(world: World) -> dict:
     """What a refused request must not change."""
-    from accounts.models import Affiliation, DataExport, Notification, Organisation
+    from accounts.models import (
+        Affiliation,
+        DataExport,
+        Notification,
+        Organisation,
+        OrganisationDomain,
+    )
     from api.models import ApiToken
     from contributions.models import Comment, Contribution, Reaction
     from moderation.models import Flag
@@ -492,7 +514,8 @@ def _fingerprint(world: World) -> dict:
         "api_tokens": rows(ApiToken, "revoked_at"),
         "exports": rows(Export),
         "organisations": rows(Organisation, "verified", "merged_into_id"),
-        "affiliations": rows(Affiliation),
+        "affiliations": rows(Affiliation, "state", "is_representative", "ended_at"),
+        "domains": rows(OrganisationDomain, "domain"),
         "polls": rows(Poll, "question", "closed_at", "revision"),
         "poll_votes": rows(PollVote, "other_text", "text_hidden", "text_flags"),
         "poll_choices": rows(PollChoice, "option_id"),

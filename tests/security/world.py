@@ -52,6 +52,8 @@ class World:
     vote: object = None
     survey: object = None
     answer: object = None
+    claim: object = None  # a pending claim on ``organisation`` by someone with no role
+    domain: object = None  # an e-mail domain of ``organisation``
 
 
 def build_world(**study_kwargs) -> World:
@@ -152,7 +154,13 @@ def build_world(**study_kwargs) -> World:
         submit=True,
     )
     answer = SurveyAnswer.objects.get(response__survey=survey)
+    from accounts.models import Affiliation, OrganisationDomain
+
+    claim = Affiliation.objects.create(user=UserFactory(), organisation=organisation)
+    domain = OrganisationDomain.objects.create(organisation=organisation, domain="example.no")
     return World(
+        claim=claim,
+        domain=domain,
         survey=survey,
         answer=answer,
         poll=poll,
