@@ -980,7 +980,7 @@ def headline(statistics: StudyStatistics, language: str | None = None, withheld=
             [
                 _sector_phrase(row.sector)
                 for row in statistics.sectors
-                if row.sector != INDIVIDUALS and row.organisations
+                if row.sector not in (INDIVIDUALS, UNCONFIRMED) and row.organisations
             ]
         )
         if organised >= totals.participants and totals.participants == 1:
