@@ -133,3 +133,25 @@ def test_the_printed_headline_is_the_one_the_statistics_page_shows(client, setti
         assert sentence, page[:2000]
         shown = html.unescape(re.sub(r"<[^>]+>", "", sentence.group(1))).strip()
         assert f"  {shown}\n" in printed
+
+
+@pytest.mark.django_db
+def test_the_demo_has_confirmed_and_pending_claims_and_a_representative(client):
+    from accounts.models import ClaimState
+    from accounts.selectors import claims_to_decide
+    from reports.statistics import study_statistics
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    states = set(Affiliation.objects.values_list("state", flat=True))
+    assert states == {ClaimState.CONFIRMED, ClaimState.PENDING}
+    coordinator = User.objects.get(email="koordinator@dugnad.localhost")
+    assert claims_to_decide(user=coordinator).exists()
+    study = Study.objects.get(slug="digital-assistent")
+    totals = study_statistics(study=study).totals
+    assert totals.unconfirmed_participants > 0 and totals.organisations > 0
+    pending = Contribution.objects.filter(acted_for_claim=ClaimState.PENDING).first()
+    assert pending is not None
+    claim = Affiliation.objects.get(user=pending.author_id, organisation=pending.acted_for_id)
+    assert claim.state == ClaimState.PENDING
+    assert f"unconfirmed: {totals.unconfirmed_organisations}" in out.getvalue()

@@ -23,7 +23,15 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import Affiliation, Organisation, Sector, User
+from accounts.models import (
+    Affiliation,
+    ClaimDecision,
+    ClaimState,
+    Organisation,
+    OrganisationDomain,
+    Sector,
+    User,
+)
 from accounts.validators import org_number_check_digit
 from contributions.models import Comment, Contribution
 from reports.statistics import headline, study_statistics
@@ -275,7 +283,21 @@ class Command(BaseCommand):
         ]
         Organisation.objects.bulk_create(missing)
         by_number = {o.org_number: o for o in Organisation.objects.filter(org_number__in=numbers)}
-        return [by_number[n] for n in numbers]
+        organisations = [by_number[n] for n in numbers]
+        # The e-mail domains of the organisations with a website (www. dropped):
+        # a person signing up with such an address is confirmed at once.
+        OrganisationDomain.objects.bulk_create(
+            [
+                OrganisationDomain(
+                    organisation=org,
+                    domain=website.split("//", 1)[1].split("/", 1)[0].removeprefix("www."),
+                )
+                for org, (_name, _sector, website) in zip(organisations, ORGANISATIONS, strict=True)
+                if website
+            ],
+            ignore_conflicts=True,
+        )
+        return organisations
 
     def _people(
         self, rng: random.Random, organisations: list[Organisation]
@@ -328,19 +350,46 @@ class Command(BaseCommand):
                 if u.pk not in have_address
             ]
         )
-        Affiliation.objects.bulk_create(
-            [
-                Affiliation(user=users[email], organisation=org)
-                for email, _, org in all_specs
-                if org is not None
-            ],
-            ignore_conflicts=True,
-        )
+        # Claims: most were confirmed by the administrator; some wait for
+        # confirmation (their items say "oppgir å representere …"), among them
+        # people of Digitaliseringsdirektoratet, whose representative is the
+        # coordinator (the page /me/organisations/claims/).
+        admin = users[ADMIN_EMAIL]
+        decided_at = timezone.now().replace(microsecond=0)
+        claims = []
+        for n, (email, _, org) in enumerate(all_specs):
+            if org is None:
+                continue
+            waiting = n < PEOPLE and (n % 17 == 3 or (org == organisations[0] and n % 3 == 1))
+            claims.append(
+                Affiliation(
+                    user=users[email],
+                    organisation=org,
+                    state=ClaimState.PENDING if waiting else ClaimState.CONFIRMED,
+                    decided_how="" if waiting else ClaimDecision.ADMINISTRATOR,
+                    decided_by=None if waiting else admin,
+                    decided_at=None if waiting else decided_at,
+                    is_representative=email == "koordinator@dugnad.localhost",
+                )
+            )
+        Affiliation.objects.bulk_create(claims, ignore_conflicts=True)
+        self.claim_states = {
+            (user_id, org_id): state
+            for user_id, org_id, state in Affiliation.objects.filter(
+                user__in=users.values()
+            ).values_list("user_id", "organisation_id", "state")
+        }
         people = [(users[email], org) for email, _, org in specs]
         demo = {key: users[email] for key, (email, _, _) in demo_specs.items()}
         demo_orgs = {key: org for key, (_, _, org) in demo_specs.items()}
         self.demo_orgs = demo_orgs
         return people, demo
+
+    def _claim(self, user_id: int, org: Organisation | None) -> str:
+        """The state of the person's claim, as an item posted for ``org`` records it."""
+        if org is None:
+            return ""
+        return self.claim_states.get((user_id, org.pk), ClaimState.PENDING)
 
     # --- the study -------------------------------------------------------
 
@@ -477,6 +526,7 @@ class Command(BaseCommand):
                     moderation_reason=reason,
                     acted_for=org,
                     acted_for_sector=org.sector if org else "",
+                    acted_for_claim=self._claim(membership.user_id, org),
                     created_at=created,
                     idempotency_key=item_key("contribution", n),
                 )
@@ -519,6 +569,7 @@ class Command(BaseCommand):
                         body_html=render_markdown(body),
                         acted_for=org,
                         acted_for_sector=org.sector if org else "",
+                        acted_for_claim=self._claim(membership.user_id, org),
                         created_at=when(start),
                         idempotency_key=item_key("comment", n),
                     )
@@ -560,7 +611,7 @@ class Command(BaseCommand):
 
     def _report(self, study: Study) -> None:
         # The same figures and sentence as the study's statistics page shows
-        # (definitions version 1), not raw row counts.
+        # (the current definitions), not raw row counts.
         figures = study_statistics(study=study)
         site = settings.SITE_URL
         self.stdout.write(
@@ -573,6 +624,13 @@ class Command(BaseCommand):
         self.stdout.write(f"  {headline(figures, 'en')}{end}")
         self.stdout.write(f"  {headline(figures, 'nb')}{end}")
         self.stdout.write(f"  Statistics: {site}/reports/{study.slug}/statistics/")
+        totals = figures.totals
+        self.stdout.write(
+            f"  Confirmed organisations: {totals.organisations}; unconfirmed: "
+            f"{totals.unconfirmed_organisations} ({totals.unconfirmed_participants} people "
+            f"waiting for confirmation; the coordinator represents "
+            f"Digitaliseringsdirektoratet: {site}/me/organisations/claims/)"
+        )
         self.stdout.write("Demo accounts (e-mail verified), all with the password:")
         self.stdout.write(f"  password:      {DEMO_PASSWORD}")
         self.stdout.write(
