@@ -353,14 +353,19 @@ class Command(BaseCommand):
         # Claims: most were confirmed by the administrator; some wait for
         # confirmation (their items say "oppgir å representere …"), among them
         # people of Digitaliseringsdirektoratet, whose representative is the
-        # coordinator (the page /me/organisations/claims/).
+        # coordinator (the page /me/organisations/claims/), and everyone at the
+        # last organisation, which is therefore counted as unconfirmed.
         admin = users[ADMIN_EMAIL]
         decided_at = timezone.now().replace(microsecond=0)
         claims = []
         for n, (email, _, org) in enumerate(all_specs):
             if org is None:
                 continue
-            waiting = n < PEOPLE and (n % 17 == 3 or (org == organisations[0] and n % 3 == 1))
+            waiting = n < PEOPLE and (
+                n % 17 == 3
+                or (org == organisations[0] and n % 3 == 1)
+                or org == organisations[-1]  # no one confirmed yet: an unconfirmed organisation
+            )
             claims.append(
                 Affiliation(
                     user=users[email],
