@@ -11,9 +11,9 @@ generate_series (never the ORM row by row):
 - 50 studies, 10 of them members-only; the first ("big") study holds 30 % of
   the items, the others share the rest;
 - ``--items`` items, a quarter contributions and the rest comments, of 12 to
-  40 words drawn from a Norwegian vocabulary of about 1,000 word forms with a
-  skewed (Zipf-like) frequency, so some words are in most items and most are
-  rare; 3 % hidden, 2 % pending, 1 % withdrawn;
+  40 words drawn from a Norwegian vocabulary of about 25,000 word forms
+  (nouns, their endings and compounds) by Zipf's law, so a few words are in
+  most items and most are rare; 3 % hidden, 2 % pending, 1 % withdrawn;
 - their search documents, written by one INSERT ... SELECT (PostgreSQL fills
   the generated tsvector), and the GIN index built afterwards, as a first
   indexing of an existing installation would.
@@ -74,13 +74,21 @@ NOUNS, OTHERS, STOP = _NOUN_TEXT.split(), _OTHER_TEXT.split(), _STOP_TEXT.split(
 
 
 def vocabulary() -> list[str]:
-    words = []
-    for noun in NOUNS:
-        words += [noun, noun + "en", noun + "er", noun + "ene"]
-    words += OTHERS
+    """About 25,000 word forms: nouns with their endings, compounds of them (as Norwegian
+    makes them: "innbyggertjeneste"), and other words."""
     rng = random.Random(21)
-    rng.shuffle(words)  # the skew then falls on a mix of kinds of words
-    return words
+    simple = list(OTHERS)
+    for noun in NOUNS:
+        simple += [noun, noun + "en", noun + "er", noun + "ene"]
+    compounds = []
+    for first in NOUNS:
+        for second in NOUNS[:60]:
+            if first != second:
+                compounds += [first + second, first + second + "en", first + second + "er"]
+    # The simple words are the frequent ones, the compounds the long tail.
+    rng.shuffle(simple)
+    rng.shuffle(compounds)
+    return simple + compounds
 
 
 def admin(sql: str) -> None:
@@ -144,15 +152,15 @@ def generate(*, items: int, words: list[str]) -> dict:
         first_org = cursor.fetchone()[0]
     big = study_ids[0]
     n = len(words)
-    # g picks the study: the first 30 % go to the big one, the rest round the others.
+    # g picks the study: 30 % go to the big one, the rest round the others.
     study = (
-        f"(CASE WHEN g < {int(items * 0.3)} THEN {big} "
-        f"ELSE (ARRAY{study_ids[1:]})[1 + g % {len(study_ids) - 1}] END)"
+        f"(CASE WHEN g % 10 < 3 THEN {big} "
+        f"ELSE (ARRAY{study_ids[1:]})[1 + (g / 10) % {len(study_ids) - 1}] END)"
     )
-    # A Zipf-like draw: random()^3 puts most draws on the first words.
+    # Zipf's law (the r-th word about 1/r as often): n^random() is log-uniform.
     body = (
-        "(SELECT string_agg(w[1 + 0 * k + floor(power(random(), 3) * "
-        f"{n})::int], ' ') FROM generate_series(1, 12 + (g * 7) % 29) AS k)"
+        f"(SELECT string_agg(w[0 * k + floor(power({n}, random()))::int], ' ') "
+        "FROM generate_series(1, 12 + (g * 7) % 29) AS k)"
     )
     state = (
         "CASE WHEN g % 33 = 0 THEN 'hidden' WHEN g % 50 = 1 THEN 'pending' "
@@ -180,8 +188,9 @@ def generate(*, items: int, words: list[str]) -> dict:
         f"FROM ({select}) AS i({columns}, g)",
     )
     comments = select.replace(
-        "generate_series(0, %s - 1)", f"generate_series({contributions}, %s - 1)"
+        f"generate_series(0, {contributions} - 1)", f"generate_series({contributions}, {items} - 1)"
     )
+    assert comments != select
     run(
         "comments",
         f"""INSERT INTO contributions_comment ({columns}, official, contribution_id)
@@ -199,9 +208,14 @@ def generate(*, items: int, words: list[str]) -> dict:
         run(
             f"search documents: {source}s",
             f"""INSERT INTO search_document (source, object_id, study_id, section_id,
-                organisation_id, sector, state, author_id, language, title, body, created_at)
+                organisation_id, sector, state, author_id, language, title, body, created_at,
+                fingerprint)
             SELECT '{source}', id, study_id, NULL, acted_for_id, acted_for_sector, state,
-                author_id, 'norwegian', {title}, body, created_at FROM {table}""",
+                author_id, 'norwegian', {title}, body, created_at,
+                left(encode(sha256(convert_to(state, 'UTF8') || '\\x00'::bytea
+                    || convert_to({title}, 'UTF8') || '\\x00'::bytea
+                    || convert_to(body, 'UTF8')), 'hex'), 32)
+            FROM {table}""",
         )
     run(
         "GIN index",
@@ -255,6 +269,7 @@ def plan(query: str, study_id: int | None) -> list[str]:
             study=None if study_id is None else _study(study_id),
         )
     page_sql = [q["sql"] for q in context.captured_queries if "ORDER BY" in q["sql"]][0]
+    # The first ordered query: the newest matches (the one that reads the index).
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + page_sql)
         return [row[0] for row in cursor.fetchall()]
@@ -310,9 +325,17 @@ def main() -> int:
             big = generated["study_id"]
         study = Study.objects.get(pk=big)
         rng = random.Random(2026)
-        content = [w for w in words if w not in STOP]
-        queries = [" ".join(rng.sample(content, 2)) for _ in range(args.queries)]
-        result["example_queries"] = queries[:5]
+
+        def zipf_word() -> str:
+            # Words searched for as often as they are written (the texts' own law).
+            return words[int(len(words) ** rng.random()) - 1]
+
+        query_sets = {
+            "typical": [f"{zipf_word()} {zipf_word()}" for _ in range(args.queries)],
+            # Two of the 20 most frequent words: most items match.
+            "common": [" ".join(rng.sample(words[:20], 2)) for _ in range(args.queries // 2)],
+        }
+        result["example_queries"] = {k: v[:5] for k, v in query_sets.items()}
         anonymous = AnonymousUser()
 
         def within(query: str) -> int:
@@ -330,20 +353,21 @@ def main() -> int:
             )
             return page.total
 
-        result["within_study_ms"] = timings(within, queries)
-        result["across_public_ms"] = timings(across, queries)
         newest = selectors.SearchFilters(sort="newest")
-        result["within_study_newest_ms"] = timings(
-            lambda q: (
-                selectors.search(
-                    user=anonymous, query=parse_query(q), filters=newest, study=study
-                ).total
-            ),
-            queries,
-        )
+
+        def within_newest(query: str) -> int:
+            page = selectors.search(
+                user=anonymous, query=parse_query(query), filters=newest, study=study
+            )
+            return page.total
+
+        for name, queries in query_sets.items():
+            result[f"{name}_within_study_ms"] = timings(within, queries)
+            result[f"{name}_across_public_ms"] = timings(across, queries)
+            result[f"{name}_within_study_newest_ms"] = timings(within_newest, queries)
+            result[f"{name}_plan_within"] = plan(queries[0], big)
+            result[f"{name}_plan_across"] = plan(queries[0], None)
         result["targets_ms"] = TARGETS_MS
-        result["plan_within"] = plan(queries[0], big)
-        result["plan_across"] = plan(queries[0], None)
     finally:
         from django.db import connections
 

@@ -31,6 +31,7 @@ def index_object(source: Source, obj: Model, *, document_model=SearchDocument) -
     if fields is None:
         document_model.objects.filter(source=source.key, object_id=obj.pk).delete()
         return
+    fields["fingerprint"] = source.fingerprint(obj)
     document, _created = document_model.objects.update_or_create(
         source=source.key, object_id=obj.pk, defaults=fields
     )

@@ -33,6 +33,9 @@ class SearchDocument(models.Model):
     title = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    # Hash of what the row showed when indexed (Source.check): results are
+    # compared with the live row by it.
+    fingerprint = models.CharField(max_length=32, blank=True)
 
     class Meta:
         db_table = "search_document"

@@ -131,8 +131,8 @@ def _may_read(document: SearchDocument, user, moderated: list[int]) -> bool:
     return document.study_id in moderated
 
 
-def _match(queryset: QuerySet, query: ParsedQuery) -> QuerySet | None:
-    """Documents matching the query in their own language, with a ``rank``; None: no words."""
+def _match(queryset: QuerySet, query: ParsedQuery) -> tuple[QuerySet, RawSQL] | None:
+    """Documents matching the query in their own language, and their rank; None: no words."""
     table = SearchDocument._meta.db_table
     where, params, rank_parts, rank_params = [], [], [], []
     for language in LANGUAGES:
@@ -165,9 +165,10 @@ def _match(queryset: QuerySet, query: ParsedQuery) -> QuerySet | None:
     rank = RawSQL(  # noqa: S611 - built of constants; the query is a parameter
         "CASE " + " ".join(rank_parts) + " ELSE 0 END", rank_params, FloatField()
     )
-    return queryset.extra(  # noqa: S610 - the same: only parameters come from the person
+    matched = queryset.extra(  # noqa: S610 - built of constants; only parameters come from the person
         where=["(" + " OR ".join(where) + ")"], params=params
-    ).annotate(rank=rank)
+    )
+    return matched, rank
 
 
 def _filtered(queryset: QuerySet, filters: SearchFilters) -> QuerySet:
@@ -209,21 +210,35 @@ def search(
         documents = documents.filter(study_id=study.pk)
     else:
         documents = documents.filter(study__in=viewable_studies(user))
-    documents = _match(_filtered(documents, filters), query)
-    if documents is None:
+    matching = _match(_filtered(documents, filters), query)
+    if matching is None:
         return None
-    total = documents.values("id")[: MAX_RESULTS + 1].count()
-    pages = max(1, (min(total, MAX_RESULTS) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(page, 1), pages)
-    order = ["-created_at", "-id"]
-    if filters.sort == "relevance":
-        order = ["-rank", *order]
-    start = (page - 1) * PAGE_SIZE
-    rows = list(
-        documents.select_related("study", "section", "organisation").order_by(*order)[
-            start : start + PAGE_SIZE
-        ]
+    matched, rank = matching
+    # The newest matches, at most MAX_RESULTS: the count, the pages and the set
+    # that relevance orders. PostgreSQL reads them newest first from an index
+    # when the words are common and from the GIN index when they are rare, so
+    # neither ranks more than MAX_RESULTS documents (docs/search.md).
+    candidates = list(
+        matched.order_by("-created_at", "-id").values_list("id", flat=True)[: MAX_RESULTS + 1]
     )
+    total = len(candidates)
+    candidates = candidates[:MAX_RESULTS]
+    pages = max(1, (total - (total > MAX_RESULTS) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    rows: list[SearchDocument] = []
+    if candidates:
+        related = SearchDocument.objects.select_related("study", "section", "organisation")
+        if filters.sort == "relevance":
+            rows = list(
+                related.filter(pk__in=candidates)
+                .annotate(rank=rank)
+                .order_by("-rank", "-created_at", "-id")[start : start + PAGE_SIZE]
+            )
+        else:
+            shown = candidates[start : start + PAGE_SIZE]
+            by_id = {row.pk: row for row in related.filter(pk__in=shown)}
+            rows = [by_id[pk] for pk in shown if pk in by_id]
     return SearchPage(
         results=_results(rows, query=query, user=user, moderated=moderated),
         total=total,
@@ -251,11 +266,8 @@ def _results(rows: list[SearchDocument], *, query, user, moderated) -> list[Resu
         if obj is None:
             continue
         source = SOURCES[row.source]
-        current = source.document(obj)
-        if current is None or current["state"] != row.state:
-            continue
-        row.state = current["state"]
-        row.author_id = current["author_id"]
+        if source.fingerprint(obj) != row.fingerprint:
+            continue  # changed since it was indexed (a write that bypassed save())
         if not _may_read(row, user, moderated):
             continue
         found = stems[row.language]
@@ -266,7 +278,7 @@ def _results(rows: list[SearchDocument], *, query, user, moderated) -> list[Resu
                 kind_label=str(source.label),
                 url=source.url(obj),
                 heading=highlight(heading, found, row.language),
-                snippet=highlight(current["body"], found, row.language, snippet=True),
+                snippet=highlight(row.body, found, row.language, snippet=True),
                 state_label=_STATE_LABELS.get(row.state, row.state),
             )
         )

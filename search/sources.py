@@ -12,6 +12,7 @@ indexes the rows that exist.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,10 +41,17 @@ class Source:
     related: tuple[str, ...] = ()
     # A heading for a result, from the live row (escaped by the template).
     heading: Callable[[Model], str] = field(default=lambda obj: "")
+    # Everything of the live row that the document shows or depends on, cheaply
+    # (no Markdown): its hash is kept with the document, and a result whose row
+    # no longer has it is left out (search/selectors.py).
+    check: Callable[[Model], str] = field(default=lambda obj: "")
 
     @property
     def model_class(self) -> type[Model]:
         return apps.get_model(self.model)
+
+    def fingerprint(self, obj: Model) -> str:
+        return hashlib.sha256(self.check(obj).encode("utf-8", "replace")).hexdigest()[:32]
 
 
 SOURCES: dict[str, Source] = {}
@@ -76,6 +84,10 @@ def _item(obj, *, title: str, section_id: int | None) -> dict:
         "body": body,
         "created_at": obj.created_at,
     }
+
+
+def _item_check(obj) -> str:
+    return "\x00".join([obj.state, getattr(obj, "title", ""), obj.body])
 
 
 _ITEM_FIELDS = frozenset(
@@ -111,6 +123,7 @@ register(
         fields=_ITEM_FIELDS | {"title", "section"},
         related=("study",),
         heading=lambda obj: obj.title,
+        check=_item_check,
     )
 )
 
@@ -124,6 +137,7 @@ register(
         fields=_ITEM_FIELDS | {"contribution"},
         related=("study", "contribution"),
         heading=_comment_heading,
+        check=_item_check,
     )
 )
 
@@ -154,5 +168,6 @@ register(
         fields=frozenset({"body", "published_at", "study"}),
         related=("study",),
         heading=lambda obj: str(_("Concept document, version %(number)s") % {"number": obj.number}),
+        check=lambda obj: obj.body,
     )
 )

@@ -45,7 +45,11 @@ def _stemmer(language: str):
 
 def stem(word: str, language: str) -> str | None:
     """The index term of one word, or None for a stop word (as PostgreSQL's dictionaries)."""
-    word = word.lower()
+    return _stem(word.lower(), language)
+
+
+@lru_cache(maxsize=100_000)
+def _stem(word: str, language: str) -> str | None:
     if len(word) > WORD_MAX_LENGTH or word in _STOP[language]:
         return None
     if word.isdigit():

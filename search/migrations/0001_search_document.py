@@ -78,6 +78,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(blank=True, max_length=300)),
                 ('body', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField()),
+                ('fingerprint', models.CharField(blank=True, max_length=32)),
                 ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.organisation')),
                 ('section', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='studies.section')),
                 ('study', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='studies.study')),
