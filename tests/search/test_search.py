@@ -476,3 +476,17 @@ def test_a_result_links_to_the_item_on_the_study_page(corpus, client):
     assert url in body.replace("&amp;", "&")
     page = client.get(url.split("#")[0]).content.decode()
     assert f'id="contribution-{corpus.privacy.pk}"' in page
+
+
+def test_the_rebuild_command_indexes_one_study_or_refuses_an_unknown_one(corpus):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    SearchDocument.objects.filter(study=corpus.other).delete()
+    out = StringIO()
+    call_command("rebuild_search_index", "--study", "annen", stdout=out)
+    assert "Indexed 1 item(s)." in out.getvalue()
+    assert found("innbyggeren", study=corpus.other) == [key(corpus.elsewhere)]
+    with pytest.raises(CommandError):
+        call_command("rebuild_search_index", "--study", "nothing")
