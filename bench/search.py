@@ -168,7 +168,7 @@ def generate(*, items: int, words: list[str]) -> dict:
         "acted_for_id, acted_for_sector, created_at, updated_at, revision"
     )
     contributions = items // 4
-    select = f"""SELECT {study}, {first_user} + (g * 7919) % {people}, {body}, '', {state}, '', '',
+    select = f"""SELECT {study}, {first_user} + (g::bigint * 7919) % {people}, {body}, '', {state}, '', '',
             o.id, COALESCE(o.sector, ''),
             now() - interval '365 days' + (g % 525600) * interval '1 minute', now(), 1, g
         FROM generate_series(0, {contributions} - 1) AS g

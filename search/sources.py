@@ -21,6 +21,7 @@ from django.db.models import Model
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from search.text import detect_language, plain_text
 
@@ -117,7 +118,7 @@ register(
     Source(
         key="contribution",
         model="contributions.Contribution",
-        label=_("Contribution"),
+        label=pgettext_lazy("kind of search result", "Contribution"),
         document=lambda obj: _item(obj, title=obj.title, section_id=obj.section_id),
         url=_contribution_url,
         fields=_ITEM_FIELDS | {"title", "section"},
@@ -131,7 +132,7 @@ register(
     Source(
         key="comment",
         model="contributions.Comment",
-        label=_("Comment"),
+        label=pgettext_lazy("kind of search result", "Comment"),
         document=lambda obj: _item(obj, title="", section_id=obj.contribution.section_id),
         url=_comment_url,
         fields=_ITEM_FIELDS | {"contribution"},
@@ -162,7 +163,7 @@ register(
     Source(
         key="document",
         model="studies.DocumentVersion",
-        label=_("Concept document"),
+        label=pgettext_lazy("kind of search result", "Concept document"),
         document=_version_document,
         url=lambda obj: reverse("studies:version_detail", args=[obj.study.slug, obj.pk]),
         fields=frozenset({"body", "published_at", "study"}),
