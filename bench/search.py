@@ -168,8 +168,9 @@ def generate(*, items: int, words: list[str]) -> dict:
         "acted_for_id, acted_for_sector, created_at, updated_at, revision"
     )
     contributions = items // 4
-    select = f"""SELECT {study}, {first_user} + (g::bigint * 7919) % {people}, {body}, '', {state}, '', '',
-            o.id, COALESCE(o.sector, ''),
+    author = f"{first_user} + (g::bigint * 7919) % {people}"
+    select = f"""SELECT {study}, {author}, {body}, '', {state}, '', '', o.id,
+            COALESCE(o.sector, ''),
             now() - interval '365 days' + (g % 525600) * interval '1 minute', now(), 1, g
         FROM generate_series(0, {contributions} - 1) AS g
         JOIN bench_texts t ON t.n = g.g

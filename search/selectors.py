@@ -177,7 +177,11 @@ def _filtered(queryset: QuerySet, filters: SearchFilters) -> QuerySet:
     if filters.section_id is not None:
         queryset = queryset.filter(section_id=filters.section_id)
     if filters.organisation_id is not None:
-        queryset = queryset.filter(organisation_id=filters.organisation_id)
+        # A merged duplicate's items count as the organisation's (docs/statistics.md).
+        queryset = queryset.filter(
+            Q(organisation_id=filters.organisation_id)
+            | Q(organisation__merged_into_id=filters.organisation_id)
+        )
     if filters.sector:
         queryset = queryset.filter(sector=filters.sector)
     if filters.phase is not None:

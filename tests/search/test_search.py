@@ -490,3 +490,14 @@ def test_the_rebuild_command_indexes_one_study_or_refuses_an_unknown_one(corpus)
     assert found("innbyggeren", study=corpus.other) == [key(corpus.elsewhere)]
     with pytest.raises(CommandError):
         call_command("rebuild_search_index", "--study", "nothing")
+
+
+def test_an_organisation_filter_takes_in_its_merged_duplicates(corpus):
+    duplicate = OrganisationFactory(name="NAV (duplikat)", merged_into=corpus.org)
+    item = ContributionFactory(
+        study=corpus.study, title="Innbyggeren", body="Tekst.", acted_for=duplicate
+    )
+    assert set(found("innbyggere", study=corpus.study, organisation_id=corpus.org.pk)) == {
+        key(corpus.assistant),
+        key(item),
+    }
