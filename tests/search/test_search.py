@@ -8,6 +8,7 @@ passing on both is what "the same results on both" means for this corpus.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -20,7 +21,7 @@ from contributions import services as contribution_services
 from contributions.models import Comment, Contribution, ItemState
 from search import selectors
 from search.models import SearchDocument
-from search.text import parse_query
+from search.text import parse_query, stem
 from studies.models import DocumentVersion, Phase, Role, Visibility
 from tests.factories import (
     CommentFactory,
@@ -500,4 +501,41 @@ def test_an_organisation_filter_takes_in_its_merged_duplicates(corpus):
     assert set(found("innbyggere", study=corpus.study, organisation_id=corpus.org.pk)) == {
         key(corpus.assistant),
         key(item),
+    }
+
+
+# --- PostgreSQL and the SQLite index read the same words ------------------------------
+
+
+def test_postgresql_stems_every_document_as_the_sqlite_index_does(corpus, requires_postgres):
+    from search.text import terms
+
+    with connection.cursor() as cursor:
+        for document in SearchDocument.objects.all():
+            text = f"{document.title}\n{document.body}"
+            cursor.execute(
+                "SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))",
+                [document.language, text],
+            )
+            assert set(cursor.fetchone()[0]) == set(terms(text, document.language).split())
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["innbyggere", '"digital assistent" -skjema', "personvern or kommunene", "og tjenestene"],
+)
+def test_postgresql_reads_a_query_into_the_stems_the_sqlite_query_uses(requires_postgres, query):
+    from search.text import NORWEGIAN
+
+    parsed = parse_query(query)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT websearch_to_tsquery('norwegian', %s)::text",
+            [parsed.websearch(NORWEGIAN)],
+        )
+        tree = cursor.fetchone()[0]
+    stems = set(re.findall(r"'([^']+)'", tree))
+    excluded = {w for c in parsed.clauses for w in c.excluded}
+    assert stems == parsed.stems(NORWEGIAN) | {
+        s for s in (stem(w, NORWEGIAN) for w in excluded) if s
     }
