@@ -218,7 +218,7 @@ def generate(*, items: int, words: list[str]) -> dict:
         "GIN index",
         "CREATE INDEX search_document_vector ON search_document USING GIN (vector)",
     )
-    run("vacuum analyze", "VACUUM (ANALYZE) search_document")
+    run("vacuum analyze", "VACUUM (ANALYZE)")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*), pg_size_pretty(pg_total_relation_size('search_document')) "
@@ -296,7 +296,7 @@ def _study(pk: int):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--database", default="dugnad_bench_search")
     parser.add_argument("--timeout", type=int, default=3000, help="seconds before giving up")
     parser.add_argument("--keep", action="store_true", help="do not drop the database")

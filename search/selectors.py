@@ -85,20 +85,32 @@ def _not_blocked(now) -> Q:
     return ~Q(status=MembershipStatus.BLOCKED) | Q(blocked_until__lte=now)
 
 
-def viewable_studies(user) -> QuerySet[Study]:
-    """Studies whose items the person may search (studies.access.can, VIEW)."""
-    public = Q(visibility=Visibility.PUBLIC) & ~Q(status=StudyStatus.DRAFT)
+def viewable(user) -> Q:
+    """Documents of the studies the person may view (studies.access.can, VIEW).
+
+    Public studies through a join condition and the person's own studies as a
+    list of ids (one query), not a subquery: PostgreSQL then reads the GIN
+    index once and keeps the rows of the right studies, instead of reading it
+    once per study.
+    """
+    public = Q(study__visibility=Visibility.PUBLIC) & ~Q(study__status=StudyStatus.DRAFT)
     if user is None or not user.is_authenticated:
-        return Study.objects.filter(public)
+        return public
     if is_administrator(user):
-        return Study.objects.all()
+        return Q()
     now = timezone.now()
-    memberships = Membership.objects.filter(user=user).exclude(status=MembershipStatus.LEFT)
-    members = memberships.filter(_not_blocked(now)).exclude(study__status=StudyStatus.DRAFT)
-    staff = memberships.filter(role__in=FACILITATING)
-    return Study.objects.filter(
-        public | Q(pk__in=members.values("study_id")) | Q(pk__in=staff.values("study_id"))
-    )
+    own = []
+    for study_id, role, status, until, study_status in (
+        Membership.objects.filter(user=user)
+        .exclude(status=MembershipStatus.LEFT)
+        .values_list("study_id", "role", "status", "blocked_until", "study__status")
+    ):
+        blocked = status == MembershipStatus.BLOCKED and (until is None or until > now)
+        # Drafts: their facilitators and coordinators; others: unless blocked.
+        draft = study_status == StudyStatus.DRAFT
+        if (role in FACILITATING) if draft else not blocked:
+            own.append(study_id)
+    return public | Q(study_id__in=own) if own else public
 
 
 def moderated_study_ids(user) -> list[int]:
@@ -213,7 +225,7 @@ def search(
     if study is not None:
         documents = documents.filter(study_id=study.pk)
     else:
-        documents = documents.filter(study__in=viewable_studies(user))
+        documents = documents.filter(viewable(user))
     matching = _match(_filtered(documents, filters), query)
     if matching is None:
         return None
