@@ -539,3 +539,15 @@ def test_postgresql_reads_a_query_into_the_stems_the_sqlite_query_uses(requires_
     assert stems == parsed.stems(NORWEGIAN) | {
         s for s in (stem(w, NORWEGIAN) for w in excluded) if s
     }
+
+
+def test_a_draft_study_is_searched_by_its_facilitators_only(corpus, client):
+    from studies.models import StudyStatus
+
+    draft = StudyFactory(slug="utkast", status=StudyStatus.DRAFT)
+    MembershipFactory(study=draft, user=corpus.member)
+    MembershipFactory(study=draft, user=corpus.facilitator, role=Role.FACILITATOR)
+    item = ContributionFactory(study=draft, title="Utkast", body="Innbyggeren i et utkast.")
+    assert key(item) in found("innbyggeren", user=corpus.facilitator)
+    assert key(item) not in found("innbyggeren", user=corpus.member)
+    assert key(item) not in found("innbyggeren")
