@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "moderation",
     "polls",
     "reports",
+    "search",
     "rest_framework",
     "drf_spectacular",
     "api",

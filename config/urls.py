@@ -59,6 +59,7 @@ urlpatterns = [
         name="administrator_remove",
     ),
     path("my-studies/", study_views.my_studies, name="my_studies"),
+    path("", include("search.urls")),
     path("studies/", include("studies.urls")),
     path("studies/", include("polls.urls")),
     path("studies/", include("contributions.urls")),

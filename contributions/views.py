@@ -242,11 +242,14 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # before the items, so whatever commits in between is replayed, never lost.
     last_seq = study.last_event_seq
     filter_form, filters, filter_query = _filtering(request, study)
+    # ?before=N opens the list at an older item (a search result links there).
+    before = whole_number(request.GET.get("before"), minimum=1)
+    listed = {**filters, "before": before} if before else filters
     page = fragments.contribution_listing(
         study=study,
         last_seq=last_seq,
-        load=lambda: selectors.contribution_page(study=study, **filters),
-        **filters,
+        load=lambda: selectors.contribution_page(study=study, **listed),
+        **listed,
     )
     context = _page_context(request, access, last_seq)
     context.update(study_selectors.study_header_context(access, user=request.user))

@@ -357,6 +357,9 @@ MATRIX.update(
         "studies:invitation_revoke": E(POST_ONLY, MANAGE_POST),
         # --- contributions ---------------------------------------------------------
         "study_detail": E(PUBLIC, NO_POST),
+        # --- search (search/): what is found is filtered per person (tests/search) ---
+        "search:search": E(PUBLIC, NO_POST),
+        "search:study": E(PUBLIC, NO_POST),
         "contribution_list": E(PUBLIC, MEMBERS_POST),
         # Only the author edits or withdraws (facilitators hide instead).
         "contribution_edit": E(

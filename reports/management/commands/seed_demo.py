@@ -14,10 +14,12 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import datetime, timedelta
+from io import StringIO
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Max
@@ -264,6 +266,8 @@ class Command(BaseCommand):
             self._memberships(rng, study, people, demo, organisations)
             if created or not self._has_content(study):
                 self._content(rng, study, now)
+                # The items are bulk-created (no save signals): index them for search.
+                call_command("rebuild_search_index", "--study", study.slug, stdout=StringIO())
             last = StudyEvent.objects.filter(study=study).aggregate(m=Max("seq"))["m"] or 0
             Study.objects.filter(pk=study.pk).update(last_event_seq=last)
         self._report(study)

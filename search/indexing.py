@@ -1,0 +1,104 @@
+"""Keeping the index true: every save and delete of a source's row, in its transaction.
+
+The receivers run inside the transaction that saves the row (post_save and
+post_delete fire before commit), so an edit, a moderation action or a
+deletion changes the index atomically with the item: there is no moment at
+which the index still finds text that was taken away. Results are checked
+against the live rows as well (search/selectors.py).
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import connection
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+
+from search.models import SearchDocument
+from search.sources import SOURCES, Source, source_for_model
+from search.text import terms
+
+FTS_TABLE = "search_fts"
+
+
+def _uses_fts5() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def index_object(source: Source, obj: Model, *, document_model=SearchDocument) -> None:
+    """Write (or remove) the search document of one row."""
+    fields = source.document(obj)
+    if fields is None:
+        document_model.objects.filter(source=source.key, object_id=obj.pk).delete()
+        return
+    fields["fingerprint"] = source.fingerprint(obj)
+    document, _created = document_model.objects.update_or_create(
+        source=source.key, object_id=obj.pk, defaults=fields
+    )
+    if _uses_fts5():
+        _fts_write(document)
+
+
+def remove_object(source: Source, pk: int) -> None:
+    # On SQLite a trigger removes the FTS row with the document (migration 0001).
+    SearchDocument.objects.filter(source=source.key, object_id=pk).delete()
+
+
+def _fts_write(document: SearchDocument) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [document.pk])  # noqa: S608 - a constant name
+        cursor.execute(
+            f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",  # noqa: S608
+            [
+                document.pk,
+                terms(document.title, document.language),
+                terms(document.body, document.language),
+            ],
+        )
+
+
+def _saved(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
+    if raw:
+        return  # loaddata: rebuild_search_index afterwards
+    source = source_for_model(sender)
+    if source is None:
+        return
+    if update_fields is not None and source.fields and not (set(update_fields) & source.fields):
+        return
+    index_object(source, instance)
+
+
+def _deleted(sender, instance, **kwargs) -> None:
+    source = source_for_model(sender)
+    if source is not None:
+        remove_object(source, instance.pk)
+
+
+def connect_receivers() -> None:
+    for source in SOURCES.values():
+        model = source.model_class
+        uid = f"search-{source.key}"
+        post_save.connect(_saved, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(_deleted, sender=model, dispatch_uid=f"{uid}-delete")
+
+
+def rebuild(*, study_id: int | None = None, batch: int = 500, get_model=None) -> int:
+    """Index every row of every source anew (or of one study); returns the count.
+
+    ``get_model`` is a migration's ``apps.get_model`` when run from one.
+    """
+    get_model = get_model or apps.get_model
+    document_model = get_model("search", "SearchDocument")
+    count = 0
+    for source in SOURCES.values():
+        model = get_model(source.model)
+        rows = model.objects.select_related(*source.related).order_by("pk")
+        documents = document_model.objects.filter(source=source.key)
+        if study_id is not None:
+            rows = rows.filter(study_id=study_id)
+            documents = documents.filter(study_id=study_id)
+        documents.exclude(object_id__in=rows.values("pk")).delete()
+        for obj in rows.iterator(chunk_size=batch):
+            index_object(source, obj, document_model=document_model)
+            count += 1
+    return count

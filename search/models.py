@@ -1,0 +1,51 @@
+"""The search index: one document per searchable thing (search/sources.py).
+
+A document holds the text to match and what the filters and permissions need
+(study, state, author, snapshot). On PostgreSQL the table also has a generated
+``vector`` column (tsvector, ``norwegian`` or ``english``) with a GIN index;
+on SQLite a ``search_fts`` FTS5 table holds the stemmed words under the same
+row id. Both are made by migration 0001 for their database only.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from accounts.models import Organisation, Sector
+from studies.models import Section, Study
+
+
+class SearchDocument(models.Model):
+    source = models.CharField(max_length=30)
+    object_id = models.PositiveBigIntegerField()
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    section = models.ForeignKey(
+        Section, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sector = models.CharField(max_length=16, choices=Sector.choices, blank=True)
+    state = models.CharField(max_length=16)
+    # The author, for "your own items"; not a key, so no account is held by the index.
+    author_id = models.BigIntegerField(null=True, blank=True)
+    language = models.CharField(max_length=16, default="norwegian")
+    title = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    # Hash of what the row showed when indexed (Source.check): results are
+    # compared with the live row by it.
+    fingerprint = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        db_table = "search_document"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "object_id"], name="search_document_unique")
+        ]
+        indexes = [
+            models.Index(fields=["study", "created_at"], name="search_document_study"),
+            models.Index(fields=["created_at"], name="search_document_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.object_id}"

@@ -1,0 +1,301 @@
+"""Search: what a person may find, matched, ranked, paged and highlighted.
+
+Permissions are applied in the query (studies the person may view, items in
+states they may read) and once more against the live rows of the page, so a
+result never shows text that is gone. A page reads a fixed number of queries:
+the count, the page, one per source on it, and the person's memberships.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.fields import FloatField
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from accounts.administrators import is_administrator
+from accounts.second_factor import second_factor_for
+from contributions.models import ItemState
+from search.indexing import FTS_TABLE
+from search.models import SearchDocument
+from search.sources import SOURCES
+from search.text import ENGLISH, LANGUAGES, NORWEGIAN, ParsedQuery, highlight
+from studies.access import FACILITATING
+from studies.models import Membership, MembershipStatus, Phase, Study, StudyStatus, Visibility
+
+PAGE_SIZE = 20
+MAX_RESULTS = 1000  # counted and paged up to here; past it, "more than 1,000"
+PUBLISHED = "published"
+REMOVED = "removed"
+_STATE_LABELS = dict(ItemState.choices)
+# The "state" filter: what the person asks for; visibility still applies.
+ALL_STATES = "all"
+
+
+@dataclass
+class SearchFilters:
+    kind: str = ""
+    section_id: int | None = None
+    organisation_id: int | None = None
+    sector: str = ""
+    phase: Phase | None = None
+    state: str = PUBLISHED
+    sort: str = "relevance"
+
+
+@dataclass
+class Result:
+    document: SearchDocument
+    kind_label: str
+    url: str
+    heading: SafeString
+    snippet: SafeString
+    state_label: str = ""
+
+
+@dataclass
+class SearchPage:
+    results: list[Result]
+    total: int  # at most MAX_RESULTS + 1
+    page: int
+    pages: int
+
+    @property
+    def more_than_max(self) -> bool:
+        return self.total > MAX_RESULTS
+
+    @property
+    def shown_total(self) -> int:
+        return min(self.total, MAX_RESULTS)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _not_blocked(now) -> Q:
+    return ~Q(status=MembershipStatus.BLOCKED) | Q(blocked_until__lte=now)
+
+
+def viewable(user) -> Q:
+    """Documents of the studies the person may view (studies.access.can, VIEW).
+
+    Public studies through a join condition and the person's own studies as a
+    list of ids (one query), not a subquery: PostgreSQL then reads the GIN
+    index once and keeps the rows of the right studies, instead of reading it
+    once per study.
+    """
+    public = Q(study__visibility=Visibility.PUBLIC) & ~Q(study__status=StudyStatus.DRAFT)
+    if user is None or not user.is_authenticated:
+        return public
+    if is_administrator(user):
+        return Q()
+    now = timezone.now()
+    own = []
+    for study_id, role, status, until, study_status in (
+        Membership.objects.filter(user=user)
+        .exclude(status=MembershipStatus.LEFT)
+        .values_list("study_id", "role", "status", "blocked_until", "study__status")
+    ):
+        blocked = status == MembershipStatus.BLOCKED and (until is None or until > now)
+        # Drafts: their facilitators and coordinators; others: unless blocked.
+        draft = study_status == StudyStatus.DRAFT
+        if (role in FACILITATING) if draft else not blocked:
+            own.append(study_id)
+    return public | Q(study_id__in=own) if own else public
+
+
+def moderated_study_ids(user) -> list[int]:
+    """Studies in which the person reads every item (a facilitator with the second factor)."""
+    if user is None or not user.is_authenticated or not second_factor_for(user):
+        return []
+    return list(
+        Membership.objects.filter(user=user, role__in=FACILITATING)
+        .exclude(status=MembershipStatus.LEFT)
+        .filter(_not_blocked(timezone.now()))
+        .values_list("study_id", flat=True)
+    )
+
+
+def _readable(user, moderated: list[int]) -> Q:
+    """Documents whose text the person may read (contributions.selectors.item_visible_to)."""
+    readable = Q(state=PUBLISHED)
+    if user is not None and user.is_authenticated:
+        readable |= Q(author_id=user.pk) & ~Q(state=REMOVED)
+    if moderated:
+        readable |= Q(study_id__in=moderated)
+    return readable
+
+
+def _may_read(document: SearchDocument, user, moderated: list[int]) -> bool:
+    if document.state == PUBLISHED:
+        return True
+    if user is not None and user.is_authenticated and document.author_id == user.pk:
+        return document.state != REMOVED
+    return document.study_id in moderated
+
+
+def _match(queryset: QuerySet, query: ParsedQuery) -> tuple[QuerySet, RawSQL] | None:
+    """Documents matching the query in their own language, and their rank; None: no words."""
+    table = SearchDocument._meta.db_table
+    where, params, rank_parts, rank_params = [], [], [], []
+    for language in LANGUAGES:
+        if connection.vendor == "postgresql":
+            text = query.websearch(language)
+            if text is None:
+                continue
+            tsquery = f"websearch_to_tsquery('{language}'::regconfig, %s)"
+            where.append(f"({table}.language = %s AND {table}.vector @@ {tsquery})")
+            params += [language, text]
+            rank_parts.append(f"WHEN {table}.language = %s THEN ts_rank({table}.vector, {tsquery})")
+            rank_params += [language, text]
+        else:
+            expression = query.fts5(language)
+            if expression is None:
+                continue
+            where.append(
+                f"({table}.language = %s AND {table}.id IN "  # noqa: S608 - constant names; values are parameters
+                f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s))"
+            )
+            params += [language, expression]
+            # bm25 is lower for better matches; the title counts double.
+            rank_parts.append(
+                f"WHEN {table}.language = %s THEN (SELECT -bm25({FTS_TABLE}, 2.0, 1.0) "  # noqa: S608
+                f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {FTS_TABLE}.rowid = {table}.id)"
+            )
+            rank_params += [language, expression]
+    if not where:
+        return None
+    rank = RawSQL(  # noqa: S611 - built of constants; the query is a parameter
+        "CASE " + " ".join(rank_parts) + " ELSE 0 END", rank_params, FloatField()
+    )
+    matched = queryset.extra(  # noqa: S610 - built of constants; only parameters come from the person
+        where=["(" + " OR ".join(where) + ")"], params=params
+    )
+    return matched, rank
+
+
+def _filtered(queryset: QuerySet, filters: SearchFilters) -> QuerySet:
+    if filters.kind:
+        queryset = queryset.filter(source=filters.kind)
+    if filters.section_id is not None:
+        queryset = queryset.filter(section_id=filters.section_id)
+    if filters.organisation_id is not None:
+        # A merged duplicate's items count as the organisation's (docs/statistics.md).
+        queryset = queryset.filter(
+            Q(organisation_id=filters.organisation_id)
+            | Q(organisation__merged_into_id=filters.organisation_id)
+        )
+    if filters.sector:
+        queryset = queryset.filter(sector=filters.sector)
+    if filters.phase is not None:
+        queryset = queryset.filter(
+            study_id=filters.phase.study_id,
+            created_at__gte=filters.phase.starts_at,
+            created_at__lt=filters.phase.ends_at,
+        )
+    if filters.state != ALL_STATES:
+        queryset = queryset.filter(state=filters.state)
+    return queryset
+
+
+def search(
+    *,
+    user,
+    query: ParsedQuery,
+    filters: SearchFilters,
+    page: int = 1,
+    study: Study | None = None,
+) -> SearchPage | None:
+    """One page of what ``user`` may find for ``query``; None when it has no words to find.
+
+    With ``study`` only that study is searched (the caller checked that the
+    person may view it); without, every study the person may view.
+    """
+    moderated = moderated_study_ids(user)
+    documents = SearchDocument.objects.filter(_readable(user, moderated))
+    if study is not None:
+        documents = documents.filter(study_id=study.pk)
+    else:
+        documents = documents.filter(viewable(user))
+    matching = _match(_filtered(documents, filters), query)
+    if matching is None:
+        return None
+    matched, rank = matching
+    # The newest matches, at most MAX_RESULTS: the count, the pages and the set
+    # that relevance orders. PostgreSQL reads them newest first from an index
+    # when the words are common and from the GIN index when they are rare, so
+    # neither ranks more than MAX_RESULTS documents (docs/search.md).
+    candidates = list(
+        matched.order_by("-created_at", "-id").values_list("id", flat=True)[: MAX_RESULTS + 1]
+    )
+    total = len(candidates)
+    candidates = candidates[:MAX_RESULTS]
+    pages = max(1, (total - (total > MAX_RESULTS) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    rows: list[SearchDocument] = []
+    if candidates:
+        related = SearchDocument.objects.select_related("study", "section", "organisation")
+        if filters.sort == "relevance":
+            rows = list(
+                related.filter(pk__in=candidates)
+                .annotate(rank=rank)
+                .order_by("-rank", "-created_at", "-id")[start : start + PAGE_SIZE]
+            )
+        else:
+            shown = candidates[start : start + PAGE_SIZE]
+            by_id = {row.pk: row for row in related.filter(pk__in=shown)}
+            rows = [by_id[pk] for pk in shown if pk in by_id]
+    return SearchPage(
+        results=_results(rows, query=query, user=user, moderated=moderated),
+        total=total,
+        page=page,
+        pages=pages,
+    )
+
+
+def _results(rows: list[SearchDocument], *, query, user, moderated) -> list[Result]:
+    """The page's results, read from the live rows: whatever changed since is left out."""
+    wanted: dict[str, list[int]] = {}
+    for row in rows:
+        wanted.setdefault(row.source, []).append(row.object_id)
+    live: dict[tuple[str, int], object] = {}
+    for key, ids in wanted.items():
+        source = SOURCES.get(key)
+        if source is None:
+            continue
+        for obj in source.model_class.objects.filter(pk__in=ids).select_related(*source.related):
+            live[(key, obj.pk)] = obj
+    stems = {language: query.stems(language) for language in (NORWEGIAN, ENGLISH)}
+    results = []
+    for row in rows:
+        obj = live.get((row.source, row.object_id))
+        if obj is None:
+            continue
+        source = SOURCES[row.source]
+        if source.fingerprint(obj) != row.fingerprint:
+            continue  # changed since it was indexed (a write that bypassed save())
+        if not _may_read(row, user, moderated):
+            continue
+        found = stems[row.language]
+        heading = source.heading(obj)
+        results.append(
+            Result(
+                document=row,
+                kind_label=str(source.label),
+                url=source.url(obj),
+                heading=highlight(heading, found, row.language),
+                snippet=highlight(row.body, found, row.language, snippet=True),
+                state_label=_STATE_LABELS.get(row.state, row.state),
+            )
+        )
+    return results
