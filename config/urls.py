@@ -61,6 +61,7 @@ urlpatterns = [
     path("my-studies/", study_views.my_studies, name="my_studies"),
     path("studies/", include("studies.urls")),
     path("studies/", include("polls.urls")),
+    path("studies/", include("contributions.passage_urls")),
     path("studies/", include("contributions.urls")),
     path("moderation/", include("moderation.urls")),
     path("reports/", include("reports.urls")),

@@ -6,7 +6,7 @@ class ContributionsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.signals import account_deleted
-        from contributions import services
+        from contributions import passages, services
         from studies.services import document_version_published
 
         account_deleted.connect(
@@ -14,4 +14,7 @@ class ContributionsConfig(AppConfig):
         )
         document_version_published.connect(
             services.contributions_taken_up, dispatch_uid="contributions_taken_up"
+        )
+        document_version_published.connect(
+            passages.passages_carry, dispatch_uid="contributions_passages_carry"
         )
