@@ -111,7 +111,7 @@
 
   function onSelection() {
     selected = selectionIn();
-    document.querySelectorAll(".passage-quote").forEach(function (button) {
+    document.querySelectorAll(".passage-quote-button").forEach(function (button) {
       var anchor = button.closest(".doc-block").getAttribute("data-anchor");
       button.hidden = !(selected && selected.anchor === anchor);
     });
@@ -131,7 +131,7 @@
         setOpen(opener.closest(".doc-block").getAttribute("data-anchor"));
         return;
       }
-      var quote = evt.target.closest && evt.target.closest(".passage-quote");
+      var quote = evt.target.closest && evt.target.closest(".passage-quote-button");
       if (quote && selected) {
         evt.preventDefault();
         setOpen(selected.anchor, selected.text);
