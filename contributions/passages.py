@@ -42,7 +42,13 @@ from contributions.models import (
     Reaction,
 )
 from studies.access import Action, can, membership_of
-from studies.blocks import best_match, latest_version, previous_version, version_blocks
+from studies.blocks import (
+    best_match,
+    latest_version,
+    parse_blocks,
+    previous_version,
+    version_blocks,
+)
 from studies.models import DocumentBlock, DocumentVersion, Study, StudyStatus
 from studies.selectors import current_phase
 
@@ -467,14 +473,17 @@ def passages_carry(sender, *, version: DocumentVersion, **kwargs) -> None:
     previous = previous_version(version)
     blocks = version_blocks(version)
     if previous is not None:
-        for passage in Passage.objects.filter(block__version=previous, gone=False).select_related(
-            "block"
-        ):
+        pinned = Passage.objects.filter(block__version=previous, gone=False).select_related(
+            "block", "contribution__amendment"
+        )
+        for passage in pinned:
+            text = passage.block.text
+            amendment = getattr(passage.contribution, "amendment", None)
+            if amendment is not None and amendment.status == AmendmentStatus.ACCEPTED:
+                # Its wording replaced the passage: follow the wording.
+                text = " ".join(b.text for b in parse_blocks(amendment.wording)) or text
             found = best_match(
-                text=passage.block.text,
-                quote=passage.quote,
-                blocks=blocks,
-                anchor=passage.block.anchor,
+                text=text, quote=passage.quote, blocks=blocks, anchor=passage.block.anchor
             )
             if found is None:
                 passage.gone = True

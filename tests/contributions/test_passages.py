@@ -239,6 +239,16 @@ def test_the_amendment_life_cycle_with_notifications_support_draft_and_credit(se
     client.cookies["django_language"] = "nb"
     page = client.get(reverse("studies:version_detail", args=[study.slug, v2.pk]))
     assert "Endringsforslag fra Kari Nordmann, NAV" in page.content.decode()
+    # The amendment follows its wording into the new version.
+    placed = Passage.objects.get(contribution=amendment)
+    assert placed.block.version == v2 and placed.block.text == "Citizens find help in one place."
+    # The comparison links the changed line to the amendment behind it.
+    compare = client.get(
+        reverse("studies:version_compare", args=[study.slug]), {"old": version.pk, "new": v2.pk}
+    ).content.decode()
+    row = next(r for r in compare.split("<tr") if "Citizens find help in one place." in r)
+    assert "Endringsforslag fra Kari Nordmann, NAV" in row
+    assert f"#{placed.block.anchor}" in row
 
 
 def test_the_author_withdraws_an_undecided_amendment(setup):
