@@ -142,11 +142,14 @@ def _document_context(request: HttpRequest, access: StudyAccess, *, open_anchor:
     counts = (
         passages.block_counts(study=study, version=document.version) if document.version else {}
     )
+    credits = passages.block_credits(version=document.version) if document.version else {}
     user = request.user
     return {
         "study": study,
         "version": document.version,
-        "blocks": [(b, counts.get(b.anchor, {})) for b in document.blocks],
+        "blocks": [
+            (b, counts.get(b.anchor, {}), credits.get(b.anchor, [])) for b in document.blocks
+        ],
         "gone": passages.gone_items(study=study),
         "open_anchor": open_anchor,
         "ws_path": f"/ws/studies/{study.slug}/",

@@ -136,6 +136,21 @@ def gone_items(*, study: Study) -> list[Passage]:
     )
 
 
+def block_credits(*, version: DocumentVersion) -> dict[str, list[Amendment]]:
+    """Per anchor of ``version``: the amendments it took in (credited there), oldest first."""
+    credits: dict[str, list[Amendment]] = {}
+    rows = (
+        Amendment.objects.filter(credited_in=version, contribution__passage__block__version=version)
+        .select_related(
+            "contribution__author", "contribution__acted_for", "contribution__passage__block"
+        )
+        .order_by("contribution__created_at", "pk")
+    )
+    for amendment in rows:
+        credits.setdefault(amendment.contribution.passage.block.anchor, []).append(amendment)
+    return credits
+
+
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     """Word by word: ("same" | "removed" | "added", text), whitespace kept."""
     a, b = re.findall(r"\S+|\s+", old or ""), re.findall(r"\S+|\s+", new or "")

@@ -11,29 +11,23 @@
     return quote ? url + "?quote=" + encodeURIComponent(quote) : url;
   }
 
-  function fetchPanel(anchor, quote) {
+  // A first look fills the whole panel; a live refresh replaces only the list of
+  // items, so an open form, what is typed in it and the focus stay as they are.
+  function fetchPanel(anchor, quote, listOnly) {
     var panel = document.getElementById("panel-" + anchor);
     if (!panel) { return Promise.resolve(); }
     return window.fetch(panelUrl(anchor, quote), { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then(function (response) { return response.text(); })
       .then(function (html) {
-        // Keep what someone is typing: a refresh replaces only the list when a form has text.
-        var typing = Array.prototype.some.call(panel.querySelectorAll("textarea"), function (t) {
-          return t.value && t.value !== t.defaultValue;
-        });
-        if (typing) {
+        var current = panel.querySelector(".passage-items");
+        if (listOnly && current) {
           var fresh = document.createElement("div");
           fresh.innerHTML = html;
-          panel.querySelectorAll(".passage-item").forEach(function (el) { el.remove(); });
-          var empty = panel.querySelector(".passage-panel-body > p.muted");
-          if (empty) { empty.remove(); }
-          var anchorEl = panel.querySelector(".passage-form");
-          fresh.querySelectorAll(".passage-item").forEach(function (el) {
-            anchorEl.parentNode.insertBefore(el, anchorEl);
-          });
-        } else {
-          panel.innerHTML = html;
+          var items = fresh.querySelector(".passage-items");
+          if (items) { current.replaceWith(items); if (window.htmx) { window.htmx.process(items); } }
+          return;
         }
+        panel.innerHTML = html;
         if (window.htmx) { window.htmx.process(panel); }
       });
   }
@@ -93,7 +87,7 @@
     refreshTimer = window.setTimeout(function () {
       refreshTimer = null;
       refreshCounts();
-      if (openAnchor) { fetchPanel(openAnchor); }
+      if (openAnchor) { fetchPanel(openAnchor, null, true); }
     }, 150);
   }
 
