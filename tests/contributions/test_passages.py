@@ -240,7 +240,7 @@ def test_the_amendment_life_cycle_with_notifications_support_draft_and_credit(se
     page = client.get(reverse("studies:version_detail", args=[study.slug, v2.pk]))
     assert "Endringsforslag fra Kari Nordmann, NAV" in page.content.decode()
     document = client.get(reverse("passages:document", args=[study.slug])).content.decode()
-    block_html = document.split('class="block-credit"')[1].split("</p>")[0]
+    block_html = document.split('block-credit">')[1].split("</p>")[0]
     assert "Endringsforslag fra Kari Nordmann, NAV" in block_html
     # The amendment follows its wording into the new version.
     placed = Passage.objects.get(contribution=amendment)
