@@ -4,7 +4,7 @@
 // "dugnad:study-event"). The server renders every panel; this only fetches it.
 (function () {
   "use strict";
-  var root, strings, openAnchor = null, refreshTimer = null, selected = null;
+  var root, openAnchor = null, refreshTimer = null, selected = null;
 
   function panelUrl(anchor, quote) {
     var url = root.getAttribute("data-panel-url").replace("ANCHOR", encodeURIComponent(anchor));
@@ -82,6 +82,12 @@
     var data = (evt.detail && evt.detail.data) || {};
     var document_item = data.kind === "passage" || data.kind === "amendment";
     if (!document_item && data.item_type !== "comment") { return; }
+    // New items are announced politely, as on the study page (no list here to do it).
+    var lang = document.documentElement.lang || "nb";
+    var region = document.getElementById("live-announcer");
+    if (document_item && data.announce && region && !evt.detail.replay) {
+      region.textContent = data.announce[lang] || "";
+    }
     // Several events in a burst (a resume) bring one refresh.
     if (refreshTimer) { return; }
     refreshTimer = window.setTimeout(function () {
@@ -114,8 +120,12 @@
   function start() {
     root = document.getElementById("study-live");
     if (!root || !root.getAttribute("data-counts-url")) { return; }
-    strings = document.getElementById("live-strings");
     document.addEventListener("dugnad:study-event", onEvent);
+    // Past the replay limit live.js asks for the list again instead of the events.
+    document.addEventListener("dugnad:study-reloaded", function () {
+      refreshCounts();
+      if (openAnchor) { fetchPanel(openAnchor, null, true); }
+    });
     var initial = document.querySelector(".doc-block.is-open");
     if (initial) { openAnchor = initial.getAttribute("data-anchor"); }
     document.addEventListener("click", function (evt) {
@@ -132,7 +142,6 @@
       }
     });
     document.addEventListener("selectionchange", function () { window.setTimeout(onSelection, 0); });
-    if (strings) { strings.removeAttribute("data-unused"); }
   }
 
   if (document.readyState === "loading") {
