@@ -11,6 +11,7 @@ and the open panel when one of them concerns the document.
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.params import WholeNumberField
 from contributions import passages, services
 from contributions.forms import IdempotentForm
-from contributions.models import Contribution, ContributionKind, Reaction
+from contributions.models import Contribution, ContributionKind, ItemState, Reaction
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import DocumentBlock
 
@@ -103,6 +104,7 @@ def _panel_context(
     comment_form: PassageCommentForm | None = None,
     amendment_form: AmendmentForm | None = None,
     message: str = "",
+    notice: str = "",
 ) -> dict:
     user = request.user
     items = passages.block_items(study=access.study, block=block)
@@ -133,6 +135,7 @@ def _panel_context(
         "decision_statuses": passages.DECISIONS,
         "undecided": passages.UNDECIDED,
         "message": message,
+        "notice": notice,
     }
 
 
@@ -222,9 +225,14 @@ def _answer(
         )
         context = {"message": message, "study": access.study}
         return render(request, template, context, status=404 if status == 200 else status)
+    notice = forms_and_message.pop("notice", "")
     if status == 200 and not _is_htmx(request):
+        if notice:
+            messages.info(request, notice)
         url = reverse("passages:document", args=[access.study.slug])
         return redirect(f"{url}?open={anchor}#{anchor}")
+    if notice:
+        forms_and_message["notice"] = notice
     panel = _panel_context(request, access, block, **forms_and_message)
     if _is_htmx(request):
         return render(request, "contributions/_passage_panel.html", panel, status=status)
@@ -252,7 +260,7 @@ def passage_comment(request: HttpRequest, slug: str, anchor: str) -> HttpRespons
     if not form.is_valid():
         return _answer(request, access, anchor, status=422, comment_form=form)
     try:
-        passages.passage_comment_create(
+        item = passages.passage_comment_create(
             study=access.study,
             author=request.user,
             anchor=anchor,
@@ -268,7 +276,7 @@ def passage_comment(request: HttpRequest, slug: str, anchor: str) -> HttpRespons
     except ValidationError as error:
         _add_errors(form, error)
         return _answer(request, access, anchor, status=422, comment_form=form)
-    return _answer(request, access, anchor)
+    return _answer(request, access, anchor, notice=_waiting(item))
 
 
 @login_required
@@ -279,7 +287,7 @@ def amendment_propose(request: HttpRequest, slug: str, anchor: str) -> HttpRespo
     if not form.is_valid():
         return _answer(request, access, anchor, status=422, amendment_form=form)
     try:
-        passages.amendment_create(
+        item = passages.amendment_create(
             study=access.study,
             author=request.user,
             anchor=anchor,
@@ -295,7 +303,14 @@ def amendment_propose(request: HttpRequest, slug: str, anchor: str) -> HttpRespo
     except ValidationError as error:
         _add_errors(form, error)
         return _answer(request, access, anchor, status=422, amendment_form=form)
-    return _answer(request, access, anchor)
+    return _answer(request, access, anchor, notice=_waiting(item))
+
+
+def _waiting(item: Contribution) -> str:
+    """What the poster is told when their item waits for approval (pre-moderation)."""
+    if item.state == ItemState.PENDING:
+        return _("Thank you. It appears here once a facilitator has approved it.")
+    return ""
 
 
 def _amendment(access: StudyAccess, pk: int) -> tuple[Contribution, str]:

@@ -440,3 +440,86 @@ def test_a_closed_study_takes_no_amendments(setup):
     study.save()
     with pytest.raises(PermissionDenied):
         propose(study, author, blocks[1])
+
+
+@pytest.mark.parametrize(
+    "anchor",
+    ["x" * 10_000, "p-%00", "<script>", "counts-not", "..", "p-" + "9" * 14],
+)
+def test_any_anchor_in_the_address_gets_a_clear_answer_and_never_a_500(setup, client, anchor):
+    study, _c, _v, _b, author, _o = setup
+    login_as(client, author)
+    panel = client.get(f"/studies/{study.slug}/document/{anchor}/", **HTMX)
+    assert panel.status_code == 404
+    posted = client.post(
+        f"/studies/{study.slug}/document/{anchor}/comment/",
+        {"comment-body": "x", "comment-idempotency_key": str(uuid.uuid4())},
+        **HTMX,
+    )
+    assert posted.status_code == 422  # refused by the service: no such passage now
+    assert 'role="alert"' in posted.content.decode()
+    assert client.get(f"/studies/{study.slug}/document/?open={anchor}").status_code == 200
+    assert not Contribution.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"comment-body": "a\x00b"},
+        {"comment-body": "x" * 5_001},
+        {"comment-body": "ok", "comment-version": "99999999999999999999999"},
+        {"comment-body": "ok", "comment-version": "-1"},
+        {"comment-body": "ok", "comment-quote": "x" * 1_001},
+        {"comment-body": "ok", "comment-quote": "not in the passage"},
+        {"comment-body": ""},
+    ],
+)
+def test_bad_passage_comment_input_is_refused_with_a_form_error(setup, client, fields):
+    study, _c, _v, blocks, author, _o = setup
+    login_as(client, author)
+    response = client.post(
+        reverse("passages:comment", args=[study.slug, blocks[1].anchor]),
+        {"comment-idempotency_key": str(uuid.uuid4()), **fields},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert 'class="errorlist' in response.content.decode()
+    assert not Contribution.objects.exists()
+
+
+def test_a_double_submit_posts_one_passage_comment(setup, client):
+    study, _c, _v, blocks, author, _o = setup
+    login_as(client, author)
+    data = {"comment-body": "Once", "comment-idempotency_key": str(uuid.uuid4())}
+    url = reverse("passages:comment", args=[study.slug, blocks[1].anchor])
+    assert client.post(url, data, **HTMX).status_code == 200
+    assert client.post(url, data, **HTMX).status_code == 200
+    assert Contribution.objects.filter(kind="passage").count() == 1
+
+
+def test_under_pre_moderation_the_poster_is_told_their_comment_waits(setup, client):
+    study, _c, _v, blocks, author, _o = setup
+    study.moderation_mode = "pre"
+    study.save()
+    login_as(client, author)
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        reverse("passages:comment", args=[study.slug, blocks[1].anchor]),
+        {"comment-body": "Waiting", "comment-idempotency_key": str(uuid.uuid4())},
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert "once a facilitator has approved it" in html
+    assert "Waiting" not in html.split("passage-items")[1].split("</div>")[0]
+
+
+def test_a_supporter_twice_and_the_author_get_409_through_the_view(setup, client):
+    study, _c, _v, blocks, author, other = setup
+    amendment = propose(study, author, blocks[1])
+    url = reverse("passages:support", args=[study.slug, amendment.pk])
+    login_as(client, other)
+    assert client.post(url, **HTMX).status_code == 200
+    assert client.post(url, **HTMX).status_code == 409
+    login_as(client, author)
+    assert client.post(url, **HTMX).status_code == 409
+    assert amendment.reactions.count() == 1
