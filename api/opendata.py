@@ -64,7 +64,13 @@ DICTIONARY: dict[str, list[tuple[str, Any]]] = {
     "contributions.csv": [
         ("id", _("Number of the contribution.")),
         ("section", _("Number of its section (sections.csv), empty when none.")),
-        ("kind", _("idea, insight, question or concern.")),
+        (
+            "kind",
+            _(
+                "idea, insight, question or concern; passage (a comment on a passage of the "
+                "concept document) or amendment (proposed new wording for one)."
+            ),
+        ),
         ("state", _("published; hidden, removed or withdrawn items are markers without text.")),
         (
             "reason",
@@ -100,6 +106,23 @@ DICTIONARY: dict[str, list[tuple[str, Any]]] = {
         ("created_at", _("When it was posted (ISO 8601, UTC).")),
         ("edited_at", _("When its author last edited it, empty if never.")),
         ("updated_at", _("When it last changed in any way, moderation included.")),
+        (
+            "passage_version",
+            _("Passages and amendments: the document version they were written on."),
+        ),
+        (
+            "passage_anchor",
+            _(
+                "Passages and amendments: the anchor of the passage they sit on now, carried "
+                "to the most similar passage of each later version."
+            ),
+        ),
+        ("passage_gone", _("true when the latest version no longer has that passage.")),
+        ("quote", _("The words of the passage quoted (published items only).")),
+        ("amendment_wording", _("Amendments: the proposed wording (published items only).")),
+        ("amendment_status", _("Amendments: open, considering, accepted or declined.")),
+        ("amendment_decision_reason", _("Amendments: the reason given with the decision.")),
+        ("amendment_credited_in", _("Amendments: the version that took the wording in.")),
     ],
     "comments.csv": [
         ("id", _("Number of the comment.")),

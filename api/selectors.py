@@ -69,7 +69,14 @@ def study_contributions(
         qs = qs.filter(kind=kind)
     if updated_since is not None:
         qs = qs.filter(updated_at__gte=updated_since)
-    return qs.select_related("author", "acted_for").order_by("id")
+    # Passage comments and amendments: where in the concept document, and the decision.
+    return qs.select_related(
+        "author",
+        "acted_for",
+        "passage__origin__version",
+        "passage__block__version",
+        "amendment__credited_in",
+    ).order_by("id")
 
 
 def study_comments(

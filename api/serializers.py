@@ -18,6 +18,8 @@ from rest_framework import serializers
 from accounts.models import Sector
 from api.selectors import FINISHED_STATUSES, LISTED_STATES, PUBLIC_STATUSES
 from contributions.models import (
+    DOCUMENT_KINDS,
+    AmendmentStatus,
     Comment,
     Contribution,
     ContributionKind,
@@ -281,11 +283,71 @@ class ItemSerializer(ApiModelSerializer):
         raise NotImplementedError
 
 
+def _document_fields(item: Contribution, published: bool) -> dict:
+    """Where a passage comment or amendment sits in the concept document; nulls otherwise."""
+    fields = dict.fromkeys(
+        [
+            "passage_version",
+            "passage_anchor",
+            "passage_gone",
+            "quote",
+            "amendment_wording",
+            "amendment_status",
+            "amendment_decision_reason",
+            "amendment_credited_in",
+        ]
+    )
+    if item.kind not in DOCUMENT_KINDS:
+        return fields
+    passage = getattr(item, "passage", None)
+    if passage is not None:
+        fields["passage_version"] = passage.origin.version.number
+        fields["passage_anchor"] = passage.block.anchor
+        fields["passage_gone"] = passage.gone
+        fields["quote"] = (passage.quote or None) if published else None
+    amendment = getattr(item, "amendment", None) if item.kind == "amendment" else None
+    if amendment is not None:
+        fields["amendment_wording"] = amendment.wording if published else None
+        fields["amendment_status"] = amendment.status
+        fields["amendment_decision_reason"] = amendment.decision_reason or None
+        fields["amendment_credited_in"] = (
+            amendment.credited_in.number if amendment.credited_in else None
+        )
+    return fields
+
+
 class ContributionSerializer(ItemSerializer):
     title = serializers.CharField(allow_null=True)
     section = serializers.IntegerField(allow_null=True, source="section_id")
     kind = serializers.ChoiceField(choices=ContributionKind.choices)
     url = serializers.URLField()
+    passage_version = serializers.CharField(
+        allow_null=True,
+        help_text="Passage comments and amendments: the document version they were written on.",
+    )
+    passage_anchor = serializers.CharField(
+        allow_null=True,
+        help_text="The anchor of the passage they sit on now (the block of the latest version "
+        "that holds it, or of the last version that had it).",
+    )
+    passage_gone = serializers.BooleanField(
+        allow_null=True, help_text="true when the latest version no longer has the passage."
+    )
+    quote = serializers.CharField(
+        allow_null=True, help_text="The words of the passage quoted (published items only)."
+    )
+    amendment_wording = serializers.CharField(
+        allow_null=True, help_text="Amendments: the proposed wording (published items only)."
+    )
+    amendment_status = serializers.ChoiceField(
+        choices=AmendmentStatus.choices, allow_null=True, help_text="Amendments: the decision."
+    )
+    amendment_decision_reason = serializers.CharField(
+        allow_null=True, help_text="Amendments: the reason given with the decision."
+    )
+    amendment_credited_in = serializers.CharField(
+        allow_null=True, help_text="Amendments: the version that took the wording in."
+    )
 
     class Meta:
         model = Contribution
@@ -305,6 +367,14 @@ class ContributionSerializer(ItemSerializer):
             "created_at",
             "edited_at",
             "updated_at",
+            "passage_version",
+            "passage_anchor",
+            "passage_gone",
+            "quote",
+            "amendment_wording",
+            "amendment_status",
+            "amendment_decision_reason",
+            "amendment_credited_in",
         ]
         read_only_fields = fields
 
@@ -316,6 +386,7 @@ class ContributionSerializer(ItemSerializer):
             "section": item.section_id,
             "kind": item.kind,
             "title": item.title if published else None,
+            **_document_fields(item, published),
         }
 
 

@@ -62,6 +62,7 @@ urlpatterns = [
     path("", include("search.urls")),
     path("studies/", include("studies.urls")),
     path("studies/", include("polls.urls")),
+    path("studies/", include("contributions.passage_urls")),
     path("studies/", include("contributions.urls")),
     path("moderation/", include("moderation.urls")),
     path("reports/", include("reports.urls")),

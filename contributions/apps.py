@@ -6,7 +6,7 @@ class ContributionsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.signals import account_deleted, claim_decided
-        from contributions import services
+        from contributions import passages, services
         from studies.services import document_version_published
 
         account_deleted.connect(
@@ -15,4 +15,7 @@ class ContributionsConfig(AppConfig):
         claim_decided.connect(services.items_follow_claim, dispatch_uid="contributions_claim")
         document_version_published.connect(
             services.contributions_taken_up, dispatch_uid="contributions_taken_up"
+        )
+        document_version_published.connect(
+            passages.passages_carry, dispatch_uid="contributions_passages_carry"
         )

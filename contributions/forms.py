@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.params import WholeNumberField
 from contributions import services
-from contributions.models import ContributionKind
+from contributions.models import POSTED_KINDS, ContributionKind
 from studies.models import Section
 
 
@@ -42,7 +42,7 @@ class ContributionForm(IdempotentForm):
             "max_length": _("The title can be at most %(limit_value)d characters long."),
         },
     )
-    kind = forms.ChoiceField(label=_("Kind"), choices=ContributionKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=POSTED_KINDS)
     section = forms.ModelChoiceField(
         label=_("Section"),
         queryset=Section.objects.none(),

@@ -48,6 +48,7 @@ CONTRIBUTION_TEMPLATE = "contributions/_contribution.html"
 COMMENT_TEMPLATE = "contributions/_comment.html"
 MARKER_TEMPLATE = "contributions/_item_marker.html"  # included by both
 MODERATION_TOOLS_TEMPLATE = "contributions/_item_moderation_tools.html"
+PASSAGE_TEMPLATE = "contributions/_passage_ref.html"  # included for passages and amendments
 CACHE_PREFIX = "fragment:v2:"
 CACHE_TIMEOUT = 7 * 24 * 3600
 LOCAL_MAX = 4096  # fragments kept in each process's memory
@@ -75,7 +76,7 @@ def _templates_digest() -> str:
     global _template_digest
     if _template_digest is None:
         digest = hashlib.blake2b(digest_size=8)
-        for name in (CONTRIBUTION_TEMPLATE, COMMENT_TEMPLATE, MARKER_TEMPLATE):
+        for name in (CONTRIBUTION_TEMPLATE, COMMENT_TEMPLATE, MARKER_TEMPLATE, PASSAGE_TEMPLATE):
             template = get_template(name)
             source = getattr(getattr(template, "template", template), "source", name)
             digest.update(source.encode())

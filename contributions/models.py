@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ClaimState, Organisation, Sector
-from studies.models import DocumentVersion, Section, Study
+from studies.models import DocumentBlock, DocumentVersion, Section, Study
 
 
 class ItemState(models.TextChoices):
@@ -47,6 +47,16 @@ class ContributionKind(models.TextChoices):
     INSIGHT = "insight", _("Insight")
     QUESTION = "question", _("Question")
     CONCERN = "concern", _("Concern")
+    # Pinned to a block of the concept document (contributions/passages.py):
+    # posted from the document, never from the posting form.
+    PASSAGE = "passage", _("Comment on a passage")
+    AMENDMENT = "amendment", _("Amendment")
+
+
+DOCUMENT_KINDS = (ContributionKind.PASSAGE, ContributionKind.AMENDMENT)
+POSTED_KINDS = [
+    (value, label) for value, label in ContributionKind.choices if value not in DOCUMENT_KINDS
+]
 
 
 class ItemQuerySet(models.QuerySet):
@@ -325,3 +335,76 @@ class Attachment(models.Model):
         enforced are corrected here too."""
         extension = dict(ATTACHMENT_TYPES.values()).get(self.content_type, UNCHECKED_TYPE[1])
         return attachment_filename(self.original_name, extension)
+
+
+class Passage(models.Model):
+    """Where a comment on a passage or an amendment is pinned in the concept document.
+
+    ``origin`` is the block it was written on and never changes; ``block`` is
+    where it sits now: carried to the most similar block of each new version
+    (studies.blocks.best_match). ``gone`` means the latest version has no such
+    passage: it stays visible as "on version 0.8: …" with ``block``'s text.
+    """
+
+    contribution = models.OneToOneField(
+        Contribution, on_delete=models.CASCADE, related_name="passage"
+    )
+    origin = models.ForeignKey(DocumentBlock, on_delete=models.PROTECT, related_name="+")
+    block = models.ForeignKey(DocumentBlock, on_delete=models.PROTECT, related_name="passages")
+    quote = models.CharField(_("quoted words"), max_length=1000, blank=True)
+    gone = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["block", "gone"], name="passage_block")]
+
+    def __str__(self) -> str:
+        return f"Passage of {self.contribution_id} at {self.block_id}"
+
+
+class AmendmentStatus(models.TextChoices):
+    OPEN = "open", _("Proposed")
+    CONSIDERING = "considering", _("Under consideration")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class Amendment(models.Model):
+    """Proposed new wording for one block; the contribution holds the reason.
+
+    Facilitators and coordinators decide; an accepted wording goes into the
+    study's draft and is credited in the version that publishes it.
+    """
+
+    contribution = models.OneToOneField(
+        Contribution, on_delete=models.CASCADE, related_name="amendment"
+    )
+    wording = models.TextField(_("proposed wording"), max_length=5000)
+    status = models.CharField(
+        max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.OPEN
+    )
+    decision_reason = models.CharField(max_length=1000, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    credited_in = models.ForeignKey(
+        DocumentVersion,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="credited_amendments",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AmendmentStatus.values), name="amendment_status_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Amendment {self.contribution_id} ({self.status})"
+
+    @property
+    def decided(self) -> bool:
+        return self.status in (AmendmentStatus.ACCEPTED, AmendmentStatus.DECLINED)

@@ -9,7 +9,7 @@ section, parent state) so that every caller gets the same rules.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,6 +28,9 @@ from config.cache import count_up
 from config.queries import first_row
 from contributions import fragments, live
 from contributions.models import (
+    DOCUMENT_KINDS,
+    Amendment,
+    AmendmentStatus,
     Attachment,
     Comment,
     Contribution,
@@ -249,6 +252,7 @@ def contribution_create(
     section: Section | None = None,
     idempotency_key: uuid.UUID | None = None,
     attachments: Sequence[UploadedFile] = (),
+    _document: Callable[[Contribution], None] | None = None,
 ) -> Contribution:
     """Post a contribution; a repeated ``idempotency_key`` returns the first one unchanged.
 
@@ -262,7 +266,7 @@ def contribution_create(
     membership = _require_contribute(study=study, user=author)
     title = _clean_text(title, field="title", label=_("The title"), max_length=TITLE_MAX)
     body = _clean_text(body, field="body", label=_("The text"), max_length=BODY_MAX)
-    if kind not in ContributionKind.values:
+    if kind not in ContributionKind.values or (kind in DOCUMENT_KINDS and not _document):
         raise ValidationError({"kind": _("Choose a kind of contribution.")})
     _check_section(study=study, section=section)
     checked = _validate_attachments(attachments)
@@ -282,6 +286,10 @@ def contribution_create(
                 **_snapshot(membership),
             )
             _save_attachments(contribution=contribution, checked=checked)
+            if _document is not None:
+                # Its place in the concept document (contributions.passages), saved
+                # before the item is published so the first look shows it.
+                _document(contribution)
             if contribution.state == ItemState.PUBLISHED:
                 live.publish_item(item=contribution, kind=live.CREATED)
             else:
@@ -304,6 +312,8 @@ def contribution_edit(
     body = _clean_text(body, field="body", label=_("The text"), max_length=BODY_MAX)
     if kind is not None and kind not in ContributionKind.values:
         raise ValidationError({"kind": _("Choose a kind of contribution.")})
+    if kind in DOCUMENT_KINDS or contribution.kind in DOCUMENT_KINDS:
+        kind = None  # pinned to the document: the kind is not the author's to change
     posting_rate_check(user=editor)
     with transaction.atomic():
         locked = Contribution.objects.select_for_update().get(pk=contribution.pk)
@@ -504,6 +514,14 @@ def _withdraw(*, model, item, user: User):
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=item.pk)
         _require_own_editable(item=locked, editor=user)
+        if (
+            model is Contribution
+            and locked.kind == ContributionKind.AMENDMENT
+            and Amendment.objects.filter(
+                contribution=locked, status__in=[AmendmentStatus.ACCEPTED, AmendmentStatus.DECLINED]
+            ).exists()
+        ):
+            raise ValidationError(_("A decided amendment can no longer be withdrawn."))
         was_on_page = locked.state == ItemState.PUBLISHED
         locked.state = ItemState.WITHDRAWN
         locked.revision = locked.revision + 1
@@ -525,6 +543,12 @@ def reaction_toggle(*, item: Contribution | Comment, user: User) -> tuple[bool, 
     _require_contribute(study=item.study, user=user)
     if item.state != ItemState.PUBLISHED:
         raise ValidationError(_("You can only react to published items."))
+    if (
+        isinstance(item, Contribution)
+        and item.kind == ContributionKind.AMENDMENT
+        and item.author_id == user.pk
+    ):
+        raise ValidationError(_("You cannot support your own amendment."))
     model = type(item)
     field = "contribution" if isinstance(item, Contribution) else "comment"
     with transaction.atomic():

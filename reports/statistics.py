@@ -286,6 +286,17 @@ def definitions(version: int = DEFINITIONS_VERSION) -> list[tuple[str, str, str]
             "totals or days. Every withheld figure reads the same."
         ),
     )
+    rules["document_items"] = (
+        "document_items",
+        _("Comments on passages and amendments"),
+        _(
+            "A comment on a passage of the concept document and a proposed amendment (new "
+            "wording for a passage) are contributions: they count under the same rules, with "
+            "the organisation their author acted for when posting. Supporting an amendment is "
+            "a reaction and counts nothing; a comment on an amendment is a comment. A decision "
+            "on an amendment (accepted, declined) does not change whether it counts."
+        ),
+    )
     # The claims rule reads best right after the organisation rule.
     order = [key for key in rules if key != "unconfirmed_claims"]
     order.insert(order.index("organisation") + 1, "unconfirmed_claims")
@@ -336,6 +347,7 @@ def definitions_changes(version: int = DEFINITIONS_VERSION) -> list[str]:
         _("Members: joining, leaving, role changes and blocks refresh the statistics at once."),
         _("Closed studies: one set of figures, frozen at the close, on every surface."),
         _("Pseudonymous exports: weeks instead of times, bands instead of exact counts."),
+        _("Comments on passages and amendments count as contributions."),
     ]
 
 

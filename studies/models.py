@@ -337,3 +337,37 @@ class StudyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.study_id}#{self.seq} {self.kind}"
+
+
+class BlockKind(models.TextChoices):
+    HEADING = "heading", _("Heading")
+    PARAGRAPH = "paragraph", _("Paragraph")
+    ITEM = "item", _("List item")
+    TABLE = "table", _("Table")
+    QUOTE = "quote", _("Quotation")
+    CODE = "code", _("Code")
+
+
+class DocumentBlock(models.Model):
+    """One block of a published version, with the anchor that follows its text.
+
+    Made once per version (studies.blocks); a block of a later version that
+    resembles one of the previous version keeps its anchor.
+    """
+
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="blocks")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=BlockKind.choices)
+    anchor = models.CharField(max_length=16)
+    source = models.TextField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="block_position_unique"),
+            models.UniqueConstraint(fields=["version", "anchor"], name="block_anchor_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} #{self.anchor}"

@@ -364,6 +364,37 @@ def version_diff(*, old: str, new: str, context: int = 3) -> list[DiffLine]:
     return lines
 
 
+def version_amendment_links(
+    *, old: DocumentVersion, new: DocumentVersion, diff: list[DiffLine]
+) -> tuple[list[tuple[DiffLine, list]], list]:
+    """Each diff line with the amendments behind it, and every amendment credited between.
+
+    An amendment is behind an added line when the line is part of its wording;
+    amendments come from the versions after ``old`` up to ``new`` (the reverse
+    relation ``credited_amendments``, so studies does not import contributions).
+    """
+    if old.published_at >= new.published_at:
+        return [(line, []) for line in diff], []
+    versions = DocumentVersion.objects.filter(
+        study_id=new.study_id, published_at__gt=old.published_at, published_at__lte=new.published_at
+    )
+    amendments = []
+    for version in versions.order_by("published_at", "id"):
+        amendments.extend(
+            version.credited_amendments.select_related(
+                "contribution__author", "contribution__acted_for", "contribution__passage__block"
+            ).order_by("pk")
+        )
+    rows = []
+    for line in diff:
+        text = " ".join(line.text.split())
+        behind = []
+        if line.kind == "added" and text.strip("-*+#>| ") and amendments:
+            behind = [a for a in amendments if text in " ".join(a.wording.split())]
+        rows.append((line, behind))
+    return rows, amendments
+
+
 def taken_up_choices(*, study: Study) -> list[tuple[int, str]]:
     """Published contributions of the study, for choosing what a version took up."""
     from django.apps import apps

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.services import notification_create
-from studies import events, structure
+from studies import blocks, events, structure
 from studies.models import (
     DocumentVersion,
     Invitation,
@@ -488,6 +488,9 @@ def document_version_publish(
                 code="taken_up",
             )
     version.save()
+    # The blocks and their anchors, matched against the previous version's,
+    # before the receivers carry what is pinned to them.
+    blocks.version_blocks(version)
     version.taken_up.add(*contributions)
     document_version_published.send(
         sender=DocumentVersion, version=version, contribution_ids=[c.pk for c in contributions]

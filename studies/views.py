@@ -359,14 +359,24 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
     versions = list(selectors.study_versions(study=access.study))
     form = VersionCompareForm(request.GET or None, versions=versions)
     diff = old = new = None
+    rows, amendments = [], []
     if form.is_valid():
         by_pk = {v.pk: v for v in versions}
         old, new = by_pk[form.cleaned_data["old"]], by_pk[form.cleaned_data["new"]]
         diff = selectors.version_diff(old=old.body, new=new.body)
+        rows, amendments = selectors.version_amendment_links(old=old, new=new, diff=diff)
     return render(
         request,
         "studies/version_compare.html",
-        {"study": access.study, "form": form, "diff": diff, "old": old, "new": new},
+        {
+            "study": access.study,
+            "form": form,
+            "diff": diff,
+            "old": old,
+            "new": new,
+            "rows": rows,
+            "amendments": amendments,
+        },
     )
 
 

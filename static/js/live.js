@@ -211,9 +211,13 @@
       return response.text().then(function (html) { return { html: html, seq: seq }; });
     }).then(function (result) {
       var list = document.getElementById("contributions");
-      list.innerHTML = result.html;
-      process(list);
-      decorateAll(list);
+      // A page without the list (the concept document) refreshes its own parts.
+      if (list) {
+        list.innerHTML = result.html;
+        process(list);
+        decorateAll(list);
+      }
+      document.dispatchEvent(new CustomEvent("dugnad:study-reloaded"));
       lastSeq = result.seq;
       seen = {};
       send({ type: "resume", after: lastSeq });

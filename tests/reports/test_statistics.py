@@ -323,6 +323,7 @@ def test_definitions_cover_every_rule_in_both_languages():
         "individuals",
         "over_time",
         "small_counts",
+        "document_items",
         "headline",
         "closed_studies",
         "pseudonymous_rows",

@@ -1,0 +1,382 @@
+"""The concept document with comments on its passages and amendments (contributions.passages).
+
+The document page shows the latest published version block by block, each
+with its comment and amendment counts; a block's panel (fetched by
+static/js/passages.js, or opened by ``?open=<anchor>`` without JavaScript)
+lists what is pinned to it and holds the forms. New items arrive over the
+study socket as ordinary contribution events; the page refetches the counts
+and the open panel when one of them concerns the document.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from config.params import WholeNumberField
+from contributions import passages, services
+from contributions.forms import IdempotentForm
+from contributions.models import Contribution, ContributionKind, ItemState, Reaction
+from studies.access import Action, StudyAccess, study_for_user
+from studies.models import DocumentBlock
+
+ANCHOR_MAX = 16
+QUOTE_MAX = passages.QUOTE_MAX
+
+
+class PassageCommentForm(IdempotentForm):
+    body = forms.CharField(
+        label=gettext_lazy("Your comment on this passage"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=services.COMMENT_MAX,
+        error_messages={"required": gettext_lazy("Write something before you post.")},
+    )
+    quote = forms.CharField(
+        label=gettext_lazy("Quoted words (optional)"),
+        required=False,
+        max_length=passages.QUOTE_MAX,
+        help_text=gettext_lazy("Select words in the passage to quote them, or leave empty."),
+    )
+    version = WholeNumberField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class AmendmentForm(IdempotentForm):
+    wording = forms.CharField(
+        label=gettext_lazy("Proposed wording"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=passages.WORDING_MAX,
+        error_messages={"required": gettext_lazy("Write the wording you propose.")},
+    )
+    body = forms.CharField(
+        label=gettext_lazy("Why this wording?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=passages.REASON_MAX,
+        error_messages={"required": gettext_lazy("Say why the wording should change.")},
+    )
+    version = WholeNumberField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class DecisionForm(forms.Form):
+    status = forms.ChoiceField(
+        label=gettext_lazy("Decision"),
+        choices=[(s.value, s.label) for s in passages.DECISIONS],
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason, shown to everyone"),
+        max_length=passages.REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _block(access: StudyAccess, anchor: str) -> DocumentBlock | None:
+    """The block ``anchor`` of the latest version, or None."""
+    if len(anchor) > ANCHOR_MAX:
+        return None
+    document = passages.current_document(study=access.study)
+    return next((b for b in document.blocks if b.anchor == anchor), None)
+
+
+def _panel_context(
+    request: HttpRequest,
+    access: StudyAccess,
+    block: DocumentBlock,
+    *,
+    comment_form: PassageCommentForm | None = None,
+    amendment_form: AmendmentForm | None = None,
+    message: str = "",
+    notice: str = "",
+) -> dict:
+    user = request.user
+    items = passages.block_items(study=access.study, block=block)
+    supported: set[int] = set()
+    if user.is_authenticated and items:
+        supported = set(
+            Reaction.objects.filter(
+                user=user, contribution_id__in=[p.contribution_id for p in items]
+            ).values_list("contribution_id", flat=True)
+        )
+    can_contribute = user.is_authenticated and access.can(Action.CONTRIBUTE, user)
+    version_id = block.version_id
+    return {
+        "study": access.study,
+        "block": block,
+        "items": items,
+        "supported": supported,
+        "viewer_id": user.pk if user.is_authenticated else None,
+        "can_contribute": can_contribute,
+        "can_moderate": user.is_authenticated and access.can(Action.MODERATE, user),
+        "comment_form": comment_form
+        or PassageCommentForm(
+            initial={"version": version_id, "quote": request.GET.get("quote", "")[:QUOTE_MAX]},
+            prefix="comment",
+        ),
+        "amendment_form": amendment_form
+        or AmendmentForm(initial={"version": version_id, "wording": block.source}, prefix="amend"),
+        "decision_statuses": passages.DECISIONS,
+        "undecided": passages.UNDECIDED,
+        "message": message,
+        "notice": notice,
+    }
+
+
+def _document_context(request: HttpRequest, access: StudyAccess, *, open_anchor: str = "") -> dict:
+    study = access.study
+    document = passages.current_document(study=study)
+    counts = (
+        passages.block_counts(study=study, version=document.version) if document.version else {}
+    )
+    credits = passages.block_credits(version=document.version) if document.version else {}
+    user = request.user
+    return {
+        "study": study,
+        "version": document.version,
+        "blocks": [
+            (b, counts.get(b.anchor, {}), credits.get(b.anchor, [])) for b in document.blocks
+        ],
+        "gone": passages.gone_items(study=study),
+        "open_anchor": open_anchor,
+        "ws_path": f"/ws/studies/{study.slug}/",
+        "last_seq": study.last_event_seq,
+        "viewer_id": user.pk if user.is_authenticated else "",
+        "viewer_role": access.role or "",
+        "can_contribute": user.is_authenticated and access.can(Action.CONTRIBUTE, user),
+    }
+
+
+@require_GET
+def document(request: HttpRequest, slug: str) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    open_anchor = request.GET.get("open", "")[:ANCHOR_MAX]
+    context = _document_context(request, access, open_anchor=open_anchor)
+    block = _block(access, open_anchor) if open_anchor else None
+    if block is not None:
+        context["panel"] = _panel_context(request, access, block)
+    return render(request, "contributions/document.html", context)
+
+
+@require_GET
+def block_counts(request: HttpRequest, slug: str) -> JsonResponse:
+    access = study_for_user(request.user, slug)
+    document = passages.current_document(study=access.study)
+    counts = (
+        passages.block_counts(study=access.study, version=document.version)
+        if document.version
+        else {}
+    )
+    return JsonResponse(
+        {"version": document.version.pk if document.version else None, "blocks": counts}
+    )
+
+
+@require_GET
+def block_panel(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    block = _block(access, anchor)
+    if block is None:
+        return render(
+            request,
+            "contributions/_refusal.html",
+            {"message": _("This passage is not in the current version of the concept document.")},
+            status=404,
+        )
+    return render(
+        request, "contributions/_passage_panel.html", _panel_context(request, access, block)
+    )
+
+
+def _answer(
+    request: HttpRequest,
+    access: StudyAccess,
+    anchor: str,
+    *,
+    status: int = 200,
+    **forms_and_message,
+) -> HttpResponse:
+    """The block's panel (htmx) or the document with it open; a refusal when it is gone."""
+    block = _block(access, anchor)
+    if block is None:
+        message = forms_and_message.get("message") or _(
+            "This passage is not in the current version of the concept document."
+        )
+        template = (
+            "contributions/_refusal.html"
+            if _is_htmx(request)
+            else "contributions/refusal_page.html"
+        )
+        context = {"message": message, "study": access.study}
+        return render(request, template, context, status=404 if status == 200 else status)
+    notice = forms_and_message.pop("notice", "")
+    if status == 200 and not _is_htmx(request):
+        if notice:
+            messages.info(request, notice)
+        url = reverse("passages:document", args=[access.study.slug])
+        return redirect(f"{url}?open={anchor}#{anchor}")
+    if notice:
+        forms_and_message["notice"] = notice
+    panel = _panel_context(request, access, block, **forms_and_message)
+    if _is_htmx(request):
+        return render(request, "contributions/_passage_panel.html", panel, status=status)
+    context = _document_context(request, access, open_anchor=anchor)
+    context["panel"] = panel
+    return render(request, "contributions/document.html", context, status=status)
+
+
+def _rate_limited(request, access, anchor, error: services.RateLimited, **forms) -> HttpResponse:
+    seconds = max(error.retry_after, 1)
+    message = _(
+        "You are posting faster than the study allows. Take a short break and try again "
+        "in %(seconds)d seconds; what you wrote is still in the form."
+    ) % {"seconds": seconds}
+    response = _answer(request, access, anchor, status=429, message=message, **forms)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+@login_required
+@require_POST
+def passage_comment(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    form = PassageCommentForm(request.POST, prefix="comment")
+    if not form.is_valid():
+        return _answer(request, access, anchor, status=422, comment_form=form)
+    try:
+        item = passages.passage_comment_create(
+            study=access.study,
+            author=request.user,
+            anchor=anchor,
+            body=form.cleaned_data["body"],
+            quote=form.cleaned_data["quote"],
+            version_id=form.cleaned_data["version"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except services.RateLimited as error:
+        return _rate_limited(request, access, anchor, error, comment_form=form)
+    except PermissionDenied as error:
+        return _answer(request, access, anchor, status=403, message=str(error))
+    except ValidationError as error:
+        _add_errors(form, error)
+        return _answer(request, access, anchor, status=422, comment_form=form)
+    return _answer(request, access, anchor, notice=_waiting(item))
+
+
+@login_required
+@require_POST
+def amendment_propose(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    form = AmendmentForm(request.POST, prefix="amend")
+    if not form.is_valid():
+        return _answer(request, access, anchor, status=422, amendment_form=form)
+    try:
+        item = passages.amendment_create(
+            study=access.study,
+            author=request.user,
+            anchor=anchor,
+            wording=form.cleaned_data["wording"],
+            reason=form.cleaned_data["body"],
+            version_id=form.cleaned_data["version"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except services.RateLimited as error:
+        return _rate_limited(request, access, anchor, error, amendment_form=form)
+    except PermissionDenied as error:
+        return _answer(request, access, anchor, status=403, message=str(error))
+    except ValidationError as error:
+        _add_errors(form, error)
+        return _answer(request, access, anchor, status=422, amendment_form=form)
+    return _answer(request, access, anchor, notice=_waiting(item))
+
+
+def _waiting(item: Contribution) -> str:
+    """What the poster is told when their item waits for approval (pre-moderation)."""
+    if item.state == ItemState.PENDING:
+        return _("Thank you. It appears here once a facilitator has approved it.")
+    return ""
+
+
+def _amendment(access: StudyAccess, pk: int) -> tuple[Contribution, str]:
+    """An amendment of this study (404 otherwise) and the anchor it sits on now."""
+    contribution = get_object_or_404(
+        Contribution.objects.select_related("study", "passage__block", "author"),
+        study=access.study,
+        pk=pk,
+        kind=ContributionKind.AMENDMENT,
+    )
+    return contribution, contribution.passage.block.anchor
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+@login_required
+@require_POST
+def amendment_support(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    contribution, anchor = _amendment(access, pk)
+    try:
+        passages.amendment_support(contribution=contribution, user=request.user)
+    except PermissionDenied as error:
+        return _answer(request, access, anchor, status=403, message=_message(error))
+    except ValidationError as error:
+        return _answer(request, access, anchor, status=409, message=_message(error))
+    return _answer(request, access, anchor)
+
+
+@login_required
+@require_POST
+def amendment_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = study_for_user(request.user, slug)
+    contribution, anchor = _amendment(access, pk)
+    try:
+        passages.amendment_withdraw(contribution=contribution, user=request.user)
+    except PermissionDenied as error:
+        return _answer(request, access, anchor, status=403, message=_message(error))
+    except ValidationError as error:
+        return _answer(request, access, anchor, status=409, message=_message(error))
+    return _answer(request, access, anchor)
+
+
+@login_required
+@require_POST
+def amendment_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    # The staff power needs the second factor: study_for_user checks it.
+    access = study_for_user(request.user, slug, Action.MODERATE)
+    contribution, anchor = _amendment(access, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        errors = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return _answer(request, access, anchor, status=422, message=errors)
+    try:
+        passages.amendment_decide(
+            contribution=contribution,
+            by=request.user,
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+        )
+    except PermissionDenied as error:
+        return _answer(request, access, anchor, status=403, message=_message(error))
+    except ValidationError as error:
+        return _answer(request, access, anchor, status=409, message=_message(error))
+    return _answer(request, access, anchor)

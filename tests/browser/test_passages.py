@@ -1,0 +1,91 @@
+"""Two people on the concept document: a comment on a passage and an amendment arrive live,
+the second person supports the amendment, and the coordinator's decision reaches both."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from contributions import passages
+from contributions.models import Contribution
+from studies.blocks import version_blocks
+from studies.models import Role
+from studies.services import document_version_publish
+from tests.browser.conftest import in_thread
+from tests.browser.test_accessibility import _blocking_violations
+from tests.browser.test_flows import _member, _signed_in_page
+from tests.factories import StudyFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DOC = (
+    "# Digital assistant\n\n"
+    "Citizens should find help in one place, whatever agency holds the answer.\n\n"
+    "- It works on a phone.\n"
+)
+
+
+def _document_page(page, study):
+    page.goto(f"/studies/{study.slug}/document/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_passage_comment_and_an_amendment_reach_a_second_browser_live(
+    new_page, asgi_server, width
+):
+    study = StudyFactory(body=DOC)
+    coordinator = _member(study, role=Role.COORDINATOR)
+    version = in_thread(
+        document_version_publish,
+        study=study,
+        number="0.8",
+        body=DOC,
+        change_summary="First.",
+        by=coordinator,
+    )
+    anchor = version_blocks(version)[1].anchor
+    kari = _member(study, display_name="Kari Nordmann")
+    ola = _member(study, display_name="Ola Nordmann")
+    first = _signed_in_page(new_page, kari)
+    second = _signed_in_page(new_page, ola)
+    for page in (first, second):
+        page.set_viewport_size({"width": width, "height": 900})
+        _document_page(page, study)
+    block = first.locator(f"#{anchor}")
+    block.locator(".passage-open").click()
+    block.locator("textarea[name=comment-body]").fill("Which agencies?")
+    block.locator("form.passage-form button[type=submit]").first.click()
+    expect(block.locator(".passage-item")).to_have_count(1)
+    other = second.locator(f"#{anchor}")
+    expect(other.locator('[data-count="comments"]')).to_have_text("1")
+    block.locator("summary").click()
+    block.locator("textarea[name=amend-wording]").fill("Citizens find help in one place.")
+    block.locator("textarea[name=amend-body]").fill("Shorter.")
+    block.locator("form.passage-form").nth(1).locator("button[type=submit]").click()
+    expect(block.locator(".passage-item")).to_have_count(2)
+    expect(other.locator('[data-count="amendments"]')).to_have_text("1")
+    # The second person opens the passage, sees the word diff and supports the proposal.
+    other.locator(".passage-open").click()
+    amendment = other.locator(".passage-item[data-kind=amendment]")
+    expect(amendment.locator(".word-diff del").first).to_have_text(" should")
+    amendment.locator("form[action$='/support/'] button").click()
+    expect(other.locator(".passage-item[data-kind=amendment]")).to_contain_text(
+        "1 person supports this"
+    )
+    # The author's open panel follows, and the coordinator's decision reaches both pages.
+    expect(block.locator(".passage-item[data-kind=amendment]")).to_contain_text(
+        "1 person supports this"
+    )
+    contribution = Contribution.objects.get(kind="amendment")
+    in_thread(
+        passages.amendment_decide,
+        contribution=contribution,
+        by=coordinator,
+        status="considering",
+        reason="We look at it.",
+    )
+    for panel in (block, other):
+        expect(panel.locator(".amendment-status")).to_have_attribute("data-status", "considering")
+    assert _blocking_violations(second) == []
+    assert first.console_errors == [] and second.console_errors == []
