@@ -27,6 +27,11 @@ VISITING_ORDER = ("anonymous", "outsider", "member", "facilitator", "coordinator
 # Pages every role may open, and a few that differ most by role, are also seen by the
 # coordinator (staff tools in the study header, full statistics).
 ALSO_AS_COORDINATOR = "<slug:slug>"
+# The pages that change most with the person looking (the header, the posting form, a
+# member's tools, the facilitator's moderation tools, the staff links, full figures) are
+# seen by every role that may open them: visitor, outsider, member, facilitator,
+# coordinator and administrator.
+SEEN_BY_EVERY_ROLE = {"home", "study_detail", "reports:statistics", "polls:detail"}
 # Not pages: the health probe, the Django admin, and stored files (the live server has a
 # media folder of its own, so the world's files are not there to download).
 NOT_A_PAGE = {"health", "admin:*", "contribution_attachment", "reports:export_download"}
@@ -40,6 +45,10 @@ def _visits() -> dict[str, list[str]]:
             continue
         allowed = [role for role in VISITING_ORDER if entry.get.get(role) == 200]
         if not allowed:
+            continue
+        if key in SEEN_BY_EVERY_ROLE:
+            for role in allowed:
+                visits[role].append(key)
             continue
         visits[allowed[0]].append(key)
         route = PATTERNS.get(key, "")
@@ -104,6 +113,8 @@ def test_every_role_has_pages_to_look_at():
     assert "administration" in VISITS["administrator"]
     assert "profile" in VISITS["outsider"]
     assert "studies:membership" in VISITS["member"]
+    for role in ROLES:
+        assert {"home", "study_detail", "reports:statistics"} <= set(VISITS[role]), role
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if VISITS[r]])
