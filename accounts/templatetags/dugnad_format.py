@@ -45,3 +45,14 @@ def oneline(value: str) -> str:
     """Text on one line, at most 300 characters: for a meta description."""
     text = " ".join(str(value).split())
     return text if len(text) <= 300 else text[:299].rstrip() + "…"
+
+
+@register.filter
+def page_links(page) -> list:
+    """The page numbers to link for a Django ``Page``: the ends and the neighbours, with
+    ``None`` for the gaps (templates/_pagination.html draws Designsystemet's pagination)."""
+    paginator = page.paginator
+    return [
+        None if number == paginator.ELLIPSIS else number
+        for number in paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
+    ]

@@ -1,10 +1,12 @@
-"""Every page type fits a phone and a desktop: no sideways scrolling, and axe stays clean.
+"""Every page type fits a phone and a desktop: no sideways scrolling, no target under
+24 x 24 px outside a sentence, and axe stays clean.
 
 The pages come from the URL configuration through the authorisation matrix
 (tests/security/test_authorisation.py): every URL that some role may open with a
 GET is visited, signed out or as the least-privileged role that may open it, and
-the study's pages again as its coordinator, who sees every tool. Each role gets
-one browser context (its own session); every page is looked at 390 px wide (a
+the study's pages again as its coordinator, who sees every tool; the home, study,
+statistics and poll pages, which change most with the person, as every role. Each
+role gets one browser context (its own session); every page is looked at 390 px wide (a
 phone) and 1280 px wide (a desktop). Answers that are not a whole page (JSON,
 CSV, downloads, and the fragments htmx loads into a page) are not page types and
 are left out; the study page, where those fragments appear, is checked.
@@ -27,6 +29,11 @@ VISITING_ORDER = ("anonymous", "outsider", "member", "facilitator", "coordinator
 # Pages every role may open, and a few that differ most by role, are also seen by the
 # coordinator (staff tools in the study header, full statistics).
 ALSO_AS_COORDINATOR = "<slug:slug>"
+# The pages that change most with the person looking (the header, the posting form, a
+# member's tools, the facilitator's moderation tools, the staff links, full figures) are
+# seen by every role that may open them: visitor, outsider, member, facilitator,
+# coordinator and administrator.
+SEEN_BY_EVERY_ROLE = {"home", "study_detail", "reports:statistics", "polls:detail"}
 # Not pages: the health probe, the Django admin, and stored files (the live server has a
 # media folder of its own, so the world's files are not there to download).
 NOT_A_PAGE = {"health", "admin:*", "contribution_attachment", "reports:export_download"}
@@ -40,6 +47,10 @@ def _visits() -> dict[str, list[str]]:
             continue
         allowed = [role for role in VISITING_ORDER if entry.get.get(role) == 200]
         if not allowed:
+            continue
+        if key in SEEN_BY_EVERY_ROLE:
+            for role in allowed:
+                visits[role].append(key)
             continue
         visits[allowed[0]].append(key)
         route = PATTERNS.get(key, "")
@@ -73,6 +84,33 @@ SIDEWAYS = """() => {
 }"""
 
 
+# Targets smaller than 24 x 24 px (WCAG 2.2's 2.5.8), leaving out the standard's own
+# exception for a link inside a sentence, whose size the line of text sets.
+SMALL_TARGETS = """() => {
+  const targets = document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button]"
+  );
+  const small = [];
+  for (const e of targets) {
+    const box = e.getBoundingClientRect();
+    if (!box.width || !box.height || getComputedStyle(e).visibility === "hidden") continue;
+    if (box.width >= 24 && box.height >= 24) continue;
+    const block = e.closest("p, li, td, th, dd, dt, label, legend, caption, h1, h2, h3, h4");
+    const text = (e.textContent || "").trim();
+    if (e.tagName === "A" && block && block.textContent.trim() !== text) continue;  // in a sentence
+    const classes = String(e.className || "").trim().split(/\\s+/).filter(Boolean);
+    small.push(`${[e.tagName.toLowerCase(), ...classes].join(".")} "${text.slice(0, 30)}" `
+      + `${Math.round(box.width)}x${Math.round(box.height)}`);
+  }
+  return small.slice(0, 5);
+}"""
+
+
+def small_targets(page) -> list[str]:
+    """Targets under 24 x 24 px that no sentence around them excuses."""
+    return page.evaluate(SMALL_TARGETS)
+
+
 def sideways_scrolling(page) -> dict | None:
     """None when the page fits its viewport; otherwise how far it sticks out and where."""
     return page.evaluate(SIDEWAYS)
@@ -104,6 +142,8 @@ def test_every_role_has_pages_to_look_at():
     assert "administration" in VISITS["administrator"]
     assert "profile" in VISITS["outsider"]
     assert "studies:membership" in VISITS["member"]
+    for role in ROLES:
+        assert {"home", "study_detail", "reports:statistics"} <= set(VISITS[role]), role
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if VISITS[r]])
@@ -147,6 +187,9 @@ def test_every_page_fits_a_phone_and_a_desktop(browser, asgi_server, role):
                 wide = sideways_scrolling(page)
                 if wide:
                     problems.append(f"{key} {url} at {width} px scrolls sideways: {wide}")
+                small = small_targets(page)
+                if small:
+                    problems.append(f"{key} {url} at {width} px: targets under 24 px: {small}")
                 violations = _blocking_violations(page)
                 if violations:
                     problems.append(f"{key} {url} at {width} px: {violations}")
@@ -169,6 +212,22 @@ def test_the_check_catches_a_page_wider_than_the_phone(new_page):
     assert wide is not None
     assert wide["scrollWidth"] > wide["innerWidth"] == 390
     assert "div.too-wide" in wide["culprits"]
+
+
+def test_the_check_catches_a_small_target_but_not_a_link_in_a_sentence(new_page):
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/")
+    assert small_targets(page) == []
+    page.evaluate(
+        "() => { const main = document.querySelector('main');"
+        " const p = document.createElement('p');"
+        " p.innerHTML = 'Read <a href=\\'/\\'>this</a> first.';"
+        " const b = document.createElement('button'); b.className = 'tiny'; b.textContent = 'x';"
+        " b.style.cssText = 'all: unset; font-size: 10px;'; main.append(p, b); }"
+    )
+    small = small_targets(page)
+    assert len(small) == 1 and small[0].startswith('button.tiny "x"')
 
 
 def test_a_wide_table_scrolls_inside_its_labelled_region(new_page):

@@ -320,3 +320,21 @@ def test_a_provider_that_is_not_answering_gives_a_clear_page(new_page, asgi_serv
         expect(page.locator("h1")).to_contain_text(text)
         expect(page.locator("main a[href='/accounts/login/']")).to_be_visible()
     assert "single sign-on" in asgi_server.log_tail(200)
+
+
+def test_the_provider_sign_up_and_the_confirmation_pages_are_bokmal(new_page, idp, asgi_server):
+    """allauth's single sign-on pages, as a person from ID-porten meets them in bokmål."""
+    from tests.accounts.test_allauth_bokmal import FORBIDDEN, _visible
+
+    page = new_page(language="nb")
+    page.goto("/accounts/login/")
+    assert [p for p in FORBIDDEN if p in _visible(page.content())] == []  # the provider list
+    _start_single_sign_on(page)
+    _sign_in_at_provider(page, idp, "ola")  # no e-mail: Dugnad asks for one
+    page.wait_for_url(asgi_server.url + "/accounts/3rdparty/signup/")
+    assert page.locator("html").get_attribute("lang") == "nb"
+    assert [p for p in FORBIDDEN if p in _visible(page.content())] == []
+    page.locator("input[name=email]").fill("ola@example.org")
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_url(asgi_server.url + "/accounts/confirm-email/")
+    assert [p for p in FORBIDDEN if p in _visible(page.content())] == []
