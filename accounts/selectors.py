@@ -19,7 +19,7 @@ from accounts.models import (
     User,
 )
 from accounts.validators import normalise_org_number
-from config.cache import drop
+from core.cache import drop
 
 logger = logging.getLogger(__name__)
 

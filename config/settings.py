@@ -185,8 +185,8 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            # Django's RedisCache with its pools shared process-wide (config/cache.py).
-            "BACKEND": "config.cache.SharedPoolRedisCache",
+            # Django's RedisCache with its pools shared process-wide (core/cache.py).
+            "BACKEND": "core.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "dugnad"),
         }

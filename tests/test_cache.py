@@ -1,8 +1,8 @@
-"""The Redis cache shares one pool and one client per process (config/cache.py)."""
+"""The Redis cache shares one pool and one client per process (core/cache.py)."""
 
 import threading
 
-from config.cache import SharedPoolRedisCache
+from core.cache import SharedPoolRedisCache
 
 
 def test_cache_objects_of_two_threads_share_one_pool_and_one_client(requires_redis):
@@ -46,7 +46,7 @@ def test_django_redis_cache_would_make_a_client_per_call(requires_redis):
 def test_a_counter_on_redis_counts_in_one_round_trip_and_expires(requires_redis):
     import redis
 
-    from config.cache import count_up
+    from core.cache import count_up
 
     cache = SharedPoolRedisCache(requires_redis, {"KEY_PREFIX": "count-test"})
     cache.delete("c")
@@ -76,7 +76,7 @@ def test_a_counter_on_redis_counts_in_one_round_trip_and_expires(requires_redis)
 def test_a_counter_in_local_memory_counts_and_expires(settings):
     from django.core.cache.backends.locmem import LocMemCache
 
-    from config.cache import count_up
+    from core.cache import count_up
 
     cache = LocMemCache("count-test", {})
     assert [count_up(cache, "c", 30) for _ in range(3)] == [1, 2, 3]

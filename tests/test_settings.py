@@ -132,7 +132,7 @@ def test_redis_url_switches_channel_layer_broker_and_cache_together():
     (host,) = figures["layer_hosts"]
     assert host["address"] == url
     assert host["max_connections"] > 100
-    assert figures["cache"] == "config.cache.SharedPoolRedisCache"
+    assert figures["cache"] == "core.cache.SharedPoolRedisCache"
     assert figures["cache_location"] == url
     assert figures["broker"] == url
     assert figures["eager"] is False
