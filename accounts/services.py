@@ -38,8 +38,8 @@ from accounts.models import (
 )
 from accounts.signals import account_deleted, account_deletion_check, unread_count_changed
 from accounts.validators import normalise_org_number
-from config.queries import first_row
 from core.cache import drop
+from core.queries import first_row
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.second_factor import second_factor_for
-from config.queries import first_row
 from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
+from core.queries import first_row
 from studies.access import Action, StudyAccess
 from studies.models import DocumentVersion, Study
 

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from config.queries import first_row
 from contributions import fragments, live
 from contributions.models import (
     Attachment,
@@ -39,6 +38,7 @@ from contributions.models import (
 )
 from contributions.notifications import reply_notify
 from core.cache import count_up
+from core.queries import first_row
 from studies import events
 from studies.access import FACILITATING, Action, can, membership_of
 from studies.markdown import render_markdown

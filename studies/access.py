@@ -23,7 +23,7 @@ from accounts.second_factor import (
     current_request,
     require_second_factor,
 )
-from config.queries import first_row
+from core.queries import first_row
 from studies.models import Membership, MembershipStatus, Role, Study, StudyStatus
 
 
