@@ -24,7 +24,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.params import whole_number
 from contributions import fragments, live, selectors, services
 from contributions.forms import (
     CommentEditForm,
@@ -42,6 +41,7 @@ from contributions.models import (
     attachment_type_of,
     content_disposition,
 )
+from core.params import whole_number
 from studies import selectors as study_selectors
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import Section

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.params import whole_number
+from core.params import whole_number
 from polls import selectors
 from polls.forms import HideTextForm
 from polls.models import QuestionKind, ResponseStatus, SurveyResponse

@@ -30,7 +30,7 @@ from accounts.second_factor import (
     second_factor_in_session,
     second_factor_url,
 )
-from config.params import WholeNumberField, search_text
+from core.params import WholeNumberField, search_text
 from reports import charts, registry
 from reports.disclosure import public_tables, withheld_label
 from reports.services import published_figures

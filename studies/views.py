@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.administrators import is_administrator, require_administrator
-from config.params import search_text
+from core.params import search_text
 from studies import selectors, services
 from studies.access import Action, study_for_user
 from studies.forms import (
