@@ -18,11 +18,11 @@ from django.conf import settings  # noqa: E402
 
 from config.origins import ExactOriginValidator  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-from config.shedding import LoadShedding  # noqa: E402
+from core.shedding import LoadShedding  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
-        # A few requests at once, a bounded queue, then 503 (config/shedding.py).
+        # A few requests at once, a bounded queue, then 503 (core/shedding.py).
         "http": LoadShedding(
             django_asgi_app,
             limit=settings.WEB_MAX_REQUESTS,

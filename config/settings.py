@@ -137,7 +137,7 @@ TEMPLATES = [
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
 DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 5)
 # HTTP requests running at once per ASGI process, how many more may wait their
-# turn and for how long, before new ones get 503 at once (config/shedding.py).
+# turn and for how long, before new ones get 503 at once (core/shedding.py).
 # Few at once keep the worker's event loop free to send live events.
 WEB_MAX_REQUESTS = env_int("WEB_MAX_REQUESTS", 4)
 WEB_MAX_QUEUE = env_int("WEB_MAX_QUEUE", 200)
