@@ -55,7 +55,7 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Websockets are opened only from SITE_URL or CSRF_TRUSTED_ORIGINS, exactly (config/origins.py);
+# Websockets are opened only from SITE_URL or CSRF_TRUSTED_ORIGINS, exactly (core/origins.py);
 # in the embedded default also from the page's own origin (scheme, Host in ALLOWED_HOSTS).
 WEBSOCKET_SAME_ORIGIN = env_bool("WEBSOCKET_SAME_ORIGIN", DEBUG)
 

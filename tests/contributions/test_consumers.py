@@ -14,7 +14,7 @@ from tests.contributions.factories import member
 from tests.factories import StudyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-# The site's own origin (SITE_URL in the embedded default): config/origins.py.
+# The site's own origin (SITE_URL in the embedded default): core/origins.py.
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
