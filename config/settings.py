@@ -91,8 +91,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Compresses what the middleware below it returns: pages, fragments, JSON
-    # (config/compression.py; streamed files pass untouched).
-    "config.compression.PageGZipMiddleware",
+    # (core/compression.py; streamed files pass untouched).
+    "core.compression.PageGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
