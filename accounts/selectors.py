@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.apps import apps
@@ -13,15 +14,21 @@ from django.utils import timezone
 from accounts.models import (
     Affiliation,
     DataExport,
+    Delivery,
     Notification,
     NotificationKind,
+    NotificationSetting,
     Organisation,
     User,
 )
 from accounts.validators import normalise_org_number
 from core.cache import drop
+from core.queries import first_row
 
 logger = logging.getLogger(__name__)
+
+# Archives are offered for a week, then removed when the person asks again or deletes.
+DATA_EXPORT_KEEP = dt.timedelta(days=7)
 
 
 def organisation_search(*, query: str, limit: int = 10) -> QuerySet[Organisation]:
@@ -81,10 +88,34 @@ def user_notifications(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user)
 
 
+# Kinds other apps use, and the setting that governs each.
+KIND_SETTINGS = {
+    "join_request": NotificationKind.APPROVAL,
+    "join_request_decided": NotificationKind.APPROVAL,
+    "invitation_accepted": NotificationKind.INVITATION,
+    "comment_reply": NotificationKind.REPLY,
+    "official_answer": NotificationKind.REPLY,
+}
+
+
+def notification_setting_kind(kind: str) -> str:
+    """The kind a person chooses for, for a notification kind used by any app."""
+    if kind in NotificationKind.values:
+        return kind
+    return KIND_SETTINGS.get(kind, NotificationKind.OTHER)
+
+
+def notification_delivery(*, user: User, kind: str) -> str:
+    """How this person wants to hear of this kind (e-mail at once unless they chose otherwise)."""
+    kind = notification_setting_kind(kind)
+    chosen = first_row(
+        NotificationSetting.objects.filter(user=user, kind=kind).values_list("delivery", flat=True)
+    )
+    return chosen or Delivery.INSTANT
+
+
 def notification_settings(*, user: User) -> list[tuple[str, str, str]]:
     """(kind, label, delivery) for every kind a person can choose for."""
-    from accounts.services import notification_delivery
-
     return [
         (kind, label, notification_delivery(user=user, kind=kind))
         for kind, label in NotificationKind.choices
@@ -248,6 +279,4 @@ def personal_data(*, user: User) -> dict:
 
 def data_exports_offered(*, user: User) -> QuerySet[DataExport]:
     """The person's own archives that are still offered (a week from the request)."""
-    from accounts.services import DATA_EXPORT_KEEP
-
     return DataExport.objects.filter(user=user, requested_at__gte=timezone.now() - DATA_EXPORT_KEEP)
