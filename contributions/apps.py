@@ -5,8 +5,9 @@ class ContributionsConfig(AppConfig):
     name = "contributions"
 
     def ready(self) -> None:
+        from accounts.selectors import personal_data_section_register
         from accounts.signals import account_deleted
-        from contributions import services
+        from contributions import selectors, services
         from studies.services import document_version_published
 
         account_deleted.connect(
@@ -15,3 +16,6 @@ class ContributionsConfig(AppConfig):
         document_version_published.connect(
             services.contributions_taken_up, dispatch_uid="contributions_taken_up"
         )
+        personal_data_section_register("contributions", selectors.personal_data_contributions)
+        personal_data_section_register("comments", selectors.personal_data_comments)
+        personal_data_section_register("reactions", selectors.personal_data_reactions)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from accounts.models import User
 from accounts.second_factor import second_factor_for
+from accounts.selectors import iso_time
 from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
 from core.queries import first_row
 from studies.access import Action, StudyAccess
@@ -194,3 +196,66 @@ def reacted_keys(*, user, study: Study) -> list[str]:
 def item_revisions(*, item: Contribution | Comment) -> list[Revision]:
     """Earlier texts of an edited item, newest first."""
     return list(item.revisions.all())
+
+
+# --- Personal data ----------------------------------------------------------
+
+
+def personal_data_contributions(user: User) -> list[dict]:
+    """The person's contributions with their earlier versions, for their archive."""
+    return [
+        {
+            "id": c.pk,
+            "study": c.study.slug,
+            "title": c.title,
+            "body": c.body,
+            "state": c.get_state_display(),
+            "acted_for": c.acted_for.name if c.acted_for_id else None,
+            "created_at": iso_time(c.created_at),
+            "edited_at": iso_time(c.edited_at),
+            "versions": [
+                {"title": r.title, "body": r.body, "created_at": iso_time(r.created_at)}
+                for r in c.revisions.all()
+            ],
+        }
+        for c in Contribution.objects.filter(author=user)
+        .select_related("study", "acted_for")
+        .prefetch_related("revisions")
+        .order_by("created_at", "id")
+    ]
+
+
+def personal_data_comments(user: User) -> list[dict]:
+    """The person's comments with their earlier versions, for their archive."""
+    return [
+        {
+            "id": c.pk,
+            "study": c.study.slug,
+            "on_contribution": c.contribution_id,
+            "in_reply_to": c.parent_id,
+            "body": c.body,
+            "state": c.get_state_display(),
+            "acted_for": c.acted_for.name if c.acted_for_id else None,
+            "created_at": iso_time(c.created_at),
+            "edited_at": iso_time(c.edited_at),
+            "versions": [
+                {"body": r.body, "created_at": iso_time(r.created_at)} for r in c.revisions.all()
+            ],
+        }
+        for c in Comment.objects.filter(author=user)
+        .select_related("study", "acted_for")
+        .prefetch_related("revisions")
+        .order_by("created_at", "id")
+    ]
+
+
+def personal_data_reactions(user: User) -> list[dict]:
+    """The person's reactions, for their archive."""
+    return [
+        {
+            "contribution": r.contribution_id,
+            "comment": r.comment_id,
+            "created_at": iso_time(r.created_at),
+        }
+        for r in Reaction.objects.filter(user=user).order_by("created_at", "id")
+    ]

@@ -5,10 +5,12 @@ class ModerationConfig(AppConfig):
     name = "moderation"
 
     def ready(self) -> None:
+        from accounts.selectors import personal_data_section_register
         from accounts.signals import account_deleted
-        from moderation import dbguard, services
+        from moderation import dbguard, selectors, services
 
         dbguard.install()
         account_deleted.connect(
             services.flag_notes_clear_for_deleted_account, dispatch_uid="moderation.flag_notes"
         )
+        personal_data_section_register("flags", selectors.personal_data_flags)

@@ -5,7 +5,9 @@ class StudiesConfig(AppConfig):
     name = "studies"
 
     def ready(self) -> None:
-        from studies import account_checks, structure
+        from accounts.selectors import personal_data_section_register
+        from studies import account_checks, selectors, structure
 
         account_checks.connect()
         structure.connect()
+        personal_data_section_register("memberships", selectors.personal_data_memberships)

@@ -9,7 +9,8 @@ from datetime import datetime
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
+from accounts.selectors import iso_time
 from studies.access import Action, StudyAccess
 from studies.models import (
     DocumentVersion,
@@ -460,3 +461,22 @@ def organisations_for(*, user) -> QuerySet[Organisation]:
 
 def coordinator_count(*, study: Study) -> int:
     return Membership.objects.active().filter(study=study, role="coordinator").count()
+
+
+# --- Personal data ----------------------------------------------------------
+
+
+def personal_data_memberships(user: User) -> list[dict]:
+    """The person's memberships, for their personal data archive."""
+    return [
+        {
+            "study": m.study.title,
+            "study_slug": m.study.slug,
+            "role": m.get_role_display(),
+            "acting_for": m.organisation.name if m.organisation_id else None,
+            "consent_named": m.consent_named,
+            "status": m.get_status_display(),
+            "joined_at": iso_time(m.joined_at),
+        }
+        for m in Membership.objects.filter(user=user).select_related("study", "organisation")
+    ]
