@@ -8,6 +8,7 @@ class ContributionsConfig(AppConfig):
         from accounts.selectors import personal_data_section_register
         from accounts.signals import account_deleted
         from contributions import selectors, services
+        from studies.extensions import TakenUp, taken_up_register
         from studies.services import document_version_published
 
         account_deleted.connect(
@@ -15,6 +16,9 @@ class ContributionsConfig(AppConfig):
         )
         document_version_published.connect(
             services.contributions_taken_up, dispatch_uid="contributions_taken_up"
+        )
+        taken_up_register(
+            TakenUp(choices=selectors.taken_up_choices, of_version=selectors.taken_up_in_version)
         )
         personal_data_section_register("contributions", selectors.personal_data_contributions)
         personal_data_section_register("comments", selectors.personal_data_comments)

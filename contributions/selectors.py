@@ -259,3 +259,20 @@ def personal_data_reactions(user: User) -> list[dict]:
         }
         for r in Reaction.objects.filter(user=user).order_by("created_at", "id")
     ]
+
+
+# --- Document versions (studies.extensions.TakenUp) -------------------------
+
+
+def taken_up_choices(study: Study) -> list[tuple[int, str]]:
+    """Published contributions of the study, for choosing what a version took up."""
+    return list(
+        Contribution.objects.filter(study=study, state=ItemState.PUBLISHED)
+        .order_by("-created_at")
+        .values_list("pk", "title")[:500]
+    )
+
+
+def taken_up_in_version(version: DocumentVersion):
+    """The published contributions a version took up, newest first."""
+    return version.taken_up.filter(state=ItemState.PUBLISHED).order_by("-created_at")

@@ -594,26 +594,35 @@ def item_change_state(
     return locked
 
 
-def contributions_taken_up(sender, *, version, contribution_ids: list[int], **kwargs) -> None:
-    """A document version took these contributions up: show it on open pages.
+def contributions_taken_up(sender, *, version, taken_up_ids: list[int], **kwargs) -> None:
+    """A document version took these contributions up: record it and show it on open pages.
 
     Receiver of ``studies.services.document_version_published``, called inside
-    the publishing transaction: each contribution's revision is raised and its
-    new look ("taken up in version …") recorded and, after commit, broadcast.
+    the publishing transaction. Only published contributions of the version's
+    study can be taken up; anything else raises a ValidationError on
+    ``taken_up`` and the version is not published. Each contribution's
+    revision is raised and its new look ("taken up in version …") recorded
+    and, after commit, broadcast.
     """
-    if not contribution_ids:
+    if not taken_up_ids:
         return
     with transaction.atomic():
-        for contribution in (
+        contributions = list(
             Contribution.objects.select_for_update(of=("self",))
-            .filter(study_id=version.study_id, pk__in=contribution_ids)
+            .filter(study_id=version.study_id, pk__in=taken_up_ids, state=ItemState.PUBLISHED)
             .select_related("author", "acted_for", "section", "study")
             .order_by("pk")
-        ):
+        )
+        if len(contributions) != len(set(taken_up_ids)):
+            raise ValidationError(
+                {"taken_up": _("Choose published contributions of this study.")},
+                code="taken_up",
+            )
+        version.taken_up.add(*contributions)
+        for contribution in contributions:
             contribution.revision += 1
             contribution.save(update_fields=["revision", "updated_at"])
-            if contribution.state not in (ItemState.PENDING, ItemState.REJECTED):
-                live.publish_item(item=contribution, kind=live.TAKEN_UP)
+            live.publish_item(item=contribution, kind=live.TAKEN_UP)
 
 
 def _forget_after_commit(*, items: Sequence[Contribution | Comment]) -> None:

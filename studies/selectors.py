@@ -365,20 +365,6 @@ def version_diff(*, old: str, new: str, context: int = 3) -> list[DiffLine]:
     return lines
 
 
-def taken_up_choices(*, study: Study) -> list[tuple[int, str]]:
-    """Published contributions of the study, for choosing what a version took up."""
-    from django.apps import apps
-
-    # Late-bound: contributions sits above studies and is not imported here.
-    contribution_model = apps.get_model("contributions", "Contribution")
-    return [
-        (pk, title)
-        for pk, title in contribution_model.objects.filter(study=study, state="published")
-        .order_by("-created_at")
-        .values_list("pk", "title")[:500]
-    ]
-
-
 # --- Members, requests, invitations ---------------------------------------
 
 

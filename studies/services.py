@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
@@ -53,9 +52,10 @@ EDITABLE_STATUSES = {StudyStatus.DRAFT, StudyStatus.OPEN}
 # Sent inside the closing transaction with ``study`` and ``by``; the reports app
 # freezes the participation report from its receiver (studies cannot import it).
 study_closed = Signal()
-# Sent inside the publishing transaction with ``version`` and ``contribution_ids``
-# (the contributions it took up); contributions re-publishes their look from its
-# receiver, so open pages show "taken up in version …" at once.
+# Sent inside the publishing transaction with ``version`` and ``taken_up_ids``
+# (what the coordinator chose as taken up); contributions' receiver checks and
+# records them and re-publishes their look, so open pages show "taken up in
+# version …" at once.
 document_version_published = Signal()
 
 
@@ -474,23 +474,12 @@ def document_version_publish(
         raise ValidationError(
             {"number": _("Version %(number)s exists already.") % {"number": version.number}}
         )
-    ids = sorted(set(taken_up_ids or []))
-    contributions = []
-    if ids:
-        # Late-bound: contributions sits above studies and is not imported here.
-        contribution_model = apps.get_model("contributions", "Contribution")
-        contributions = list(
-            contribution_model.objects.filter(study=study, pk__in=ids, state="published")
-        )
-        if len(contributions) != len(ids):
-            raise ValidationError(
-                {"taken_up": _("Choose published contributions of this study.")},
-                code="taken_up",
-            )
     version.save()
-    version.taken_up.add(*contributions)
+    # Receivers (contributions) record what the version took up, and refuse
+    # with a ValidationError on "taken_up" an item they cannot take up; this
+    # transaction then saves nothing.
     document_version_published.send(
-        sender=DocumentVersion, version=version, contribution_ids=[c.pk for c in contributions]
+        sender=DocumentVersion, version=version, taken_up_ids=sorted(set(taken_up_ids or []))
     )
     if study.body != body:
         study.body = body

@@ -5,6 +5,7 @@ import threading
 from django import template
 from django.utils import timezone, translation
 
+from studies import extensions
 from studies.selectors import study_header_context, study_header_viewer
 
 register = template.Library()
@@ -25,6 +26,12 @@ def study_header_data(context, access):
     if not given.get("viewer_known"):
         return {**given, **study_header_viewer(access, user=user)}
     return given
+
+
+@register.simple_tag
+def study_header_links(study) -> dict[str, list[dict]]:
+    """Links that higher apps put in the study's header (studies.extensions)."""
+    return extensions.header_links(study)
 
 
 # What {% remember %} keeps: per process, at most REMEMBERED_MAX blocks, the
