@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from django.utils.translation import gettext, ngettext
 
 from accounts.names import names_token
 from contributions.models import Comment, Contribution, ItemState
+from core.memory import Memory
 
 CONTRIBUTION_TEMPLATE = "contributions/_contribution.html"
 COMMENT_TEMPLATE = "contributions/_comment.html"
@@ -57,14 +57,10 @@ _SLOT = re.compile(r"<!--dugnad:(\w+)-->")
 CSRF_SLOT = "__dugnad_csrf__"
 IDEMPOTENCY_SLOT = "__dugnad_idempotency__"
 
-# Fragments rendered in this process (counted by tests: "rendered at most once").
-renders = {"count": 0}
-
-_local: dict[str, tuple[str, tuple[str, ...]]] = {}  # place -> (digest, parts)
-_local_lock = threading.Lock()
+_local = Memory("contributions.fragments", LOCAL_MAX)  # place -> (digest, parts)
 _template_digest: str | None = None
-_moderation_tools: dict[tuple, str] = {}
-_tools_memo: dict[tuple, str] = {}
+_moderation_tools = Memory("contributions.moderation_tools", 64)
+_tools_memo = Memory("contributions.tools", LOCAL_MAX)
 
 
 # --- keys -----------------------------------------------------------------------------
@@ -172,7 +168,6 @@ def slot_key(item: Contribution | Comment) -> str:
 
 
 def _render(item: Contribution | Comment) -> str:
-    renders["count"] += 1
     if isinstance(item, Contribution):
         return render_to_string(CONTRIBUTION_TEMPLATE, {"contribution": item})
     return render_to_string(COMMENT_TEMPLATE, {"comment": item})
@@ -184,11 +179,7 @@ def _split(html: str) -> tuple[str, ...]:
 
 
 def _remember(place: str, digest: str, parts: tuple[str, ...]) -> None:
-    with _local_lock:
-        if len(_local) >= LOCAL_MAX:
-            for old in list(_local)[: LOCAL_MAX // 4]:
-                _local.pop(old, None)
-        _local[place] = (digest, parts)
+    _local.set(place, (digest, parts))
 
 
 def fragments(items: list) -> list[tuple[str, ...]]:
@@ -258,13 +249,12 @@ def forget_items(*, contribution_ids=(), comment_ids=(), study_ids=()) -> None:
             lists.extend(keys or ())
     if places or lists or index_keys:
         cache.delete_many([*places, *lists, *index_keys])
-    with _local_lock:
-        for place in places:
-            _local.pop(place, None)
-        if study_ids:
-            _lists.clear()
-            _seen.clear()
-            _names_checked.clear()
+    for place in places:
+        _local.pop(place)
+    if study_ids:
+        _lists.clear()
+        _seen.clear()
+        _names_checked.clear()
 
 
 def _fill(parts: tuple[str, ...], slots: dict[str, str]) -> str:
@@ -402,10 +392,7 @@ class Viewer:
         html = _tools_memo.get(memo_key)
         if html is None:
             html = self._live_tools(item) + self._moderation_tools(item)
-            with _local_lock:
-                if len(_tools_memo) >= LOCAL_MAX:
-                    _tools_memo.clear()
-                _tools_memo[memo_key] = html
+            _tools_memo.set(memo_key, html)
         # Filled here, in the controls only: never in text people wrote.
         return html.replace(CSRF_SLOT, self.csrf_token) if html else html
 
@@ -517,7 +504,7 @@ def moderation_tools_template(mode: str, state: str) -> str:
                 "hide_reasons": HIDE_REASON_CHOICES,
             },
         ).strip()
-        _moderation_tools[key] = html
+        _moderation_tools.set(key, html)
     return html
 
 
@@ -647,8 +634,8 @@ def render_comments(comments: list[Comment], viewer: Viewer) -> str:
 LIST_PREFIX = "fragment-list:v2:"
 LISTS_MAX = 64  # lists kept in each process's memory (about 150-250 KB each)
 LIST_TIMEOUT = 3600  # a list is for one event number: soon of no use
-_lists: dict[str, Listing] = {}
-_seen: set[str] = set()
+_lists = Memory("contributions.lists", LISTS_MAX)
+_seen = Memory("contributions.lists_seen", LOCAL_MAX)  # keys asked for once
 
 
 def _digest(rows: list) -> str:
@@ -762,16 +749,13 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
         cache.set(key, listing, LIST_TIMEOUT)
         _index_list(study.pk, key)
     else:
-        with _local_lock:
-            if len(_seen) >= LOCAL_MAX:
-                _seen.clear()
-            _seen.add(key)
+        _seen.set(key, True)
     return listing
 
 
 # List key -> (names token, the list's names digest, when checked): lists whose
 # names this process checked against the database while the token stood.
-_names_checked: dict[str, tuple[str, str, float]] = {}
+_names_checked = Memory("contributions.names_checked", LOCAL_MAX)
 NAMES_TRUST_SECONDS = 60
 
 
@@ -797,10 +781,7 @@ def _names_current(key: str, listing: Listing) -> bool:
     if _names_digest(*listing.check[:2]) != digest:
         return False
     if token is not None:
-        with _local_lock:
-            if len(_names_checked) >= LOCAL_MAX:
-                _names_checked.clear()
-            _names_checked[key] = (token, digest, now)
+        _names_checked.set(key, (token, digest, now))
     return True
 
 
@@ -824,15 +805,12 @@ def _index_list(study_id: int, key: str) -> None:
 
 
 def _remember_list(key: str, listing: Listing) -> None:
-    with _local_lock:
-        if len(_lists) >= LISTS_MAX:
-            _lists.clear()
-        _lists[key] = listing
+    _lists.set(key, listing)
 
 
 # --- the page's forms --------------------------------------------------------------------
 
-_forms: dict[tuple, str] = {}
+_forms = Memory("contributions.forms", LOCAL_MAX // 16)
 
 
 def form_html(key: tuple, render) -> str:
@@ -842,43 +820,13 @@ def form_html(key: tuple, render) -> str:
     Per-request values (the CSRF token, an idempotency key) are left as
     ``CSRF_SLOT`` / ``IDEMPOTENCY_SLOT`` for the caller to fill.
     """
-    key = (translation.get_language(), *key)
-    html = _forms.get(key)
-    if html is None:
-        html = render()
-        with _local_lock:
-            if len(_forms) >= LOCAL_MAX // 16:
-                _forms.clear()
-            _forms[key] = html
-    return html
+    return _forms.get_or_set((translation.get_language(), *key), render)
 
 
-_memo: dict[tuple, object] = {}
+_memo = Memory("contributions.memo", LOCAL_MAX)
 
 
 def remembered(key: tuple, compute):
     """``compute()`` once per process for ``key``; for keys that name a state that never
     changes (e.g. a study's event number), so the value can never be stale."""
-    try:
-        return _memo[key]
-    except KeyError:
-        pass
-    value = compute()
-    with _local_lock:
-        if len(_memo) >= LOCAL_MAX:
-            _memo.clear()
-        _memo[key] = value
-    return value
-
-
-def clear_local() -> None:
-    """Forget this process's copies (tests)."""
-    with _local_lock:
-        _local.clear()
-        _lists.clear()
-        _seen.clear()
-        _forms.clear()
-        _tools_memo.clear()
-        _names_checked.clear()
-        _memo.clear()
-    _moderation_tools.clear()
+    return _memo.get_or_set(key, compute)

@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from contributions import fragments, services
 from contributions.models import ItemState
+from core import memory
 from tests.factories import CommentFactory, ContributionFactory
 from tests.moderation.conftest import login, member
 
@@ -31,10 +32,10 @@ CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"')
 
 @pytest.fixture(autouse=True)
 def _fresh():
-    fragments.clear_local()
+    memory.clear_all()
     cache.clear()
     yield
-    fragments.clear_local()
+    memory.clear_all()
 
 
 def live_template(html: str, template_id: str) -> str:
