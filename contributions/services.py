@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from contributions import fragments, live
+from contributions import listing, live
 from contributions.models import (
     Attachment,
     Comment,
@@ -626,12 +626,12 @@ def contributions_taken_up(sender, *, version, taken_up_ids: list[int], **kwargs
 
 
 def _forget_after_commit(*, items: Sequence[Contribution | Comment]) -> None:
-    """After commit, drop every kept copy of these items' earlier look (fragments.py)."""
+    """After commit, drop every kept copy of these items' earlier look (fragments and lists)."""
     contribution_ids = [i.pk for i in items if isinstance(i, Contribution)]
     comment_ids = [i.pk for i in items if isinstance(i, Comment)]
     study_ids = sorted({i.study_id for i in items})
     transaction.on_commit(
-        lambda: fragments.forget_items(
+        lambda: listing.forget_items(
             contribution_ids=contribution_ids, comment_ids=comment_ids, study_ids=study_ids
         )
     )
@@ -649,7 +649,7 @@ def items_forget_deleted_author(sender, *, user: User, **kwargs) -> None:
     contribution_ids = [pk for pk, _study in rows]
     comment_ids = [pk for pk, _study in comments]
     transaction.on_commit(
-        lambda: fragments.forget_items(
+        lambda: listing.forget_items(
             contribution_ids=contribution_ids, comment_ids=comment_ids, study_ids=study_ids
         )
     )

@@ -7,10 +7,12 @@ class ModerationConfig(AppConfig):
     def ready(self) -> None:
         from accounts.selectors import personal_data_section_register
         from accounts.signals import account_deleted
-        from moderation import dbguard, selectors, services
+        from contributions.controls import item_tools_register
+        from moderation import dbguard, item_tools, selectors, services
 
         dbguard.install()
         account_deleted.connect(
             services.flag_notes_clear_for_deleted_account, dispatch_uid="moderation.flag_notes"
         )
         personal_data_section_register("flags", selectors.personal_data_flags)
+        item_tools_register(item_tools.item_tools)

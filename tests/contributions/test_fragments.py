@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from accounts import services as account_services
 from accounts.models import User
 from accounts.names import names_token
-from contributions import fragments, services
+from contributions import fragments, listing, services
 from contributions.models import ItemState
 from core import memory
 from studies.models import Role
@@ -313,8 +313,8 @@ def test_names_are_checked_once_per_token_and_again_after_a_minute(
     # shown once the minute is over, never later.
     User.objects.filter(pk=author.pk).update(display_name="Renamed quietly")
     assert "Renamed quietly" not in get(client, study)
-    later = time.monotonic() + fragments.NAMES_TRUST_SECONDS + 1
-    monkeypatch.setattr(fragments.time, "monotonic", lambda: later)
+    later = time.monotonic() + listing.NAMES_TRUST_SECONDS + 1
+    monkeypatch.setattr(listing.time, "monotonic", lambda: later)
     assert "Renamed quietly" in get(client, study)
 
 
@@ -352,7 +352,7 @@ def test_without_a_token_names_are_checked_every_time(client, study_with_thread,
     warm(client, study)
     with mock.patch.object(cache, "get", side_effect=ConnectionError("cache down")):
         assert names_token() is None  # the cache is down: no token
-    monkeypatch.setattr(fragments, "names_token", lambda: None)
+    monkeypatch.setattr(listing, "names_token", lambda: None)
     User.objects.filter(pk=author.pk).update(display_name="Seen at once")
     assert "Seen at once" in get(client, study)
 
@@ -378,12 +378,12 @@ def test_the_names_check_matches_the_list_it_was_built_from(client):
     CommentFactory(contribution__study=study, author__display_name="", author__email="x@y.no")
     CommentFactory(contribution__study=study, author__deleted_at=timezone.now())
     loaded = selectors.contribution_page(study=study)
-    people, organisations, digest = fragments._names_of(loaded.contributions)
+    people, organisations, digest = listing._names_of(loaded.contributions)
     assert people and organisations
-    assert fragments._names_digest(people, organisations) == digest
+    assert listing._names_digest(people, organisations) == digest
     User = type(loaded.contributions[0].author)
     User.objects.filter(pk=people[0]).update(display_name="Someone else")
-    assert fragments._names_digest(people, organisations) != digest
+    assert listing._names_digest(people, organisations) != digest
 
 
 def test_a_section_renamed_in_the_study_settings_is_shown_on_the_cached_list(client):

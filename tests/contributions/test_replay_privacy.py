@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.services import account_delete
 from config.asgi import application
-from contributions import fragments, services
+from contributions import fragments, listing, services
 from contributions.models import ItemState, ModerationReason
 from core import memory
 from studies import events
@@ -81,7 +81,7 @@ def stored_text() -> str:
 def cached_text() -> str:
     """Everything the shared (local-memory) cache and this process's kept fragments hold."""
     held = [repr(v) for v in fragments._local.values()]
-    held += [repr(v.parts) for v in fragments._lists.values()]
+    held += [repr(v.parts) for v in listing._lists.values()]
     store = getattr(cache, "_cache", None)
     if isinstance(store, dict):  # local memory
         held += [repr(pickle.loads(v)) for v in list(store.values())]
