@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [
