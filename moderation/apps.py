@@ -5,10 +5,13 @@ class ModerationConfig(AppConfig):
     name = "moderation"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from accounts.selectors import personal_data_section_register
         from accounts.signals import account_deleted
         from contributions.controls import item_tools_register
         from moderation import dbguard, item_tools, selectors, services
+        from studies.extensions import StudyLink, study_link_register
 
         dbguard.install()
         account_deleted.connect(
@@ -16,3 +19,16 @@ class ModerationConfig(AppConfig):
         )
         personal_data_section_register("flags", selectors.personal_data_flags)
         item_tools_register(item_tools.item_tools)
+        study_link_register(
+            StudyLink("moderation", _("Moderation"), "moderation:queue", "staff", order=20)
+        )
+        study_link_register(
+            StudyLink(
+                "moderation-members",
+                _("Members"),
+                "moderation:members",
+                "staff",
+                ("facilitator",),
+                order=30,
+            )
+        )

@@ -38,33 +38,49 @@ def taken_up_of(version) -> Iterable:
     return _taken_up[0].of_version(version) if _taken_up else []
 
 
-@dataclass(frozen=True)
-class HeaderLink:
-    """A link in the study's header to ``url_name`` (with the study's slug).
+PLACES = ("lead", "closed", "card", "staff")
 
-    ``place`` is "lead" (under the summary, on every study) or "closed" (after
-    the sentence that says the study closed, on closed and archived studies).
+
+@dataclass(frozen=True)
+class StudyLink:
+    """A link to ``url_name`` (with the study's slug) on studies' pages.
+
+    ``place`` is where it shows: "lead" (the study's header, under the summary),
+    "closed" (the header's sentence that the study closed), "card" (after
+    "Closed …" on a closed study's card in the lists) or "staff" (the links of
+    the people who run the study, for the ``roles`` given). ``closed_only``
+    keeps a link to closed and archived studies; ``order`` places it among
+    the others of its place.
     """
 
     key: str
     label: str
     url_name: str
     place: str = "lead"
+    roles: tuple[str, ...] = ("coordinator", "facilitator")
+    closed_only: bool = False
+    order: int = 50
+
+    def __post_init__(self) -> None:
+        if self.place not in PLACES:
+            raise ValueError(f"unknown place {self.place!r}")
 
 
-_header_links: dict[str, HeaderLink] = {}
+_links: dict[str, StudyLink] = {}
 
 
-def header_link_register(link: HeaderLink) -> None:
-    """Add ``link`` to every study's header; a key registered again replaces its link."""
-    _header_links[link.key] = link
+def study_link_register(link: StudyLink) -> None:
+    """Add ``link`` to studies' pages; a key registered again replaces its link."""
+    _links[link.key] = link
 
 
-def header_links(study) -> dict[str, list[dict]]:
-    """The header's links for ``study`` by place, in the order they were registered."""
-    links: dict[str, list[dict]] = {"lead": [], "closed": []}
-    for link in _header_links.values():
-        links[link.place].append(
-            {"label": link.label, "url": reverse(link.url_name, args=[study.slug])}
-        )
-    return links
+def study_links(study, *, place: str, role: str = "") -> list[dict]:
+    """The links of ``place`` for ``study`` (and, for "staff", the viewer's ``role``)."""
+    closed = study.status in ("closed", "archived")
+    return [
+        {"key": link.key, "label": link.label, "url": reverse(link.url_name, args=[study.slug])}
+        for link in sorted(_links.values(), key=lambda link: link.order)
+        if link.place == place
+        and (closed or not link.closed_only)
+        and (place != "staff" or role in link.roles)
+    ]

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.services import notification_create
+from core.tasks import task
 from studies import events, structure
 from studies.models import (
     DocumentVersion,
@@ -52,6 +53,7 @@ EDITABLE_STATUSES = {StudyStatus.DRAFT, StudyStatus.OPEN}
 # Sent inside the closing transaction with ``study`` and ``by``; the reports app
 # freezes the participation report from its receiver (studies cannot import it).
 study_closed = Signal()
+INVITATIONS_TASK = "studies.tasks.send_invitation_emails"
 # Sent inside the publishing transaction with ``version`` and ``taken_up_ids``
 # (what the coordinator chose as taken up); contributions' receiver checks and
 # records them and re-publishes their look, so open pages show "taken up in
@@ -276,10 +278,8 @@ def _invite_coordinator(*, study: Study, email: str, by: User) -> Invitation:
         role=Role.COORDINATOR,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
-    from studies.tasks import send_invitation_emails
-
     sent = [(invitation.pk, token)]
-    transaction.on_commit(lambda: send_invitation_emails.delay(sent), robust=True)
+    transaction.on_commit(lambda: task(INVITATIONS_TASK).delay(sent), robust=True)
     return invitation
 
 
@@ -831,11 +831,9 @@ def invitations_create(*, study: Study, emails: list[str], by: User) -> Invitati
         to_send.append((invitation.pk, token))
         result.invited.append(email)
     if to_send:
-        from studies.tasks import send_invitation_emails
-
         # robust: a mail or broker failure is logged instead of failing the request;
         # the invitations are saved and can be withdrawn and sent again.
-        transaction.on_commit(lambda: send_invitation_emails.delay(to_send), robust=True)
+        transaction.on_commit(lambda: task(INVITATIONS_TASK).delay(to_send), robust=True)
     return result
 
 

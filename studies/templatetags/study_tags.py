@@ -28,9 +28,9 @@ def study_header_data(context, access):
 
 
 @register.simple_tag
-def study_header_links(study) -> dict[str, list[dict]]:
-    """Links that higher apps put in the study's header (studies.extensions)."""
-    return extensions.header_links(study)
+def study_links(study, place: str, role: str = "") -> list[dict]:
+    """Links on studies' pages, studies' own and those higher apps add (studies.extensions)."""
+    return extensions.study_links(study, place=place, role=role)
 
 
 # What {% remember %} keeps: per process, at most REMEMBERED_MAX blocks.
