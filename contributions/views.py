@@ -25,7 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contributions import controls, fragments, listing, live, selectors, services
+from contributions import controls, extensions, fragments, listing, live, selectors, services
 from contributions.forms import (
     CommentEditForm,
     CommentForm,
@@ -187,6 +187,7 @@ def _page_context(request: HttpRequest, access: StudyAccess, last_seq: int) -> d
         "viewer_role": access.role or "",
         "reacted": " ".join(reacted),
         "reacted_keys": reacted,
+        "panels": extensions.study_page_panels(),
     }
 
 

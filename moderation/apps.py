@@ -10,6 +10,7 @@ class ModerationConfig(AppConfig):
         from accounts.selectors import personal_data_section_register
         from accounts.signals import account_deleted
         from contributions.controls import item_tools_register
+        from contributions.extensions import study_page_panel_register
         from moderation import dbguard, item_tools, selectors, services
         from studies.extensions import StudyLink, study_link_register
 
@@ -19,6 +20,7 @@ class ModerationConfig(AppConfig):
         )
         personal_data_section_register("flags", selectors.personal_data_flags)
         item_tools_register(item_tools.item_tools)
+        study_page_panel_register("aside", "moderation/_study_page_tools.html")
         study_link_register(
             StudyLink("moderation", _("Moderation"), "moderation:queue", "staff", order=20)
         )

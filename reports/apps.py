@@ -8,6 +8,7 @@ class ReportsConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from django.utils.translation import gettext_lazy as _
 
+        from polls.extensions import survey_results_register
         from reports import services, summaries
         from studies.extensions import StudyLink, study_link_register
         from studies.services import study_closed
@@ -39,6 +40,7 @@ class ReportsConfig(AppConfig):
         ):
             study_link_register(link)
 
+        survey_results_register("reports:survey_results")
         study_closed.connect(services.report_on_study_closed, dispatch_uid="reports.freeze")
         # SQLite re-makes a table that a migration alters, dropping its
         # triggers: put back any missing one after every migrate.
