@@ -19,7 +19,6 @@ from moderation.models import FacilitatorNote, Flag, FlagReason, FlagStatus, Mod
 from studies.access import FACILITATING, Action, MFARequired, StudyAccess, study_for_user
 from studies.models import Membership, MembershipStatus, Study
 
-ITEM_TYPES = ("contribution", "comment")
 Item = Contribution | Comment
 
 

@@ -74,7 +74,6 @@ def counted_sql(prefix: str = "") -> str:
 COUNTED_SQL = counted_sql()
 SUMMARY_TABLE = "reports_participationsummary"
 DAY_TABLE = "reports_participationday"
-PERSON_TABLE = "reports_participationperson"
 KEY_TABLE = "reports_participationorganisation"
 MULTI_TABLE = "reports_participationmultigroup"
 # An organisation's current sector fills in a snapshot without one; no
