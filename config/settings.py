@@ -152,7 +152,8 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, its flush marked for the log's guard.
+            "ENGINE": "core.backends.sqlite3",
             "NAME": Path(env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers go on while one writer writes; IMMEDIATE takes

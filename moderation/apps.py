@@ -11,10 +11,9 @@ class ModerationConfig(AppConfig):
         from accounts.signals import account_deleted
         from contributions.controls import item_tools_register
         from contributions.extensions import study_page_panel_register
-        from moderation import dbguard, item_tools, selectors, services
+        from moderation import item_tools, selectors, services
         from studies.extensions import StudyLink, study_link_register
 
-        dbguard.install()
         account_deleted.connect(
             services.flag_notes_clear_for_deleted_account, dispatch_uid="moderation.flag_notes"
         )
