@@ -201,27 +201,40 @@ def item_revisions(*, item: Contribution | Comment) -> list[Revision]:
 # --- Personal data ----------------------------------------------------------
 
 
+def _personal_data_item(item: Contribution | Comment) -> dict:
+    """What the archive shows of any item the person wrote."""
+    return {
+        "id": item.pk,
+        "study": item.study.slug,
+        "body": item.body,
+        "state": item.get_state_display(),
+        "acted_for": item.acted_for.name if item.acted_for_id else None,
+        "created_at": iso_time(item.created_at),
+        "edited_at": iso_time(item.edited_at),
+    }
+
+
+def _written_by(model, user: User):
+    return (
+        model.objects.filter(author=user)
+        .select_related("study", "acted_for")
+        .prefetch_related("revisions")
+        .order_by("created_at", "id")
+    )
+
+
 def personal_data_contributions(user: User) -> list[dict]:
     """The person's contributions with their earlier versions, for their archive."""
     return [
         {
-            "id": c.pk,
-            "study": c.study.slug,
+            **_personal_data_item(c),
             "title": c.title,
-            "body": c.body,
-            "state": c.get_state_display(),
-            "acted_for": c.acted_for.name if c.acted_for_id else None,
-            "created_at": iso_time(c.created_at),
-            "edited_at": iso_time(c.edited_at),
             "versions": [
                 {"title": r.title, "body": r.body, "created_at": iso_time(r.created_at)}
                 for r in c.revisions.all()
             ],
         }
-        for c in Contribution.objects.filter(author=user)
-        .select_related("study", "acted_for")
-        .prefetch_related("revisions")
-        .order_by("created_at", "id")
+        for c in _written_by(Contribution, user)
     ]
 
 
@@ -229,23 +242,14 @@ def personal_data_comments(user: User) -> list[dict]:
     """The person's comments with their earlier versions, for their archive."""
     return [
         {
-            "id": c.pk,
-            "study": c.study.slug,
+            **_personal_data_item(c),
             "on_contribution": c.contribution_id,
             "in_reply_to": c.parent_id,
-            "body": c.body,
-            "state": c.get_state_display(),
-            "acted_for": c.acted_for.name if c.acted_for_id else None,
-            "created_at": iso_time(c.created_at),
-            "edited_at": iso_time(c.edited_at),
             "versions": [
                 {"body": r.body, "created_at": iso_time(r.created_at)} for r in c.revisions.all()
             ],
         }
-        for c in Comment.objects.filter(author=user)
-        .select_related("study", "acted_for")
-        .prefetch_related("revisions")
-        .order_by("created_at", "id")
+        for c in _written_by(Comment, user)
     ]
 
 
