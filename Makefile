@@ -9,7 +9,7 @@ PORT   ?= 8000
 OIDC_DIR := tests/browser/oidc
 OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
 
-.PHONY: run setup install translations migrate demo test test-provider lint format clean vendor screenshots
+.PHONY: run setup install translations migrate demo test test-provider lint audit format clean vendor screenshots
 
 run: setup
 	@echo "Dugnad is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
@@ -49,12 +49,20 @@ test-provider:
 
 test: install translations test-provider
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The import contracts in pyproject.toml ([tool.importlinter]): apps depend downward only.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
+
+# Known vulnerabilities in the installed dependencies (asks PyPI's vulnerability service,
+# so it is not part of `make test`: the suite does not depend on the network).
+audit: install
+	$(BIN)/pip-audit --local --progress-spinner off
 
 format: install
 	$(BIN)/ruff format .

@@ -26,7 +26,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from config.cache import drop
+from core.cache import drop
 
 logger = logging.getLogger(__name__)
 

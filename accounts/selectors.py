@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 
-from django.apps import apps
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -14,15 +15,21 @@ from accounts.models import (
     Affiliation,
     ClaimState,
     DataExport,
+    Delivery,
     Notification,
     NotificationKind,
+    NotificationSetting,
     Organisation,
     User,
 )
 from accounts.validators import normalise_org_number
-from config.cache import drop
+from core.cache import drop
+from core.queries import first_row
 
 logger = logging.getLogger(__name__)
+
+# Archives are offered for a week, then removed when the person asks again or deletes.
+DATA_EXPORT_KEEP = dt.timedelta(days=7)
 
 
 def organisation_search(*, query: str, limit: int = 10) -> QuerySet[Organisation]:
@@ -141,49 +148,78 @@ def user_notifications(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user)
 
 
+# Kinds other apps use, and the setting that governs each.
+KIND_SETTINGS = {
+    "join_request": NotificationKind.APPROVAL,
+    "join_request_decided": NotificationKind.APPROVAL,
+    "invitation_accepted": NotificationKind.INVITATION,
+    "comment_reply": NotificationKind.REPLY,
+    "official_answer": NotificationKind.REPLY,
+    "claim_decided": NotificationKind.OTHER,
+}
+
+
+def notification_setting_kind(kind: str) -> str:
+    """The kind a person chooses for, for a notification kind used by any app."""
+    if kind in NotificationKind.values:
+        return kind
+    return KIND_SETTINGS.get(kind, NotificationKind.OTHER)
+
+
+def notification_delivery(*, user: User, kind: str) -> str:
+    """How this person wants to hear of this kind (e-mail at once unless they chose otherwise)."""
+    kind = notification_setting_kind(kind)
+    chosen = first_row(
+        NotificationSetting.objects.filter(user=user, kind=kind).values_list("delivery", flat=True)
+    )
+    return chosen or Delivery.INSTANT
+
+
 def notification_settings(*, user: User) -> list[tuple[str, str, str]]:
     """(kind, label, delivery) for every kind a person can choose for."""
-    from accounts.services import notification_delivery
-
     return [
         (kind, label, notification_delivery(user=user, kind=kind))
         for kind, label in NotificationKind.choices
     ]
 
 
-def _model(app_label: str, name: str):
-    """A model of a higher app, read by name: accounts never imports those apps."""
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:
-        return None
-
-
-def _when(value) -> str | None:
+def iso_time(value) -> str | None:
+    """A time as the personal data archive writes it (ISO 8601), or None."""
     return value.isoformat() if value else None
 
 
-def _has_field(model, name: str) -> bool:
-    return any(f.name == name for f in model._meta.get_fields())
+# Sections of the personal data archive that higher apps add (memberships,
+# items, reactions, flags): each app registers its reader in AppConfig.ready(),
+# so accounts, the lowest app, imports none of them.
+PersonalDataSection = Callable[[User], list[dict]]
+_personal_data_sections: dict[str, PersonalDataSection] = {}
+
+
+def personal_data_section_register(name: str, reader: PersonalDataSection) -> None:
+    """Add ``name`` to every person's archive, as the rows ``reader(user)`` returns.
+
+    Registering a name twice replaces its reader (ready() may run again in tests).
+    """
+    _personal_data_sections[name] = reader
 
 
 def personal_data(*, user: User) -> dict:
     """Everything Dugnad holds about one person, as plain JSON-ready data.
 
-    Memberships, items, versions, reactions and flags live in higher apps;
-    they are read through the app registry so that this lowest app does not
-    import them, and left out where an app is not installed.
+    Accounts writes the profile, addresses, organisations and notifications;
+    every other section comes from the app that holds it
+    (``personal_data_section_register``).
     """
     from allauth.account.models import EmailAddress
 
     data: dict = {
-        "generated_at": _when(timezone.now()),
+        "generated_at": iso_time(timezone.now()),
         "profile": {
             "email": user.email,
             "display_name": user.display_name,
             "language": user.language,
-            "date_joined": _when(user.date_joined),
-            "last_login": _when(user.last_login),
+            "date_joined": iso_time(user.date_joined),
+            "last_login": iso_time(user.last_login),
             "digest_frequency": user.digest_frequency,
         },
         "email_addresses": [
@@ -195,7 +231,7 @@ def personal_data(*, user: User) -> dict:
                 "name": a.organisation.name,
                 "org_number": a.organisation.org_number,
                 "sector": a.organisation.get_sector_display(),
-                "since": _when(a.created_at),
+                "since": iso_time(a.created_at),
             }
             for a in Affiliation.objects.filter(user=user).select_related("organisation")
         ],
@@ -204,110 +240,17 @@ def personal_data(*, user: User) -> dict:
             {
                 "kind": n.kind,
                 "title": n.title,
-                "created_at": _when(n.created_at),
-                "read_at": _when(n.read_at),
+                "created_at": iso_time(n.created_at),
+                "read_at": iso_time(n.read_at),
             }
             for n in Notification.objects.filter(user=user)[:1000]
         ],
-        "memberships": [],
-        "contributions": [],
-        "comments": [],
-        "reactions": [],
-        "flags": [],
     }
-    membership = _model("studies", "Membership")
-    if membership is not None:
-        data["memberships"] = [
-            {
-                "study": m.study.title,
-                "study_slug": m.study.slug,
-                "role": m.get_role_display(),
-                "acting_for": m.organisation.name if m.organisation_id else None,
-                "consent_named": m.consent_named,
-                "status": m.get_status_display(),
-                "joined_at": _when(m.joined_at),
-            }
-            for m in membership.objects.filter(user=user).select_related("study", "organisation")
-        ]
-    contribution = _model("contributions", "Contribution")
-    comment = _model("contributions", "Comment")
-    if contribution is not None:
-        data["contributions"] = [
-            {
-                "id": c.pk,
-                "study": c.study.slug,
-                "title": c.title,
-                "body": c.body,
-                "state": c.get_state_display(),
-                "acted_for": c.acted_for.name if c.acted_for_id else None,
-                "created_at": _when(c.created_at),
-                "edited_at": _when(c.edited_at),
-                "versions": [
-                    {"title": r.title, "body": r.body, "created_at": _when(r.created_at)}
-                    for r in c.revisions.all()
-                ],
-            }
-            for c in contribution.objects.filter(author=user)
-            .select_related("study", "acted_for")
-            .prefetch_related("revisions")
-            .order_by("created_at", "id")
-        ]
-    if comment is not None:
-        data["comments"] = [
-            {
-                "id": c.pk,
-                "study": c.study.slug,
-                "on_contribution": c.contribution_id,
-                "in_reply_to": c.parent_id,
-                "body": c.body,
-                "state": c.get_state_display(),
-                "acted_for": c.acted_for.name if c.acted_for_id else None,
-                "created_at": _when(c.created_at),
-                "edited_at": _when(c.edited_at),
-                "versions": [
-                    {"body": r.body, "created_at": _when(r.created_at)} for r in c.revisions.all()
-                ],
-            }
-            for c in comment.objects.filter(author=user)
-            .select_related("study", "acted_for")
-            .prefetch_related("revisions")
-            .order_by("created_at", "id")
-        ]
-    reaction = _model("contributions", "Reaction")
-    if reaction is not None:
-        data["reactions"] = [
-            {
-                "contribution": r.contribution_id,
-                "comment": r.comment_id,
-                "created_at": _when(r.created_at),
-                **({"kind": str(r.kind)} if _has_field(reaction, "kind") else {}),
-            }
-            for r in reaction.objects.filter(user=user).order_by("created_at", "id")
-        ]
-    flag = _model("moderation", "Flag")
-    if flag is not None:
-        person_field = next(
-            (n for n in ("user", "flagged_by", "reporter", "author") if _has_field(flag, n)), None
-        )
-        if person_field:
-            rows = []
-            for f in flag.objects.filter(**{person_field: user}).order_by("pk"):
-                row = {"id": f.pk}
-                for name in ("contribution_id", "comment_id", "reason", "note", "created_at"):
-                    if hasattr(f, name):
-                        value = getattr(f, name)
-                        row[name.removesuffix("_id") if name.endswith("_id") else name] = (
-                            _when(value) if hasattr(value, "isoformat") else value
-                        )
-                if hasattr(f, "get_reason_display"):
-                    row["reason"] = str(f.get_reason_display())
-                rows.append(row)
-            data["flags"] = rows
+    for name, reader in _personal_data_sections.items():
+        data[name] = reader(user)
     return data
 
 
 def data_exports_offered(*, user: User) -> QuerySet[DataExport]:
     """The person's own archives that are still offered (a week from the request)."""
-    from accounts.services import DATA_EXPORT_KEEP
-
     return DataExport.objects.filter(user=user, requested_at__gte=timezone.now() - DATA_EXPORT_KEEP)

@@ -42,6 +42,12 @@ from accounts.models import (
     OrganisationDomain,
     User,
 )
+from accounts.selectors import (
+    DATA_EXPORT_KEEP,
+    forget_unread_count,
+    notification_delivery,
+    personal_data,
+)
 from accounts.signals import (
     account_deleted,
     account_deletion_check,
@@ -49,8 +55,8 @@ from accounts.signals import (
     unread_count_changed,
 )
 from accounts.validators import normalise_domain, normalise_org_number
-from config.cache import drop
-from config.queries import first_row
+from core.cache import drop
+from core.tasks import task
 
 logger = logging.getLogger(__name__)
 
@@ -365,33 +371,6 @@ def public_name_set(*, user: User, display_name: str) -> User:
 # --- Notifications ----------------------------------------------------------
 
 
-# Kinds other apps use, and the setting that governs each.
-KIND_SETTINGS = {
-    "join_request": NotificationKind.APPROVAL,
-    "join_request_decided": NotificationKind.APPROVAL,
-    "invitation_accepted": NotificationKind.INVITATION,
-    "comment_reply": NotificationKind.REPLY,
-    "official_answer": NotificationKind.REPLY,
-    "claim_decided": NotificationKind.OTHER,
-}
-
-
-def notification_setting_kind(kind: str) -> str:
-    """The kind a person chooses for, for a notification kind used by any app."""
-    if kind in NotificationKind.values:
-        return kind
-    return KIND_SETTINGS.get(kind, NotificationKind.OTHER)
-
-
-def notification_delivery(*, user: User, kind: str) -> str:
-    """How this person wants to hear of this kind (e-mail at once unless they chose otherwise)."""
-    kind = notification_setting_kind(kind)
-    chosen = first_row(
-        NotificationSetting.objects.filter(user=user, kind=kind).values_list("delivery", flat=True)
-    )
-    return chosen or Delivery.INSTANT
-
-
 def notification_settings_update(*, user: User, choices: dict[str, str]) -> None:
     """Save the person's choice per kind; unknown kinds or deliveries raise ValueError."""
     for kind, delivery in choices.items():
@@ -440,8 +419,6 @@ EMAIL_LATER_KEY = "notify-mail-later:{}"
 def _queue_email(*, user_id: int, notification_id: int) -> None:
     """After the commit: e-mail now, at the end of the person's window, or not at all
     (a task for the end of the window is queued already)."""
-    from accounts import tasks
-
     window = settings.NOTIFICATION_EMAIL_WINDOW
     later_key = EMAIL_LATER_KEY.format(user_id)
     countdown = 0
@@ -455,13 +432,13 @@ def _queue_email(*, user_id: int, notification_id: int) -> None:
                 countdown = max(1, round(started + window - now))
     except Exception:  # the cache is down: one e-mail per notification, as it comes
         logger.warning("could not read the e-mail window of person %s", user_id, exc_info=True)
-        tasks.notification_email_send.delay(notification_id)
+        task("accounts.tasks.notification_email_send").delay(notification_id)
         return
     if not countdown:
-        tasks.notification_emails_send.delay(user_id)
+        task("accounts.tasks.notification_emails_send").delay(user_id)
         return
     try:
-        tasks.notification_emails_send.apply_async((user_id,), countdown=countdown)
+        task("accounts.tasks.notification_emails_send").apply_async((user_id,), countdown=countdown)
     except Exception:
         drop(later_key)  # nothing is queued: the next notification queues again
         raise
@@ -536,8 +513,6 @@ def notification_mark_read(*, user: User, notification_id: int | None = None) ->
 
 
 def _announce_unread(*, user_id: int, title: str) -> None:
-    from accounts.selectors import forget_unread_count
-
     forget_unread_count(user_id)
     unread = Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
     unread_count_changed.send(sender=Notification, user_id=user_id, unread=unread, title=title)
@@ -746,10 +721,6 @@ def digests_send_due(*, now=None) -> int:
 # --- Personal data ------------------------------------------------------------
 
 
-# Archives are offered for a week, then removed when the person asks again or deletes.
-DATA_EXPORT_KEEP = dt.timedelta(days=7)
-
-
 def data_export_request(*, user: User) -> DataExport:
     """Ask for an archive of the person's data; it is prepared after commit by Celery.
 
@@ -761,9 +732,7 @@ def data_export_request(*, user: User) -> DataExport:
         return pending
     data_exports_remove_expired(user=user)
     export = DataExport.objects.create(user=user)
-    from accounts import tasks
-
-    transaction.on_commit(lambda: tasks.data_export_build.delay(export.pk))
+    transaction.on_commit(lambda: task("accounts.tasks.data_export_build").delay(export.pk))
     return export
 
 
@@ -793,8 +762,6 @@ def data_export_build(*, export_id: int) -> DataExport | None:
 
     None when the request is gone (the account was deleted meanwhile).
     """
-    from accounts.selectors import personal_data
-
     export = DataExport.objects.select_related("user").filter(pk=export_id).first()
     if export is None or export.user.deleted_at is not None:
         return None

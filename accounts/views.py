@@ -47,7 +47,7 @@ from accounts.services import (
     profile_update,
     public_name_set,
 )
-from config.params import search_text
+from core.params import search_text
 
 
 @require_GET

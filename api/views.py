@@ -54,6 +54,7 @@ from api.serializers import (
 from api.services import api_token_create, api_token_revoke
 from api.statistics import public_statistics
 from api.throttling import ApiClientThrottle, BulkDownloadThrottle
+from core.memory import Memory
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Unknown or malformed query parameters."),
@@ -588,17 +589,19 @@ def _schema_type(schema: dict) -> str:
     return kind
 
 
-_schema_cache: dict[str, dict] = {}
+_schema_cache = Memory("api.schema", 8)  # one per language
 
 
 def api_schema() -> dict:
     """The OpenAPI document, generated once per process and language (labels are translated)."""
     language = get_language() or settings.LANGUAGE_CODE
-    if language not in _schema_cache:
+
+    def generate() -> dict:
         from drf_spectacular.generators import SchemaGenerator
 
-        _schema_cache[language] = SchemaGenerator().get_schema(request=None, public=True)
-    return _schema_cache[language]
+        return SchemaGenerator().get_schema(request=None, public=True)
+
+    return _schema_cache.get_or_set(language, generate)
 
 
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:

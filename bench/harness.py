@@ -270,7 +270,7 @@ class Stack:
                 "DEBUG": "0",
                 "SECRET_KEY": self.secret_key,
                 "ALLOWED_HOSTS": HOST,
-                # Each client's socket sends its own server's origin (config/origins.py).
+                # Each client's socket sends its own server's origin (core/origins.py).
                 "SITE_URL": self.base_urls[0],
                 "CSRF_TRUSTED_ORIGINS": ",".join(self.base_urls),
                 "DATABASE_URL": self.database_url,

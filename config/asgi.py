@@ -1,7 +1,7 @@
 """The ASGI application: HTTP through Django, websockets through Channels.
 
 Websockets check the Origin (exactly the site's scheme, host and port:
-config/origins.py), then load the session user; each consumer checks the
+core/origins.py), then load the session user; each consumer checks the
 study's visibility and membership itself. A path with no route is closed.
 """
 
@@ -16,13 +16,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from config.origins import ExactOriginValidator  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-from config.shedding import LoadShedding  # noqa: E402
+from core.origins import ExactOriginValidator  # noqa: E402
+from core.shedding import LoadShedding  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
-        # A few requests at once, a bounded queue, then 503 (config/shedding.py).
+        # A few requests at once, a bounded queue, then 503 (core/shedding.py).
         "http": LoadShedding(
             django_asgi_app,
             limit=settings.WEB_MAX_REQUESTS,

@@ -21,6 +21,13 @@ class DugnadTask(Task):
 
     background = False
 
+    def runs_in_request(self) -> bool:
+        """Whether queuing this task runs it before the call returns: eager Celery without
+        the embedded scheduler (which would run it on a thread of its own)."""
+        from config import scheduler
+
+        return bool(self.app.conf.task_always_eager) and not scheduler.running()
+
     def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, **options):
         countdown, eta = options.get("countdown"), options.get("eta")
         if self.app.conf.task_always_eager and (countdown or eta or self.background):

@@ -64,7 +64,7 @@ def parse_database_url(url: str, *, pool_max_size: int, pool_timeout: float = 5)
         raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}.") from None
     if not config.get("NAME"):
         raise ImproperlyConfigured("DATABASE_URL names no database (the path after the host).")
-    config["ENGINE"] = "django.db.backends.postgresql"
+    config["ENGINE"] = "core.backends.postgresql"  # Django's, flush marked
     # The pool replaces persistent connections: CONN_MAX_AGE must stay 0 with it.
     config["CONN_MAX_AGE"] = 0
     config["CONN_HEALTH_CHECKS"] = False

@@ -31,6 +31,8 @@ from django.db import close_old_connections, connection
 from django.db.models import Q
 from django.utils import timezone
 
+from core.tasks import task
+
 logger = logging.getLogger(__name__)
 
 TICK = 15.0  # seconds between looks at the schedule
@@ -51,10 +53,7 @@ def _interval(entry: dict) -> dt.timedelta | None:
 
 
 def _task(name: str):
-    from config.celery import app
-
-    app.loader.import_default_modules()
-    return app.tasks[name]
+    return task(name)
 
 
 def claim(name: str, interval: dt.timedelta, now: dt.datetime) -> bool:

@@ -55,7 +55,7 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Websockets are opened only from SITE_URL or CSRF_TRUSTED_ORIGINS, exactly (config/origins.py);
+# Websockets are opened only from SITE_URL or CSRF_TRUSTED_ORIGINS, exactly (core/origins.py);
 # in the embedded default also from the page's own origin (scheme, Host in ALLOWED_HOSTS).
 WEBSOCKET_SAME_ORIGIN = env_bool("WEBSOCKET_SAME_ORIGIN", DEBUG)
 
@@ -87,13 +87,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Compresses what the middleware below it returns: pages, fragments, JSON
-    # (config/compression.py; streamed files pass untouched).
-    "config.compression.PageGZipMiddleware",
+    # (core/compression.py; streamed files pass untouched).
+    "core.compression.PageGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -138,7 +139,7 @@ TEMPLATES = [
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
 DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 5)
 # HTTP requests running at once per ASGI process, how many more may wait their
-# turn and for how long, before new ones get 503 at once (config/shedding.py).
+# turn and for how long, before new ones get 503 at once (core/shedding.py).
 # Few at once keep the worker's event loop free to send live events.
 WEB_MAX_REQUESTS = env_int("WEB_MAX_REQUESTS", 4)
 WEB_MAX_QUEUE = env_int("WEB_MAX_QUEUE", 200)
@@ -152,7 +153,8 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, its flush marked for the log's guard.
+            "ENGINE": "core.backends.sqlite3",
             "NAME": Path(env_str("SQLITE_PATH") or BASE_DIR / "db.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers go on while one writer writes; IMMEDIATE takes
@@ -186,8 +188,8 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            # Django's RedisCache with its pools shared process-wide (config/cache.py).
-            "BACKEND": "config.cache.SharedPoolRedisCache",
+            # Django's RedisCache with its pools shared process-wide (core/cache.py).
+            "BACKEND": "core.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "dugnad"),
         }

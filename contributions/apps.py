@@ -5,8 +5,10 @@ class ContributionsConfig(AppConfig):
     name = "contributions"
 
     def ready(self) -> None:
+        from accounts.selectors import personal_data_section_register
         from accounts.signals import account_deleted, claim_decided
-        from contributions import passages, services
+        from contributions import passages, selectors, services
+        from studies.extensions import TakenUp, taken_up_register
         from studies.services import document_version_published
 
         account_deleted.connect(
@@ -19,3 +21,9 @@ class ContributionsConfig(AppConfig):
         document_version_published.connect(
             passages.passages_carry, dispatch_uid="contributions_passages_carry"
         )
+        taken_up_register(
+            TakenUp(choices=selectors.taken_up_choices, of_version=selectors.taken_up_in_version)
+        )
+        personal_data_section_register("contributions", selectors.personal_data_contributions)
+        personal_data_section_register("comments", selectors.personal_data_comments)
+        personal_data_section_register("reactions", selectors.personal_data_reactions)

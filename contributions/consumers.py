@@ -1,6 +1,6 @@
 """The live stream of one study page: push-only, apart from "resume after event N".
 
-Origin was checked by config/origins.py (exactly the site's origin) and the
+Origin was checked by core/origins.py (exactly the site's origin) and the
 session user loaded by AuthMiddlewareStack; on connect the consumer checks the
 study's visibility and membership through the same permission helper as the
 views. Each page holds one socket.

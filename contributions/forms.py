@@ -7,9 +7,9 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from config.params import WholeNumberField
 from contributions import services
 from contributions.models import POSTED_KINDS, ContributionKind
+from core.params import WholeNumberField
 from studies.models import Section
 
 

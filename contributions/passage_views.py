@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from config.params import WholeNumberField
 from contributions import passages, services
 from contributions.forms import IdempotentForm
 from contributions.models import Contribution, ContributionKind, ItemState, Reaction
+from core.params import WholeNumberField
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import DocumentBlock
 

@@ -16,7 +16,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from config.cache import count_up
+from core.cache import count_up
 
 # Sockets refresh within GRACE seconds of a window's start; until then the
 # previous window's count stands in.

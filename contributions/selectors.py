@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from accounts.models import User
 from accounts.second_factor import second_factor_for
-from config.queries import first_row
+from accounts.selectors import iso_time
 from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
+from core.queries import first_row
 from studies.access import Action, StudyAccess
 from studies.models import DocumentVersion, Study
 
@@ -194,3 +196,87 @@ def reacted_keys(*, user, study: Study) -> list[str]:
 def item_revisions(*, item: Contribution | Comment) -> list[Revision]:
     """Earlier texts of an edited item, newest first."""
     return list(item.revisions.all())
+
+
+# --- Personal data ----------------------------------------------------------
+
+
+def _personal_data_item(item: Contribution | Comment) -> dict:
+    """What the archive shows of any item the person wrote."""
+    return {
+        "id": item.pk,
+        "study": item.study.slug,
+        "body": item.body,
+        "state": item.get_state_display(),
+        "acted_for": item.acted_for.name if item.acted_for_id else None,
+        "created_at": iso_time(item.created_at),
+        "edited_at": iso_time(item.edited_at),
+    }
+
+
+def _written_by(model, user: User):
+    return (
+        model.objects.filter(author=user)
+        .select_related("study", "acted_for")
+        .prefetch_related("revisions")
+        .order_by("created_at", "id")
+    )
+
+
+def personal_data_contributions(user: User) -> list[dict]:
+    """The person's contributions with their earlier versions, for their archive."""
+    return [
+        {
+            **_personal_data_item(c),
+            "title": c.title,
+            "versions": [
+                {"title": r.title, "body": r.body, "created_at": iso_time(r.created_at)}
+                for r in c.revisions.all()
+            ],
+        }
+        for c in _written_by(Contribution, user)
+    ]
+
+
+def personal_data_comments(user: User) -> list[dict]:
+    """The person's comments with their earlier versions, for their archive."""
+    return [
+        {
+            **_personal_data_item(c),
+            "on_contribution": c.contribution_id,
+            "in_reply_to": c.parent_id,
+            "versions": [
+                {"body": r.body, "created_at": iso_time(r.created_at)} for r in c.revisions.all()
+            ],
+        }
+        for c in _written_by(Comment, user)
+    ]
+
+
+def personal_data_reactions(user: User) -> list[dict]:
+    """The person's reactions, for their archive."""
+    return [
+        {
+            "contribution": r.contribution_id,
+            "comment": r.comment_id,
+            "created_at": iso_time(r.created_at),
+        }
+        for r in Reaction.objects.filter(user=user).order_by("created_at", "id")
+    ]
+
+
+# --- Document versions (studies.extensions.TakenUp) -------------------------
+
+
+def taken_up_choices(study: Study) -> list[tuple[int, str]]:
+    """Published contributions of the study, for choosing what a version took up."""
+    return list(
+        Contribution.objects.filter(study=study, state=ItemState.PUBLISHED)
+        .order_by("-created_at")
+        .values_list("pk", "title")[:500]
+    )
+
+
+def taken_up_in_version(version: DocumentVersion):
+    """The published contributions a version took up, newest first."""
+    return version.taken_up.filter(state=ItemState.PUBLISHED).order_by("-created_at")

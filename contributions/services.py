@@ -24,9 +24,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.selectors import claim_state
-from config.cache import count_up
-from config.queries import first_row
-from contributions import fragments, live
+from contributions import listing, live
 from contributions.models import (
     DOCUMENT_KINDS,
     Amendment,
@@ -43,6 +41,8 @@ from contributions.models import (
     attachment_type_of,
 )
 from contributions.notifications import reply_notify
+from core.cache import count_up
+from core.queries import first_row
 from studies import events
 from studies.access import FACILITATING, Action, can, membership_of
 from studies.markdown import render_markdown
@@ -622,35 +622,44 @@ def item_change_state(
     return locked
 
 
-def contributions_taken_up(sender, *, version, contribution_ids: list[int], **kwargs) -> None:
-    """A document version took these contributions up: show it on open pages.
+def contributions_taken_up(sender, *, version, taken_up_ids: list[int], **kwargs) -> None:
+    """A document version took these contributions up: record it and show it on open pages.
 
     Receiver of ``studies.services.document_version_published``, called inside
-    the publishing transaction: each contribution's revision is raised and its
-    new look ("taken up in version …") recorded and, after commit, broadcast.
+    the publishing transaction. Only published contributions of the version's
+    study can be taken up; anything else raises a ValidationError on
+    ``taken_up`` and the version is not published. Each contribution's
+    revision is raised and its new look ("taken up in version …") recorded
+    and, after commit, broadcast.
     """
-    if not contribution_ids:
+    if not taken_up_ids:
         return
     with transaction.atomic():
-        for contribution in (
+        contributions = list(
             Contribution.objects.select_for_update(of=("self",))
-            .filter(study_id=version.study_id, pk__in=contribution_ids)
+            .filter(study_id=version.study_id, pk__in=taken_up_ids, state=ItemState.PUBLISHED)
             .select_related("author", "acted_for", "section", "study")
             .order_by("pk")
-        ):
+        )
+        if len(contributions) != len(set(taken_up_ids)):
+            raise ValidationError(
+                {"taken_up": _("Choose published contributions of this study.")},
+                code="taken_up",
+            )
+        version.taken_up.add(*contributions)
+        for contribution in contributions:
             contribution.revision += 1
             contribution.save(update_fields=["revision", "updated_at"])
-            if contribution.state not in (ItemState.PENDING, ItemState.REJECTED):
-                live.publish_item(item=contribution, kind=live.TAKEN_UP)
+            live.publish_item(item=contribution, kind=live.TAKEN_UP)
 
 
 def _forget_after_commit(*, items: Sequence[Contribution | Comment]) -> None:
-    """After commit, drop every kept copy of these items' earlier look (fragments.py)."""
+    """After commit, drop every kept copy of these items' earlier look (fragments and lists)."""
     contribution_ids = [i.pk for i in items if isinstance(i, Contribution)]
     comment_ids = [i.pk for i in items if isinstance(i, Comment)]
     study_ids = sorted({i.study_id for i in items})
     transaction.on_commit(
-        lambda: fragments.forget_items(
+        lambda: listing.forget_items(
             contribution_ids=contribution_ids, comment_ids=comment_ids, study_ids=study_ids
         )
     )
@@ -668,7 +677,7 @@ def items_forget_deleted_author(sender, *, user: User, **kwargs) -> None:
     contribution_ids = [pk for pk, _study in rows]
     comment_ids = [pk for pk, _study in comments]
     transaction.on_commit(
-        lambda: fragments.forget_items(
+        lambda: listing.forget_items(
             contribution_ids=contribution_ids, comment_ids=comment_ids, study_ids=study_ids
         )
     )

@@ -18,14 +18,14 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.params import whole_number
-from contributions import fragments, live, selectors, services
+from contributions import controls, extensions, fragments, listing, live, selectors, services
 from contributions.forms import (
     CommentEditForm,
     CommentForm,
@@ -42,11 +42,24 @@ from contributions.models import (
     attachment_type_of,
     content_disposition,
 )
+from core.memory import Memory
+from core.params import whole_number
 from studies import selectors as study_selectors
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import Section
 
 # --- helpers ------------------------------------------------------------------
+
+# The empty forms, rendered once per process for a key that names the language
+# and the choices; per-request values (the CSRF token, an idempotency key) are
+# left as fragments.CSRF_SLOT / IDEMPOTENCY_SLOT and filled per request.
+_forms = Memory("contributions.forms", 256)
+# Values under keys that name a state that never changes (a study's event number).
+_memo = Memory("contributions.memo", 4096)
+
+
+def _form_html(key: tuple, render) -> str:
+    return _forms.get_or_set((translation.get_language(), *key), render)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -123,12 +136,12 @@ def _done(request, access, item, kind: str, template: str, context: dict) -> Htt
 
 
 def _viewer(request: HttpRequest, access: StudyAccess, *, reacted: list[str], next_url: str):
-    """What the viewer's controls on each item need (contributions/fragments.py)."""
+    """What the viewer's controls on each item need (contributions/controls.py)."""
     user = request.user
     can_contribute = access.can(Action.CONTRIBUTE, user)
     can_moderate = access.can(Action.MODERATE, user)
     signed_in = user.is_authenticated
-    viewer = fragments.Viewer(
+    viewer = controls.Viewer(
         slug=access.study.slug,
         user_id=user.pk if signed_in else None,
         can_contribute=can_contribute,
@@ -155,7 +168,7 @@ def _reacted(user, study, last_seq: int) -> list[str]:
     """
     if not user.is_authenticated:
         return []
-    return fragments.remembered(
+    return _memo.get_or_set(
         ("reacted", study.pk, study.created_at, user.pk, last_seq),
         lambda: selectors.reacted_keys(user=user, study=study),
     )
@@ -174,6 +187,7 @@ def _page_context(request: HttpRequest, access: StudyAccess, last_seq: int) -> d
         "viewer_role": access.role or "",
         "reacted": " ".join(reacted),
         "reacted_keys": reacted,
+        "panels": extensions.study_page_panels(),
     }
 
 
@@ -194,7 +208,7 @@ def _contribution_form_html(request: HttpRequest, study) -> str:
             {"form": form, "study": study, "csrf_token": fragments.CSRF_SLOT},
         )
 
-    html = fragments.form_html(("contribution", study.slug, rows), render_form)
+    html = _form_html(("contribution", study.slug, rows), render_form)
     return mark_safe(  # noqa: S308 - rendered by the template, slots hold token text
         html.replace(fragments.CSRF_SLOT, get_token(request)).replace(
             fragments.IDEMPOTENCY_SLOT, str(uuid.uuid4())
@@ -208,7 +222,7 @@ def _filter_html(filter_form: ContributionFilterForm | None, study) -> str:
         return ""  # rendered with its values and errors by the template
     rows = study_selectors.study_structure(study).section_rows
     return mark_safe(  # noqa: S308 - rendered by the template
-        fragments.form_html(
+        _form_html(
             ("filter", study.slug, tuple(rows)),
             lambda: render_to_string(
                 "contributions/_contribution_filter.html",
@@ -245,7 +259,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # ?before=N opens the list at an older item (a search result links there).
     before = whole_number(request.GET.get("before"), minimum=1)
     listed = {**filters, "before": before} if before else filters
-    page = fragments.contribution_listing(
+    page = listing.contribution_listing(
         study=study,
         last_seq=last_seq,
         load=lambda: selectors.contribution_page(study=study, **listed),
@@ -289,7 +303,7 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
     last_seq = access.study.last_event_seq
     _form, filters, filter_query = _filtering(request, access.study)
     filters = {**filters, "before": whole_number(request.GET.get("before"), minimum=1)}
-    page = fragments.contribution_listing(
+    page = listing.contribution_listing(
         study=access.study,
         last_seq=last_seq,
         load=lambda: selectors.contribution_page(study=access.study, **filters),
@@ -492,7 +506,7 @@ def contribution_comments(request: HttpRequest, slug: str, pk: int) -> HttpRespo
         "contributions/_comment_list.html",
         {
             "comments_html": mark_safe(  # noqa: S308 - escaped by the item templates
-                fragments.render_comments(contribution.comment_list, viewer)
+                listing.render_comments(contribution.comment_list, viewer)
             ),
             "study": access.study,
         },

@@ -185,7 +185,7 @@ class ModerationLog(models.Model):
     Refused in three places: the model (save of an existing row, delete), the
     queryset (update, delete) and the database (triggers on UPDATE and DELETE,
     migrations 0002 and 0003, and on PostgreSQL a statement trigger on TRUNCATE,
-    0004; only Django's whole-database flush gets through, see moderation.dbguard).
+    0004; only Django's whole-database flush gets through, see core/backends/__init__.py).
     Foreign keys protect, so no cascade reaches a row.
     """
 

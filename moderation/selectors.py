@@ -13,12 +13,12 @@ from django.db.models import Count, F, Q
 from django.http import Http404
 
 from accounts.models import User
+from accounts.selectors import iso_time
 from contributions.models import Comment, Contribution, ItemState
 from moderation.models import FacilitatorNote, Flag, FlagReason, FlagStatus, ModerationLog
 from studies.access import FACILITATING, Action, MFARequired, StudyAccess, study_for_user
 from studies.models import Membership, MembershipStatus, Study
 
-ITEM_TYPES = ("contribution", "comment")
 Item = Contribution | Comment
 
 
@@ -271,3 +271,21 @@ def member_for_study(*, study: Study, membership_id: int) -> Membership:
     if membership is None:
         raise Http404("No such member in this study")
     return membership
+
+
+# --- Personal data ----------------------------------------------------------
+
+
+def personal_data_flags(user: User) -> list[dict]:
+    """The flags the person raised (never those raised about them), for their archive."""
+    return [
+        {
+            "id": f.pk,
+            "contribution": f.contribution_id,
+            "comment": f.comment_id,
+            "reason": str(f.get_reason_display()),
+            "note": f.note,
+            "created_at": iso_time(f.created_at),
+        }
+        for f in Flag.objects.filter(user=user).order_by("pk")
+    ]

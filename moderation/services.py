@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -582,10 +582,6 @@ def _notify_member(*, membership: Membership, blocked: bool) -> None:
 # Choices shown in forms, kept here so forms and services agree.
 HIDE_REASON_CHOICES = [(r.value, r.label) for r in HIDE_REASONS]
 REMOVE_REASON_CHOICES = [(r.value, r.label) for r in REMOVE_REASONS]
-
-
-def model_of(item_type: str) -> type[Model]:
-    return {"contribution": Contribution, "comment": Comment}[item_type]
 
 
 # --- account lifecycle ------------------------------------------------------

@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from config.params import search_text
 from contributions.models import Contribution, ItemState
+from core.params import search_text
 from moderation import selectors, services
 from moderation.forms import (
     AnswerForm,

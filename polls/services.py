@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from config.params import whole_number
 from contributions.services import RateLimited, posting_rate_check
+from core.params import whole_number
 from moderation.models import LogAction
 from moderation.services import log_action
 from polls import selectors

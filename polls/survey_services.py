@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from config.params import whole_number
+from core.params import whole_number
 from moderation.models import LogAction
 from moderation.services import log_action
 from polls.models import (

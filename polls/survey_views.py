@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.params import whole_number
+from core.params import whole_number
 from polls import selectors
+from polls.extensions import survey_results_url_name
 from polls.forms import HideTextForm
 from polls.models import QuestionKind, ResponseStatus, SurveyResponse
 from polls.survey_services import (
@@ -44,7 +45,11 @@ def survey_manage(request: HttpRequest, slug: str) -> HttpResponse:
         for s in surveys
     }
     rows = [(s, counts[s.pk]) for s in surveys]
-    return render(request, "polls/surveys.html", {"study": access.study, "rows": rows})
+    return render(
+        request,
+        "polls/surveys.html",
+        {"study": access.study, "rows": rows, "results_url": survey_results_url_name()},
+    )
 
 
 def _question_rows(post=None) -> list[dict]:

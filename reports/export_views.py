@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.second_factor import require_recent_authentication
+from core.tasks import task
 from reports import services
 from reports.disclosure import withheld_label
 from reports.exports import UnknownExport, write
@@ -121,10 +122,7 @@ def _exports_inline() -> bool:
     it shows no progress. With a worker, or under the embedded scheduler (which
     runs it on a thread of its own), the page shows its progress.
     """
-    from config import scheduler
-    from config.celery import app
-
-    return bool(app.conf.task_always_eager) and not scheduler.running()
+    return task("reports.tasks.build_export").runs_in_request()
 
 
 @login_required

@@ -395,7 +395,7 @@ def iso_week(value: str) -> str:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from reports.statistics import STATISTICS_TIME_ZONE
+    from reports.sql import STATISTICS_TIME_ZONE
 
     when = dt.datetime.fromisoformat(value).astimezone(ZoneInfo(STATISTICS_TIME_ZONE))
     year, week, _day = when.isocalendar()

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from accounts.models import User
+from core.tasks import task
 from moderation.models import LogAction
 from moderation.services import log_action
 from reports.exports import (
@@ -80,9 +81,7 @@ def export_request(*, study: Study, user: User, tier: str, fmt: str) -> Export:
 
 
 def _schedule(export_id: int, language: str) -> None:
-    from reports.tasks import build_export
-
-    build_export.delay(export_id, language)
+    task("reports.tasks.build_export").delay(export_id, language)
 
 
 class _Progress:

@@ -27,7 +27,7 @@ each participant's number of such groups and first day
 study and Oslo day (``ParticipationDay``). Database triggers on the item tables keep them exact
 at every write (reports/summaries.py); ``rebuild_statistics`` recomputes or
 checks them from the items with the grouping this module defines
-(``_items_sql``). Merges are resolved when reading, so a merge rewrites
+(``reports.sql.items_sql``). Merges are resolved when reading, so a merge rewrites
 nothing. The work is one statement per study over that small set.
 """
 
@@ -45,44 +45,31 @@ from django.utils.translation import ngettext
 
 from accounts.formatting import number
 from accounts.models import ClaimState, Organisation, Sector
-from contributions.models import UNCOUNTED_REASONS, ItemState
+from reports.sql import (
+    AFFILIATION_TABLE,
+    DAY_TABLE,
+    KEY_TABLE,
+    MULTI_TABLE,
+    ORGANISATION_TABLE,
+    SUMMARY_TABLE,
+    iso_utc,
+    local_date_sql,
+)
 from studies.models import Study
 
 DEFINITIONS_VERSION = 2
 # Versions whose definitions texts can still be shown (reports frozen under them).
 DEFINITIONS_VERSIONS = (1, 2)
-STATISTICS_TIME_ZONE = "Europe/Oslo"
 CACHE_SECONDS = 60  # cached_study_statistics, for pages
 # The order sectors are listed in tables and in the headline.
 SECTOR_ORDER = [Sector.PUBLIC, Sector.PRIVATE, Sector.ACADEMIA, Sector.CIVIL, Sector.OTHER]
 INDIVIDUALS = ""  # the snapshot sector of items posted for no organisation
 
-_quoted_reasons = ", ".join(f"'{r}'" for r in UNCOUNTED_REASONS)
-
-
-def counted_sql(prefix: str = "") -> str:
-    """The counted-item rule in SQL, on columns named with ``prefix`` ("i.", "NEW.")."""
-    return (
-        f"({prefix}state IN ('{ItemState.PUBLISHED}', '{ItemState.WITHDRAWN}') "
-        f"OR ({prefix}state = '{ItemState.HIDDEN}' "
-        f"AND {prefix}moderation_reason NOT IN ({_quoted_reasons})))"
-    )
-
-
-# The counted-item rule in SQL. It must stay word for word the predicate of the
-# partial indexes in reports/migrations, or PostgreSQL will not use them.
-COUNTED_SQL = counted_sql()
-SUMMARY_TABLE = "reports_participationsummary"
-DAY_TABLE = "reports_participationday"
-PERSON_TABLE = "reports_participationperson"
-KEY_TABLE = "reports_participationorganisation"
-MULTI_TABLE = "reports_participationmultigroup"
 # An organisation's current sector fills in a snapshot without one; no
 # organisation is the sector "" (individuals). {s}: the summary's alias.
 RESOLVED_SECTOR = (
     "CASE WHEN o.id IS NULL THEN '' ELSE COALESCE(NULLIF({s}.acted_for_sector, ''), o.sector) END"
 )
-ITEM_TABLES = (("contributions_contribution", 1, 0), ("contributions_comment", 0, 1))
 
 
 @dataclass
@@ -418,24 +405,6 @@ def _definitions_v1() -> list[tuple[str, str, str]]:
 # --- SQL ---------------------------------------------------------------------
 
 
-def _local_date_sql(column: str, conn=None) -> tuple[str, list]:
-    """The vendor's expression for the Europe/Oslo calendar date of a timestamp column."""
-    return (conn or connection).ops.datetime_cast_date_sql(column, (), STATISTICS_TIME_ZONE)
-
-
-def _items_sql(
-    where: str, params: list, columns: str, column_params: tuple | list = ()
-) -> tuple[str, list]:
-    """Counted contributions UNION ALL counted comments; {c}/{m} in columns mark the table."""
-    parts, all_params = [], []
-    for table, is_contribution, is_comment in ITEM_TABLES:
-        # Constant SQL text (table names, the counted rule); values are parameters.
-        select = columns.format(c=is_contribution, m=is_comment)
-        parts.append(f"SELECT {select} FROM {table} WHERE {where} AND {COUNTED_SQL}")  # noqa: S608
-        all_params += [*column_params, *params]
-    return " UNION ALL ".join(parts), all_params
-
-
 def _statistics_sql(
     *, study_id: int | None, version: int = DEFINITIONS_VERSION
 ) -> tuple[str, list]:
@@ -466,8 +435,8 @@ def _claims_sql() -> str:
                MAX(CASE af.state WHEN '{ClaimState.CONFIRMED}' THEN {CONFIRMED_RANK}
                                  WHEN '{ClaimState.PENDING}' THEN {UNCONFIRMED_RANK}
                                  ELSE {REFUSED_RANK} END) AS claim_rank
-        FROM accounts_affiliation af
-        JOIN accounts_organisation ao ON ao.id = af.organisation_id
+        FROM {AFFILIATION_TABLE} af
+        JOIN {ORGANISATION_TABLE} ao ON ao.id = af.organisation_id
         GROUP BY af.user_id, COALESCE(ao.merged_into_id, ao.id)
     """  # noqa: S608 (constant SQL text; no values in it)
 
@@ -491,13 +460,13 @@ def _study_sql(study_id: int) -> tuple[str, list]:
         WITH k AS (
             SELECT COALESCE(o.merged_into_id, o.id) AS org_id, {sector_k} AS sector,
                    k.participants AS n, k.contributions, k.comments
-            FROM {KEY_TABLE} k LEFT JOIN accounts_organisation o ON o.id = k.acted_for_id
+            FROM {KEY_TABLE} k LEFT JOIN {ORGANISATION_TABLE} o ON o.id = k.acted_for_id
             WHERE k.study_id = %(study)s
         ),
         m AS (
             SELECT s.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
                    {sector_m} AS sector
-            FROM {MULTI_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+            FROM {MULTI_TABLE} s LEFT JOIN {ORGANISATION_TABLE} o ON o.id = s.acted_for_id
             WHERE s.study_id = %(study)s
         ),
         f AS (
@@ -543,7 +512,7 @@ def _study_sql(study_id: int) -> tuple[str, list]:
             SELECT org_id, COUNT(*) AS n, COUNT(DISTINCT author_id) AS people
             FROM m WHERE org_id IS NOT NULL GROUP BY org_id
         ) AS y ON y.org_id = x.org_id
-        JOIN accounts_organisation oo ON oo.id = x.org_id
+        JOIN {ORGANISATION_TABLE} oo ON oo.id = x.org_id
         UNION ALL
         SELECT 'first', CAST(first_day AS TEXT), n, 0, 0, 0, 0, NULL, NULL, NULL FROM f
         UNION ALL
@@ -568,7 +537,7 @@ def _summary_sql(*, study_id: int | None, claims: bool = True) -> tuple[str, lis
         where, summary_where, params = "1 = 1", "1 = 1", []
     else:
         where, summary_where, params = "study_id = %s", "s.study_id = %s", [study_id]
-    first_day, first_params = _local_date_sql("f.first_at")
+    first_day, first_params = local_date_sql("f.first_at")
     studies = (
         ""
         if study_id is not None
@@ -599,7 +568,7 @@ def _summary_sql(*, study_id: int | None, claims: bool = True) -> tuple[str, lis
                    CASE WHEN o.id IS NULL THEN ''
                         ELSE COALESCE(NULLIF(s.acted_for_sector, ''), o.sector) END AS sector,
                    s.contributions, s.comments, s.first_at
-            FROM {SUMMARY_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+            FROM {SUMMARY_TABLE} s LEFT JOIN {ORGANISATION_TABLE} o ON o.id = s.acted_for_id
             WHERE {summary_where}
         ),
         g AS (
@@ -667,7 +636,7 @@ def _summary_sql(*, study_id: int | None, claims: bool = True) -> tuple[str, lis
             SELECT org_id, COUNT(*) AS participants,
                    SUM(contributions) AS contributions, SUM(comments) AS comments
             FROM oa GROUP BY org_id
-        ) AS x JOIN accounts_organisation oo ON oo.id = x.org_id
+        ) AS x JOIN {ORGANISATION_TABLE} oo ON oo.id = x.org_id
         UNION ALL
         SELECT 'first', CAST(d AS TEXT), COUNT(*), 0, 0, 0, 0, NULL, NULL, NULL FROM (
             SELECT {first_day} AS d FROM a AS f
@@ -798,7 +767,7 @@ def platform_study_rows(*, version: int = DEFINITIONS_VERSION) -> list[dict[str,
                COUNT(DISTINCT CASE WHEN {confirmed}
                                    THEN COALESCE(o.merged_into_id, o.id) END),
                SUM(s.contributions), SUM(s.comments)
-        FROM {SUMMARY_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+        FROM {SUMMARY_TABLE} s LEFT JOIN {ORGANISATION_TABLE} o ON o.id = s.acted_for_id
         LEFT JOIN cl ON cl.user_id = s.author_id
                     AND cl.org_id = COALESCE(o.merged_into_id, o.id)
         GROUP BY s.study_id
@@ -856,7 +825,7 @@ def study_participant_rows(
         g AS (
             SELECT s.author_id, COALESCE(o.merged_into_id, o.id) AS org_id,
                    s.contributions, s.comments, s.first_at, s.last_at
-            FROM {SUMMARY_TABLE} s LEFT JOIN accounts_organisation o ON o.id = s.acted_for_id
+            FROM {SUMMARY_TABLE} s LEFT JOIN {ORGANISATION_TABLE} o ON o.id = s.acted_for_id
             WHERE s.study_id = %s
         ),
         r AS (
@@ -904,21 +873,11 @@ def participant_rows(raw: list[tuple]) -> list[ParticipantRow]:
                 sector=org_sector if org_id else (UNCONFIRMED if unconfirmed else INDIVIDUALS),
                 contributions=int(contributions or 0),
                 comments=int(comments or 0),
-                first_activity=_iso(first),
-                last_activity=_iso(last),
+                first_activity=iso_utc(first),
+                last_activity=iso_utc(last),
             )
         )
     return rows
-
-
-def _iso(value) -> str:
-    if isinstance(value, str):  # SQLite returns text from aggregates over a union
-        value = dt.datetime.fromisoformat(value)
-        if timezone.is_naive(value):
-            value = value.replace(tzinfo=dt.UTC)
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat()
 
 
 # --- Headline ------------------------------------------------------------------

@@ -61,20 +61,23 @@ from zoneinfo import ZoneInfo
 from django.db import connection as default_connection
 from django.db import transaction
 
-from reports.statistics import (
+from reports.sql import (
+    DAY_TABLE,
     ITEM_TABLES,
+    KEY_TABLE,
+    MULTI_TABLE,
+    PERSON_TABLE,
     STATISTICS_TIME_ZONE,
-    _iso,
-    _items_sql,
-    _local_date_sql,
+    SUMMARY_TABLE,
     counted_sql,
+    iso_utc,
+    items_sql,
+    local_date_sql,
 )
 
-SUMMARY = "reports_participationsummary"
-DAY = "reports_participationday"
-PERSON = "reports_participationperson"
-KEY = "reports_participationorganisation"
-MULTI = "reports_participationmultigroup"
+# The tables' names (from the models, reports/sql.py), short for the SQL below.
+SUMMARY, DAY, PERSON = SUMMARY_TABLE, DAY_TABLE, PERSON_TABLE
+KEY, MULTI = KEY_TABLE, MULTI_TABLE
 KEY_GROUP = ("study_id", "acted_for_id", "acted_for_sector")
 GROUP = ("study_id", "author_id", "acted_for_id", "acted_for_sector")
 TRIGGER_PREFIX = "reports_summary_"
@@ -605,7 +608,7 @@ def ensure_triggers(sender=None, *, using: str = "default", **kwargs) -> None:
 def _expected_sql(study_id: int | None, conn) -> tuple[str, list, str, list]:
     """The summaries as the items define them: (groups SQL, params, days SQL, params)."""
     where, params = ("study_id = %s", [study_id]) if study_id is not None else ("1 = 1", [])
-    items, item_params = _items_sql(
+    items, item_params = items_sql(
         where,
         params,
         "study_id, author_id, acted_for_id, acted_for_sector, {c} AS c, {m} AS m, created_at",
@@ -615,8 +618,8 @@ def _expected_sql(study_id: int | None, conn) -> tuple[str, list, str, list]:
         f"MIN(created_at), MAX(created_at) FROM ({items}) AS items "
         f"GROUP BY study_id, author_id, acted_for_id, acted_for_sector"
     )
-    day, day_params = _local_date_sql("created_at", conn)
-    day_items, day_item_params = _items_sql(
+    day, day_params = local_date_sql("created_at", conn)
+    day_items, day_item_params = items_sql(
         where, params, f"study_id, {day} AS day, {{c}} AS c, {{m}} AS m", day_params
     )
     days = (
@@ -650,7 +653,7 @@ def rebuild(*, study_id: int | None = None, conn=None) -> tuple[int, int]:
         )
         day_count = cursor.rowcount
         cursor.execute(f"DELETE FROM {PERSON} {where}", params)
-        first_day, first_day_params = _local_date_sql("MIN(first_at)", conn)
+        first_day, first_day_params = local_date_sql("MIN(first_at)", conn)
         cursor.execute(
             f"INSERT INTO {PERSON} (study_id, author_id, groups, first_at, first_day) "
             f"SELECT study_id, author_id, COUNT(*), MIN(first_at), {first_day} "
@@ -709,7 +712,7 @@ def differences(*, study_id: int | None = None, conn=None, limit: int = 50) -> l
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute(groups, group_params)
         expected = {
-            tuple(row[:4]): (int(row[4]), int(row[5]), _iso(row[6]), _iso(row[7]))
+            tuple(row[:4]): (int(row[4]), int(row[5]), iso_utc(row[6]), iso_utc(row[7]))
             for row in cursor.fetchall()
         }
         cursor.execute(
@@ -718,7 +721,7 @@ def differences(*, study_id: int | None = None, conn=None, limit: int = 50) -> l
             params,
         )
         stored = {
-            tuple(row[:4]): (int(row[4]), int(row[5]), _iso(row[6]), _iso(row[7]))
+            tuple(row[:4]): (int(row[4]), int(row[5]), iso_utc(row[6]), iso_utc(row[7]))
             for row in cursor.fetchall()
         }
         cursor.execute(days, day_params)
@@ -735,7 +738,7 @@ def differences(*, study_id: int | None = None, conn=None, limit: int = 50) -> l
             params,
         )
         stored_people = {
-            (row[0], row[1]): (int(row[2]), _iso(row[3]) if row[3] else "", _day(row[4]))
+            (row[0], row[1]): (int(row[2]), iso_utc(row[3]) if row[3] else "", _day(row[4]))
             for row in cursor
         }
         cursor.execute(

@@ -5,19 +5,17 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import translation
 
+from reports import services
+
 
 @shared_task(ignore_result=True, acks_late=True, background=True)
 def build_export(export_id: int, language: str = "nb") -> None:
     """Write one export's file; labels follow the language of the person who asked."""
-    from reports.services import export_build
-
     with translation.override(language):
-        export_build(export_id=export_id)
+        services.export_build(export_id=export_id)
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def exports_expire() -> int:
     """Remove the files of exports older than EXPORT_RETENTION_DAYS (Celery beat, hourly)."""
-    from reports.services import exports_expire as expire
-
-    return expire()
+    return services.exports_expire()

@@ -34,7 +34,7 @@ from accounts.second_factor import (
 from accounts.services import ClaimError, representative_set
 from accounts.services import organisation_domain_add as organisation_domain_add_service
 from accounts.services import organisation_domain_remove as organisation_domain_remove_service
-from config.params import WholeNumberField, search_text
+from core.params import WholeNumberField, search_text
 from reports import charts, registry
 from reports.disclosure import public_tables, withheld_label
 from reports.services import published_figures

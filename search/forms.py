@@ -6,8 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Sector
-from config.params import WholeNumberField
 from contributions.models import ItemState
+from core.params import WholeNumberField
 from search.selectors import ALL_STATES, PUBLISHED, SearchFilters
 from search.sources import SOURCES
 from search.text import QUERY_MAX_LENGTH

@@ -1,7 +1,7 @@
 """Who may do what in a study: the one place that decides, and the one fetch.
 
-Every view and consumer gets its study through ``study_for_user`` (or the
-async ``astudy_for_user``), so a missing check cannot be written. A study
+Every view and consumer gets its study through ``study_for_user``, so a
+missing check cannot be written. A study
 that a person may not see does not exist for them (404); a study they can see
 but not act on answers 403.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -23,7 +22,7 @@ from accounts.second_factor import (
     current_request,
     require_second_factor,
 )
-from config.queries import first_row
+from core.queries import first_row
 from studies.models import Membership, MembershipStatus, Role, Study, StudyStatus
 
 
@@ -162,15 +161,3 @@ def study_for_user(user, slug: str, action: Action = Action.VIEW, *, request=Non
     if action in SECOND_FACTOR_ACTIONS and settings.DUGNAD_REQUIRE_MFA:
         require_second_factor(request if request is not None else current_request(user))
     return access
-
-
-def study_for_user_by_id(
-    user, study_id: int, action: Action = Action.VIEW, *, request=None
-) -> StudyAccess:
-    slug = Study.objects.filter(pk=study_id).values_list("slug", flat=True).first()
-    if slug is None:
-        raise Http404("No such study")
-    return study_for_user(user, slug, action, request=request)
-
-
-astudy_for_user = sync_to_async(study_for_user)

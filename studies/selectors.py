@@ -9,7 +9,8 @@ from datetime import datetime
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import ClaimState, Organisation
+from accounts.models import ClaimState, Organisation, User
+from accounts.selectors import iso_time
 from studies.access import Action, StudyAccess
 from studies.models import (
     DocumentVersion,
@@ -395,20 +396,6 @@ def version_amendment_links(
     return rows, amendments
 
 
-def taken_up_choices(*, study: Study) -> list[tuple[int, str]]:
-    """Published contributions of the study, for choosing what a version took up."""
-    from django.apps import apps
-
-    # Late-bound: contributions sits above studies and is not imported here.
-    contribution_model = apps.get_model("contributions", "Contribution")
-    return [
-        (pk, title)
-        for pk, title in contribution_model.objects.filter(study=study, state="published")
-        .order_by("-created_at")
-        .values_list("pk", "title")[:500]
-    ]
-
-
 # --- Members, requests, invitations ---------------------------------------
 
 
@@ -499,3 +486,22 @@ def organisations_for(*, user) -> QuerySet[Organisation]:
 
 def coordinator_count(*, study: Study) -> int:
     return Membership.objects.active().filter(study=study, role="coordinator").count()
+
+
+# --- Personal data ----------------------------------------------------------
+
+
+def personal_data_memberships(user: User) -> list[dict]:
+    """The person's memberships, for their personal data archive."""
+    return [
+        {
+            "study": m.study.title,
+            "study_slug": m.study.slug,
+            "role": m.get_role_display(),
+            "acting_for": m.organisation.name if m.organisation_id else None,
+            "consent_named": m.consent_named,
+            "status": m.get_status_display(),
+            "joined_at": iso_time(m.joined_at),
+        }
+        for m in Membership.objects.filter(user=user).select_related("study", "organisation")
+    ]

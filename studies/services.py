@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.services import notification_create
+from core.tasks import task
 from studies import blocks, events, structure
 from studies.models import (
     DocumentVersion,
@@ -53,9 +53,11 @@ EDITABLE_STATUSES = {StudyStatus.DRAFT, StudyStatus.OPEN}
 # Sent inside the closing transaction with ``study`` and ``by``; the reports app
 # freezes the participation report from its receiver (studies cannot import it).
 study_closed = Signal()
-# Sent inside the publishing transaction with ``version`` and ``contribution_ids``
-# (the contributions it took up); contributions re-publishes their look from its
-# receiver, so open pages show "taken up in version …" at once.
+INVITATIONS_TASK = "studies.tasks.send_invitation_emails"
+# Sent inside the publishing transaction with ``version`` and ``taken_up_ids``
+# (what the coordinator chose as taken up); contributions' receiver checks and
+# records them and re-publishes their look, so open pages show "taken up in
+# version …" at once.
 document_version_published = Signal()
 
 
@@ -276,10 +278,8 @@ def _invite_coordinator(*, study: Study, email: str, by: User) -> Invitation:
         role=Role.COORDINATOR,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
-    from studies.tasks import send_invitation_emails
-
     sent = [(invitation.pk, token)]
-    transaction.on_commit(lambda: send_invitation_emails.delay(sent), robust=True)
+    transaction.on_commit(lambda: task(INVITATIONS_TASK).delay(sent), robust=True)
     return invitation
 
 
@@ -474,26 +474,15 @@ def document_version_publish(
         raise ValidationError(
             {"number": _("Version %(number)s exists already.") % {"number": version.number}}
         )
-    ids = sorted(set(taken_up_ids or []))
-    contributions = []
-    if ids:
-        # Late-bound: contributions sits above studies and is not imported here.
-        contribution_model = apps.get_model("contributions", "Contribution")
-        contributions = list(
-            contribution_model.objects.filter(study=study, pk__in=ids, state="published")
-        )
-        if len(contributions) != len(ids):
-            raise ValidationError(
-                {"taken_up": _("Choose published contributions of this study.")},
-                code="taken_up",
-            )
     version.save()
     # The blocks and their anchors, matched against the previous version's,
-    # before the receivers carry what is pinned to them.
+    # before the receivers carry what is pinned to them. Receivers
+    # (contributions) also record what the version took up, and refuse with a
+    # ValidationError on "taken_up" an item they cannot take up; this
+    # transaction then saves nothing.
     blocks.version_blocks(version)
-    version.taken_up.add(*contributions)
     document_version_published.send(
-        sender=DocumentVersion, version=version, contribution_ids=[c.pk for c in contributions]
+        sender=DocumentVersion, version=version, taken_up_ids=sorted(set(taken_up_ids or []))
     )
     if study.body != body:
         study.body = body
@@ -850,11 +839,9 @@ def invitations_create(*, study: Study, emails: list[str], by: User) -> Invitati
         to_send.append((invitation.pk, token))
         result.invited.append(email)
     if to_send:
-        from studies.tasks import send_invitation_emails
-
         # robust: a mail or broker failure is logged instead of failing the request;
         # the invitations are saved and can be withdrawn and sent again.
-        transaction.on_commit(lambda: send_invitation_emails.delay(to_send), robust=True)
+        transaction.on_commit(lambda: task(INVITATIONS_TASK).delay(to_send), robust=True)
     return result
 
 

@@ -13,37 +13,18 @@ asked for again and falls out of the memory.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
+from core.memory import Memory
+
 MAX_KEPT = 256  # studies' structures kept per process
 
-_kept: OrderedDict = OrderedDict()
-_lock = threading.Lock()
+_kept = Memory("studies.structure", MAX_KEPT)
 
 
 def remembered(study, load):
-    key = (study.pk, study.updated_at)
-    with _lock:
-        found = _kept.get(key)
-        if found is not None:
-            _kept.move_to_end(key)
-            return found
-    found = load(study)
-    with _lock:
-        _kept[key] = found
-        while len(_kept) > MAX_KEPT:
-            _kept.popitem(last=False)
-    return found
-
-
-def forget_all() -> None:
-    """Empty this process's memory (tests)."""
-    with _lock:
-        _kept.clear()
+    return _kept.get_or_set((study.pk, study.updated_at), lambda: load(study))
 
 
 def mark_changed(study_id: int | None) -> None:

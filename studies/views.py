@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.administrators import is_administrator, require_administrator
-from config.params import search_text
-from studies import selectors, services
+from core.params import search_text
+from studies import extensions, selectors, services
 from studies.access import Action, study_for_user
 from studies.forms import (
     CoordinatorAppointForm,
@@ -341,7 +341,7 @@ def version_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     version = get_object_or_404(
         DocumentVersion.objects.select_related("published_by"), study=access.study, pk=pk
     )
-    taken_up = version.taken_up.filter(state="published").order_by("-created_at")
+    taken_up = extensions.taken_up_of(version)
     return render(
         request,
         "studies/version_detail.html",
@@ -388,7 +388,7 @@ def version_create(request: HttpRequest, slug: str) -> HttpResponse:
     if study.status == StudyStatus.ARCHIVED:
         messages.error(request, _("An archived study cannot be changed."))
         return redirect("studies:versions", study.slug)
-    choices = selectors.taken_up_choices(study=study)
+    choices = extensions.taken_up_choices(study)
     if request.method == "POST":
         form = VersionForm(request.POST, taken_up_choices=choices)
         if form.is_valid():

@@ -14,8 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from studies import structure
-from studies.templatetags.study_tags import forget_remembered
+from core import memory
 
 REQUIRE_SERVICES = os.environ.get("DUGNAD_REQUIRE_SERVICES") == "1"
 
@@ -84,8 +83,7 @@ def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
-    structure.forget_all()
-    forget_remembered()
+    memory.clear_all()
     yield
     cache.clear()
 
@@ -139,3 +137,19 @@ def broadcast_live(event) -> dict:
     """The broadcast's live-only data of a recorded event (``html_alt``, ``announce``)."""
     found = _BROADCASTS.get((event.study_id, event.seq), {})
     return {k: v for k, v in found.items() if k != "html"}
+
+
+@pytest.fixture
+def item_render_count(monkeypatch):
+    """How many times an item's fragment is rendered from its template in this test."""
+    from contributions import fragments
+
+    counted = {"count": 0}
+    real = fragments._render
+
+    def counting(item):
+        counted["count"] += 1
+        return real(item)
+
+    monkeypatch.setattr(fragments, "_render", counting)
+    return counted

@@ -1,5 +1,5 @@
 """Pages are sent gzipped; streamed files, static files and websockets are not touched;
-hashed static files are cached for good (config/compression.py, docs/decisions.md)."""
+hashed static files are cached for good (core/compression.py, docs/decisions.md)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from config.params import DB_INT_MAX, WholeNumberField, whole_number
+from core.params import DB_INT_MAX, WholeNumberField, whole_number
 
 
 @pytest.mark.parametrize(
@@ -57,6 +57,6 @@ def test_a_whole_number_field_refuses_what_is_not_one_with_a_message(value):
     ],
 )
 def test_a_search_term_never_carries_nul_or_control_characters(value, expected):
-    from config.params import search_text
+    from core.params import search_text
 
     assert search_text(value) == expected

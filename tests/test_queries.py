@@ -1,11 +1,11 @@
-"""config.queries.first_row: one row or None, with no ORDER BY."""
+"""core.queries.first_row: one row or None, with no ORDER BY."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from config.queries import first_row
+from core.queries import first_row
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -69,7 +69,7 @@ def probe(env: dict[str, str]) -> dict:
 def test_no_variables_gives_the_embedded_default():
     figures = probe({})
     assert figures["debug"] is True
-    assert figures["engine"] == "django.db.backends.sqlite3"
+    assert figures["engine"] == "core.backends.sqlite3"
     assert "journal_mode=WAL" in figures["sqlite_options"]["init_command"]
     assert figures["sqlite_options"]["timeout"] >= 5
     assert figures["layer"] == "channels.layers.InMemoryChannelLayer"
@@ -95,7 +95,7 @@ def test_embedded_sqlite_runs_in_wal_mode(tmp_path):
 
 def test_database_url_switches_to_postgresql_through_the_pool_without_persistent_connections():
     figures = probe({"DATABASE_URL": PRODUCTION["DATABASE_URL"]})
-    assert figures["engine"] == "django.db.backends.postgresql"
+    assert figures["engine"] == "core.backends.postgresql"
     assert figures["conn_max_age"] == 0
     assert figures["pool"]["max_size"] >= 1
     # Only the database moves: the rest stays embedded.
@@ -132,11 +132,11 @@ def test_redis_url_switches_channel_layer_broker_and_cache_together():
     (host,) = figures["layer_hosts"]
     assert host["address"] == url
     assert host["max_connections"] > 100
-    assert figures["cache"] == "config.cache.SharedPoolRedisCache"
+    assert figures["cache"] == "core.cache.SharedPoolRedisCache"
     assert figures["cache_location"] == url
     assert figures["broker"] == url
     assert figures["eager"] is False
-    assert figures["engine"] == "django.db.backends.sqlite3"
+    assert figures["engine"] == "core.backends.sqlite3"
 
 
 def test_production_settings_turn_on_hsts_and_secure_cookies():

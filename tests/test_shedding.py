@@ -1,11 +1,11 @@
-"""Load shedding (config/shedding.py): past the limit, 503 at once; sockets untouched."""
+"""Load shedding (core/shedding.py): past the limit, 503 at once; sockets untouched."""
 
 import asyncio
 
 import pytest
 
 from config.asgi import application
-from config.shedding import BUSY_BODY, LoadShedding
+from core.shedding import BUSY_BODY, LoadShedding
 
 
 class SlowApp:

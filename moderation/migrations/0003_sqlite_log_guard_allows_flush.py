@@ -1,4 +1,4 @@
-"""SQLite: let a whole-database flush through the log's DELETE trigger (see moderation.dbguard).
+"""SQLite: let a whole-database flush through the log's DELETE trigger (see core/backends/__init__.py).
 
 Single-row deletes stay refused; on PostgreSQL nothing changes.
 """

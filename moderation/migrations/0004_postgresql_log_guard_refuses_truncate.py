@@ -3,7 +3,7 @@
 Row triggers (migration 0002) do not see TRUNCATE; this statement-level BEFORE
 TRUNCATE trigger does, also when a TRUNCATE … CASCADE elsewhere reaches the
 log. It lets the statement through only while the transaction-local setting
-``dugnad.log_flush`` is "on", which moderation.dbguard sets around Django's
+``dugnad.log_flush`` is "on", which core/backends (Dugnad's database backends) set around Django's
 flush (``manage.py flush`` and the test runner). SQLite has no TRUNCATE: its
 DELETE trigger (0003) covers it.
 """

@@ -5,7 +5,7 @@ from django.middleware.csrf import get_token
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from contributions.fragments import moderation_tools_template
+from moderation.item_tools import tools_template
 from studies.access import Action
 
 register = template.Library()
@@ -32,7 +32,7 @@ def moderation_tools(context, access) -> dict:
 
 @register.simple_tag(takes_context=True)
 def item_moderation_template(context, mode: str) -> str:
-    """The item controls the server renders (contributions/_item_moderation_tools.html),
+    """The item controls the server renders (moderation/_item_tools.html),
     with every form, for static/js/moderation.js to copy onto items that arrive live.
 
     Only the CSRF token is filled here; the script fills __URL__, __NEXT__, __UID__
@@ -40,5 +40,5 @@ def item_moderation_template(context, mode: str) -> str:
     """
     request = context.get("request")
     token = get_token(request) if request is not None else ""
-    html = moderation_tools_template(mode, "any")
+    html = tools_template(mode, "any")
     return mark_safe(html.replace("__CSRF__", escape(token)))  # noqa: S308 - our own template

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from polls import selectors
+from polls.extensions import survey_results_url_name
 from studies.access import Action
 
 register = template.Library()
@@ -26,6 +27,7 @@ def study_polls(context) -> SafeString:
     can_vote = access.can(Action.CONTRIBUTE, request.user)
     can_manage = selectors.is_poll_staff(access)
     can_set_up_surveys = access.can(Action.MANAGE, request.user)
+    results_url = survey_results_url_name()
     every_survey = selectors.study_surveys(study_id=access.study.pk)
     surveys = [s for s in every_survey if s.is_open]
     views = [
@@ -41,7 +43,8 @@ def study_polls(context) -> SafeString:
             "can_vote": can_vote,
             "surveys": surveys,
             # Facilitators and coordinators: every survey's results.
-            "result_surveys": every_survey if can_manage else [],
+            "result_surveys": every_survey if can_manage and results_url else [],
+            "results_url": results_url,
             "can_set_up_surveys": can_set_up_surveys,
         },
         request=request,

@@ -6,7 +6,7 @@
 
   // --- Study page: controls inside each item's .item-tools -----------------
   // The templates hold the controls the server renders on each item
-  // (contributions/_item_moderation_tools.html, every form, each with the states
+  // (moderation/_item_tools.html, every form, each with the states
   // it is for); this fills the same placeholders contributions/fragments.py does
   // and wraps them as the server does.
   var PLACEHOLDER = /__(ITEM_URL|URL|NEXT|UID)__/g;

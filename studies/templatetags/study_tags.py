@@ -1,10 +1,10 @@
 """Template helpers of studies."""
 
-import threading
-
 from django import template
 from django.utils import timezone, translation
 
+from core.memory import Memory
+from studies import extensions
 from studies.selectors import study_header_context, study_header_viewer
 
 register = template.Library()
@@ -27,17 +27,15 @@ def study_header_data(context, access):
     return given
 
 
-# What {% remember %} keeps: per process, at most REMEMBERED_MAX blocks, the
-# oldest half dropped when full.
+@register.simple_tag
+def study_links(study, place: str, role: str = "") -> list[dict]:
+    """Links on studies' pages, studies' own and those higher apps add (studies.extensions)."""
+    return extensions.study_links(study, place=place, role=role)
+
+
+# What {% remember %} keeps: per process, at most REMEMBERED_MAX blocks.
 REMEMBERED_MAX = 2048
-_remembered: dict[tuple, str] = {}
-_remembered_lock = threading.Lock()
-
-
-def forget_remembered() -> None:
-    """Forget every kept block (tests)."""
-    with _remembered_lock:
-        _remembered.clear()
+_remembered = Memory("studies.remember", REMEMBERED_MAX)
 
 
 class RememberNode(template.Node):
@@ -60,15 +58,7 @@ class RememberNode(template.Node):
             timezone.get_current_timezone_name(),
             *values,
         )
-        html = _remembered.get(key)
-        if html is None:
-            html = self.nodelist.render(context)
-            with _remembered_lock:
-                if len(_remembered) >= REMEMBERED_MAX:
-                    for old in list(_remembered)[: REMEMBERED_MAX // 2]:
-                        _remembered.pop(old, None)
-                _remembered[key] = html
-        return html
+        return _remembered.get_or_set(key, lambda: self.nodelist.render(context))
 
 
 @register.tag

@@ -259,17 +259,17 @@ def test_an_archive_removed_while_it_was_built_leaves_no_file(person, monkeypatc
     """A late task builds a request that the hourly removal took meanwhile."""
     from django.core.files.storage import default_storage
 
-    from accounts import selectors
+    from accounts import services
 
     export = DataExport.objects.create(user=person)
     written = []
-    real = selectors.personal_data
+    real = services.personal_data
 
     def removed_meanwhile(*, user):
         DataExport.objects.filter(pk=export.pk).delete()
         return real(user=user)
 
-    monkeypatch.setattr(selectors, "personal_data", removed_meanwhile)
+    monkeypatch.setattr(services, "personal_data", removed_meanwhile)
     monkeypatch.setattr(
         default_storage,
         "delete",

@@ -151,7 +151,7 @@ def seeded(db, settings, in_test_transaction):
 
 def _call(case):
     # The WSGI transport hands over the body as sent and does not undo gzip, which
-    # the site applies to every page (config/compression.py); ask for it plain.
+    # the site applies to every page (core/compression.py); ask for it plain.
     headers = {"Accept-Encoding": "identity"}
     if "/exports/" in case.path:
         headers["Authorization"] = f"Bearer {SECRET}"

@@ -179,7 +179,7 @@ def _live_server_process(
             "DB_POOL_MAX_SIZE": "6",
             "EMAIL_FILE_PATH": str(mail_dir),
             # As `make run` does: links in e-mails lead to this server, and sockets
-            # open only from its own origin (config/origins.py).
+            # open only from its own origin (core/origins.py).
             "SITE_URL": f"http://127.0.0.1:{port}",
             "CELERY_TASK_ALWAYS_EAGER": "1",
             # Two-factor set-up is proven by the unit tests; the flows here test the rest.

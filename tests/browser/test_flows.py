@@ -179,6 +179,33 @@ def test_a_hidden_contribution_turns_into_the_marker_on_every_open_page(new_page
     assert contribution.state == ItemState.HIDDEN
 
 
+def test_the_controls_moderation_js_puts_on_a_live_item_are_the_servers(new_page):
+    """static/js/moderation.js copies the facilitator's controls from the page's <template>
+    onto an item that arrives live; after a reload the server renders the same controls."""
+    study = StudyFactory()
+    author = _member(study)
+    facilitator = _member(study, role=Role.FACILITATOR)
+    moderator = _signed_in_page(new_page, facilitator, study)
+    contribution = in_thread(
+        contribution_services.contribution_create,
+        study=study,
+        author=author,
+        title="Arrives live",
+        body="Text.",
+    )
+    tools = f"#{contribution.dom_id} > .item-tools .moderation-item-tools"
+    token = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"')
+
+    def shown() -> str:
+        expect(moderator.locator(tools)).to_have_count(1)
+        return token.sub(r'\1"', moderator.locator(tools).evaluate("e => e.outerHTML"))
+
+    live = shown()
+    assert 'data-moderation-action="hide"' in live
+    moderator.reload()
+    assert shown() == live
+
+
 # --- 4. a lost socket: after reconnecting, everything posted meanwhile is there once ---
 
 

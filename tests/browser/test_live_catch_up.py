@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection, transaction
 from playwright.sync_api import expect
@@ -59,3 +61,10 @@ def test_a_presence_number_the_page_already_has_asks_for_nothing(new_page, asgi_
     # Give a resume every chance to happen (longer than the longest first wait).
     page.wait_for_timeout(4_500)
     assert page.evaluate("window.__sent") == []
+    # The control: a number the page does not have yet makes it ask, through the
+    # same wrapped socket, so the silence above was the page's and not the wrapper's.
+    page.evaluate(PRESENCE, 1)
+    page.wait_for_function("() => window.__sent.length > 0", timeout=10_000)
+    assert [json.loads(m) for m in page.evaluate("window.__sent")] == [
+        {"type": "resume", "after": 0}
+    ]

@@ -1,4 +1,3 @@
-import asyncio
 import json
 
 import pytest
@@ -14,7 +13,7 @@ from tests.contributions.factories import member
 from tests.factories import StudyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-# The site's own origin (SITE_URL in the embedded default): config/origins.py.
+# The site's own origin (SITE_URL in the embedded default): core/origins.py.
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
@@ -226,8 +225,8 @@ async def test_presence_counts_viewers():
     assert (await receive_type(first, "presence"))["data"]["viewers"] == 1
     second, _, _ = await connect(study)
     assert (await receive_type(second, "presence"))["data"]["viewers"] == 2
+    # disconnect() returns once the consumer has finished, its leave counted.
     await second.disconnect()
-    await asyncio.sleep(0.05)
     assert presence.viewers(study_id=study.pk) == 1
     await first.disconnect()
 

@@ -126,19 +126,17 @@ def test_on_postgresql_a_comment_is_rendered_and_notified_before_its_row_is_writ
     assert Comment.objects.get(pk=comment.pk).body == "Hello"
 
 
-def test_posting_a_comment_over_htmx_renders_it_once_per_language(client):
+def test_posting_a_comment_over_htmx_renders_it_once_per_language(client, item_render_count):
     """The event's rendering is reused for the poster's own answer."""
     from django.conf import settings
     from django.urls import reverse
-
-    from contributions import fragments
 
     study = StudyFactory()
     author = member(study)
     contribution = services.contribution_create(study=study, author=author, title="T", body="b")
     commenter = member(study)
     client.force_login(commenter)
-    before = fragments.renders["count"]
+    before = item_render_count["count"]
     response = client.post(
         reverse("comment_form", kwargs={"slug": study.slug, "pk": contribution.pk}),
         {"body": "Rendered once", "idempotency_key": "2b7e1516-28ae-4d2a-8f6b-0e5c0a1b2c3d"},
@@ -146,7 +144,7 @@ def test_posting_a_comment_over_htmx_renders_it_once_per_language(client):
     )
     assert response.status_code == 200
     assert "Rendered once" in response.content.decode()
-    assert fragments.renders["count"] - before == len(settings.LANGUAGES)
+    assert item_render_count["count"] - before == len(settings.LANGUAGES)
     event = StudyEvent.objects.get(study=study, kind="comment.created")
     assert "Rendered once" in broadcast_html(event)
 

@@ -23,8 +23,9 @@ from django.utils import timezone, translation
 from accounts import services as account_services
 from accounts.models import User
 from accounts.names import names_token
-from contributions import fragments, services
+from contributions import fragments, listing, services
 from contributions.models import ItemState
+from core import memory
 from studies.models import Role
 from tests.contributions.factories import member, organisation
 from tests.factories import (
@@ -42,10 +43,10 @@ ITEM_TEMPLATES = {"contributions/_contribution.html", "contributions/_comment.ht
 @pytest.fixture(autouse=True)
 def _fresh(settings):
     settings.LANGUAGE_CODE = "en"
-    fragments.clear_local()
+    memory.clear_all()
     cache.clear()
     yield
-    fragments.clear_local()
+    memory.clear_all()
 
 
 def page_url(study, **params):
@@ -104,27 +105,31 @@ def test_without_the_caches_every_request_renders_again(client, study_with_threa
     """The counter above is meaningful: emptying the caches brings the renders back."""
     study, *_ = study_with_thread
     client.get(page_url(study))
-    fragments.clear_local()
+    memory.clear_all()
     cache.clear()
     assert item_renders(client.get(page_url(study))) == 3
 
 
-def test_a_posted_item_is_rendered_once_for_its_event_and_reused_by_the_page(client):
+def test_a_posted_item_is_rendered_once_for_its_event_and_reused_by_the_page(
+    client, item_render_count
+):
     study = StudyFactory()
     author = member(study)
     client.force_login(author)
-    before = fragments.renders["count"]
+    before = item_render_count["count"]
     services.contribution_create(study=study, author=author, title="Posted once", body="Text")
     # One render per site language for the event, none for the page that follows.
     from django.conf import settings
 
-    assert fragments.renders["count"] - before == len(settings.LANGUAGES)
+    assert item_render_count["count"] - before == len(settings.LANGUAGES)
     response = client.get(page_url(study), HTTP_ACCEPT_LANGUAGE="en")
     assert "Posted once" in response.content.decode()
     assert item_renders(response) == 0
 
 
-def test_an_event_reads_and_writes_the_shared_cache_once_for_every_language(monkeypatch):
+def test_an_event_reads_and_writes_the_shared_cache_once_for_every_language(
+    monkeypatch, item_render_count
+):
     """Both languages' fragments in one read and one write, not one of each per language."""
     from django.conf import settings
 
@@ -144,10 +149,10 @@ def test_an_event_reads_and_writes_the_shared_cache_once_for_every_language(monk
     assert calls == ["get_many", "set_many"]
     assert len(settings.LANGUAGES) == 2
     # What it stored is what the page reads: both languages, no render left to do.
-    fragments.clear_local()
-    before = fragments.renders["count"]
+    memory.clear_all()
+    before = item_render_count["count"]
     html = fragments.item_html_in(contribution, ["en", "nb"])
-    assert fragments.renders["count"] == before
+    assert item_render_count["count"] == before
     assert "Posted once" in html["en"] and "Posted once" in html["nb"]
     assert html["en"] != html["nb"]  # each in its own language
 
@@ -162,7 +167,7 @@ def test_an_events_fragments_are_stored_under_the_keys_each_language_reads(
     with django_capture_on_commit_callbacks(execute=True):
         account_services.account_delete(user=author)
     contribution.refresh_from_db()
-    fragments.clear_local()
+    memory.clear_all()
     with translation.override("en"):
         fragments.item_html_in(contribution, ["en", "nb"])
     for code in ("en", "nb"):
@@ -171,13 +176,13 @@ def test_an_events_fragments_are_stored_under_the_keys_each_language_reads(
             assert kept is not None and kept[0] == fragments.fragment_key(contribution), code
 
 
-def test_the_posters_own_answer_reuses_the_events_render(client):
+def test_the_posters_own_answer_reuses_the_events_render(client, item_render_count):
     """Finding 3c: views._apply_json rendered the item a second time."""
     import uuid
 
     study = StudyFactory()
     client.force_login(member(study))
-    before = fragments.renders["count"]
+    before = item_render_count["count"]
     response = client.post(
         reverse("contribution_list", args=[study.slug]),
         {"title": "Mine", "kind": "idea", "body": "Text", "idempotency_key": str(uuid.uuid4())},
@@ -187,7 +192,7 @@ def test_the_posters_own_answer_reuses_the_events_render(client):
     assert "live-apply" in response.content.decode()
     from django.conf import settings
 
-    assert fragments.renders["count"] - before == len(settings.LANGUAGES)
+    assert item_render_count["count"] - before == len(settings.LANGUAGES)
 
 
 def test_live_events_carry_the_same_html_with_empty_slots(study_with_thread):
@@ -308,8 +313,8 @@ def test_names_are_checked_once_per_token_and_again_after_a_minute(
     # shown once the minute is over, never later.
     User.objects.filter(pk=author.pk).update(display_name="Renamed quietly")
     assert "Renamed quietly" not in get(client, study)
-    later = time.monotonic() + fragments.NAMES_TRUST_SECONDS + 1
-    monkeypatch.setattr(fragments.time, "monotonic", lambda: later)
+    later = time.monotonic() + listing.NAMES_TRUST_SECONDS + 1
+    monkeypatch.setattr(listing.time, "monotonic", lambda: later)
     assert "Renamed quietly" in get(client, study)
 
 
@@ -347,7 +352,7 @@ def test_without_a_token_names_are_checked_every_time(client, study_with_thread,
     warm(client, study)
     with mock.patch.object(cache, "get", side_effect=ConnectionError("cache down")):
         assert names_token() is None  # the cache is down: no token
-    monkeypatch.setattr(fragments, "names_token", lambda: None)
+    monkeypatch.setattr(listing, "names_token", lambda: None)
     User.objects.filter(pk=author.pk).update(display_name="Seen at once")
     assert "Seen at once" in get(client, study)
 
@@ -373,12 +378,12 @@ def test_the_names_check_matches_the_list_it_was_built_from(client):
     CommentFactory(contribution__study=study, author__display_name="", author__email="x@y.no")
     CommentFactory(contribution__study=study, author__deleted_at=timezone.now())
     loaded = selectors.contribution_page(study=study)
-    people, organisations, digest = fragments._names_of(loaded.contributions)
+    people, organisations, digest = listing._names_of(loaded.contributions)
     assert people and organisations
-    assert fragments._names_digest(people, organisations) == digest
+    assert listing._names_digest(people, organisations) == digest
     User = type(loaded.contributions[0].author)
     User.objects.filter(pk=people[0]).update(display_name="Someone else")
-    assert fragments._names_digest(people, organisations) != digest
+    assert listing._names_digest(people, organisations) != digest
 
 
 def test_a_section_renamed_in_the_study_settings_is_shown_on_the_cached_list(client):

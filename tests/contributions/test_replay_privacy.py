@@ -19,8 +19,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.services import account_delete
 from config.asgi import application
-from contributions import fragments, services
+from contributions import fragments, listing, services
 from contributions.models import ItemState, ModerationReason
+from core import memory
 from studies import events
 from studies.models import StudyEvent, Visibility
 from tests.contributions.factories import member
@@ -80,7 +81,7 @@ def stored_text() -> str:
 def cached_text() -> str:
     """Everything the shared (local-memory) cache and this process's kept fragments hold."""
     held = [repr(v) for v in fragments._local.values()]
-    held += [repr(v.parts) for v in fragments._lists.values()]
+    held += [repr(v.parts) for v in listing._lists.values()]
     store = getattr(cache, "_cache", None)
     if isinstance(store, dict):  # local memory
         held += [repr(pickle.loads(v)) for v in list(store.values())]
@@ -155,7 +156,7 @@ async def test_resume_after_account_deletion_gives_no_trace_of_the_name():
 
 
 async def test_account_deletion_and_personal_data_leave_no_copy_in_the_caches():
-    await database_sync_to_async(fragments.clear_local)()
+    await database_sync_to_async(memory.clear_all)()
     await database_sync_to_async(cache.clear)()
     study, author, item = await database_sync_to_async(posted)(name=NAME, comment=True)
     await database_sync_to_async(lambda: Client().get(f"/studies/{study.slug}/"))()
@@ -217,7 +218,7 @@ def test_a_resume_reads_a_fixed_number_of_queries(django_db_blocker):
             services.reaction_toggle(item=c, user=author)
 
     def count() -> int:
-        fragments.clear_local()
+        memory.clear_all()
         cache.clear()
         with CaptureQueriesContext(connection) as queries:
             replay = events.events_after(study_id=study.pk, after=0)

@@ -26,7 +26,7 @@ from tests.factories import (
 )
 
 application = URLRouter(websocket_urlpatterns)
-SITE_ORIGIN = (b"origin", b"http://127.0.0.1:8000")  # SITE_URL: config/origins.py
+SITE_ORIGIN = (b"origin", b"http://127.0.0.1:8000")  # SITE_URL: core/origins.py
 
 
 @pytest.mark.django_db

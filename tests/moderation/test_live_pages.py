@@ -78,9 +78,19 @@ async def test_a_rejected_item_never_reaches_the_public_page(settings):
     item = await sync_to_async(contribution_services.contribution_create)(
         study=study, author=author, title="Never shown", body="b"
     )
+    control = await sync_to_async(contribution_services.contribution_create)(
+        study=study, author=author, title="Approved after", body="b"
+    )
     await sync_to_async(services.item_reject)(
         study=study, actor=facilitator, item=item, reason="off_topic"
     )
+    # The control: an item approved after the rejection does arrive, and events
+    # arrive in order, so anything of the rejected item would have come first.
+    await sync_to_async(services.item_approve)(study=study, actor=facilitator, item=control)
+    event = await _next(page)
+    assert event["key"] == control.dom_id
+    assert "Approved after" in event["html"]
+    assert "Never shown" not in json.dumps(event)
     await _nothing_but_presence(page)
     await page.disconnect()
 

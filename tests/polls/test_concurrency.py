@@ -21,9 +21,9 @@ PARALLEL = 20
 @pytest.fixture
 def _fresh_cache_pools():
     """Twenty requests at once open up to twenty connections in the process's shared Redis
-    pool (config.cache); close them after, so later tests meet the pool as they expect."""
+    pool (core.cache); close them after, so later tests meet the pool as they expect."""
     yield
-    from config import cache as shared
+    from core import cache as shared
 
     for client in list(shared._shared.values()):
         for pool in list(client._pools.values()):

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from django.db import connection
 
+from reports.sql import items_sql, local_date_sql
 from reports.statistics import (
     DEFINITIONS_VERSION,
     ParticipantRow,
     StudyStatistics,
     Totals,
     _assemble,
-    _items_sql,
-    _local_date_sql,
     participant_rows,
 )
 
@@ -33,14 +32,14 @@ def _statistics_sql(*, study_id: int | None) -> tuple[str, list]:
         where, params = "1 = 1", []
     else:
         where, params = "study_id = %s", [study_id]
-    grouped, grouped_params = _items_sql(
+    grouped, grouped_params = items_sql(
         where,
         params,
         "author_id, acted_for_id, acted_for_sector, {c} AS c, {m} AS m, created_at",
     )
-    first_day, first_params = _local_date_sql("f.first_at")
-    item_day, day_params = _local_date_sql("created_at")
-    per_day, per_day_params = _items_sql(
+    first_day, first_params = local_date_sql("f.first_at")
+    item_day, day_params = local_date_sql("created_at")
+    per_day, per_day_params = items_sql(
         where, params, f"{item_day} AS day, {{c}} AS c, {{m}} AS m", day_params
     )
     studies = (
@@ -130,7 +129,7 @@ def reference_statistics(study_id: int | None) -> StudyStatistics:
 
 def reference_study_rows() -> dict[int, tuple[int, int, int, int]]:
     """Per study: participants, organisations, contributions, comments, from the items."""
-    grouped, params = _items_sql(
+    grouped, params = items_sql(
         "1 = 1", [], "study_id, author_id, acted_for_id, {c} AS c, {m} AS m"
     )
     sql = f"""
@@ -150,7 +149,7 @@ def reference_study_rows() -> dict[int, tuple[int, int, int, int]]:
 
 def reference_participant_rows(study_id: int) -> list[ParticipantRow]:
     """study_participant_rows from the items."""
-    grouped, params = _items_sql(
+    grouped, params = items_sql(
         "study_id = %s",
         [study_id],
         "author_id, acted_for_id, acted_for_sector, {c} AS c, {m} AS m, created_at",

@@ -68,7 +68,7 @@ async def test_member_socket_on_a_members_only_study_is_accepted():
 
 
 # --- the Origin must be the site's own: scheme, host and port exactly --------------------
-# (config/origins.py). Every route is tried with a signed-in session whose cookies would
+# (core/origins.py). Every route is tried with a signed-in session whose cookies would
 # open it: a facilitator (with two-factor) of a members-only study.
 
 SOCKET_PATHS = {

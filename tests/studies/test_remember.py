@@ -18,7 +18,6 @@ from django.utils import timezone, translation
 
 from studies.models import Study, StudyStatus
 from studies.services import study_update
-from studies.templatetags.study_tags import forget_remembered
 from tests.factories import MembershipFactory, StudyFactory
 from tests.studies.factories import PhaseFactory
 
@@ -28,7 +27,6 @@ def _render(source: str, **context) -> str:
 
 
 def test_a_block_is_rendered_once_for_the_values_it_names():
-    forget_remembered()
     block = '{% remember "test-once" a %}{{ a }}/{{ b }}{% endremember %}'
     assert _render(block, a=1, b="first") == "1/first"
     # Same value named: the kept block, whatever else changed.
@@ -42,7 +40,6 @@ def test_a_block_is_rendered_once_for_the_values_it_names():
 
 
 def test_a_block_is_kept_per_language_and_time_zone():
-    forget_remembered()
     block = '{% remember "test-language" %}{% translate "Sections" %}{% endremember %}'
     with translation.override("en"):
         assert _render(block) == "Sections"
@@ -57,24 +54,12 @@ def test_a_block_is_kept_per_language_and_time_zone():
 
 
 def test_a_value_that_is_not_there_keeps_nothing_but_none_is_a_value():
-    forget_remembered()
     missing = '{% remember "test-missing" nothing.here %}{{ b }}{% endremember %}'
     assert _render(missing, b="first") == "first"
     assert _render(missing, b="second") == "second"  # rendered each time
     none = '{% remember "test-none" a %}{{ b }}{% endremember %}'
     assert _render(none, a=None, b="first") == "first"
     assert _render(none, a=None, b="second") == "first"  # None is a value like any other
-
-
-def test_the_kept_blocks_are_bounded(monkeypatch):
-    from studies.templatetags import study_tags
-
-    forget_remembered()
-    monkeypatch.setattr(study_tags, "REMEMBERED_MAX", 10)
-    block = '{% remember "test-bound" a %}{{ a }}{% endremember %}'
-    for n in range(25):
-        _render(block, a=n)
-    assert len(study_tags._remembered) <= 10
 
 
 def test_a_block_without_a_name_is_refused():

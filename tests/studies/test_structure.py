@@ -16,7 +16,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from studies import structure
 from studies.models import DocumentVersion, Phase, Section, Study
 from studies.selectors import study_structure
 from studies.services import PhaseData, SectionData, phases_save, study_update
@@ -144,16 +143,6 @@ def test_the_settings_bulk_section_updates_move_the_study_on_by_themselves():
     after = _fresh(study)
     assert after.updated_at > before
     assert [s.title for s in study_structure(after).sections] == ["Renamed"]
-
-
-def test_the_memory_is_bounded(monkeypatch):
-    monkeypatch.setattr(structure, "MAX_KEPT", 3)
-    structure.forget_all()
-    studies = [StudyFactory() for _ in range(5)]
-    for study in studies:
-        study_structure(_fresh(study))
-    assert len(structure._kept) == 3
-    assert {key[0] for key in structure._kept} == {s.pk for s in studies[2:]}
 
 
 def test_the_admin_change_of_a_phase_moves_the_study_on(admin_client, admin_user):

@@ -1,0 +1,341 @@
+"""The study page's list: contributions with their comments, viewer-neutral, kept per event.
+
+A listing is the item fragments (contributions/fragments.py) put together in
+the order the selectors arranged them, with a stub where each item's
+controls go (contributions/controls.py fills them per viewer). The whole list
+is kept per study event number, language and filter, in this process and in
+the shared cache; names that change without a study event are checked
+against the database before a kept list is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.translation import ngettext
+
+from accounts.names import names_token
+from contributions.controls import Viewer, stub
+from contributions.fragments import LOCAL_MAX, forget_fragments, fragments, templates_digest
+from contributions.models import Comment, Contribution
+from core.memory import Memory
+
+
+def _more_comments(contribution: Contribution, slug: str) -> str:
+    count = getattr(contribution, "more_comments", 0)
+    if not count:
+        return ""
+    dom_id = contribution.dom_id
+    url = reverse("contribution_comments", kwargs={"slug": slug, "pk": contribution.pk})
+    label = ngettext("Show %(counter)s more comment", "Show %(counter)s more comments", count) % {
+        "counter": count
+    }
+    return (
+        f'<div class="more-comments" id="{dom_id}-more">'
+        f'<button type="button" class="ds-button button small secondary" hx-get="{url}" '
+        f'hx-target="#{dom_id}-comments" hx-swap="innerHTML" '
+        f'data-hide-after-load="#{dom_id}-more">{escape(label)}</button></div>'
+    )
+
+
+class _Parts:
+    """Text and stubs, alternating; a stub stands for the viewer's controls."""
+
+    def __init__(self, fragments_by_item: dict) -> None:
+        self.by_item = fragments_by_item
+        self.out: list = [""]
+
+    def text(self, value: str) -> None:
+        self.out[-1] += value
+
+    def item(self, item, children: dict) -> None:
+        parts = self.by_item[id(item)]
+        for index, part in enumerate(parts):
+            if not index % 2:
+                self.text(part)
+            elif part == "tools":
+                self.out.append(stub(item))
+                self.out.append("")
+            else:
+                children.get(part, lambda: None)()
+
+    def comment(self, comment: Comment) -> None:
+        replies = getattr(comment, "reply_list", None) or ()
+        self.item(comment, {"replies": lambda: [self.comment(r) for r in replies]})
+
+    def contribution(self, contribution: Contribution, slug: str) -> None:
+        official = getattr(contribution, "official_list", ())
+        comments = getattr(contribution, "comment_list", ())
+        self.item(
+            contribution,
+            {
+                "official": lambda: [self.comment(c) for c in official],
+                "comments": lambda: [self.comment(c) for c in comments],
+                "more": lambda: self.text(_more_comments(contribution, slug)),
+            },
+        )
+
+
+def _comments_of(contribution: Contribution) -> list[Comment]:
+    out = list(getattr(contribution, "official_list", ()))
+    for comment in getattr(contribution, "comment_list", ()):
+        out.append(comment)
+        out.extend(getattr(comment, "reply_list", ()))
+    return out
+
+
+def _by_item(items: list) -> dict:
+    return dict(zip((id(i) for i in items), fragments(items), strict=True))
+
+
+@dataclass
+class Listing:
+    """A page of contributions with their comments, viewer-neutral, with stubs for controls."""
+
+    parts: tuple
+    has_more: bool = False
+    next_before: int | None = None
+    contributions: tuple = ()  # ids, in order
+    check: tuple = ()  # (people, organisations, digest): see _names_digest
+
+    def html(self, viewer: Viewer) -> str:
+        if viewer.anonymous:
+            return "".join(self.parts[::2])
+        tools = viewer.tools
+        return "".join(
+            part if not index % 2 else tools(part) for index, part in enumerate(self.parts)
+        )
+
+
+def listing_of(contributions: list[Contribution], slug: str, **page) -> Listing:
+    items: list = []
+    for contribution in contributions:
+        items.append(contribution)
+        items.extend(_comments_of(contribution))
+    builder = _Parts(_by_item(items))
+    for contribution in contributions:
+        builder.contribution(contribution, slug)
+    return Listing(
+        parts=tuple(builder.out),
+        contributions=tuple(c.pk for c in contributions),
+        **page,
+    )
+
+
+def render_comments(comments: list[Comment], viewer: Viewer) -> str:
+    """Top-level comments with their replies (after "show more"), for this viewer."""
+    items: list = []
+    for comment in comments:
+        items.append(comment)
+        items.extend(getattr(comment, "reply_list", ()))
+    builder = _Parts(_by_item(items))
+    for comment in comments:
+        builder.comment(comment)
+    return Listing(parts=tuple(builder.out)).html(viewer)
+
+
+# --- the whole list, cached per study event ---------------------------------------------
+
+LIST_PREFIX = "fragment-list:v2:"
+LISTS_MAX = 64  # lists kept in each process's memory (about 150-250 KB each)
+LIST_TIMEOUT = 3600  # a list is for one event number: soon of no use
+_lists = Memory("contributions.lists", LISTS_MAX)
+_seen = Memory("contributions.lists_seen", LOCAL_MAX)  # keys asked for once
+
+
+def _digest(rows: list) -> str:
+    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+
+
+def _names_digest(people: tuple, organisations: tuple) -> str:
+    """The names a list shows that change without a study event, as stored now.
+
+    Account deletion and display-name changes (accounts) and organisation
+    renames record no study event, so a cached list is checked against them
+    on every use, in one query. Section titles need no check: a renamed
+    section moves the study's ``updated_at``, which is part of the list's key.
+    """
+    from accounts.models import Organisation, User
+
+    q = connection.ops.quote_name
+
+    def rows_of(kind: int, model, columns: str, ids: tuple) -> None:
+        pk = q(model._meta.pk.column)
+        selects.append(
+            f"SELECT {kind}, {pk}, {columns} FROM {q(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))})"
+        )
+        params.extend(ids)
+
+    selects, params = [], []
+    if people:
+        person = f"{q('display_name')}, {q('email')}, {q('deleted_at')} IS NOT NULL"
+        rows_of(0, User, person, people)
+    if organisations:
+        rows_of(1, Organisation, f"{q('name')}, '', 0 = 1", organisations)
+    if not selects:
+        return _digest([])
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 1, 2", params)
+        rows = [(kind, pk, name, email, bool(deleted)) for kind, pk, name, email, deleted in cursor]
+    return _digest(rows)
+
+
+def _names_of(contributions: list[Contribution]) -> tuple[tuple, tuple, str]:
+    """The ids behind the names a list shows, and their digest as ``_names_digest`` makes it."""
+    people, organisations = {}, {}
+    for contribution in contributions:
+        for item in (contribution, *_comments_of(contribution)):
+            author = item.author
+            people[author.pk] = (
+                0,
+                author.pk,
+                author.display_name,
+                author.email,
+                author.deleted_at is not None,
+            )
+            if item.acted_for_id:
+                name = item.acted_for.name
+                organisations[item.acted_for_id] = (1, item.acted_for_id, name, "", False)
+    rows = [found[k] for found in (people, organisations) for k in sorted(found)]
+    return tuple(sorted(people)), tuple(sorted(organisations)), _digest(rows)
+
+
+def list_key(*, study, last_seq: int, **page) -> str:
+    from contributions.selectors import COMMENTS_SHOWN, PAGE_SIZE
+
+    parts = (
+        templates_digest(),
+        study.pk,
+        study.slug,
+        study.created_at,
+        study.updated_at,  # sections renamed or moved (studies/structure.py)
+        last_seq,
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        PAGE_SIZE,
+        COMMENTS_SHOWN,
+        sorted(page.items()),
+    )
+    return LIST_PREFIX + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+
+def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
+    """The study's list for this event number, language and filter; ``load`` reads it anew.
+
+    Every change that shows on the list records a study event and raises
+    ``last_seq`` (docs/live.md), so the number is part of the key; names that
+    change without an event are checked against the database
+    (``_names_current``).
+    ``load`` returns a ``selectors.ContributionPage``; it is called only when
+    no cache has the list. A list is stored the second time it is asked for in
+    a process: lists seen once (a rare filter, an old page, an event number
+    that was soon passed) do not fill the shared cache.
+    """
+    key = list_key(study=study, last_seq=last_seq, **page)
+    listing = _lists.get(key)
+    if listing is None:
+        listing = cache.get(key)
+    if listing is not None:
+        if _names_current(key, listing):
+            _remember_list(key, listing)
+            return listing
+        listing = None
+    loaded = load()
+    listing = listing_of(
+        loaded.contributions,
+        study.slug,
+        has_more=loaded.has_more,
+        next_before=loaded.next_before,
+    )
+    listing.check = _names_of(loaded.contributions)
+    if key in _seen:
+        _remember_list(key, listing)
+        cache.set(key, listing, LIST_TIMEOUT)
+        _index_list(study.pk, key)
+    else:
+        _seen.set(key, True)
+    return listing
+
+
+# List key -> (names token, the list's names digest, when checked): lists whose
+# names this process checked against the database while the token stood.
+_names_checked = Memory("contributions.names_checked", LOCAL_MAX)
+NAMES_TRUST_SECONDS = 60
+
+
+def _names_current(key: str, listing: Listing) -> bool:
+    """Whether the names the list shows are still the stored ones.
+
+    Checked in the database (``_names_digest``) once per names token
+    (accounts/names.py) and list, and at least every NAMES_TRUST_SECONDS.
+    The token is read before the check: a change committed after it brings
+    a new token, so the next use checks again.
+    """
+    token = names_token()
+    digest = listing.check[2]
+    now = time.monotonic()
+    seen = _names_checked.get(key)
+    if (
+        token is not None
+        and seen is not None
+        and seen[:2] == (token, digest)
+        and now - seen[2] < NAMES_TRUST_SECONDS
+    ):
+        return True
+    if _names_digest(*listing.check[:2]) != digest:
+        return False
+    if token is not None:
+        _names_checked.set(key, (token, digest, now))
+    return True
+
+
+LISTS_INDEXED = 256  # list keys remembered per study, to drop them (forget_items)
+
+
+def _lists_index(study_id: int) -> str:
+    return f"{LIST_PREFIX}index:{study_id}"
+
+
+def _index_list(study_id: int, key: str) -> None:
+    """Remember that a list of the study was kept, so forget_items can drop it.
+
+    Read and written without a lock: a key lost to a race stays only under an
+    event number that has passed (forget_items follows an event or a names
+    change), where no request looks.
+    """
+    index = _lists_index(study_id)
+    keys = [k for k in (cache.get(index) or []) if k != key][-(LISTS_INDEXED - 1) :]
+    cache.set(index, [*keys, key], LIST_TIMEOUT)
+
+
+def _remember_list(key: str, listing: Listing) -> None:
+    _lists.set(key, listing)
+
+
+def forget_items(*, contribution_ids=(), comment_ids=(), study_ids=()) -> None:
+    """Drop the kept fragments of these items, and the kept lists of these studies,
+    from the shared cache and this process: for text or a name that must leave no
+    copy (hidden as personal data, a deleted account).
+
+    Other processes hold a list only under an event number or names that have
+    passed, so no request reaches what they still hold.
+    """
+    forget_fragments(contribution_ids=contribution_ids, comment_ids=comment_ids)
+    index_keys = [_lists_index(study_id) for study_id in study_ids]
+    if not index_keys:
+        return
+    lists = []
+    for keys in cache.get_many(index_keys).values():
+        lists.extend(keys or ())
+    cache.delete_many([*lists, *index_keys])
+    _lists.clear()
+    _seen.clear()
+    _names_checked.clear()
