@@ -9,4 +9,5 @@ class PollsConfig(AppConfig):
     def ready(self) -> None:
         from contributions.extensions import study_page_panel_register
 
+        study_page_panel_register("head", "polls/_study_page_head.html")
         study_page_panel_register("main", "polls/_study_page_polls.html")
