@@ -95,6 +95,7 @@ SMALL_TARGETS = """() => {
     const box = e.getBoundingClientRect();
     if (!box.width || !box.height || getComputedStyle(e).visibility === "hidden") continue;
     if (box.width >= 24 && box.height >= 24) continue;
+    if (box.width <= 1 && box.height <= 1) continue;  // hidden until focused: the skip link
     const block = e.closest("p, li, td, th, dd, dt, label, legend, caption, h1, h2, h3, h4");
     const text = (e.textContent || "").trim();
     if (e.tagName === "A" && block && block.textContent.trim() !== text) continue;  // in a sentence

@@ -74,3 +74,17 @@ def test_notifications_page_from_newer_to_older_in_bokmal(client):
     assert 'aria-label="Sider: side 1 av 2"' in nav
     assert ">Eldre</span></a>" in nav  # the link to the next page
     assert _hrefs(nav)[-1] == "?page=2"
+
+
+def test_a_hostile_parameter_stays_encoded_in_the_page_links(client):
+    person = UserFactory()
+    Notification.objects.bulk_create(
+        Notification(user=person, kind="other", title=f"News {n}") for n in range(31)
+    )
+    login_as(client, person)
+    hostile = '"><script>alert(1)</script>'
+    response = client.get(reverse("notifications"), {"x": hostile, "page": "abc"})
+    assert response.status_code == 200  # a page that is not a number is the first page
+    nav = _pagination(response.content.decode())
+    assert "<script>" not in nav
+    assert "x=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E&page=2" in _hrefs(nav)[-1]
