@@ -523,3 +523,40 @@ def test_a_supporter_twice_and_the_author_get_409_through_the_view(setup, client
     login_as(client, author)
     assert client.post(url, **HTMX).status_code == 409
     assert amendment.reactions.count() == 1
+
+
+def test_a_study_with_passage_comments_and_amendments_can_be_deleted(setup):
+    study, _c, _v, blocks, author, _o = setup
+    passages.passage_comment_create(study=study, author=author, anchor=blocks[1].anchor, body="x")
+    propose(study, author, blocks[1])
+    study.delete()
+    assert not Passage.objects.exists() and not Amendment.objects.exists()
+
+
+def test_the_study_page_reads_passage_cards_without_a_query_per_card(
+    setup, client, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    study, _c, _v, blocks, author, _o = setup
+    passages.passage_comment_create(study=study, author=author, anchor=blocks[1].anchor, body="x")
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("study_detail", args=[study.slug]))
+    for n in range(8):
+        passages.passage_comment_create(
+            study=study, author=author, anchor=blocks[n % 3].anchor, body=f"c{n}"
+        )
+        propose(study, author, blocks[n % 3], wording=f"New words {n}.")
+    from contributions import fragments
+
+    fragments._local.clear()
+    from django.core.cache import cache
+
+    cache.clear()
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("study_detail", args=[study.slug]))
+    html = response.content.decode()
+    assert response.status_code == 200, html
+    assert "<ins>7.</ins>" in html
+    assert len(many) <= len(few) + 2
