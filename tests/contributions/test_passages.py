@@ -560,3 +560,17 @@ def test_the_study_page_reads_passage_cards_without_a_query_per_card(
     assert response.status_code == 200, html
     assert "<ins>7.</ins>" in html
     assert len(many) <= len(few) + 2
+
+
+def test_the_panel_counts_the_comments_on_an_amendment_and_its_supporters_once_each(setup, client):
+    study, _c, _v, blocks, author, other = setup
+    amendment = propose(study, author, blocks[1])
+    for text in ("Good", "Agree"):
+        services.comment_create(contribution=amendment, author=other, body=text)
+    passages.amendment_support(contribution=amendment, user=other)
+    client.cookies["django_language"] = "en"
+    html = client.get(
+        reverse("passages:panel", args=[study.slug, blocks[1].anchor]), **HTMX
+    ).content.decode()
+    assert "2 comments – discuss or flag it on the study page" in html
+    assert "1 person supports this" in html
