@@ -574,3 +574,21 @@ def test_the_panel_counts_the_comments_on_an_amendment_and_its_supporters_once_e
     ).content.decode()
     assert "2 comments – discuss or flag it on the study page" in html
     assert "1 person supports this" in html
+
+
+def test_markup_in_a_wording_a_quote_or_a_reason_is_shown_as_text(setup, client):
+    study, _c, _v, blocks, author, _o = setup
+    block = blocks[1]
+    evil = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    propose(study, author, block, wording=f"Citizens {evil}", reason=f"Why {evil}")
+    passages.passage_comment_create(
+        study=study, author=author, anchor=block.anchor, body=evil, quote="help in one place"
+    )
+    for url in (
+        reverse("passages:panel", args=[study.slug, block.anchor]),
+        reverse("study_detail", args=[study.slug]),
+    ):
+        html = client.get(url, **HTMX).content.decode()
+        assert "<script>alert" not in html
+        assert "<img" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
