@@ -162,7 +162,9 @@ def _items(model, study_id: int, ids: set[int]) -> dict:
         .annotate(reaction_count=Count("reactions", distinct=True))
     )
     if model is Contribution:
-        queryset = queryset.select_related("section").prefetch_related(
+        queryset = queryset.select_related(
+            "section", "passage__origin__version", "amendment__credited_in"
+        ).prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at", "id")),
             Prefetch(
                 "taken_up_in",

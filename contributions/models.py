@@ -349,8 +349,9 @@ class Passage(models.Model):
     contribution = models.OneToOneField(
         Contribution, on_delete=models.CASCADE, related_name="passage"
     )
-    origin = models.ForeignKey(DocumentBlock, on_delete=models.PROTECT, related_name="+")
-    block = models.ForeignKey(DocumentBlock, on_delete=models.PROTECT, related_name="passages")
+    # RESTRICT, not PROTECT: deleting a study (or account) cascades through both sides.
+    origin = models.ForeignKey(DocumentBlock, on_delete=models.RESTRICT, related_name="+")
+    block = models.ForeignKey(DocumentBlock, on_delete=models.RESTRICT, related_name="passages")
     quote = models.CharField(_("quoted words"), max_length=1000, blank=True)
     gone = models.BooleanField(default=False)
 

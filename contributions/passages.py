@@ -111,7 +111,14 @@ def _pinned(queryset):
         "contribution__amendment__credited_in",
         "origin__version",
         "block__version",
-    ).annotate(support=Count("contribution__reactions"))
+    ).annotate(
+        support=Count("contribution__reactions", distinct=True),
+        comments=Count(
+            "contribution__comments",
+            filter=Q(contribution__comments__state=ItemState.PUBLISHED),
+            distinct=True,
+        ),
+    )
 
 
 def block_items(*, study: Study, block: DocumentBlock) -> list[Passage]:

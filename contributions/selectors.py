@@ -24,6 +24,10 @@ from studies.models import DocumentVersion, Study
 PAGE_SIZE = 20
 COMMENTS_SHOWN = 3  # top-level comments shown per contribution before "show more"
 
+# What a passage comment's or amendment's card shows (contributions/_passage_ref.html),
+# joined in the same query; empty for other kinds.
+PASSAGE_RELATED = ("passage__origin__version", "amendment__credited_in")
+
 
 @dataclass
 class ContributionPage:
@@ -81,7 +85,7 @@ def contribution_page(
     queryset = (
         Contribution.objects.filter(study=study)
         .visible_on_page()
-        .select_related("author", "acted_for", "section")
+        .select_related("author", "acted_for", "section", *PASSAGE_RELATED)
         .annotate(reaction_count=Count("reactions", distinct=True))
         .prefetch_related(
             Prefetch("comments", queryset=_comments_queryset(), to_attr="all_comments"),

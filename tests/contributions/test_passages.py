@@ -523,3 +523,72 @@ def test_a_supporter_twice_and_the_author_get_409_through_the_view(setup, client
     login_as(client, author)
     assert client.post(url, **HTMX).status_code == 409
     assert amendment.reactions.count() == 1
+
+
+def test_a_study_with_passage_comments_and_amendments_can_be_deleted(setup):
+    study, _c, _v, blocks, author, _o = setup
+    passages.passage_comment_create(study=study, author=author, anchor=blocks[1].anchor, body="x")
+    propose(study, author, blocks[1])
+    study.delete()
+    assert not Passage.objects.exists() and not Amendment.objects.exists()
+
+
+def test_the_study_page_reads_passage_cards_without_a_query_per_card(
+    setup, client, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    study, _c, _v, blocks, author, _o = setup
+    passages.passage_comment_create(study=study, author=author, anchor=blocks[1].anchor, body="x")
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("study_detail", args=[study.slug]))
+    for n in range(8):
+        passages.passage_comment_create(
+            study=study, author=author, anchor=blocks[n % 3].anchor, body=f"c{n}"
+        )
+        propose(study, author, blocks[n % 3], wording=f"New words {n}.")
+    from contributions import fragments
+
+    fragments._local.clear()
+    from django.core.cache import cache
+
+    cache.clear()
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("study_detail", args=[study.slug]))
+    html = response.content.decode()
+    assert response.status_code == 200, html
+    assert "<ins>7.</ins>" in html
+    assert len(many) <= len(few) + 2
+
+
+def test_the_panel_counts_the_comments_on_an_amendment_and_its_supporters_once_each(setup, client):
+    study, _c, _v, blocks, author, other = setup
+    amendment = propose(study, author, blocks[1])
+    for text in ("Good", "Agree"):
+        services.comment_create(contribution=amendment, author=other, body=text)
+    passages.amendment_support(contribution=amendment, user=other)
+    client.cookies["django_language"] = "en"
+    html = client.get(
+        reverse("passages:panel", args=[study.slug, blocks[1].anchor]), **HTMX
+    ).content.decode()
+    assert "2 comments – discuss or flag it on the study page" in html
+    assert "1 person supports this" in html
+
+
+def test_markup_in_a_wording_a_quote_or_a_reason_is_shown_as_text(setup, client):
+    study, _c, _v, blocks, author, _o = setup
+    block = blocks[1]
+    evil = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    propose(study, author, block, wording=f"Citizens {evil}", reason=f"Why {evil}")
+    passages.passage_comment_create(
+        study=study, author=author, anchor=block.anchor, body=evil, quote="help in one place"
+    )
+    for url in (
+        reverse("passages:panel", args=[study.slug, block.anchor]),
+        reverse("study_detail", args=[study.slug]),
+    ):
+        html = client.get(url, **HTMX).content.decode()
+        assert "<script>alert" not in html
+        assert "<img" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
