@@ -551,3 +551,11 @@ def test_a_draft_study_is_searched_by_its_facilitators_only(corpus, client):
     assert key(item) in found("innbyggeren", user=corpus.facilitator)
     assert key(item) not in found("innbyggeren", user=corpus.member)
     assert key(item) not in found("innbyggeren")
+
+
+def test_letters_with_diacritics_are_not_folded_into_others(corpus):
+    # "skål" is not "skala" (stem "skal"): PostgreSQL keeps å, and so does the FTS5 table.
+    item = ContributionFactory(study=corpus.study, title="Skål", body="En skål for dugnaden.")
+    other = ContributionFactory(study=corpus.study, title="Skala", body="En skala.")
+    assert found("skål", study=corpus.study) == [key(item)]
+    assert found("skala", study=corpus.study) == [key(other)]
