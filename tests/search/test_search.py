@@ -559,3 +559,12 @@ def test_letters_with_diacritics_are_not_folded_into_others(corpus):
     other = ContributionFactory(study=corpus.study, title="Skala", body="En skala.")
     assert found("skål", study=corpus.study) == [key(item)]
     assert found("skala", study=corpus.study) == [key(other)]
+
+
+def test_a_comment_on_a_hidden_contribution_does_not_show_its_title(corpus, client):
+    contribution_services.item_change_state(
+        item=corpus.assistant, state=ItemState.HIDDEN, reason="off_topic"
+    )
+    body = client.get("/studies/konsept/search/", {"q": "språk"}).content.decode()
+    assert f"#comment-{corpus.comment.pk}" in body
+    assert "Digital assistent for" not in body
