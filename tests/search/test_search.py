@@ -568,3 +568,18 @@ def test_a_comment_on_a_hidden_contribution_does_not_show_its_title(corpus, clie
     body = client.get("/studies/konsept/search/", {"q": "språk"}).content.decode()
     assert f"#comment-{corpus.comment.pk}" in body
     assert "Digital assistent for" not in body
+
+
+def test_the_index_changes_in_the_items_transaction_and_rolls_back_with_it(corpus):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        contribution_services.contribution_edit(
+            contribution=corpus.privacy, editor=corpus.author, title="Nytt", body="Helt nytt."
+        )
+        # Inside the transaction the index already has the new words...
+        assert found("helt", study=corpus.study) == [key(corpus.privacy)]
+        raise RuntimeError("the edit fails later on")
+    # ...and after the rollback the old ones again.
+    assert found("helt", study=corpus.study) == []
+    assert found("personvern", study=corpus.study) == [key(corpus.privacy)]
