@@ -583,3 +583,10 @@ def test_the_index_changes_in_the_items_transaction_and_rolls_back_with_it(corpu
     # ...and after the rollback the old ones again.
     assert found("helt", study=corpus.study) == []
     assert found("personvern", study=corpus.study) == [key(corpus.privacy)]
+
+
+def test_the_filters_open_only_when_one_is_in_use(corpus, client):
+    closed = client.get("/studies/konsept/search/", {"q": "innbyggere"}).content.decode()
+    assert '<details class="search-filters-toggle">' in closed
+    used = client.get("/studies/konsept/search/", {"q": "innbyggere", "sector": "public"})
+    assert '<details class="search-filters-toggle" open>' in used.content.decode()
