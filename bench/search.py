@@ -5,8 +5,8 @@
     .venv/bin/python bench/search.py --keep --reuse        # time again on a kept database
 
 Creates its own database (dugnad_bench_search on 127.0.0.1, dropped at the end
-unless --keep), migrates it and generates with INSERT ... SELECT over
-generate_series (never the ORM row by row):
+unless --keep), migrates it and generates the texts in Python (copied in
+with COPY) and the rows with INSERT ... SELECT (never the ORM row by row):
 
 - 50 studies, 10 of them members-only; the first ("big") study holds 30 % of
   the items, the others share the rest;
@@ -20,10 +20,13 @@ generate_series (never the ORM row by row):
 
 Then it times ``search.selectors.search`` (the count, the page of 20 in order
 of relevance, and the live rows behind it: what the page runs) for
-``--queries`` two-word queries drawn from the vocabulary, as an anonymous
-visitor: within the big study, and across all public studies. Prints p50, p95
-and the maximum, and the plan of one query of each kind. Talks only to
-127.0.0.1; stops by itself after ``--timeout`` seconds.
+``--queries`` two-word queries, as an anonymous visitor: within the big
+study, within a study of ordinary size (about 14,000 items) and across all
+public studies. "typical" queries draw their words by the same law as the
+texts; "common" ones take two of the 20 most frequent words (most items
+match). Prints p50, p95 and the maximum, and the plan of the first query of
+each kind. Talks only to 127.0.0.1; stops by itself after ``--timeout``
+seconds.
 """
 
 from __future__ import annotations
@@ -336,6 +339,8 @@ def main() -> int:
             result.update({k: v for k, v in generated.items() if k != "study_id"})
             big = generated["study_id"]
         study = Study.objects.get(pk=big)
+        # A study of ordinary size too: the second one (public, about 14,000 items).
+        small = Study.objects.filter(visibility="public").exclude(pk=big).order_by("pk").first()
         rng = random.Random(2026)
 
         def zipf_word() -> str:
@@ -359,6 +364,15 @@ def main() -> int:
             )
             return page.total
 
+        def within_small(query: str) -> int:
+            page = selectors.search(
+                user=anonymous,
+                query=parse_query(query),
+                filters=selectors.SearchFilters(),
+                study=small,
+            )
+            return page.total
+
         def across(query: str) -> int:
             page = selectors.search(
                 user=anonymous, query=parse_query(query), filters=selectors.SearchFilters()
@@ -375,6 +389,7 @@ def main() -> int:
 
         for name, queries in query_sets.items():
             result[f"{name}_within_study_ms"] = timings(within, queries)
+            result[f"{name}_within_small_study_ms"] = timings(within_small, queries)
             result[f"{name}_across_public_ms"] = timings(across, queries)
             result[f"{name}_within_study_newest_ms"] = timings(within_newest, queries)
             result[f"{name}_plan_within"] = plan(queries[0], big)

@@ -11,6 +11,16 @@ from search.forms import SearchForm
 from search.text import parse_query
 from studies.access import study_for_user
 
+FILTER_DEFAULTS = [
+    ("kind", ""),
+    ("section", ""),
+    ("phase", ""),
+    ("organisation", ""),
+    ("sector", ""),
+    ("state", "published"),
+    ("sort", "relevance"),
+]
+
 
 @require_GET
 def search_all(request: HttpRequest) -> HttpResponse:
@@ -25,7 +35,16 @@ def search_study(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _search(request: HttpRequest, *, study) -> HttpResponse:
     form = SearchForm(request.GET, study=study)
-    context = {"form": form, "study": study, "results": None, "no_words": False}
+    context = {
+        "form": form,
+        "study": study,
+        "results": None,
+        "no_words": False,
+        # The filters open when one is in use (or wrong); closed they keep a phone's
+        # results near the top.
+        "filters_open": bool(form.errors)
+        or any(request.GET.get(name, default) != default for name, default in FILTER_DEFAULTS),
+    }
     if not form.is_valid():
         return render(request, "search/search.html", context, status=400)
     query_text = form.cleaned_data["q"]

@@ -25,7 +25,9 @@ ALTER TABLE search_document DROP COLUMN IF EXISTS vector;
 # SQLite: an FTS5 table of stemmed words (search/text.py) under the document's
 # id; a trigger removes its row with the document, also in cascades.
 SQLITE_UP = [
-    "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, tokenize = 'unicode61')",
+    # Diacritics kept: "skål" is not "skal", as in PostgreSQL.
+    "CREATE VIRTUAL TABLE search_fts USING fts5("
+    "title, body, tokenize = 'unicode61 remove_diacritics 0')",
     "CREATE TRIGGER search_document_fts_delete AFTER DELETE ON search_document "
     "BEGIN DELETE FROM search_fts WHERE rowid = old.id; END",
 ]

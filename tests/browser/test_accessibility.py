@@ -54,7 +54,6 @@ PAGES = [
     ("invitation", None, "/studies/invitation/{invitation_token}/"),
     ("search with results", None, "/search/?q=text"),
     ("study search with results", None, "/studies/{s}/search/?q=text&sort=newest"),
-    ("study search with an error", None, "/studies/{s}/search/?q=text&kind=nonsense"),
     ("home", "member", "/"),
     ("study page with the posting form", "member", "/studies/{s}/"),
     ("membership", "member", "/studies/{s}/membership/"),

@@ -551,3 +551,42 @@ def test_a_draft_study_is_searched_by_its_facilitators_only(corpus, client):
     assert key(item) in found("innbyggeren", user=corpus.facilitator)
     assert key(item) not in found("innbyggeren", user=corpus.member)
     assert key(item) not in found("innbyggeren")
+
+
+def test_letters_with_diacritics_are_not_folded_into_others(corpus):
+    # "skål" is not "skala" (stem "skal"): PostgreSQL keeps å, and so does the FTS5 table.
+    item = ContributionFactory(study=corpus.study, title="Skål", body="En skål for dugnaden.")
+    other = ContributionFactory(study=corpus.study, title="Skala", body="En skala.")
+    assert found("skål", study=corpus.study) == [key(item)]
+    assert found("skala", study=corpus.study) == [key(other)]
+
+
+def test_a_comment_on_a_hidden_contribution_does_not_show_its_title(corpus, client):
+    contribution_services.item_change_state(
+        item=corpus.assistant, state=ItemState.HIDDEN, reason="off_topic"
+    )
+    body = client.get("/studies/konsept/search/", {"q": "språk"}).content.decode()
+    assert f"#comment-{corpus.comment.pk}" in body
+    assert "Digital assistent for" not in body
+
+
+def test_the_index_changes_in_the_items_transaction_and_rolls_back_with_it(corpus):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        contribution_services.contribution_edit(
+            contribution=corpus.privacy, editor=corpus.author, title="Nytt", body="Helt nytt."
+        )
+        # Inside the transaction the index already has the new words...
+        assert found("helt", study=corpus.study) == [key(corpus.privacy)]
+        raise RuntimeError("the edit fails later on")
+    # ...and after the rollback the old ones again.
+    assert found("helt", study=corpus.study) == []
+    assert found("personvern", study=corpus.study) == [key(corpus.privacy)]
+
+
+def test_the_filters_open_only_when_one_is_in_use(corpus, client):
+    closed = client.get("/studies/konsept/search/", {"q": "innbyggere"}).content.decode()
+    assert '<details class="search-filters-toggle">' in closed
+    used = client.get("/studies/konsept/search/", {"q": "innbyggere", "sector": "public"})
+    assert '<details class="search-filters-toggle" open>' in used.content.decode()
