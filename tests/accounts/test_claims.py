@@ -421,3 +421,14 @@ def test_a_person_cannot_join_a_study_for_an_organisation_that_refused_them(
     login_as(client, claim.user)
     client.post(reverse("studies:join", args=[study.slug]), {"organisation": nav.pk})
     assert not Membership.objects.filter(study=study, user=claim.user, organisation=nav).exists()
+
+
+def test_the_join_form_says_which_claims_are_not_confirmed_yet(client, nav):
+    study = StudyFactory()
+    confirmed = OrganisationFactory(name="Confirmed Org")
+    claim = pending_claim(nav)
+    AffiliationFactory(user=claim.user, organisation=confirmed)
+    login_as(client, claim.user)
+    page = client.get(reverse("studies:join", args=[study.slug])).content.decode()
+    assert "NAV (not confirmed yet)" in page or "NAV (ikke bekreftet ennå)" in page
+    assert "Confirmed Org (" not in page
