@@ -9,6 +9,7 @@ from accounts.models import (
     Notification,
     NotificationSetting,
     Organisation,
+    OrganisationDomain,
     User,
 )
 
@@ -39,8 +40,18 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
 
+class OrganisationDomainInline(admin.TabularInline):
+    """E-mail domains (also on the registry page). Adding one here confirms no claim
+    by itself: the registry page's form does (accounts.services.organisation_domain_add)."""
+
+    model = OrganisationDomain
+    extra = 0
+    raw_id_fields = ["added_by"]
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    inlines = [OrganisationDomainInline]
     list_display = ["name", "org_number", "sector", "verified", "merged_into"]
     list_filter = ["sector", "verified"]
     search_fields = ["name", "org_number"]
@@ -52,7 +63,14 @@ class OrganisationAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
-admin.site.register(Affiliation)
+@admin.register(Affiliation)
+class AffiliationAdmin(admin.ModelAdmin):
+    """Claims; decide them on /me/organisations/claims/, where the items follow."""
+
+    list_display = ["user", "organisation", "state", "decided_how", "is_representative", "ended_at"]
+    list_filter = ["state", "decided_how", "is_representative"]
+    raw_id_fields = ["user", "organisation", "decided_by"]
+    readonly_fields = ["state", "decided_how", "decided_by", "decided_at", "decision_note"]
 
 
 @admin.register(Notification)

@@ -8,8 +8,10 @@ included) and their small-count rule.
   cell, its smallest other cell is suppressed too, so no hidden count follows
   from the ones shown (complementary suppression). No free text.
 - **Pseudonymous**: a row per submitted response, with the stable per-study
-  pseudonym of the statistics exports, the organisation snapshot, the week it
-  was submitted and each answer. A hidden free-text answer is exported as
+  pseudonym of the statistics exports, the organisation snapshot (named only
+  through the respondent's confirmed claim, as in the statistics; sector
+  "unconfirmed" otherwise, "individual" after a refusal), the week it was
+  submitted and each answer. A hidden free-text answer is exported as
   "[hidden]": it drops out of the text, never out of the counts.
 - **Named**: the same rows with name and e-mail, only for members who consented
   to be named; written to the moderation log.
@@ -23,13 +25,14 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.models import Affiliation, ClaimState
 from moderation.models import LogAction
 from moderation.services import log_action
 from polls.models import QuestionKind, ResponseStatus, Survey, SurveyResponse
 from polls.selectors import survey_results
 from reports.exports import check_kind, pseudonym, write_csv_sheets, write_xlsx_sheets
 from reports.models import ExportFormat, ExportTier
-from reports.statistics import DEFINITIONS_VERSION
+from reports.statistics import DEFINITIONS_VERSION, UNCONFIRMED
 from studies.models import Membership
 
 HIDDEN_TEXT = "[hidden]"
@@ -76,6 +79,9 @@ def _answer_value(answer) -> Any:
     return HIDDEN_TEXT if answer.text_hidden else answer.text
 
 
+CLAIM_RANK = {"": 0, ClaimState.REFUSED: 1, ClaimState.PENDING: 2, ClaimState.CONFIRMED: 3}
+
+
 def _response_rows(survey: Survey, tier: str) -> tuple[list[str], list[list[Any]], int]:
     questions = list(survey.questions.all())
     responses = (
@@ -100,6 +106,17 @@ def _response_rows(survey: Survey, tier: str) -> tuple[list[str], list[list[Any]
     ]
     rows = []
     left_out = 0
+    responses = list(responses)
+    # As in the statistics (definitions version 2): an organisation is named only
+    # through the respondent's confirmed claim; unconfirmed, the row says so
+    # without naming it; refused, the respondent answered as themselves.
+    claims: dict[tuple[int, int], str] = {}
+    for user_id, org_id, merged_into, state in Affiliation.objects.filter(
+        user_id__in={r.respondent_id for r in responses}
+    ).values_list("user_id", "organisation_id", "organisation__merged_into_id", "state"):
+        for key in ((user_id, org_id), (user_id, merged_into)):
+            if key[1] is not None and CLAIM_RANK[state] > CLAIM_RANK[claims.get(key, "")]:
+                claims[key] = state
     for response in responses:
         if tier == ExportTier.NAMED:
             if response.respondent_id not in consenting:
@@ -108,7 +125,13 @@ def _response_rows(survey: Survey, tier: str) -> tuple[list[str], list[list[Any]
             who = [response.respondent.public_name, response.respondent.email]
         else:
             who = [pseudonym(study_id=survey.study_id, user_id=response.respondent_id)]
-        org = response.acted_for
+        org, sector = response.acted_for, response.acted_for_sector or "individual"
+        if org is not None:
+            state = claims.get((response.respondent_id, org.pk), ClaimState.PENDING)
+            if state == ClaimState.REFUSED:
+                org, sector = None, "individual"
+            elif state != ClaimState.CONFIRMED:
+                org, sector = None, UNCONFIRMED
         year, week, _day = timezone.localtime(response.submitted_at).isocalendar()
         answers = {a.question_id: a for a in response.answers.all()}
         rows.append(
@@ -116,7 +139,7 @@ def _response_rows(survey: Survey, tier: str) -> tuple[list[str], list[list[Any]
                 *who,
                 org.name if org else "",
                 (org.org_number or "") if org else "",
-                response.acted_for_sector or "individual",
+                sector,
                 f"{year}-W{week:02d}",
                 *[_answer_value(answers[q.pk]) if q.pk in answers else "" for q in questions],
             ]

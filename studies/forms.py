@@ -582,6 +582,13 @@ class VersionCompareForm(forms.Form):
         self.fields["new"].choices = choices
 
 
+def _organisation_choice(org) -> str:
+    """ "on behalf of X", saying so when the person's claim to represent X is not confirmed."""
+    if getattr(org, "claim_state", "") == "pending":
+        return str(_("on behalf of %(name)s (not confirmed yet)") % {"name": org.name})
+    return str(_("on behalf of %(name)s") % {"name": org.name})
+
+
 class MembershipForm(forms.Form):
     """Who a member acts for, and whether they may be named in exports."""
 
@@ -607,9 +614,7 @@ class MembershipForm(forms.Form):
     def __init__(self, *args, organisations, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
-        self.fields["organisation"].label_from_instance = lambda org: str(
-            _("on behalf of %(name)s") % {"name": org.name}
-        )
+        self.fields["organisation"].label_from_instance = _organisation_choice
 
 
 class JoinRequestForm(MembershipForm):

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import ClaimState, Organisation, User
@@ -480,6 +480,7 @@ def organisations_for(*, user) -> QuerySet[Organisation]:
             affiliations__ended_at__isnull=True,
             affiliations__state__in=[ClaimState.CONFIRMED, ClaimState.PENDING],
         )
+        .annotate(claim_state=F("affiliations__state"))
         .order_by("name")
     )
 

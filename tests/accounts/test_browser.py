@@ -74,8 +74,10 @@ def test_typing_in_the_picker_finds_my_organisation_and_joins_it(open_page, live
     button.wait_for()
     button.click()
     page.wait_for_load_state()
-    assert page.get_by_text("You are now affiliated with Digitaliseringsdirektoratet").count() == 1
-    assert Affiliation.objects.filter(user=person, organisation=organisation).exists()
+    # A claim, waiting for confirmation: the person is told what that means.
+    assert page.get_by_text("You say you represent Digitaliseringsdirektoratet.").count() == 1
+    assert page.get_by_text("waiting for confirmation").count() == 1
+    assert Affiliation.objects.get(user=person, organisation=organisation).state == "pending"
     assert page.problems == []
 
 

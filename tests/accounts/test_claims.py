@@ -421,3 +421,47 @@ def test_a_person_cannot_join_a_study_for_an_organisation_that_refused_them(
     login_as(client, claim.user)
     client.post(reverse("studies:join", args=[study.slug]), {"organisation": nav.pk})
     assert not Membership.objects.filter(study=study, user=claim.user, organisation=nav).exists()
+
+
+def test_the_join_form_says_which_claims_are_not_confirmed_yet(client, nav):
+    study = StudyFactory()
+    confirmed = OrganisationFactory(name="Confirmed Org")
+    claim = pending_claim(nav)
+    AffiliationFactory(user=claim.user, organisation=confirmed)
+    login_as(client, claim.user)
+    page = client.get(reverse("studies:join", args=[study.slug])).content.decode()
+    assert "NAV (not confirmed yet)" in page or "NAV (ikke bekreftet ennå)" in page
+    assert "Confirmed Org (" not in page
+
+
+def test_a_domain_added_in_the_django_admin_is_lower_cased_and_validated(client, nav):
+    from tests.factories import sign_in_with_second_factor
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    sign_in_with_second_factor(client, staff)
+    data = {
+        "name": nav.name,
+        "org_number": nav.org_number or "",
+        "sector": nav.sector,
+        "website": "",
+        "created_at_0": nav.created_at.strftime("%Y-%m-%d"),
+        "created_at_1": nav.created_at.strftime("%H:%M:%S"),
+        "domains-TOTAL_FORMS": "2",
+        "domains-INITIAL_FORMS": "1",
+        "domains-0-id": str(nav.domains.get().pk),
+        "domains-0-organisation": str(nav.pk),
+        "domains-0-domain": "nav.no",
+        "domains-0-added_at_0": "2026-01-01",
+        "domains-0-added_at_1": "10:00:00",
+        "domains-1-organisation": str(nav.pk),
+        "domains-1-domain": "NAV.COM",
+        "domains-1-added_at_0": "2026-01-01",
+        "domains-1-added_at_1": "10:00:00",
+    }
+    url = f"/admin/accounts/organisation/{nav.pk}/change/"
+    assert client.post(url, data).status_code == 302
+    assert set(nav.domains.values_list("domain", flat=True)) == {"nav.no", "nav.com"}
+    data["domains-1-domain"] = "not a domain"
+    data["domains-INITIAL_FORMS"] = "1"
+    assert client.post(url, data).status_code == 200  # the form again, with the error
+    assert "not a domain" not in set(nav.domains.values_list("domain", flat=True))

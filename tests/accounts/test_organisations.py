@@ -243,6 +243,9 @@ def test_the_admin_takes_a_website_without_a_scheme_as_https(client, recwarn):
             "website": "alpha.example.org",
             "created_at_0": body.created_at.strftime("%Y-%m-%d"),
             "created_at_1": body.created_at.strftime("%H:%M:%S"),
+            # The e-mail domains inline: none.
+            "domains-TOTAL_FORMS": "0",
+            "domains-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -92,6 +92,7 @@ PAGES = [
     ("platform statistics", "administrator", "/reports/platform/"),
     ("organisation registry", "administrator", "/reports/organisations/"),
     ("organisation", "administrator", "/reports/organisations/{organisation}/"),
+    ("claims to confirm", "administrator", "/me/organisations/claims/"),
 ]
 
 

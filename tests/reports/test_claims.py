@@ -265,3 +265,21 @@ def test_suppression_holds_with_the_unconfirmed_row(claims_study):
     withheld = protect(figures)
     assert withheld.organisations  # both organisations are below 3
     assert disclosed(figures, withheld) == []
+
+
+def test_participant_rows_name_no_unconfirmed_organisation(claims_study):
+    from reports.exports import pseudonymous_rows
+
+    study = claims_study["study"]
+    figures = study_statistics(study=study)
+    rows = study_participant_rows(study=study)
+    by_sector = {}
+    for row in rows:
+        by_sector.setdefault(row.sector, set()).add(row.organisation)
+    assert by_sector[UNCONFIRMED] == {""}
+    assert by_sector[INDIVIDUALS] == {""}
+    assert by_sector[Sector.PUBLIC] == {"Alfa etat", "Epsilon kommune"}
+    out = pseudonymous_rows(statistics=figures, rows=rows)
+    assert len([r for r in out if r["sector"] == UNCONFIRMED]) == 2
+    text = json.dumps(out)
+    assert "Beta AS" not in text and "Delta forening" not in text

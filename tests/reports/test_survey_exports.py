@@ -141,3 +141,25 @@ def test_only_coordinators_export_survey_answers(answered):
     facilitator = give_mfa(member(study, role=Role.FACILITATOR))
     assert _download(_client(facilitator), survey, "aggregate", "csv").status_code == 403
     assert _download(_client(people[0]), survey, "aggregate", "csv").status_code == 403
+
+
+def test_survey_rows_name_an_organisation_only_through_a_confirmed_claim():
+    from accounts.models import Sector
+    from accounts.services import affiliation_add
+    from tests.factories import AffiliationFactory, OrganisationFactory, UserFactory
+
+    study = StudyFactory(small_count_threshold=1)
+    boss = coordinator(study)
+    survey = make_survey(study, by=boss)
+    confirmed = OrganisationFactory(name="Confirmed Agency", sector=Sector.PUBLIC)
+    claimed = OrganisationFactory(name="Claimed Company", sector=Sector.PRIVATE)
+    first, second = UserFactory(), UserFactory()
+    AffiliationFactory(user=first, organisation=confirmed)
+    affiliation_add(user=second, organisation=claimed)  # pending
+    for person, org in ((first, confirmed), (second, claimed)):
+        Membership.objects.create(study=study, user=person, organisation=org)
+        survey_answer(survey=survey, user=person, values=survey_values(survey), submit=True)
+    data = json.loads(_download(_client(boss), survey, "pseudonymous", "json").content)
+    rows = {(row["organisation"], row["sector"]) for row in data["answers"]}
+    assert rows == {("Confirmed Agency", "public"), ("", "unconfirmed")}
+    assert "Claimed Company" not in json.dumps(data)
