@@ -7,11 +7,7 @@ checked by reports/summaries.py)."""
 
 from __future__ import annotations
 
-from reports.sql import (
-    ITEM_TABLES,
-    STATISTICS_TIME_ZONE,
-    counted_sql,
-)
+from reports.sql import ITEM_TABLES, STATISTICS_TIME_ZONE, counted_sql
 from reports.summary_keys import (
     DAY,
     GROUP,
