@@ -28,9 +28,6 @@ from core.queries import first_row
 
 logger = logging.getLogger(__name__)
 
-# Archives are offered for a week, then removed when the person asks again or deletes.
-DATA_EXPORT_KEEP = dt.timedelta(days=7)
-
 
 def organisation_search(*, query: str, limit: int = 10) -> QuerySet[Organisation]:
     """Canonical organisations whose name contains the query or whose number starts with it."""
@@ -249,6 +246,10 @@ def personal_data(*, user: User) -> dict:
     for name, reader in _personal_data_sections.items():
         data[name] = reader(user)
     return data
+
+
+# Archives are offered for a week, then removed when the person asks again or deletes.
+DATA_EXPORT_KEEP = dt.timedelta(days=7)
 
 
 def data_exports_offered(*, user: User) -> QuerySet[DataExport]:

@@ -322,6 +322,22 @@ def _begin(study: Study, actor: User, item: Item) -> Item:
     return _lock(item)
 
 
+def _decide(
+    study: Study, actor: User, item: Item, state, action, decision: str, reason: str, note: str
+) -> Item:
+    """Take the item out of view with a reason: its state, the flags upheld (a hide or a
+    removal; a rejected item has none), the log, the author told, the queue pinged."""
+    note = note.strip()[:500]
+    _change_state(item=item, state=state, reason=reason, note=note)
+    details = {"note": note}
+    if state != ItemState.REJECTED:
+        details["flags"] = _close_flags(item=item, actor=actor, status=FlagStatus.UPHELD)
+    _log_item(study, actor, action, item, reason, **details)
+    _notify_author(item=item, decision=decision, reason=reason, note=note)
+    _ping_queue(study, "handled", item_type=item_type_of(item), item_id=item.pk)
+    return item
+
+
 @transaction.atomic
 def item_hide(*, study: Study, actor: User, item: Item, reason: str, note: str = "") -> Item:
     """Hide a published item (or confirm an automatic hide) with a reason; flags are upheld."""
@@ -333,13 +349,7 @@ def item_hide(*, study: Study, actor: User, item: Item, reason: str, note: str =
     )
     if item.state != ItemState.PUBLISHED and not pending_review:
         raise _already_handled()
-    note = note.strip()[:500]
-    _change_state(item=item, state=ItemState.HIDDEN, reason=reason, note=note)
-    flags = _close_flags(item=item, actor=actor, status=FlagStatus.UPHELD)
-    _log_item(study, actor, LogAction.HIDE, item, reason, note=note, flags=flags)
-    _notify_author(item=item, decision="hidden", reason=reason, note=note)
-    _ping_queue(study, "handled", item_type=item_type_of(item), item_id=item.pk)
-    return item
+    return _decide(study, actor, item, ItemState.HIDDEN, LogAction.HIDE, "hidden", reason, note)
 
 
 @transaction.atomic
@@ -382,12 +392,9 @@ def item_reject(*, study: Study, actor: User, item: Item, reason: str, note: str
     item = _begin(study, actor, item)
     if item.state != ItemState.PENDING:
         raise _already_handled()
-    note = note.strip()[:500]
-    _change_state(item=item, state=ItemState.REJECTED, reason=reason, note=note)
-    _log_item(study, actor, LogAction.REJECT, item, reason, note=note)
-    _notify_author(item=item, decision="rejected", reason=reason, note=note)
-    _ping_queue(study, "handled", item_type=item_type_of(item), item_id=item.pk)
-    return item
+    return _decide(
+        study, actor, item, ItemState.REJECTED, LogAction.REJECT, "rejected", reason, note
+    )
 
 
 @transaction.atomic
@@ -401,13 +408,7 @@ def item_remove(*, study: Study, actor: User, item: Item, reason: str, note: str
     item = _begin(study, actor, item)
     if item.state == ItemState.REMOVED or item.state in (ItemState.REJECTED, ItemState.WITHDRAWN):
         raise _already_handled()
-    note = note.strip()[:500]
-    _change_state(item=item, state=ItemState.REMOVED, reason=reason, note=note)
-    flags = _close_flags(item=item, actor=actor, status=FlagStatus.UPHELD)
-    _log_item(study, actor, LogAction.REMOVE, item, reason, note=note, flags=flags)
-    _notify_author(item=item, decision="removed", reason=reason, note=note)
-    _ping_queue(study, "handled", item_type=item_type_of(item), item_id=item.pk)
-    return item
+    return _decide(study, actor, item, ItemState.REMOVED, LogAction.REMOVE, "removed", reason, note)
 
 
 @transaction.atomic

@@ -118,10 +118,13 @@ class ItemAction:
     done: str
 
 
-def _run_hide(access, user, item, data):
-    services.item_hide(
-        study=access.study, actor=user, item=item, reason=data["reason"], note=data["note"]
-    )
+def _with_reason(service: Callable) -> Callable:
+    """A decision taken with a reason and a note: hide, reject, remove."""
+
+    def run(access, user, item, data):
+        service(study=access.study, actor=user, item=item, reason=data["reason"], note=data["note"])
+
+    return run
 
 
 def _run_restore(access, user, item, data):
@@ -130,18 +133,6 @@ def _run_restore(access, user, item, data):
 
 def _run_approve(access, user, item, data):
     services.item_approve(study=access.study, actor=user, item=item)
-
-
-def _run_reject(access, user, item, data):
-    services.item_reject(
-        study=access.study, actor=user, item=item, reason=data["reason"], note=data["note"]
-    )
-
-
-def _run_remove(access, user, item, data):
-    services.item_remove(
-        study=access.study, actor=user, item=item, reason=data["reason"], note=data["note"]
-    )
 
 
 def _run_dismiss(access, user, item, data):
@@ -159,11 +150,17 @@ def _run_answer(access, user, item, data):
 
 
 ITEM_ACTIONS: dict[str, ItemAction] = {
-    "hide": ItemAction(HideForm, _run_hide, gettext_lazy("The item is hidden.")),
+    "hide": ItemAction(
+        HideForm, _with_reason(services.item_hide), gettext_lazy("The item is hidden.")
+    ),
     "restore": ItemAction(RestoreForm, _run_restore, gettext_lazy("The item is published again.")),
     "approve": ItemAction(ApproveForm, _run_approve, gettext_lazy("The item is published.")),
-    "reject": ItemAction(RejectForm, _run_reject, gettext_lazy("The item was not approved.")),
-    "remove": ItemAction(RemoveForm, _run_remove, gettext_lazy("The item is removed.")),
+    "reject": ItemAction(
+        RejectForm, _with_reason(services.item_reject), gettext_lazy("The item was not approved.")
+    ),
+    "remove": ItemAction(
+        RemoveForm, _with_reason(services.item_remove), gettext_lazy("The item is removed.")
+    ),
     "dismiss": ItemAction(DismissForm, _run_dismiss, gettext_lazy("The flags are dismissed.")),
     "note": ItemAction(NoteForm, _run_note, gettext_lazy("Your note is saved.")),
     "answer": ItemAction(

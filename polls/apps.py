@@ -9,5 +9,4 @@ class PollsConfig(AppConfig):
     def ready(self) -> None:
         from contributions.extensions import study_page_panel_register
 
-        study_page_panel_register("head", "polls/_study_page_head.html")
-        study_page_panel_register("main", "polls/_study_page_polls.html")
+        study_page_panel_register("main", "polls/_study_page_polls.html", scripts=["js/polls.js"])

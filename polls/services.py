@@ -402,6 +402,27 @@ def vote_text_flag(*, vote: PollVote, user: User) -> bool:
     return True
 
 
+def text_hidden_set(
+    *, row, hide: bool, reason: str, study, by, target_type: str, error=PollError
+) -> None:
+    """Hide a person's free text (a poll's "other", a survey answer) or show it again,
+    in the caller's transaction, logged; refused with ``error`` (409) when it is so already."""
+    if row.text_hidden == hide:
+        raise error(
+            _("This text is already hidden.") if hide else _("This text is not hidden."), 409
+        )
+    row.text_hidden, row.text_hidden_reason = hide, reason if hide else ""
+    row.save(update_fields=["text_hidden", "text_hidden_reason"])
+    log_action(
+        study=study,
+        actor=by,
+        action=LogAction.TEXT_HIDE if hide else LogAction.TEXT_RESTORE,
+        target_type=target_type,
+        target_id=row.pk,
+        reason=reason,
+    )
+
+
 def vote_text_moderate(*, vote: PollVote, by: User, hide: bool, reason: str = "") -> PollVote:
     """Hide or restore an "other" text. The vote still counts either way."""
     study = vote.poll.study
@@ -409,20 +430,8 @@ def vote_text_moderate(*, vote: PollVote, by: User, hide: bool, reason: str = ""
     reason = _text(reason, label=_("The reason"), max_length=REASON_MAX, required=hide)
     with transaction.atomic():
         vote = PollVote.objects.select_for_update().select_related("poll").get(pk=vote.pk)
-        if vote.text_hidden == hide:
-            raise PollError(
-                _("This text is already hidden.") if hide else _("This text is not hidden."),
-                status=409,
-            )
-        vote.text_hidden, vote.text_hidden_reason = hide, reason if hide else ""
-        vote.save(update_fields=["text_hidden", "text_hidden_reason"])
-        log_action(
-            study=study,
-            actor=by,
-            action=LogAction.TEXT_HIDE if hide else LogAction.TEXT_RESTORE,
-            target_type="poll_vote",
-            target_id=vote.pk,
-            reason=reason,
+        text_hidden_set(
+            row=vote, hide=hide, reason=reason, study=study, by=by, target_type="poll_vote"
         )
         poll = vote.poll
         Poll.objects.filter(pk=poll.pk).update(revision=F("revision") + 1)

@@ -18,8 +18,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.params import whole_number
-from moderation.models import LogAction
-from moderation.services import log_action
 from polls.models import (
     CHOICE_KINDS,
     SCALE_MAX,
@@ -32,7 +30,7 @@ from polls.models import (
     SurveyQuestion,
     SurveyResponse,
 )
-from polls.services import REASON_MAX, PollError, _text, snapshot
+from polls.services import REASON_MAX, PollError, _text, snapshot, text_hidden_set
 from studies.access import Action, can, membership_of
 from studies.models import Membership, Phase, Study
 
@@ -268,17 +266,12 @@ def answer_text_moderate(*, answer: SurveyAnswer, by: User, hide: bool, reason: 
         answer = SurveyAnswer.objects.select_for_update().get(pk=answer.pk)
         if not answer.text:
             raise SurveyError(_("There is no text to hide here."))
-        if answer.text_hidden == hide:
-            raise SurveyError(
-                _("This text is already hidden.") if hide else _("This text is not hidden."), 409
-            )
-        answer.text_hidden, answer.text_hidden_reason = hide, reason if hide else ""
-        answer.save(update_fields=["text_hidden", "text_hidden_reason"])
-        log_action(
-            study=study,
-            actor=by,
-            action=LogAction.TEXT_HIDE if hide else LogAction.TEXT_RESTORE,
-            target_type="survey_answer",
-            target_id=answer.pk,
+        text_hidden_set(
+            row=answer,
+            hide=hide,
             reason=reason,
+            study=study,
+            by=by,
+            target_type="survey_answer",
+            error=SurveyError,
         )

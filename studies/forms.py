@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from studies.models import Role, Section, Study, Visibility
-from studies.services import PhaseData, SectionData
+from studies.services import STUDY_FIELDS, PhaseData, SectionData
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_ADDRESSES = 500
@@ -39,18 +39,7 @@ def _datetime_widget() -> forms.DateTimeInput:
 class StudyForm(forms.ModelForm):
     class Meta:
         model = Study
-        fields = [
-            "title",
-            "summary",
-            "body",
-            "opens_at",
-            "closes_at",
-            "visibility",
-            "joining",
-            "moderation_mode",
-            "flag_threshold",
-            "small_count_threshold",
-        ]
+        fields = list(STUDY_FIELDS)  # what the services accept
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
             "body": forms.Textarea(attrs={"rows": 16}),
