@@ -8,7 +8,7 @@ neither and its templates name neither.
 
 from __future__ import annotations
 
-PLACES = ("head", "main", "aside")  # scripts in the head; above the contributions; beside them
+PLACES = ("main", "aside")  # above the contributions; beside them
 _panels: dict[str, list[str]] = {place: [] for place in PLACES}
 _scripts: list[str] = []
 
