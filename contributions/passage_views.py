@@ -252,10 +252,23 @@ def _rate_limited(request, access, anchor, error: services.RateLimited, **forms)
     return response
 
 
+def _poster_refused(request: HttpRequest, access: StudyAccess, anchor: str):
+    """A 403 before any form is read when the person may not post here (as the service says)."""
+    if access.can(Action.CONTRIBUTE, user=request.user):
+        return None
+    if not access.study.is_open:
+        message = _("This study is not open for contributions.")
+    else:
+        message = _("You cannot post in this study.")
+    return _answer(request, access, anchor, status=403, message=message)
+
+
 @login_required
 @require_POST
 def passage_comment(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     access = study_for_user(request.user, slug)
+    if refused := _poster_refused(request, access, anchor):
+        return refused
     form = PassageCommentForm(request.POST, prefix="comment")
     if not form.is_valid():
         return _answer(request, access, anchor, status=422, comment_form=form)
@@ -283,6 +296,8 @@ def passage_comment(request: HttpRequest, slug: str, anchor: str) -> HttpRespons
 @require_POST
 def amendment_propose(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
     access = study_for_user(request.user, slug)
+    if refused := _poster_refused(request, access, anchor):
+        return refused
     form = AmendmentForm(request.POST, prefix="amend")
     if not form.is_valid():
         return _answer(request, access, anchor, status=422, amendment_form=form)

@@ -199,6 +199,12 @@ KWARGS: dict[str, Callable[[World], dict]] = {
     "polls:survey_answer_hide": lambda w: {"slug": w.study.slug, "pk": w.answer.pk},
     "reports:survey_results": lambda w: {"slug": w.study.slug, "pk": w.survey.pk},
     "reports:survey_export": lambda w: {"slug": w.study.slug, "pk": w.survey.pk},
+    "passages:panel": lambda w: {"slug": w.study.slug, "anchor": w.anchor},
+    "passages:comment": lambda w: {"slug": w.study.slug, "anchor": w.anchor},
+    "passages:amend": lambda w: {"slug": w.study.slug, "anchor": w.anchor},
+    "passages:support": lambda w: {"slug": w.study.slug, "pk": w.amendment.pk},
+    "passages:withdraw": lambda w: {"slug": w.study.slug, "pk": w.amendment.pk},
+    "passages:decide": lambda w: {"slug": w.study.slug, "pk": w.amendment.pk},
 }
 
 
@@ -344,6 +350,16 @@ MATRIX.update(
         "studies:version_create": E(MANAGE, MANAGE_POST),
         "studies:version_compare": E(PUBLIC, READ_ANY),
         "studies:version_detail": E(PUBLIC, READ_ANY),
+        # --- the concept document's passages and amendments ------------------------
+        "passages:document": E(PUBLIC, NO_POST),
+        "passages:counts": E(PUBLIC, NO_POST),
+        "passages:panel": E(PUBLIC, NO_POST),
+        "passages:comment": E(POST_ONLY, MEMBERS_POST),
+        "passages:amend": E(POST_ONLY, MEMBERS_POST),
+        "passages:support": E(POST_ONLY, MEMBERS_POST),
+        # Only the author withdraws; the staff decide.
+        "passages:withdraw": E(POST_ONLY, _roles(LOGIN, 403, ANY, 403, 403, 403)),
+        "passages:decide": E(POST_ONLY, MODERATE_POST),
         # Members are sent to the study; administrators may join a public study like anyone.
         "studies:join": E(
             _roles(LOGIN, 200, 302, 302, 302, 200), _roles(LOGIN, _, 302, 302, 302, _)

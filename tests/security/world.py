@@ -54,6 +54,8 @@ class World:
     answer: object = None
     claim: object = None  # a pending claim on ``organisation`` by someone with no role
     domain: object = None  # an e-mail domain of ``organisation``
+    anchor: str = ""  # a block of ``version``
+    amendment: object = None  # the member's amendment of that block
 
 
 def build_world(**study_kwargs) -> World:
@@ -92,6 +94,17 @@ def build_world(**study_kwargs) -> World:
         body=study.body,
         change_summary="First version.",
         published_by=users["coordinator"],
+    )
+    from contributions import passages
+    from studies.blocks import version_blocks
+
+    anchor = version_blocks(version)[0].anchor
+    amendment = passages.amendment_create(
+        study=study,
+        author=users["member"],
+        anchor=anchor,
+        wording="Better wording for the first passage.",
+        reason="Clearer.",
     )
     # Addressed to the outsider: the link is the permission, and their verified
     # address lets them accept it from the home page too.
@@ -159,6 +172,8 @@ def build_world(**study_kwargs) -> World:
     claim = Affiliation.objects.create(user=UserFactory(), organisation=organisation)
     domain = OrganisationDomain.objects.create(organisation=organisation, domain="example.no")
     return World(
+        anchor=anchor,
+        amendment=amendment,
         claim=claim,
         domain=domain,
         survey=survey,
