@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from accounts.models import Notification
+from accounts.models import ClaimState, Notification
 from contributions import passages, services
 from contributions.models import (
     Amendment,
@@ -19,7 +19,7 @@ from contributions.models import (
     Passage,
 )
 from studies.blocks import version_blocks
-from studies.models import MembershipStatus, Role, StudyEvent, StudyStatus, Visibility
+from studies.models import MembershipStatus, Role, Study, StudyEvent, StudyStatus, Visibility
 from studies.services import document_version_publish
 from tests.contributions.factories import member, organisation
 from tests.factories import MembershipFactory, StudyFactory, UserFactory, login_as
@@ -592,3 +592,51 @@ def test_markup_in_a_wording_a_quote_or_a_reason_is_shown_as_text(setup, client)
         assert "<script>alert" not in html
         assert "<img" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --- the organisation an item names follows the author's claim ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("claim", "credit", "panel"),
+    [
+        (
+            ClaimState.PENDING,
+            "Endringsforslag fra Kari Nordmann, oppgir å representere NAV",
+            "oppgir å representere NAV",
+        ),
+        (ClaimState.REFUSED, "Endringsforslag fra Kari Nordmann", None),
+        (ClaimState.CONFIRMED, "Endringsforslag fra Kari Nordmann, NAV", "NAV"),
+    ],
+)
+def test_the_credit_line_and_the_panel_name_an_organisation_only_as_the_claim_allows(
+    setup, client, claim, credit, panel
+):
+    study, coordinator, _v, blocks, author, _o = setup
+    amendment = propose(study, author, blocks[1])
+    comment = passages.passage_comment_create(
+        study=study, author=author, anchor=blocks[1].anchor, body="Which agencies?"
+    )
+    Contribution.objects.filter(pk__in=[amendment.pk, comment.pk]).update(acted_for_claim=claim)
+    passages.amendment_decide(
+        contribution=amendment, by=coordinator, status="accepted", reason="Clearer."
+    )
+    publish(study, coordinator, "0.9", Study.objects.get(pk=study.pk).body)
+    client.cookies["django_language"] = "nb"
+    document = client.get(reverse("passages:document", args=[study.slug])).content.decode()
+    block_credit = document.split('block-credit">')[1].split("</p>")[0]
+    assert block_credit == credit
+    anchor = Passage.objects.get(contribution=amendment).block.anchor
+    html = client.get(reverse("passages:panel", args=[study.slug, anchor]), **HTMX)
+    metas = [
+        part.split("</p>")[0]
+        for part in html.content.decode().split('<p class="item-meta">')[1:]
+        if "Kari Nordmann" in part.split("</p>")[0]
+    ]
+    assert metas
+    for meta in metas:
+        if panel is None:
+            assert 'class="organisation' not in meta and "NAV" not in meta
+        else:
+            assert f">{panel}</span>" in meta
+            assert ("organisation-unconfirmed" in meta) == (claim == ClaimState.PENDING)
