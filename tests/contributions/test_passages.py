@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from html import unescape
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from contributions.models import (
     ItemState,
     Passage,
 )
+from contributions.selectors import PAGE_SIZE
 from studies.blocks import version_blocks
 from studies.models import MembershipStatus, Role, Study, StudyEvent, StudyStatus, Visibility
 from studies.services import document_version_publish
@@ -640,3 +642,26 @@ def test_the_credit_line_and_the_panel_name_an_organisation_only_as_the_claim_al
         else:
             assert f">{panel}</span>" in meta
             assert ("organisation-unconfirmed" in meta) == (claim == ClaimState.PENDING)
+
+
+def test_the_panel_links_each_item_to_the_study_page_that_lists_it_past_the_first_page(
+    setup, client, settings
+):
+    settings.POSTING_RATE_LIMIT = "1000/m"
+    study, _c, _v, blocks, author, _o = setup
+    first = passages.passage_comment_create(
+        study=study, author=author, anchor=blocks[1].anchor, body="The first of many."
+    )
+    for number in range(PAGE_SIZE):
+        passages.passage_comment_create(
+            study=study, author=author, anchor=blocks[1].anchor, body=f"Later {number}."
+        )
+    html = client.get(
+        reverse("passages:panel", args=[study.slug, blocks[1].anchor]), **HTMX
+    ).content.decode()
+    item = html.split(f'id="passage-item-{first.pk}"')[1].split("</article>")[0]
+    link = unescape(item.split('<a href="')[-1].split('"')[0])
+    path, fragment = link.split("#")
+    assert fragment == f"contribution-{first.pk}"
+    page = client.get(path).content.decode()
+    assert f'id="contribution-{first.pk}"' in page
