@@ -421,3 +421,18 @@ def test_a_person_cannot_join_a_study_for_an_organisation_that_refused_them(
     login_as(client, claim.user)
     client.post(reverse("studies:join", args=[study.slug]), {"organisation": nav.pk})
     assert not Membership.objects.filter(study=study, user=claim.user, organisation=nav).exists()
+
+
+def test_the_profile_tells_a_verified_organisation_from_a_confirmed_claim_in_bokmal(client, nav):
+    # "bekreftet" is the claim's state; the registry's mark must not read the same,
+    # or a refused claim on a verified organisation reads "bekreftet avvist".
+    claim = pending_claim(nav)
+    administrator = UserFactory(is_administrator=True)
+    claim_decide(claim_id=claim.pk, by=administrator, confirm=False, reason="No")
+    login_as(client, claim.user)
+    client.cookies["django_language"] = "nb"
+    html = client.get(reverse("profile")).content.decode()
+    item = html.split('class="organisation-list"')[1].split("</li>")[0]
+    assert "verifisert organisasjon" in item
+    assert ">avvist<" in item
+    assert ">bekreftet<" not in item
