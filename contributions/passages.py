@@ -175,11 +175,20 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
 
 
 def credit_line(amendment: Amendment) -> str:
-    """ "Amendment from Kari Nordmann, NAV": the name and the organisation acted for."""
+    """ "Amendment from Kari Nordmann, NAV": the name and the organisation acted for.
+
+    The organisation as the item shows it: named only on a confirmed claim,
+    "says they represent" while the claim waits, left out once it is refused.
+    """
     contribution = amendment.contribution
     name = contribution.author.public_name
-    if contribution.acted_for_id:
-        name = f"{name}, {contribution.acted_for.name}"
+    organisation = contribution.shown_organisation
+    if organisation is not None:
+        if contribution.organisation_unconfirmed:
+            shown = _("says they represent %(name)s") % {"name": organisation.name}
+        else:
+            shown = organisation.name
+        name = f"{name}, {shown}"
     return _("Amendment from %(name)s") % {"name": name}
 
 

@@ -465,3 +465,18 @@ def test_a_domain_added_in_the_django_admin_is_lower_cased_and_validated(client,
     data["domains-INITIAL_FORMS"] = "1"
     assert client.post(url, data).status_code == 200  # the form again, with the error
     assert "not a domain" not in set(nav.domains.values_list("domain", flat=True))
+
+
+def test_the_profile_tells_a_verified_organisation_from_a_confirmed_claim_in_bokmal(client, nav):
+    # "bekreftet" is the claim's state; the registry's mark must not read the same,
+    # or a refused claim on a verified organisation reads "bekreftet avvist".
+    claim = pending_claim(nav)
+    administrator = UserFactory(is_administrator=True)
+    claim_decide(claim_id=claim.pk, by=administrator, confirm=False, reason="No")
+    login_as(client, claim.user)
+    client.cookies["django_language"] = "nb"
+    html = client.get(reverse("profile")).content.decode()
+    item = html.split('class="organisation-list"')[1].split("</li>")[0]
+    assert "verifisert organisasjon" in item
+    assert ">avvist<" in item
+    assert ">bekreftet<" not in item

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from html import unescape
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from accounts.models import Notification
+from accounts.models import ClaimState, Notification
 from contributions import passages, services
 from contributions.models import (
     Amendment,
@@ -18,8 +19,9 @@ from contributions.models import (
     ItemState,
     Passage,
 )
+from contributions.selectors import PAGE_SIZE
 from studies.blocks import version_blocks
-from studies.models import MembershipStatus, Role, StudyEvent, StudyStatus, Visibility
+from studies.models import MembershipStatus, Role, Study, StudyEvent, StudyStatus, Visibility
 from studies.services import document_version_publish
 from tests.contributions.factories import member, organisation
 from tests.factories import MembershipFactory, StudyFactory, UserFactory, login_as
@@ -592,3 +594,74 @@ def test_markup_in_a_wording_a_quote_or_a_reason_is_shown_as_text(setup, client)
         assert "<script>alert" not in html
         assert "<img" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --- the organisation an item names follows the author's claim ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("claim", "credit", "panel"),
+    [
+        (
+            ClaimState.PENDING,
+            "Endringsforslag fra Kari Nordmann, oppgir å representere NAV",
+            "oppgir å representere NAV",
+        ),
+        (ClaimState.REFUSED, "Endringsforslag fra Kari Nordmann", None),
+        (ClaimState.CONFIRMED, "Endringsforslag fra Kari Nordmann, NAV", "NAV"),
+    ],
+)
+def test_the_credit_line_and_the_panel_name_an_organisation_only_as_the_claim_allows(
+    setup, client, claim, credit, panel
+):
+    study, coordinator, _v, blocks, author, _o = setup
+    amendment = propose(study, author, blocks[1])
+    comment = passages.passage_comment_create(
+        study=study, author=author, anchor=blocks[1].anchor, body="Which agencies?"
+    )
+    Contribution.objects.filter(pk__in=[amendment.pk, comment.pk]).update(acted_for_claim=claim)
+    passages.amendment_decide(
+        contribution=amendment, by=coordinator, status="accepted", reason="Clearer."
+    )
+    publish(study, coordinator, "0.9", Study.objects.get(pk=study.pk).body)
+    client.cookies["django_language"] = "nb"
+    document = client.get(reverse("passages:document", args=[study.slug])).content.decode()
+    block_credit = document.split('block-credit">')[1].split("</p>")[0]
+    assert block_credit == credit
+    anchor = Passage.objects.get(contribution=amendment).block.anchor
+    html = client.get(reverse("passages:panel", args=[study.slug, anchor]), **HTMX)
+    metas = [
+        part.split("</p>")[0]
+        for part in html.content.decode().split('<p class="item-meta">')[1:]
+        if "Kari Nordmann" in part.split("</p>")[0]
+    ]
+    assert metas
+    for meta in metas:
+        if panel is None:
+            assert 'class="organisation' not in meta and "NAV" not in meta
+        else:
+            assert f">{panel}</span>" in meta
+            assert ("organisation-unconfirmed" in meta) == (claim == ClaimState.PENDING)
+
+
+def test_the_panel_links_each_item_to_the_study_page_that_lists_it_past_the_first_page(
+    setup, client, settings
+):
+    settings.POSTING_RATE_LIMIT = "1000/m"
+    study, _c, _v, blocks, author, _o = setup
+    first = passages.passage_comment_create(
+        study=study, author=author, anchor=blocks[1].anchor, body="The first of many."
+    )
+    for number in range(PAGE_SIZE):
+        passages.passage_comment_create(
+            study=study, author=author, anchor=blocks[1].anchor, body=f"Later {number}."
+        )
+    html = client.get(
+        reverse("passages:panel", args=[study.slug, blocks[1].anchor]), **HTMX
+    ).content.decode()
+    item = html.split(f'id="passage-item-{first.pk}"')[1].split("</article>")[0]
+    link = unescape(item.split('<a href="')[-1].split('"')[0])
+    path, fragment = link.split("#")
+    assert fragment == f"contribution-{first.pk}"
+    page = client.get(path).content.decode()
+    assert f'id="contribution-{first.pk}"' in page
