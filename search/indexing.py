@@ -10,6 +10,7 @@ against the live rows as well (search/selectors.py).
 from __future__ import annotations
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
@@ -74,12 +75,40 @@ def _deleted(sender, instance, **kwargs) -> None:
         remove_object(source, instance.pk)
 
 
+def _amendment_saved(sender, instance, raw=False, **kwargs) -> None:
+    """An amendment's wording and decision are found with its contribution.
+
+    The row is saved after the contribution (and again when it is decided or
+    credited), in the same transaction: the contribution's document is
+    written anew from both.
+    """
+    if raw:
+        return
+    source = source_for_model(sender._meta.get_field("contribution").related_model)
+    if source is None:
+        return
+    contribution = instance.contribution
+    contribution.amendment = instance  # the row just saved, not a stale or missing one
+    index_object(source, contribution)
+
+
 def connect_receivers() -> None:
+    from contributions.models import Amendment
+
+    post_save.connect(_amendment_saved, sender=Amendment, dispatch_uid="search-amendment-save")
     for source in SOURCES.values():
         model = source.model_class
         uid = f"search-{source.key}"
         post_save.connect(_saved, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"{uid}-delete")
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 def rebuild(*, study_id: int | None = None, batch: int = 500, get_model=None) -> int:
@@ -92,7 +121,9 @@ def rebuild(*, study_id: int | None = None, batch: int = 500, get_model=None) ->
     count = 0
     for source in SOURCES.values():
         model = get_model(source.model)
-        rows = model.objects.select_related(*source.related).order_by("pk")
+        # A migration's historical model may not have every relation yet.
+        related = [name for name in source.related if _has_field(model, name.split("__")[0])]
+        rows = model.objects.select_related(*related).order_by("pk")
         documents = document_model.objects.filter(source=source.key)
         if study_id is not None:
             rows = rows.filter(study_id=study_id)

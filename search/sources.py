@@ -13,7 +13,7 @@ indexes the rows that exist.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -71,8 +71,24 @@ def source_for_model(model: type[Model]) -> Source | None:
     return None
 
 
-def _item(obj, *, title: str, section_id: int | None) -> dict:
-    body = plain_text(obj.body)
+def _amendment(obj):
+    """The amendment row of an amendment contribution; None for every other item.
+
+    Also None for a model without the relation (a migration's historical model).
+    """
+    return getattr(obj, "amendment", None)
+
+
+def _amendment_text(obj) -> list[str]:
+    """The proposed wording and the decision's reason: found with the amendment."""
+    amendment = _amendment(obj)
+    if amendment is None:
+        return []
+    return [amendment.wording, amendment.decision_reason]
+
+
+def _item(obj, *, title: str, section_id: int | None, extra: Sequence[str] = ()) -> dict:
+    body = "\n\n".join(part for part in [plain_text(obj.body), *extra] if part)
     return {
         "study_id": obj.study_id,
         "section_id": section_id,
@@ -89,6 +105,10 @@ def _item(obj, *, title: str, section_id: int | None) -> dict:
 
 def _item_check(obj) -> str:
     return "\x00".join([obj.state, getattr(obj, "title", ""), obj.body])
+
+
+def _contribution_check(obj) -> str:
+    return "\x00".join([_item_check(obj), *_amendment_text(obj)])
 
 
 _ITEM_FIELDS = frozenset(
@@ -119,12 +139,16 @@ register(
         key="contribution",
         model="contributions.Contribution",
         label=pgettext_lazy("kind of search result", "Contribution"),
-        document=lambda obj: _item(obj, title=obj.title, section_id=obj.section_id),
+        document=lambda obj: _item(
+            obj, title=obj.title, section_id=obj.section_id, extra=_amendment_text(obj)
+        ),
         url=_contribution_url,
         fields=_ITEM_FIELDS | {"title", "section"},
-        related=("study",),
+        # An amendment's row is saved after its contribution and re-indexes it
+        # (search/indexing.py), so its wording is found as well.
+        related=("study", "amendment"),
         heading=lambda obj: obj.title,
-        check=_item_check,
+        check=_contribution_check,
     )
 )
 
