@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from accounts.administrators import is_administrator
+from accounts.models import Organisation
 from accounts.second_factor import second_factor_for
 from contributions.models import ItemState
 from search.indexing import FTS_TABLE
@@ -55,6 +56,10 @@ class Result:
     heading: SafeString
     snippet: SafeString
     state_label: str = ""
+    # The organisation as the item's card names it (the author's claim as it is
+    # now, not the snapshot): none once the claim is refused.
+    organisation: Organisation | None = None
+    organisation_unconfirmed: bool = False
 
 
 @dataclass
@@ -288,6 +293,7 @@ def _results(rows: list[SearchDocument], *, query, user, moderated) -> list[Resu
             continue
         found = stems[row.language]
         heading = source.heading(obj)
+        organisation = getattr(obj, "shown_organisation", None)
         results.append(
             Result(
                 document=row,
@@ -296,6 +302,8 @@ def _results(rows: list[SearchDocument], *, query, user, moderated) -> list[Resu
                 heading=highlight(heading, found, row.language),
                 snippet=highlight(row.body, found, row.language, snippet=True),
                 state_label=_STATE_LABELS.get(row.state, row.state),
+                organisation=organisation,
+                organisation_unconfirmed=organisation is not None and obj.organisation_unconfirmed,
             )
         )
     return results

@@ -146,7 +146,7 @@ register(
         fields=_ITEM_FIELDS | {"title", "section"},
         # An amendment's row is saved after its contribution and re-indexes it
         # (search/indexing.py), so its wording is found as well.
-        related=("study", "amendment"),
+        related=("study", "amendment", "acted_for"),
         heading=lambda obj: obj.title,
         check=_contribution_check,
     )
@@ -160,7 +160,7 @@ register(
         document=lambda obj: _item(obj, title="", section_id=obj.contribution.section_id),
         url=_comment_url,
         fields=_ITEM_FIELDS | {"contribution"},
-        related=("study", "contribution"),
+        related=("study", "contribution", "acted_for"),
         heading=_comment_heading,
         check=_item_check,
     )

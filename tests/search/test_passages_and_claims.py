@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from accounts.models import ClaimState, Sector
 from contributions import passages
 from search import indexing, selectors
 from search.models import SearchDocument
@@ -13,8 +14,8 @@ from search.text import parse_query
 from studies.blocks import version_blocks
 from studies.models import Role
 from studies.services import document_version_publish
-from tests.contributions.factories import member
-from tests.factories import StudyFactory
+from tests.contributions.factories import member, organisation
+from tests.factories import CommentFactory, ContributionFactory, StudyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,72 @@ def test_a_rebuild_indexes_the_wording_too(document):
     SearchDocument.objects.all().delete()
     indexing.rebuild()
     assert found("kvitsymre", study=study) == [f"contribution:{amendment.pk}"]
+
+
+# --- claims: the organisation as the author's claim allows -----------------------------------
+
+
+class Claims:
+    """Items for Alfa etat (confirmed), Beta AS (pending) and Gamma forening (refused)."""
+
+    def __init__(self):
+        self.study = StudyFactory(slug="liten")
+        self.alfa = organisation(name="Alfa etat", sector=Sector.PUBLIC)
+        self.beta = organisation(name="Beta AS", sector=Sector.PRIVATE)
+        self.gamma = organisation(name="Gamma forening", sector=Sector.CIVIL)
+
+        def item(org, claim, title):
+            return ContributionFactory(
+                study=self.study,
+                title=title,
+                body="Vi kommenterer utkastet.",
+                acted_for=org,
+                acted_for_sector=org.sector,
+                acted_for_claim=claim,
+            )
+
+        self.confirmed = item(self.alfa, ClaimState.CONFIRMED, "Bekreftet")
+        self.pending = item(self.beta, ClaimState.PENDING, "Venter")
+        self.refused = item(self.gamma, ClaimState.REFUSED, "Avvist")
+        self.plain = ContributionFactory(study=self.study, title="Uten organisasjon", body="Tekst.")
+        self.comment = CommentFactory(
+            contribution=self.plain,
+            body="Vi kommenterer kommentaren.",
+            acted_for=self.beta,
+            acted_for_sector=Sector.PRIVATE,
+            acted_for_claim=ClaimState.PENDING,
+        )
+
+
+@pytest.fixture
+def claims() -> Claims:
+    return Claims()
+
+
+def _result_of(body: str, title: str) -> str:
+    """The markup of the result whose heading is ``title``."""
+    for part in body.split('<li class="search-result">')[1:]:
+        if f">{title}</a>" in part:
+            return part.split("</li>")[0]
+    raise AssertionError(f"no result {title!r}")
+
+
+@pytest.mark.parametrize("path", ["/search/", "/studies/liten/search/"])
+def test_a_result_names_the_organisation_as_the_authors_claim_allows(claims, client, path):
+    client.cookies["django_language"] = "en"
+    body = client.get(path, {"q": "kommenterer"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    confirmed = _result_of(body, "Bekreftet")
+    assert '<span class="organisation">Alfa etat</span>' in confirmed
+    pending = _result_of(body, "Venter")
+    assert "says they represent Beta AS" in pending
+    assert '<span class="organisation">Beta AS</span>' not in pending
+    assert "Gamma forening" not in _result_of(body, "Avvist")
+    comment = _result_of(body, "Uten organisasjon")
+    assert "says they represent Beta AS" in comment
+
+
+def test_a_result_reads_oppgir_a_representere_in_bokmal_and_drops_a_refused_name(claims, client):
+    client.cookies["django_language"] = "nb"
+    body = client.get("/studies/liten/search/", {"q": "kommenterer"}).content.decode()
+    assert "oppgir å representere Beta AS" in body
+    assert "Gamma forening" not in body.split('class="search-results"')[1]
