@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from accounts.administrators import is_administrator
-from accounts.models import Organisation
+from accounts.models import ClaimState, Organisation
 from accounts.second_factor import second_factor_for
-from contributions.models import ItemState
+from contributions.models import Comment, Contribution, ItemState
 from search.indexing import FTS_TABLE
 from search.models import SearchDocument
 from search.sources import SOURCES
@@ -188,6 +188,21 @@ def _match(queryset: QuerySet, query: ParsedQuery) -> tuple[QuerySet, RawSQL] | 
     return matched, rank
 
 
+def _confirmed(condition: Q) -> Q:
+    """Items meeting ``condition`` whose author's claim on the organisation is confirmed now.
+
+    Read from the live rows (a claim's decision updates them with ``update()``,
+    which the index does not see), as statistics count them: a pending claim's
+    items are "unconfirmed", a refused one's the person's own, under no
+    organisation or sector (docs/statistics.md).
+    """
+    confirmed = Q(acted_for_claim=ClaimState.CONFIRMED) & condition
+    return Q(
+        source="contribution",
+        object_id__in=Contribution.objects.filter(confirmed).values("pk"),
+    ) | Q(source="comment", object_id__in=Comment.objects.filter(confirmed).values("pk"))
+
+
 def _filtered(queryset: QuerySet, filters: SearchFilters) -> QuerySet:
     if filters.kind:
         queryset = queryset.filter(source=filters.kind)
@@ -198,9 +213,16 @@ def _filtered(queryset: QuerySet, filters: SearchFilters) -> QuerySet:
         queryset = queryset.filter(
             Q(organisation_id=filters.organisation_id)
             | Q(organisation__merged_into_id=filters.organisation_id)
+        ).filter(
+            _confirmed(
+                Q(acted_for_id=filters.organisation_id)
+                | Q(acted_for__merged_into_id=filters.organisation_id)
+            )
         )
     if filters.sector:
-        queryset = queryset.filter(sector=filters.sector)
+        queryset = queryset.filter(sector=filters.sector).filter(
+            _confirmed(Q(acted_for_sector=filters.sector))
+        )
     if filters.phase is not None:
         queryset = queryset.filter(
             study_id=filters.phase.study_id,

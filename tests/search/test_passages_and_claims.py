@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import ClaimState, Sector
+from accounts.services import claim_decide
 from contributions import passages
 from search import indexing, selectors
 from search.models import SearchDocument
@@ -15,7 +16,13 @@ from studies.blocks import version_blocks
 from studies.models import Role
 from studies.services import document_version_publish
 from tests.contributions.factories import member, organisation
-from tests.factories import CommentFactory, ContributionFactory, StudyFactory
+from tests.factories import (
+    AffiliationFactory,
+    CommentFactory,
+    ContributionFactory,
+    StudyFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +178,39 @@ def test_a_result_reads_oppgir_a_representere_in_bokmal_and_drops_a_refused_name
     body = client.get("/studies/liten/search/", {"q": "kommenterer"}).content.decode()
     assert "oppgir å representere Beta AS" in body
     assert "Gamma forening" not in body.split('class="search-results"')[1]
+
+
+# --- S3: the organisation and sector filters follow the claim --------------------------------
+
+
+def test_the_organisation_and_sector_filters_find_only_items_of_confirmed_claims(claims):
+    study = claims.study
+    assert found("kommenterer", study=study, organisation_id=claims.alfa.pk) == [
+        f"contribution:{claims.confirmed.pk}"
+    ]
+    assert found("kommenterer", study=study, sector=Sector.PUBLIC) == [
+        f"contribution:{claims.confirmed.pk}"
+    ]
+    # Refused: the person's own, under no organisation or sector.
+    assert found("kommenterer", study=study, organisation_id=claims.gamma.pk) == []
+    assert found("kommenterer", study=study, sector=Sector.CIVIL) == []
+    # Pending: not under the organisation until someone confirms the claim.
+    assert found("kommenterer", study=study, organisation_id=claims.beta.pk) == []
+    assert found("kommenterer", study=study, sector=Sector.PRIVATE) == []
+    # Without the filters every one of them is found.
+    assert len(found("kommenterer", study=study)) == 4
+
+
+def test_a_claims_decision_moves_the_items_into_and_out_of_the_filters_at_once(claims):
+    study, beta = claims.study, claims.beta
+    claim = AffiliationFactory(
+        user=claims.pending.author, organisation=beta, state=ClaimState.PENDING
+    )
+    administrator = UserFactory(is_administrator=True)
+    claim_decide(claim_id=claim.pk, by=administrator, confirm=True)
+    assert found("kommenterer", study=study, organisation_id=beta.pk) == [
+        f"contribution:{claims.pending.pk}"
+    ]
+    claim_decide(claim_id=claim.pk, by=administrator, confirm=False, reason="Sluttet.")
+    assert found("kommenterer", study=study, organisation_id=beta.pk) == []
+    assert found("kommenterer", study=study, sector=Sector.PRIVATE) == []
