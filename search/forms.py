@@ -5,10 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, Sector
+from accounts.models import Sector
 from contributions.models import ItemState
 from core.params import WholeNumberField
-from search.selectors import ALL_STATES, PUBLISHED, SearchFilters
+from search.selectors import ALL_STATES, PUBLISHED, SearchFilters, organisations_to_filter_by
 from search.sources import SOURCES
 from search.text import QUERY_MAX_LENGTH
 from studies.models import Phase, Section, Study
@@ -49,7 +49,7 @@ class SearchForm(forms.Form):
         error_messages={"invalid": _("The page must be a whole number.")},
     )
 
-    def __init__(self, data, *, study: Study | None = None):
+    def __init__(self, data, *, user=None, study: Study | None = None):
         super().__init__(data)
         self.study = study
         everything = [("", _("Everything"))]
@@ -69,11 +69,9 @@ class SearchForm(forms.Form):
         else:
             del self.fields["section"]
             del self.fields["phase"]
-        self.fields["organisation"].choices = [("", _("All organisations"))] + [
-            (pk, name)
-            for pk, name in Organisation.objects.canonical()
-            .order_by("name")
-            .values_list("pk", "name")
+        self.fields["organisation"].choices = [
+            ("", _("All organisations")),
+            *organisations_to_filter_by(user=user, study=study),
         ]
         for name in ("kind", "section", "phase", "organisation", "sector", "state", "sort"):
             if name in self.fields:

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import FloatField
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -201,6 +202,31 @@ def _confirmed(condition: Q) -> Q:
         source="contribution",
         object_id__in=Contribution.objects.filter(confirmed).values("pk"),
     ) | Q(source="comment", object_id__in=Comment.objects.filter(confirmed).values("pk"))
+
+
+def organisations_to_filter_by(*, user, study: Study | None = None) -> list[tuple[int, str]]:
+    """The organisation filter's choices: those that published items one may find name
+    under a confirmed claim (a merged duplicate as the organisation it was merged into).
+
+    Never the whole registry (anyone may add an organisation to it), and never an
+    organisation only a pending or refused claim names. Two queries and the
+    person's memberships.
+    """
+    scope = Q(study_id=study.pk) if study is not None else viewable(user)
+    named = Q(state=PUBLISHED, acted_for_claim=ClaimState.CONFIRMED, acted_for__isnull=False)
+    ids: set[int] = set()
+    for model in (Contribution, Comment):
+        ids.update(
+            model.objects.filter(scope & named)
+            .values_list(Coalesce("acted_for__merged_into_id", "acted_for_id"), flat=True)
+            .distinct()
+        )
+    return list(
+        Organisation.objects.canonical()
+        .filter(pk__in=ids)
+        .order_by("name", "pk")
+        .values_list("pk", "name")
+    )
 
 
 def _filtered(queryset: QuerySet, filters: SearchFilters) -> QuerySet:

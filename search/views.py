@@ -34,7 +34,7 @@ def search_study(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _search(request: HttpRequest, *, study) -> HttpResponse:
-    form = SearchForm(request.GET, study=study)
+    form = SearchForm(request.GET, user=request.user, study=study)
     context = {
         "form": form,
         "study": study,

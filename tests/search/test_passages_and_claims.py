@@ -9,19 +9,23 @@ from django.contrib.auth.models import AnonymousUser
 from accounts.models import ClaimState, Sector
 from accounts.services import claim_decide
 from contributions import passages
+from contributions.models import ItemState
 from search import indexing, selectors
 from search.models import SearchDocument
 from search.text import parse_query
 from studies.blocks import version_blocks
-from studies.models import Role
+from studies.models import Role, Visibility
 from studies.services import document_version_publish
 from tests.contributions.factories import member, organisation
 from tests.factories import (
     AffiliationFactory,
     CommentFactory,
     ContributionFactory,
+    MembershipFactory,
+    OrganisationFactory,
     StudyFactory,
     UserFactory,
+    login_as,
 )
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +218,51 @@ def test_a_claims_decision_moves_the_items_into_and_out_of_the_filters_at_once(c
     claim_decide(claim_id=claim.pk, by=administrator, confirm=False, reason="Sluttet.")
     assert found("kommenterer", study=study, organisation_id=beta.pk) == []
     assert found("kommenterer", study=study, sector=Sector.PRIVATE) == []
+
+
+# --- S4: the organisation filter lists only organisations items name -------------------------
+
+
+def _options(client, path, **params) -> str:
+    body = client.get(path, {"q": "x", **params}).content.decode()
+    return body.split('name="organisation"')[1].split("</select>")[0]
+
+
+def test_the_organisation_filter_lists_only_organisations_confirmed_items_name(claims, client):
+    OrganisationFactory(name="Kari Nordmann er en svindler AS")  # anyone may add one
+    hidden_only = organisation(name="Skjult etat")
+    ContributionFactory(
+        study=claims.study, acted_for=hidden_only, state=ItemState.HIDDEN, body="Skjult."
+    )
+    other = StudyFactory(slug="annen")
+    elsewhere = organisation(name="Annen etat")
+    ContributionFactory(study=other, acted_for=elsewhere, body="Annen.")
+    closed = StudyFactory(slug="lukket", visibility=Visibility.MEMBERS)
+    secret = organisation(name="Lukket etat")
+    ContributionFactory(study=closed, acted_for=secret, body="Lukket.")
+    everywhere = _options(client, "/search/")
+    assert ">Alfa etat</option>" in everywhere and ">Annen etat</option>" in everywhere
+    for name in ("svindler", "Beta AS", "Gamma forening", "Skjult etat", "Lukket etat"):
+        assert name not in everywhere
+    in_study = _options(client, "/studies/liten/search/")
+    assert ">Alfa etat</option>" in in_study
+    assert "Annen etat" not in in_study and "Beta AS" not in in_study
+    # A member of the closed study finds its items, and so its organisation.
+    insider = UserFactory()
+    MembershipFactory(study=closed, user=insider)
+    login_as(client, insider)
+    assert ">Lukket etat</option>" in _options(client, "/search/")
+
+
+def test_an_organisation_the_filter_does_not_list_is_refused(claims, client):
+    response = client.get("/studies/liten/search/", {"q": "x", "organisation": claims.beta.pk})
+    assert response.status_code == 400
+    response = client.get("/studies/liten/search/", {"q": "x", "organisation": claims.alfa.pk})
+    assert response.status_code == 200
+
+
+def test_a_merged_duplicate_is_listed_as_the_organisation_it_was_merged_into(claims, client):
+    duplicate = organisation(name="Alfa etat (duplikat)", merged_into=claims.beta)
+    ContributionFactory(study=claims.study, acted_for=duplicate, body="Duplikat.")
+    options = _options(client, "/studies/liten/search/")
+    assert ">Beta AS</option>" in options and "duplikat" not in options
