@@ -9,7 +9,7 @@ from accounts.models import Sector
 from contributions.models import ItemState
 from core.params import WholeNumberField
 from search.selectors import ALL_STATES, PUBLISHED, SearchFilters, organisations_to_filter_by
-from search.sources import SOURCES
+from search.sources import KINDS
 from search.text import QUERY_MAX_LENGTH
 from studies.models import Phase, Section, Study
 
@@ -53,7 +53,7 @@ class SearchForm(forms.Form):
         super().__init__(data)
         self.study = study
         everything = [("", _("Everything"))]
-        self.fields["kind"].choices = everything + [(s.key, s.label) for s in SOURCES.values()]
+        self.fields["kind"].choices = everything + [(k.key, k.label) for k in KINDS.values()]
         self.fields["sector"].choices = [("", _("All sectors")), *Sector.choices]
         states = [(PUBLISHED, ItemState.PUBLISHED.label)]
         states += [(v, label) for v, label in ItemState.choices if v != PUBLISHED]

@@ -24,7 +24,7 @@ from accounts.second_factor import second_factor_for
 from contributions.models import Comment, Contribution, ItemState
 from search.indexing import FTS_TABLE
 from search.models import SearchDocument
-from search.sources import SOURCES
+from search.sources import KINDS, SOURCES
 from search.text import ENGLISH, LANGUAGES, NORWEGIAN, ParsedQuery, highlight
 from studies.access import FACILITATING
 from studies.models import Membership, MembershipStatus, Phase, Study, StudyStatus, Visibility
@@ -231,7 +231,12 @@ def organisations_to_filter_by(*, user, study: Study | None = None) -> list[tupl
 
 def _filtered(queryset: QuerySet, filters: SearchFilters) -> QuerySet:
     if filters.kind:
-        queryset = queryset.filter(source=filters.kind)
+        kind = KINDS[filters.kind]
+        queryset = queryset.filter(source=kind.source)
+        if kind.condition is not None:
+            queryset = queryset.filter(
+                object_id__in=kind.model_class.objects.filter(kind.condition).values("pk")
+            )
     if filters.section_id is not None:
         queryset = queryset.filter(section_id=filters.section_id)
     if filters.organisation_id is not None:
@@ -345,7 +350,7 @@ def _results(rows: list[SearchDocument], *, query, user, moderated) -> list[Resu
         results.append(
             Result(
                 document=row,
-                kind_label=str(source.label),
+                kind_label=str(source.label_for(obj)),
                 url=source.url(obj),
                 heading=highlight(heading, found, row.language),
                 snippet=highlight(row.body, found, row.language, snippet=True),

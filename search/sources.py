@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +46,12 @@ class Source:
     # (no Markdown): its hash is kept with the document, and a result whose row
     # no longer has it is left out (search/selectors.py).
     check: Callable[[Model], str] = field(default=lambda obj: "")
+    # The kind of one live row as a reader sees it, when a source holds several
+    # (passage comments and amendments are contributions); ``label`` otherwise.
+    label_of: Callable[[Model], Promise] | None = None
+
+    def label_for(self, obj: Model) -> Promise:
+        return self.label_of(obj) if self.label_of is not None else self.label
 
     @property
     def model_class(self) -> type[Model]:
@@ -55,11 +61,30 @@ class Source:
         return hashlib.sha256(self.check(obj).encode("utf-8", "replace")).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class Kind:
+    """A value of the "kind" filter: a source's rows, or those of them meeting a condition."""
+
+    key: str
+    label: Promise
+    source: str
+    condition: Q | None = None  # on the source's live rows
+
+    @property
+    def model_class(self) -> type[Model]:
+        return SOURCES[self.source].model_class
+
+
 SOURCES: dict[str, Source] = {}
+# The kind filter's values, in the order it lists them.
+KINDS: dict[str, Kind] = {}
 
 
-def register(source: Source) -> Source:
+def register(source: Source, *, kinds: tuple[Kind, ...] = ()) -> Source:
+    """Register a source; it is one kind of the filter unless ``kinds`` divide it."""
     SOURCES[source.key] = source
+    for kind in kinds or (Kind(key=source.key, label=source.label, source=source.key),):
+        KINDS[kind.key] = kind
     return source
 
 
@@ -134,11 +159,17 @@ def _comment_heading(obj) -> str:
     return ""
 
 
+_CONTRIBUTION = pgettext_lazy("kind of search result", "Contribution")
+_PASSAGE = pgettext_lazy("kind of search result", "Comment on a passage")
+_AMENDMENT = pgettext_lazy("kind of search result", "Amendment")
+_DOCUMENT_KIND_LABELS = {"passage": _PASSAGE, "amendment": _AMENDMENT}
+
 register(
     Source(
         key="contribution",
         model="contributions.Contribution",
-        label=pgettext_lazy("kind of search result", "Contribution"),
+        label=_CONTRIBUTION,
+        label_of=lambda obj: _DOCUMENT_KIND_LABELS.get(obj.kind, _CONTRIBUTION),
         document=lambda obj: _item(
             obj, title=obj.title, section_id=obj.section_id, extra=_amendment_text(obj)
         ),
@@ -149,7 +180,21 @@ register(
         related=("study", "amendment", "acted_for"),
         heading=lambda obj: obj.title,
         check=_contribution_check,
-    )
+    ),
+    # Passage comments and amendments are contributions pinned to the concept
+    # document (contributions/passages.py), each a kind of its own.
+    kinds=(
+        Kind(
+            key="contribution",
+            label=_CONTRIBUTION,
+            source="contribution",
+            condition=~Q(kind__in=list(_DOCUMENT_KIND_LABELS)),
+        ),
+        Kind(key="passage", label=_PASSAGE, source="contribution", condition=Q(kind="passage")),
+        Kind(
+            key="amendment", label=_AMENDMENT, source="contribution", condition=Q(kind="amendment")
+        ),
+    ),
 )
 
 register(

@@ -266,3 +266,32 @@ def test_a_merged_duplicate_is_listed_as_the_organisation_it_was_merged_into(cla
     ContributionFactory(study=claims.study, acted_for=duplicate, body="Duplikat.")
     options = _options(client, "/studies/liten/search/")
     assert ">Beta AS</option>" in options and "duplikat" not in options
+
+
+# --- S5: passage comments and amendments are kinds of their own ------------------------------
+
+
+def test_passage_comments_and_amendments_have_their_own_kind_and_label(document, client):
+    study, _coordinator, blocks, author = document
+    amendment = propose(study, author, blocks[2])
+    comment = passages.passage_comment_create(
+        study=study, author=author, anchor=blocks[1].anchor, body="Trollskog i avsnittet."
+    )
+    idea = ContributionFactory(study=study, title="Trollskog", body="Et vanlig innspill.")
+    assert found("trollskog", study=study, kind="amendment") == [f"contribution:{amendment.pk}"]
+    assert found("trollskog", study=study, kind="passage") == [f"contribution:{comment.pk}"]
+    assert found("trollskog", study=study, kind="contribution") == [f"contribution:{idea.pk}"]
+    client.cookies["django_language"] = "nb"
+    body = client.get("/studies/konsept/search/", {"q": "trollskog"}).content.decode()
+    assert '<option value="passage">Kommentar til et avsnitt</option>' in body
+    assert '<option value="amendment">Endringsforslag</option>' in body
+    results = body.split('class="search-results"')[1]
+    assert results.count('<span class="ds-tag badge">Endringsforslag</span>') == 1
+    assert results.count('<span class="ds-tag badge">Kommentar til et avsnitt</span>') == 1
+    assert results.count('<span class="ds-tag badge">Innspill</span>') == 1
+    response = client.get(
+        "/studies/konsept/search/",
+        {"q": "trollskog", "kind": "amendment"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
