@@ -288,6 +288,8 @@ def claim_decide(*, claim_id: int, by: User, confirm: bool, reason: str = "") ->
         raise ClaimError(
             _("This claim is already decided; only an administrator can change the decision.")
         )
+    if "\x00" in (reason or ""):
+        raise ClaimError(_("The reason cannot contain a NUL character."))
     reason = " ".join((reason or "").split())
     if len(reason) > 500:
         raise ClaimError(_("The reason can be at most 500 characters long."))

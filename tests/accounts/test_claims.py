@@ -330,6 +330,22 @@ def test_a_reason_longer_than_500_characters_is_refused(nav, representative):
     assert claim.state == ClaimState.PENDING
 
 
+def test_a_reason_with_a_nul_character_is_a_clear_error_and_decides_nothing(
+    client, nav, representative
+):
+    # PostgreSQL cannot store NUL in text: without the check this was a 500 there.
+    claim = pending_claim(nav)
+    login_as(client, representative)
+    response = decide(client, claim, "refuse", reason="not\x00employed")
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    claim.refresh_from_db()
+    assert (claim.state, claim.decision_note) == (ClaimState.PENDING, "")
+    assert not Notification.objects.filter(user=claim.user, kind="claim_decided").exists()
+    with pytest.raises(ClaimError):
+        claim_decide(claim_id=claim.pk, by=representative, confirm=False, reason="\x00")
+
+
 # --- representatives -------------------------------------------------------------------
 
 
