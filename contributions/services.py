@@ -553,6 +553,17 @@ def reaction_toggle(*, item: Contribution | Comment, user: User) -> tuple[bool, 
     field = "contribution" if isinstance(item, Contribution) else "comment"
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=item.pk)
+        if (
+            isinstance(locked, Contribution)
+            and locked.kind == ContributionKind.AMENDMENT
+            and Amendment.objects.filter(contribution=locked)
+            .exclude(status__in=(AmendmentStatus.OPEN, AmendmentStatus.CONSIDERING))
+            .exists()
+        ):
+            # As passages.amendment_support: a decided amendment neither gains nor
+            # loses support, so the count shown beside the decision stays the one
+            # decided on.
+            raise ValidationError(_("This amendment takes no more support."), code="closed")
         mine = Reaction.objects.filter(user=user, **{field: locked})
         if mine.exists():
             mine.delete()

@@ -672,7 +672,8 @@ def _react(request, access, item) -> HttpResponse:
     except PermissionDenied as error:
         return _refusal(request, access, str(error), 403)
     except ValidationError as error:
-        return _refusal(request, access, " ".join(error.messages), 422)
+        status = 409 if getattr(error, "code", None) == "closed" else 422
+        return _refusal(request, access, " ".join(error.messages), status)
     item.reaction_count = count
     return _done(
         request,

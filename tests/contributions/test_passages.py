@@ -527,6 +527,28 @@ def test_a_supporter_twice_and_the_author_get_409_through_the_view(setup, client
     assert amendment.reactions.count() == 1
 
 
+@pytest.mark.parametrize("supported", [False, True], ids=["add", "remove"])
+def test_a_decided_amendment_neither_gains_nor_loses_support_through_the_study_page_button(
+    setup, client, supported
+):
+    study, coordinator, _v, blocks, author, other = setup
+    amendment = propose(study, author, blocks[1])
+    if supported:
+        passages.amendment_support(contribution=amendment, user=other)
+    passages.amendment_decide(
+        contribution=amendment, by=coordinator, status="declined", reason="Not now."
+    )
+    login_as(client, other)
+    response = client.post(reverse("contribution_react", args=[study.slug, amendment.pk]), **HTMX)
+    assert response.status_code == 409
+    assert "kan ikke lenger få støtte" in unescape(response.content.decode())
+    assert amendment.reactions.filter(user=other).exists() is supported
+    with pytest.raises(ValidationError) as closed:
+        services.reaction_toggle(item=amendment, user=other)
+    assert codes(closed.value) == ["closed"]
+    assert amendment.reactions.count() == (1 if supported else 0)
+
+
 def test_a_study_with_passage_comments_and_amendments_can_be_deleted(setup):
     study, _c, _v, blocks, author, _o = setup
     passages.passage_comment_create(study=study, author=author, anchor=blocks[1].anchor, body="x")
