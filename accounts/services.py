@@ -244,7 +244,9 @@ def may_decide_claims(*, user: User, organisation: Organisation) -> str:
         user.is_authenticated
         and Affiliation.objects.filter(
             user=user,
-            organisation=organisation,
+            # A representative of the organisation a duplicate was merged into
+            # decides the claims left on the duplicate.
+            organisation__in={organisation.pk, organisation.canonical().pk},
             state=ClaimState.CONFIRMED,
             is_representative=True,
             ended_at__isnull=True,
@@ -283,6 +285,10 @@ def claim_decide(*, claim_id: int, by: User, confirm: bool, reason: str = "") ->
             _("This claim is already confirmed.")
             if confirm
             else _("This claim is already refused.")
+        )
+    if affiliation.state == ClaimState.PENDING and affiliation.ended_at is not None:
+        raise ClaimError(
+            _("This person has left the organisation; their claim can no longer be decided.")
         )
     if affiliation.state != ClaimState.PENDING and how != ClaimDecision.ADMINISTRATOR:
         raise ClaimError(
