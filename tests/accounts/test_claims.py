@@ -434,6 +434,22 @@ def test_the_registry_adds_and_removes_domains_with_clear_errors(client, nav):
     assert set(nav.domains.values_list("domain", flat=True)) == {"nav.no"}
 
 
+def test_a_nul_character_in_any_claim_or_domain_input_is_a_clear_error(client, nav):
+    # PostgreSQL cannot store NUL in text; each of these is refused before saving.
+    person = UserFactory()
+    login_as(client, person)
+    join = client.post(reverse("organisation_join"), {"organisation": f"{nav.pk}\x00"})
+    assert join.status_code == 400
+    propose = {"name": "Null\x00etaten", "org_number": "", "sector": "public", "website": ""}
+    assert client.post(reverse("organisation_propose"), propose).status_code == 400
+    assert not Affiliation.objects.filter(user=person).exists()
+    administrator = give_mfa(UserFactory(is_administrator=True))
+    login_as(client, administrator)
+    add = reverse("reports:organisation_domain_add", args=[nav.pk])
+    assert client.post(add, {"domain": "nav\x00.com"}).status_code == 400
+    assert set(nav.domains.values_list("domain", flat=True)) == {"nav.no"}
+
+
 # --- items and studies -------------------------------------------------------------------
 
 
