@@ -92,11 +92,17 @@ def represented_organisations(*, user: User) -> QuerySet[Organisation]:
 def claims_to_decide(*, user: User) -> QuerySet[Affiliation]:
     """Pending claims on the organisations this person represents, oldest first.
 
-    Their own claims are never among them: no one decides their own claim.
+    Their own claims are never among them: no one decides their own claim. Claims
+    on an organisation merged into one they represent are among them (the
+    registry keeps ``merged_into`` pointing at the surviving organisation); claims
+    of people who have left the organisation (``ended_at``) are not.
     """
+    represented = represented_organisations(user=user)
     return (
         Affiliation.objects.filter(
-            state=ClaimState.PENDING, organisation__in=represented_organisations(user=user)
+            Q(organisation__in=represented) | Q(organisation__merged_into__in=represented),
+            state=ClaimState.PENDING,
+            ended_at__isnull=True,
         )
         .exclude(user=user)
         .select_related("user", "organisation")

@@ -244,7 +244,9 @@ def may_decide_claims(*, user: User, organisation: Organisation) -> str:
         user.is_authenticated
         and Affiliation.objects.filter(
             user=user,
-            organisation=organisation,
+            # A representative of the organisation a duplicate was merged into
+            # decides the claims left on the duplicate.
+            organisation__in={organisation.pk, organisation.canonical().pk},
             state=ClaimState.CONFIRMED,
             is_representative=True,
             ended_at__isnull=True,
@@ -284,10 +286,16 @@ def claim_decide(*, claim_id: int, by: User, confirm: bool, reason: str = "") ->
             if confirm
             else _("This claim is already refused.")
         )
+    if affiliation.state == ClaimState.PENDING and affiliation.ended_at is not None:
+        raise ClaimError(
+            _("This person has left the organisation; their claim can no longer be decided.")
+        )
     if affiliation.state != ClaimState.PENDING and how != ClaimDecision.ADMINISTRATOR:
         raise ClaimError(
             _("This claim is already decided; only an administrator can change the decision.")
         )
+    if "\x00" in (reason or ""):
+        raise ClaimError(_("The reason cannot contain a NUL character."))
     reason = " ".join((reason or "").split())
     if len(reason) > 500:
         raise ClaimError(_("The reason can be at most 500 characters long."))

@@ -173,7 +173,7 @@ def _claims_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
     administrator = is_administrator(request.user)
     if administrator:
         claims = (
-            Affiliation.objects.filter(state=ClaimState.PENDING)
+            Affiliation.objects.filter(state=ClaimState.PENDING, ended_at__isnull=True)
             .exclude(user=request.user)
             .select_related("user", "organisation")
             .order_by("created_at", "pk")

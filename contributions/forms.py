@@ -81,6 +81,14 @@ class ContributionEditForm(forms.Form):
     kind = ContributionForm.base_fields["kind"]
     body = ContributionForm.base_fields["body"]
 
+    def __init__(self, *args, document_kind: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if document_kind:
+            # A passage comment's or amendment's heading quotes the document and its
+            # kind is fixed (docs/passages.md): only the text is the author's to edit.
+            del self.fields["title"]
+            del self.fields["kind"]
+
 
 class CommentForm(IdempotentForm):
     body = forms.CharField(

@@ -54,7 +54,7 @@ from studies.selectors import current_phase
 
 QUOTE_MAX = 1000
 WORDING_MAX = 5000
-REASON_MAX = 1000
+REASON_MAX = services.AMENDMENT_REASON_MAX
 TITLE_WORDS = 80
 DECISIONS = (AmendmentStatus.CONSIDERING, AmendmentStatus.ACCEPTED, AmendmentStatus.DECLINED)
 # Amendments whose decision is still open take support and may be withdrawn.

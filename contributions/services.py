@@ -51,6 +51,8 @@ from studies.models import Membership, ModerationMode, Section, Study
 TITLE_MAX = 200
 BODY_MAX = 10_000
 COMMENT_MAX = 5_000
+# The reason given for an amendment (passages.amendment_create and the edit form).
+AMENDMENT_REASON_MAX = 1000
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENTS_PER_CONTRIBUTION = 3
 # Items in these states take no new replies, reactions or edits.
@@ -306,8 +308,16 @@ def contribution_create(
 def contribution_edit(
     *, contribution: Contribution, editor: User, title: str, body: str, kind: str | None = None
 ) -> Contribution:
-    """The author edits their contribution; the earlier text is kept as a Revision."""
+    """The author edits their contribution; the earlier text is kept as a Revision.
+
+    A passage comment or amendment (DOCUMENT_KINDS) keeps the rules it was written
+    under (docs/passages.md): its heading quotes the document and is not the
+    author's to change, its text keeps the passage limits, and a decided
+    amendment is no longer edited.
+    """
     _require_own_editable(item=contribution, editor=editor)
+    if contribution.kind in DOCUMENT_KINDS:
+        title, body = _document_kind_edit_check(contribution, title=title, body=body)
     title = _clean_text(title, field="title", label=_("The title"), max_length=TITLE_MAX)
     body = _clean_text(body, field="body", label=_("The text"), max_length=BODY_MAX)
     if kind is not None and kind not in ContributionKind.values:
@@ -318,6 +328,8 @@ def contribution_edit(
     with transaction.atomic():
         locked = Contribution.objects.select_for_update().get(pk=contribution.pk)
         _require_own_editable(item=locked, editor=editor)
+        if locked.kind in DOCUMENT_KINDS:
+            _document_kind_edit_check(locked, title=title, body=body)
         if locked.title == title and locked.body == body and (kind is None or kind == locked.kind):
             return locked
         Revision.objects.create(contribution=locked, title=locked.title, body=locked.body)
@@ -342,6 +354,37 @@ def contribution_edit(
         if locked.state == ItemState.PUBLISHED:
             live.publish_item(item=locked, kind=live.EDITED)
     return locked
+
+
+def _document_kind_edit_check(contribution: Contribution, *, title: str, body: str):
+    """Refuse an edit of a passage comment or amendment past its rules; returns the
+    title (always the generated one) and body to save."""
+    if "\x00" in (title or "") or "\x00" in (body or ""):
+        raise ValidationError({"body": _("The text contains a character that is not allowed.")})
+    if (
+        contribution.kind == ContributionKind.AMENDMENT
+        and Amendment.objects.filter(
+            contribution=contribution,
+            status__in=[AmendmentStatus.ACCEPTED, AmendmentStatus.DECLINED],
+        ).exists()
+    ):
+        raise ValidationError(_("A decided amendment can no longer be edited."), code="decided")
+    if (title or "").strip() not in ("", contribution.title):
+        raise ValidationError(
+            {
+                "title": ValidationError(
+                    _("The heading quotes the concept document and cannot be changed."),
+                    code="title",
+                )
+            }
+        )
+    if contribution.kind == ContributionKind.AMENDMENT:
+        body = _clean_text(
+            body, field="body", label=_("The reason"), max_length=AMENDMENT_REASON_MAX
+        )
+    else:
+        body = _clean_text(body, field="body", label=_("The comment"), max_length=COMMENT_MAX)
+    return contribution.title, body
 
 
 def contribution_withdraw(*, contribution: Contribution, user: User) -> Contribution:
@@ -553,6 +596,17 @@ def reaction_toggle(*, item: Contribution | Comment, user: User) -> tuple[bool, 
     field = "contribution" if isinstance(item, Contribution) else "comment"
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=item.pk)
+        if (
+            isinstance(locked, Contribution)
+            and locked.kind == ContributionKind.AMENDMENT
+            and Amendment.objects.filter(contribution=locked)
+            .exclude(status__in=(AmendmentStatus.OPEN, AmendmentStatus.CONSIDERING))
+            .exists()
+        ):
+            # As passages.amendment_support: a decided amendment neither gains nor
+            # loses support, so the count shown beside the decision stays the one
+            # decided on.
+            raise ValidationError(_("This amendment takes no more support."), code="closed")
         mine = Reaction.objects.filter(user=user, **{field: locked})
         if mine.exists():
             mine.delete()

@@ -34,6 +34,7 @@ from contributions.forms import (
     ContributionForm,
 )
 from contributions.models import (
+    DOCUMENT_KINDS,
     UNCHECKED_TYPE,
     Attachment,
     Contribution,
@@ -429,22 +430,23 @@ def contribution_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 "title": contribution.title,
                 "body": contribution.body,
                 "kind": contribution.kind,
-            }
+            },
+            document_kind=contribution.kind in DOCUMENT_KINDS,
         )
         return _fragment(
             request,
             "contributions/_contribution_edit_form.html",
             {"form": form, "contribution": contribution, "study": access.study},
         )
-    form = ContributionEditForm(request.POST)
+    form = ContributionEditForm(request.POST, document_kind=contribution.kind in DOCUMENT_KINDS)
     if form.is_valid():
         try:
             contribution = services.contribution_edit(
                 contribution=contribution,
                 editor=request.user,
-                title=form.cleaned_data["title"],
+                title=form.cleaned_data.get("title", contribution.title),
                 body=form.cleaned_data["body"],
-                kind=form.cleaned_data["kind"],
+                kind=form.cleaned_data.get("kind"),
             )
         except services.RateLimited as error:
             return _rate_limited(
@@ -458,6 +460,8 @@ def contribution_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except PermissionDenied as error:
             return _refusal(request, access, str(error), 403)
         except ValidationError as error:
+            if getattr(error, "code", None) == "decided":
+                return _refusal(request, access, " ".join(error.messages), 409)
             _add_errors(form, error)
         else:
             return _done(
@@ -672,7 +676,8 @@ def _react(request, access, item) -> HttpResponse:
     except PermissionDenied as error:
         return _refusal(request, access, str(error), 403)
     except ValidationError as error:
-        return _refusal(request, access, " ".join(error.messages), 422)
+        status = 409 if getattr(error, "code", None) == "closed" else 422
+        return _refusal(request, access, " ".join(error.messages), status)
     item.reaction_count = count
     return _done(
         request,

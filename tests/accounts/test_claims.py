@@ -330,6 +330,64 @@ def test_a_reason_longer_than_500_characters_is_refused(nav, representative):
     assert claim.state == ClaimState.PENDING
 
 
+def test_a_reason_with_a_nul_character_is_a_clear_error_and_decides_nothing(
+    client, nav, representative
+):
+    # PostgreSQL cannot store NUL in text: without the check this was a 500 there.
+    claim = pending_claim(nav)
+    login_as(client, representative)
+    response = decide(client, claim, "refuse", reason="not\x00employed")
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    claim.refresh_from_db()
+    assert (claim.state, claim.decision_note) == (ClaimState.PENDING, "")
+    assert not Notification.objects.filter(user=claim.user, kind="claim_decided").exists()
+    with pytest.raises(ClaimError):
+        claim_decide(claim_id=claim.pk, by=representative, confirm=False, reason="\x00")
+
+
+def test_a_pending_claim_of_someone_who_left_is_neither_offered_nor_decidable(
+    client, nav, representative
+):
+    claim = pending_claim(nav, display_name="Ola Gått")
+    affiliation_remove(user=claim.user, organisation=nav)
+    login_as(client, representative)
+    page = client.get(reverse("claims")).content.decode()
+    assert "Ola Gått" not in page
+    response = decide(client, claim)
+    assert response.status_code == 400
+    claim.refresh_from_db()
+    assert claim.state == ClaimState.PENDING
+    administrator = UserFactory(is_administrator=True)
+    with pytest.raises(ClaimError):
+        claim_decide(claim_id=claim.pk, by=administrator, confirm=True)
+    assert not Notification.objects.filter(user=claim.user, kind="claim_decided").exists()
+    # Claiming again takes the claim up, and it is offered again.
+    affiliation_add(user=claim.user, organisation=nav)
+    assert "Ola Gått" in client.get(reverse("claims")).content.decode()
+
+
+def test_a_pending_claim_on_a_merged_duplicate_is_decided_by_the_surviving_organisation(
+    client, nav, representative
+):
+    from reports.registry import organisation_merge
+
+    duplicate = OrganisationFactory(name="NAV (duplikat)")
+    claim = pending_claim(duplicate, display_name="Per Duplikat")
+    organisation_merge(
+        source_id=duplicate.pk, target_id=nav.pk, user=UserFactory(is_administrator=True)
+    )
+    login_as(client, representative)
+    assert "Per Duplikat" in client.get(reverse("claims")).content.decode()
+    assert decide(client, claim).status_code == 302
+    claim.refresh_from_db()
+    assert (claim.state, claim.decided_by) == (ClaimState.CONFIRMED, representative)
+    # A representative of some other organisation still cannot.
+    other = pending_claim(OrganisationFactory(name="Annet"), display_name="Kari Annen")
+    assert "Kari Annen" not in client.get(reverse("claims")).content.decode()
+    assert decide(client, other).status_code == 403
+
+
 # --- representatives -------------------------------------------------------------------
 
 
@@ -373,6 +431,22 @@ def test_the_registry_adds_and_removes_domains_with_clear_errors(client, nav):
     remove = reverse("reports:organisation_domain_remove", args=[nav.pk, entry.pk])
     assert client.post(remove).status_code == 302
     assert client.post(remove).status_code == 400  # gone already
+    assert set(nav.domains.values_list("domain", flat=True)) == {"nav.no"}
+
+
+def test_a_nul_character_in_any_claim_or_domain_input_is_a_clear_error(client, nav):
+    # PostgreSQL cannot store NUL in text; each of these is refused before saving.
+    person = UserFactory()
+    login_as(client, person)
+    join = client.post(reverse("organisation_join"), {"organisation": f"{nav.pk}\x00"})
+    assert join.status_code == 400
+    propose = {"name": "Null\x00etaten", "org_number": "", "sector": "public", "website": ""}
+    assert client.post(reverse("organisation_propose"), propose).status_code == 400
+    assert not Affiliation.objects.filter(user=person).exists()
+    administrator = give_mfa(UserFactory(is_administrator=True))
+    login_as(client, administrator)
+    add = reverse("reports:organisation_domain_add", args=[nav.pk])
+    assert client.post(add, {"domain": "nav\x00.com"}).status_code == 400
     assert set(nav.domains.values_list("domain", flat=True)) == {"nav.no"}
 
 

@@ -127,6 +127,22 @@ def test_page_has_no_serious_violation(new_page, language, name, role, path):
 
 
 @pytest.mark.parametrize("language", ["nb", "en"])
+def test_the_403_page_has_no_serious_violation(new_page, language):
+    from tests.browser.conftest import sign_in_as
+    from tests.security.world import build_world
+
+    world = build_world()
+    page = new_page(language=language)
+    page.goto("/health/")
+    sign_in_as(page, world.users["member"])
+    response = page.goto("/me/organisations/claims/")  # representatives and administrators only
+    assert response.status == 403
+    assert page.locator("html").get_attribute("lang") == language
+    assert page.locator("main h1").count() == 1
+    assert _blocking_violations(page) == []
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
 def test_forms_opened_in_the_study_page_have_no_serious_violation(new_page, language):
     """The fragments htmx loads into the page: the comment and edit forms, the tools."""
     from playwright.sync_api import expect

@@ -527,6 +527,89 @@ def test_a_supporter_twice_and_the_author_get_409_through_the_view(setup, client
     assert amendment.reactions.count() == 1
 
 
+@pytest.mark.parametrize("supported", [False, True], ids=["add", "remove"])
+def test_a_decided_amendment_neither_gains_nor_loses_support_through_the_study_page_button(
+    setup, client, supported
+):
+    study, coordinator, _v, blocks, author, other = setup
+    amendment = propose(study, author, blocks[1])
+    if supported:
+        passages.amendment_support(contribution=amendment, user=other)
+    passages.amendment_decide(
+        contribution=amendment, by=coordinator, status="declined", reason="Not now."
+    )
+    login_as(client, other)
+    response = client.post(reverse("contribution_react", args=[study.slug, amendment.pk]), **HTMX)
+    assert response.status_code == 409
+    assert "kan ikke lenger få støtte" in unescape(response.content.decode())
+    assert amendment.reactions.filter(user=other).exists() is supported
+    with pytest.raises(ValidationError) as closed:
+        services.reaction_toggle(item=amendment, user=other)
+    assert codes(closed.value) == ["closed"]
+    assert amendment.reactions.count() == (1 if supported else 0)
+
+
+def test_the_edit_form_keeps_an_amendments_heading_and_reason_limit(setup, client):
+    study, _c, _v, blocks, author, _o = setup
+    amendment = propose(study, author, blocks[1], reason="Shorter.")
+    heading = amendment.title
+    url = reverse("contribution_edit", args=[study.slug, amendment.pk])
+    login_as(client, author)
+    form = client.get(url, **HTMX).content.decode()
+    assert 'name="body"' in form and 'name="title"' not in form and 'name="kind"' not in form
+    fake = {"title": "«Regjeringen har vedtatt dette»", "body": "x" * 3600, "kind": "idea"}
+    assert client.post(url, fake, **HTMX).status_code == 422
+    amendment.refresh_from_db()
+    assert (amendment.title, amendment.body) == (heading, "Shorter.")
+    # Within the rules the reason changes; a posted heading or kind is not taken.
+    assert client.post(url, {**fake, "body": "Clearer now."}, **HTMX).status_code == 200
+    amendment.refresh_from_db()
+    assert (amendment.title, amendment.body, amendment.kind) == (
+        heading,
+        "Clearer now.",
+        ContributionKind.AMENDMENT,
+    )
+    with pytest.raises(ValidationError) as renamed:
+        services.contribution_edit(
+            contribution=amendment, editor=author, title="«Fake»", body="Clearer now."
+        )
+    assert codes(renamed.value) == ["title"]
+
+
+def test_a_decided_amendment_can_no_longer_be_edited(setup, client):
+    study, coordinator, _v, blocks, author, _o = setup
+    amendment = propose(study, author, blocks[1], reason="Shorter.")
+    passages.amendment_decide(
+        contribution=amendment, by=coordinator, status="declined", reason="Not now."
+    )
+    login_as(client, author)
+    response = client.post(
+        reverse("contribution_edit", args=[study.slug, amendment.pk]), {"body": "Other."}, **HTMX
+    )
+    assert response.status_code == 409
+    amendment.refresh_from_db()
+    assert amendment.body == "Shorter." and amendment.edited_at is None
+    assert not amendment.revisions.exists()
+
+
+def test_the_edit_form_keeps_a_passage_comments_heading_and_comment_limit(setup, client):
+    study, _c, _v, blocks, author, _o = setup
+    comment = passages.passage_comment_create(
+        study=study, author=author, anchor=blocks[1].anchor, body="First."
+    )
+    heading = comment.title
+    url = reverse("contribution_edit", args=[study.slug, comment.pk])
+    login_as(client, author)
+    too_long = {"body": "x" * (services.COMMENT_MAX + 1)}
+    assert client.post(url, too_long, **HTMX).status_code == 422
+    comment.refresh_from_db()
+    assert comment.body == "First."
+    posted = {"title": "Anything", "body": "Second."}
+    assert client.post(url, posted, **HTMX).status_code == 200
+    comment.refresh_from_db()
+    assert (comment.title, comment.body) == (heading, "Second.")
+
+
 def test_a_study_with_passage_comments_and_amendments_can_be_deleted(setup):
     study, _c, _v, blocks, author, _o = setup
     passages.passage_comment_create(study=study, author=author, anchor=blocks[1].anchor, body="x")
