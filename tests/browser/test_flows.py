@@ -124,8 +124,12 @@ def test_a_new_person_signs_up_joins_for_their_organisation_and_posts_live(new_p
         )
     contribution = Contribution.objects.get(title="One front door for citizens")
     assert contribution.acted_for.name == "Nordland County Council"
+    # A new person's claim waits for confirmation: others read it as a claim.
     expect(watcher.locator(f"#{contribution.dom_id} .organisation")).to_have_text(
-        "Nordland County Council"
+        "says they represent Nordland County Council"
+    )
+    expect(watcher.locator(f"#{contribution.dom_id} .organisation")).to_have_class(
+        re.compile(r"\borganisation-unconfirmed\b")
     )
 
     # The watcher comments; the new person sees it arrive the same way.

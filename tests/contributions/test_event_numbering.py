@@ -117,7 +117,13 @@ def test_on_postgresql_a_comment_is_rendered_and_notified_before_its_row_is_writ
         i for i, s in enumerate(sql) if s.startswith('INSERT INTO "contributions_comment"')
     )
     assert any(s.startswith('INSERT INTO "accounts_notification"') for s in sql[:insert])
-    assert [s.split()[:3] for s in sql[insert + 1 :]] == [
+    # Besides the event, only the comment's search document is written under the
+    # locks (search indexes in the writing transaction, so a rollback takes it too):
+    # one lookup by its unique key and one insert.
+    after = sql[insert + 1 :]
+    search = [s for s in after if '"search_document"' in s]
+    assert len(search) <= 2
+    assert [s.split()[:3] for s in after if s not in search] == [
         ["UPDATE", "studies_study", "SET"],
         ["INSERT", "INTO", '"studies_studyevent"'],
     ]
