@@ -252,73 +252,73 @@ def _rate_limited(request, access, anchor, error: services.RateLimited, **forms)
     return response
 
 
-def _poster_refused(request: HttpRequest, access: StudyAccess, anchor: str):
-    """A 403 before any form is read when the person may not post here (as the service says)."""
-    if access.can(Action.CONTRIBUTE, user=request.user):
-        return None
-    if not access.study.is_open:
-        message = _("This study is not open for contributions.")
-    else:
-        message = _("You cannot post in this study.")
-    return _answer(request, access, anchor, status=403, message=message)
+def _post(request: HttpRequest, slug: str, anchor: str, form, form_key: str, create):
+    """Post a passage comment or an amendment from the bound ``form``; ``create(access, data)``.
+
+    A person who may not post here is refused (403) before their form is read,
+    with the service's own reason.
+    """
+    access = study_for_user(request.user, slug)
+    try:
+        services._require_contribute(
+            study=access.study, user=request.user, membership=access.membership
+        )
+    except PermissionDenied as error:
+        return _answer(request, access, anchor, status=403, message=str(error))
+    if not form.is_valid():
+        return _answer(request, access, anchor, status=422, **{form_key: form})
+    try:
+        item = create(access, form.cleaned_data)
+    except services.RateLimited as error:
+        return _rate_limited(request, access, anchor, error, **{form_key: form})
+    except PermissionDenied as error:
+        return _answer(request, access, anchor, status=403, message=str(error))
+    except ValidationError as error:
+        _add_errors(form, error)
+        return _answer(request, access, anchor, status=422, **{form_key: form})
+    return _answer(request, access, anchor, notice=_waiting(item))
 
 
 @login_required
 @require_POST
 def passage_comment(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    if refused := _poster_refused(request, access, anchor):
-        return refused
-    form = PassageCommentForm(request.POST, prefix="comment")
-    if not form.is_valid():
-        return _answer(request, access, anchor, status=422, comment_form=form)
-    try:
-        item = passages.passage_comment_create(
+    return _post(
+        request,
+        slug,
+        anchor,
+        PassageCommentForm(request.POST, prefix="comment"),
+        "comment_form",
+        lambda access, data: passages.passage_comment_create(
             study=access.study,
             author=request.user,
             anchor=anchor,
-            body=form.cleaned_data["body"],
-            quote=form.cleaned_data["quote"],
-            version_id=form.cleaned_data["version"],
-            idempotency_key=form.cleaned_data["idempotency_key"],
-        )
-    except services.RateLimited as error:
-        return _rate_limited(request, access, anchor, error, comment_form=form)
-    except PermissionDenied as error:
-        return _answer(request, access, anchor, status=403, message=str(error))
-    except ValidationError as error:
-        _add_errors(form, error)
-        return _answer(request, access, anchor, status=422, comment_form=form)
-    return _answer(request, access, anchor, notice=_waiting(item))
+            body=data["body"],
+            quote=data["quote"],
+            version_id=data["version"],
+            idempotency_key=data["idempotency_key"],
+        ),
+    )
 
 
 @login_required
 @require_POST
 def amendment_propose(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    if refused := _poster_refused(request, access, anchor):
-        return refused
-    form = AmendmentForm(request.POST, prefix="amend")
-    if not form.is_valid():
-        return _answer(request, access, anchor, status=422, amendment_form=form)
-    try:
-        item = passages.amendment_create(
+    return _post(
+        request,
+        slug,
+        anchor,
+        AmendmentForm(request.POST, prefix="amend"),
+        "amendment_form",
+        lambda access, data: passages.amendment_create(
             study=access.study,
             author=request.user,
             anchor=anchor,
-            wording=form.cleaned_data["wording"],
-            reason=form.cleaned_data["body"],
-            version_id=form.cleaned_data["version"],
-            idempotency_key=form.cleaned_data["idempotency_key"],
-        )
-    except services.RateLimited as error:
-        return _rate_limited(request, access, anchor, error, amendment_form=form)
-    except PermissionDenied as error:
-        return _answer(request, access, anchor, status=403, message=str(error))
-    except ValidationError as error:
-        _add_errors(form, error)
-        return _answer(request, access, anchor, status=422, amendment_form=form)
-    return _answer(request, access, anchor, notice=_waiting(item))
+            wording=data["wording"],
+            reason=data["body"],
+            version_id=data["version"],
+            idempotency_key=data["idempotency_key"],
+        ),
+    )
 
 
 def _waiting(item: Contribution) -> str:
