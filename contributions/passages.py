@@ -269,10 +269,9 @@ def passage_comment_create(
     Refused (nothing saved) when the block is not in the latest version, the
     quote is not in it, or the person may not post (services' checks).
     """
-    if idempotency_key is not None:
-        done = Contribution.objects.filter(author=author, idempotency_key=idempotency_key).first()
-        if done is not None:
-            return done
+    done = services._existing(Contribution, author=author, idempotency_key=idempotency_key)
+    if done is not None:
+        return done
     services._require_contribute(study=study, user=author)
     _refuse_nul(body=body, quote=quote)
     block = _current_block(study=study, anchor=anchor, version_id=version_id)
@@ -307,10 +306,9 @@ def amendment_create(
     Refused (nothing saved) outside a running phase, on a block that is not in
     the latest version, and for empty, too long or unchanged wording.
     """
-    if idempotency_key is not None:
-        done = Contribution.objects.filter(author=author, idempotency_key=idempotency_key).first()
-        if done is not None:
-            return done
+    done = services._existing(Contribution, author=author, idempotency_key=idempotency_key)
+    if done is not None:
+        return done
     services._require_contribute(study=study, user=author)
     _refuse_nul(wording=wording, body=reason)
     if study.phases.exists() and current_phase(study) is None:
