@@ -101,6 +101,25 @@ def inner(args) -> None:
     statuses = asyncio.run(run(args.warmup, 0))
     if set(statuses) != {200}:
         raise SystemExit(f"warm-up answered {sorted(set(statuses))}")
+    if args.queries:
+        # One more request with every statement it sends printed, then the timed ones.
+        # Each request runs its sync parts in a thread of its own, so the cursor
+        # class is wrapped rather than one thread's connection.
+        from django.db.backends import utils
+
+        seen: list[str] = []
+        execute = utils.CursorWrapper.execute
+
+        def logged(self, sql, params=None):
+            seen.append(sql)
+            return execute(self, sql, params)
+
+        utils.CursorWrapper.execute = logged
+        asyncio.run(one(args.warmup))
+        utils.CursorWrapper.execute = execute
+        print(f"{len(seen)} statements in one request:")
+        for sql in seen:
+            print("   ", sql[:200])
     spy = None
     if args.profile:
         # Sample only the measured requests: py-spy attaches to this process now.
@@ -180,6 +199,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--lines", type=int, default=60)
     parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument(
+        "--queries", action="store_true", help="print the statements one request sends"
+    )
     parser.add_argument(
         "--path", default="", help="page: another path to ask for, signed in (the floor: /health/)"
     )
