@@ -40,12 +40,14 @@ def inner(args) -> None:
     app = get_asgi_application()
     seed = json.loads(os.environ["BENCH_PROFILE_SEED"])
     token = secrets.token_hex(16)
+    sizes: list[int] = []  # bytes of each response's body (before compression, if any)
+    bodies: list[bytes] = []  # the last response's body, for --dump
 
     def scope_for(i: int) -> tuple[dict, bytes]:
         if args.what == "page":
             path = args.path or f"/studies/{seed['slug']}/"
             method, body = "GET", b""
-            cookie = f"sessionid={seed['viewers'][0]}"
+            cookie = "" if args.visitor else f"sessionid={seed['viewers'][0]}"
             extra = []
         else:
             path = f"/studies/{seed['slug']}/contributions/{seed['contribution_id']}/comments/form/"
@@ -79,6 +81,7 @@ def inner(args) -> None:
         scope, body = scope_for(i)
         sent = False
         status = 0
+        size = 0
 
         async def receive():
             nonlocal sent
@@ -88,11 +91,16 @@ def inner(args) -> None:
             await asyncio.sleep(3600)
 
         async def send(message):
-            nonlocal status
+            nonlocal status, size
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+                bodies.append(message.get("body", b""))
 
+        bodies.clear()
         await app(scope, receive, send)
+        sizes.append(size)
         return status
 
     async def run(n: int, offset: int) -> list[int]:
@@ -138,10 +146,12 @@ def inner(args) -> None:
         spy.send_signal(signal.SIGINT)
         spy.wait(timeout=60)
     bad = [s for s in statuses if s != 200]
+    if args.dump:
+        Path(args.dump).write_bytes(b"".join(bodies))
     print(
         f"{args.what}: {args.requests} requests, {len(bad)} not 200; "
         f"CPU {cpu * 1000 / args.requests:.2f} ms per request, "
-        f"wall {wall * 1000 / args.requests:.2f} ms"
+        f"wall {wall * 1000 / args.requests:.2f} ms; {sizes[-1]:,} bytes"
         + (" (sampled by py-spy)" if args.profile else "")
     )
 
@@ -199,6 +209,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--lines", type=int, default=60)
     parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument("--visitor", action="store_true", help="page: ask signed out")
+    parser.add_argument("--dump", default="", help="write the last response's body to this file")
     parser.add_argument(
         "--queries", action="store_true", help="print the statements one request sends"
     )

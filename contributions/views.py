@@ -9,28 +9,23 @@ which static/js/live.js swaps in); plain form posts get a redirect.
 from __future__ import annotations
 
 import json
-import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contributions import controls, extensions, fragments, listing, live, selectors, services
+from contributions import listing, live, selectors, services
 from contributions.forms import (
     CommentEditForm,
     CommentForm,
     ContributionEditForm,
-    ContributionFilterForm,
     ContributionForm,
 )
 from contributions.models import (
@@ -43,24 +38,12 @@ from contributions.models import (
     attachment_type_of,
     content_disposition,
 )
-from core.memory import Memory
+from contributions.page import filtering, page_url, reacted, study_page, viewer_of
 from core.params import whole_number
 from studies import selectors as study_selectors
 from studies.access import Action, StudyAccess, study_for_user
-from studies.models import Section
 
 # --- helpers ------------------------------------------------------------------
-
-# The empty forms, rendered once per process for a key that names the language
-# and the choices; per-request values (the CSRF token, an idempotency key) are
-# left as fragments.CSRF_SLOT / IDEMPOTENCY_SLOT and filled per request.
-_forms = Memory("contributions.forms", 256)
-# Values under keys that name a state that never changes (a study's event number).
-_memo = Memory("contributions.memo", 4096)
-
-
-def _form_html(key: tuple, render) -> str:
-    return _forms.get_or_set((translation.get_language(), *key), render)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -136,163 +119,9 @@ def _done(request, access, item, kind: str, template: str, context: dict) -> Htt
     return _fragment(request, template, context)
 
 
-def _viewer(request: HttpRequest, access: StudyAccess, *, reacted: list[str], next_url: str):
-    """What the viewer's controls on each item need (contributions/controls.py)."""
-    user = request.user
-    can_contribute = access.can(Action.CONTRIBUTE, user)
-    can_moderate = access.can(Action.MODERATE, user)
-    signed_in = user.is_authenticated
-    viewer = controls.Viewer(
-        slug=access.study.slug,
-        user_id=user.pk if signed_in else None,
-        can_contribute=can_contribute,
-        can_moderate=can_moderate,
-        can_flag=signed_in and can_contribute and not can_moderate,
-        reacted=frozenset(reacted),
-        next_url=next_url,
-    )
-    if not viewer.anonymous:
-        viewer.csrf_token = get_token(request)
-    return viewer
-
-
-def _page_url(study, filter_query: str) -> str:
-    url = reverse("study_detail", args=[study.slug])
-    return f"{url}?{filter_query}" if filter_query else url
-
-
-def _reacted(user, study, last_seq: int) -> list[str]:
-    """The items this person reacted to, as of the study's event number ``last_seq``.
-
-    Every reaction given or taken back records a study event, so for one event
-    number the answer never changes: kept per process, read once.
-    """
-    if not user.is_authenticated:
-        return []
-    return _memo.get_or_set(
-        ("reacted", study.pk, study.created_at, user.pk, last_seq),
-        lambda: selectors.reacted_keys(user=user, study=study),
-    )
-
-
-def _page_context(request: HttpRequest, access: StudyAccess, last_seq: int) -> dict:
-    user = request.user
-    reacted = _reacted(user, access.study, last_seq)
-    can_contribute = access.can(Action.CONTRIBUTE, user)
-    return {
-        "study": access.study,
-        "access": access,
-        "can_contribute": can_contribute,
-        "can_moderate": access.can(Action.MODERATE, user),
-        "viewer_id": user.pk if user.is_authenticated else "",
-        "viewer_role": access.role or "",
-        "reacted": " ".join(reacted),
-        "reacted_keys": reacted,
-        "panels": extensions.study_page_panels(),
-    }
-
-
-# --- the page ----------------------------------------------------------------
-
-
-def _contribution_form_html(request: HttpRequest, study) -> str:
-    """The empty posting form, rendered once per study, language and open sections."""
-    rows = study_selectors.study_structure(study).open_section_rows()
-
-    def render_form() -> str:
-        sections = Section.objects.filter(study=study, pk__in=[pk for pk, _title in rows])
-        form = ContributionForm(
-            sections=sections, initial={"idempotency_key": fragments.IDEMPOTENCY_SLOT}
-        )
-        return render_to_string(
-            "contributions/_contribution_form.html",
-            {"form": form, "study": study, "csrf_token": fragments.CSRF_SLOT},
-        )
-
-    html = _form_html(("contribution", study.slug, rows), render_form)
-    return mark_safe(  # noqa: S308 - rendered by the template, slots hold token text
-        html.replace(fragments.CSRF_SLOT, get_token(request)).replace(
-            fragments.IDEMPOTENCY_SLOT, str(uuid.uuid4())
-        )
-    )
-
-
-def _filter_html(filter_form: ContributionFilterForm | None, study) -> str:
-    """The empty filter form, rendered once per study, language and sections."""
-    if filter_form is not None:
-        return ""  # rendered with its values and errors by the template
-    rows = study_selectors.study_structure(study).section_rows
-    return mark_safe(  # noqa: S308 - rendered by the template
-        _form_html(
-            ("filter", study.slug, tuple(rows)),
-            lambda: render_to_string(
-                "contributions/_contribution_filter.html",
-                {
-                    "filter_form": ContributionFilterForm(sections=rows),
-                    "filters": {},
-                    "study": study,
-                },
-            ),
-        )
-    )
-
-
-def _filtering(request: HttpRequest, study) -> tuple[ContributionFilterForm | None, dict, str]:
-    """The list's filter from the query string: the form (None when there is no
-    filter: everything), the selector's filters and the query string to keep."""
-    data = {k: request.GET[k] for k in ("section", "kind") if request.GET.get(k)}
-    if not data:
-        return None, {}, ""
-    form = ContributionFilterForm(
-        data, sections=study_selectors.study_structure(study).section_rows
-    )
-    return form, form.filters(), form.querystring()
-
-
 @require_GET
 def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    study = access.study
-    # The page's events start after this number: it is read (with the study)
-    # before the items, so whatever commits in between is replayed, never lost.
-    last_seq = study.last_event_seq
-    filter_form, filters, filter_query = _filtering(request, study)
-    # ?before=N opens the list at an older item (a search result links there).
-    before = whole_number(request.GET.get("before"), minimum=1)
-    listed = {**filters, "before": before} if before else filters
-    page = listing.contribution_listing(
-        study=study,
-        last_seq=last_seq,
-        load=lambda: selectors.contribution_page(study=study, **listed),
-        **listed,
-    )
-    context = _page_context(request, access, last_seq)
-    context.update(study_selectors.study_header_context(access, user=request.user))
-    viewer = _viewer(
-        request,
-        access,
-        reacted=context["reacted_keys"],
-        next_url=_page_url(study, filter_query),
-    )
-    context.update(
-        {
-            "page": page,
-            "contributions_html": mark_safe(  # noqa: S308 - escaped by the item templates
-                page.html(viewer)
-            ),
-            "filter_form": filter_form,
-            "filters": filters,
-            "filter_query": filter_query,
-            "last_seq": last_seq,
-            "ws_path": f"/ws/studies/{study.slug}/",
-            "form": context["can_contribute"],
-            "form_html": _contribution_form_html(request, study)
-            if context["can_contribute"]
-            else "",
-            "filter_html": _filter_html(filter_form, study),
-        }
-    )
-    return render(request, "contributions/study_detail.html", context)
+    return study_page(request, study_for_user(request.user, slug))
 
 
 @require_http_methods(["GET", "POST"])
@@ -302,7 +131,7 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
         return _contribution_create(request, slug)
     access = study_for_user(request.user, slug)
     last_seq = access.study.last_event_seq
-    _form, filters, filter_query = _filtering(request, access.study)
+    _form, filters, filter_query = filtering(request, access.study)
     filters = {**filters, "before": whole_number(request.GET.get("before"), minimum=1)}
     page = listing.contribution_listing(
         study=access.study,
@@ -310,11 +139,11 @@ def contribution_list(request: HttpRequest, slug: str) -> HttpResponse:
         load=lambda: selectors.contribution_page(study=access.study, **filters),
         **filters,
     )
-    viewer = _viewer(
+    viewer = viewer_of(
         request,
         access,
-        reacted=_reacted(request.user, access.study, last_seq),
-        next_url=_page_url(access.study, filter_query),
+        reacted=reacted(request.user, access.study, last_seq),
+        next_url=page_url(access.study, filter_query),
     )
     response = _fragment(
         request,
@@ -499,11 +328,11 @@ def contribution_comments(request: HttpRequest, slug: str, pk: int) -> HttpRespo
         access=access, pk=pk, user=request.user, content=False
     )
     selectors.contribution_comments(contribution=contribution)
-    viewer = _viewer(
+    viewer = viewer_of(
         request,
         access,
         reacted=selectors.reacted_keys(user=request.user, study=access.study),
-        next_url=_page_url(access.study, ""),
+        next_url=page_url(access.study, ""),
     )
     return _fragment(
         request,

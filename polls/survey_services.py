@@ -31,6 +31,7 @@ from polls.models import (
     SurveyResponse,
 )
 from polls.services import REASON_MAX, PollError, _text, snapshot, text_hidden_set
+from studies import events
 from studies.access import Action, can, membership_of
 from studies.models import Membership, Phase, Study
 
@@ -115,6 +116,14 @@ def survey_create(
                     SurveyChoice(question=question, order=i, label=label)
                     for i, label in enumerate(data.choices)
                 )
+            # The study page lists open surveys and is kept per event number
+            # (contributions/page.py): a new survey is a study event.
+            events.record_event(
+                study_id=study.pk,
+                kind="survey.created",
+                key=f"survey-{survey.pk}",
+                data={"item_type": "survey", "item_id": survey.pk},
+            )
     except IntegrityError as error:  # two coordinators at once for one phase
         raise SurveyError(_("This phase has a survey already."), status=409) from error
     return survey

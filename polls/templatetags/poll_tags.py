@@ -8,11 +8,29 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from core.memory import Memory
 from polls import selectors
 from polls.extensions import survey_results_url_name
 from studies.access import Action
 
 register = template.Library()
+
+# A study's polls and surveys as of its event number: every change to a poll
+# and every new survey records a study event (polls/services.py,
+# polls/survey_services.py), so for one number the rows never change.
+# Whether a poll or survey is open now is worked out from them per request.
+_rows = Memory("polls.study_rows", 512)
+
+
+def _study_rows(access, section_id) -> tuple[list, list]:
+    study = access.study
+    return _rows.get_or_set(
+        (study.pk, study.created_at, study.last_event_seq, section_id),
+        lambda: (
+            selectors.study_polls(access=access, section_id=section_id),
+            selectors.study_surveys(study_id=study.pk),
+        ),
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -23,12 +41,11 @@ def study_polls(context) -> SafeString:
         return SafeString("")
     filters = context.get("filters") or {}
     section_id = filters.get("section_id") if hasattr(filters, "get") else None
-    polls = selectors.study_polls(access=access, section_id=section_id)
+    polls, every_survey = _study_rows(access, section_id)
     can_vote = access.can(Action.CONTRIBUTE, request.user)
     can_manage = selectors.is_poll_staff(access)
     can_set_up_surveys = access.can(Action.MANAGE, request.user)
     results_url = survey_results_url_name()
-    every_survey = selectors.study_surveys(study_id=access.study.pk)
     surveys = [s for s in every_survey if s.is_open]
     views = [
         selectors.poll_view(poll=p, access=access, user=request.user, can_vote=can_vote)
