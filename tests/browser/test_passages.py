@@ -89,3 +89,59 @@ def test_a_passage_comment_and_an_amendment_reach_a_second_browser_live(
         expect(panel.locator(".amendment-status")).to_have_attribute("data-status", "considering")
     assert _blocking_violations(second) == []
     assert first.console_errors == [] and second.console_errors == []
+
+
+def test_a_declined_amendment_loses_its_support_button_on_open_pages_without_a_reload(
+    new_page, asgi_server
+):
+    """A member has the document's panel and the study page open; the coordinator declines
+    the amendment and both pages stop offering support (the server would answer 409)."""
+    study = StudyFactory(body=DOC)
+    coordinator = _member(study, role=Role.COORDINATOR)
+    version = in_thread(
+        document_version_publish,
+        study=study,
+        number="0.8",
+        body=DOC,
+        change_summary="First.",
+        by=coordinator,
+    )
+    anchor = version_blocks(version)[1].anchor
+    kari = _member(study, display_name="Kari Nordmann")
+    ola = _member(study, display_name="Ola Nordmann")
+    amendment = in_thread(
+        passages.amendment_create,
+        study=study,
+        author=kari,
+        anchor=anchor,
+        wording="Citizens find help in one place.",
+        reason="Shorter.",
+    )
+    document = _signed_in_page(new_page, ola)
+    _document_page(document, study)
+    document.evaluate("window.__noReload = true")
+    block = document.locator(f"#{anchor}")
+    block.locator(".passage-open").click()
+    card = block.locator(".passage-item[data-kind=amendment]")
+    expect(card.locator("form[action$='/support/'] button")).to_be_visible()
+    listing = _signed_in_page(new_page, ola, study)
+    item = listing.locator(f"#contribution-{amendment.pk}")
+    expect(item.locator(".react-button")).to_be_visible()
+
+    in_thread(
+        passages.amendment_decide,
+        contribution=amendment,
+        by=coordinator,
+        status="declined",
+        reason="Not in this version.",
+    )
+    expect(card.locator(".amendment-status")).to_have_attribute("data-status", "declined")
+    expect(card.locator("form[action$='/support/']")).to_have_count(0)
+    expect(item).to_have_attribute("data-decided", "true")
+    expect(item.locator(".react-button")).to_have_count(0)
+    # Commenting on the decision is still offered.
+    expect(item.locator(".live-item-tools button")).to_have_count(1)
+    assert document.evaluate("window.__noReload === true")
+    assert listing.evaluate("window.__noReload === true")
+    assert _blocking_violations(document) == []
+    assert document.console_errors == [] and listing.console_errors == []
