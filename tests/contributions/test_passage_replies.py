@@ -323,3 +323,18 @@ def test_a_reply_is_found_by_search_until_it_is_hidden(setup):
     assert _found("trollskog", study) == [f"comment:{answer.pk}"]
     moderation.item_hide(study=study, actor=facilitator, item=answer, reason="off_topic")
     assert _found("trollskog", study) == []
+
+
+def test_without_javascript_a_refused_reply_shows_the_document_with_the_form_and_its_error(
+    setup, client
+):
+    study, _f, blocks, _k, ola, item = setup
+    login_as(client, ola)
+    key = str(uuid.uuid4())
+    data = {f"reply-{item.pk}-body": "  ", f"reply-{item.pk}-idempotency_key": key}
+    response = client.post(_reply_url(study, blocks[1].anchor, item.pk), data)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "<h1>" in html and f'id="reply-wrap-{item.pk}" open' in html
+    assert 'class="errorlist"' in html and key in html  # the same form, posted again
+    assert not Comment.objects.exists()
