@@ -19,7 +19,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from contributions.fragments import CSRF_SLOT, LOCAL_MAX, reaction_count
-from contributions.models import Comment, Contribution, ItemState
+from contributions.models import Comment, Contribution, ContributionKind, ItemState
 from core.memory import Memory
 
 _tools_memo = Memory("contributions.tools", LOCAL_MAX)
@@ -48,10 +48,15 @@ class Stub:
     parent_id: int | None = None
     official: bool = False
     contribution_id: int | None = None
+    # An amendment takes no support from its author, and once accepted or
+    # declined no support, edit or withdrawal from anyone (the services refuse them).
+    amendment: bool = False
+    decided: bool = False
 
 
 def stub(item: Contribution | Comment) -> Stub:
     if isinstance(item, Contribution):
+        amendment = item.kind == ContributionKind.AMENDMENT
         return Stub(
             True,
             item.pk,
@@ -59,6 +64,8 @@ def stub(item: Contribution | Comment) -> Stub:
             item.author_id,
             bool(item.edited_at),
             reaction_count(item),
+            amendment=amendment,
+            decided=amendment and item.amendment.decided,
         )
     return Stub(
         False,
@@ -168,6 +175,13 @@ class Viewer:
                         hidden=f'<input type="hidden" name="parent" value="{item.pk}">',
                     )
                 )
+        own_amendment = item.amendment and item.author_id == self.user_id
+        if (
+            self.can_contribute
+            and state == ItemState.PUBLISHED
+            and not item.decided
+            and not own_amendment
+        ):
             label = labels["unreact"] if reacted else labels["react"]
             out.append(
                 f'<form method="post" action="{item_url}react/">{self._csrf()}'
@@ -180,6 +194,7 @@ class Viewer:
             and self.user_id is not None
             and item.author_id == self.user_id
             and state in (ItemState.PUBLISHED, ItemState.PENDING)
+            and not item.decided
         ):
             out.append(_get_button(f"{item_url}edit/", f"{item_url}edit/", target, labels["edit"]))
             out.append(
@@ -193,7 +208,7 @@ class Viewer:
             out.append(_get_button(url, url, target, labels["history"]))
         if not out:
             return ""
-        signature = f"{state}|{count}|{1 if reacted else 0}|{edited}"
+        signature = f"{state}|{count}|{1 if reacted else 0}|{edited}|{1 if item.decided else 0}"
         return f'<span class="live-item-tools" data-signature="{signature}">{"".join(out)}</span>'
 
     def _csrf(self) -> str:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contributions import passages, services
 from contributions.forms import IdempotentForm
-from contributions.models import Contribution, ContributionKind, ItemState, Reaction
+from contributions.models import Comment, Contribution, ContributionKind, ItemState, Reaction
 from core.params import WholeNumberField
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import DocumentBlock
@@ -46,6 +46,15 @@ class PassageCommentForm(IdempotentForm):
         help_text=gettext_lazy("Select words in the passage to quote them, or leave empty."),
     )
     version = WholeNumberField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class PassageReplyForm(IdempotentForm):
+    body = forms.CharField(
+        label=gettext_lazy("Your reply"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=services.COMMENT_MAX,
+        error_messages={"required": gettext_lazy("Write something before you post.")},
+    )
 
 
 class AmendmentForm(IdempotentForm):
@@ -103,11 +112,12 @@ def _panel_context(
     *,
     comment_form: PassageCommentForm | None = None,
     amendment_form: AmendmentForm | None = None,
+    reply_form: tuple[int, PassageReplyForm] | None = None,
     message: str = "",
     notice: str = "",
 ) -> dict:
     user = request.user
-    items = passages.block_items(study=access.study, block=block)
+    items = passages.attach_replies(passages.block_items(study=access.study, block=block))
     supported: set[int] = set()
     if user.is_authenticated and items:
         supported = set(
@@ -116,6 +126,15 @@ def _panel_context(
             ).values_list("contribution_id", flat=True)
         )
     can_contribute = user.is_authenticated and access.can(Action.CONTRIBUTE, user)
+    if can_contribute:
+        # Each published item has its reply form; a refused one comes back bound.
+        bound_pk, bound = reply_form or (None, None)
+        for passage in items:
+            pk = passage.contribution_id
+            if passage.contribution.state == ItemState.PUBLISHED:
+                passage.reply_form = (
+                    bound if pk == bound_pk else PassageReplyForm(prefix=f"reply-{pk}")
+                )
     version_id = block.version_id
     return {
         "study": access.study,
@@ -321,7 +340,54 @@ def amendment_propose(request: HttpRequest, slug: str, anchor: str) -> HttpRespo
     )
 
 
-def _waiting(item: Contribution) -> str:
+@login_required
+@require_POST
+def passage_reply(request: HttpRequest, slug: str, anchor: str, pk: int) -> HttpResponse:
+    """Reply to a comment or amendment in a passage's panel (one level: not to a reply)."""
+    access = study_for_user(request.user, slug)
+    item = passages.passage_item(study=access.study, anchor=anchor[:ANCHOR_MAX], pk=pk)
+    if item is None:
+        return _answer(
+            request,
+            access,
+            anchor,
+            status=404,
+            message=_("There is no such comment or amendment on this passage."),
+        )
+    try:
+        services._require_contribute(
+            study=access.study, user=request.user, membership=access.membership
+        )
+    except PermissionDenied as error:
+        return _answer(request, access, anchor, status=403, message=str(error))
+    if "parent" in request.POST or f"reply-{pk}-parent" in request.POST:
+        message = _(
+            "Replies on a passage go one level deep: reply to the comment or amendment itself."
+        )
+        return _answer(request, access, anchor, status=400, message=message)
+    form = PassageReplyForm(request.POST, prefix=f"reply-{pk}")
+    if not form.is_valid():
+        return _answer(request, access, anchor, status=422, reply_form=(pk, form))
+    try:
+        reply = passages.passage_reply_create(
+            contribution=item,
+            author=request.user,
+            body=form.cleaned_data["body"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except services.RateLimited as error:
+        return _rate_limited(request, access, anchor, error, reply_form=(pk, form))
+    except PermissionDenied as error:
+        return _answer(request, access, anchor, status=403, message=str(error))
+    except ValidationError as error:
+        if getattr(error, "code", None) == "closed":
+            return _answer(request, access, anchor, status=400, message=_message(error))
+        _add_errors(form, error)
+        return _answer(request, access, anchor, status=422, reply_form=(pk, form))
+    return _answer(request, access, anchor, notice=_waiting(reply))
+
+
+def _waiting(item: Contribution | Comment) -> str:
     """What the poster is told when their item waits for approval (pre-moderation)."""
     if item.state == ItemState.PENDING:
         return _("Thank you. It appears here once a facilitator has approved it.")

@@ -35,6 +35,7 @@ from contributions import live, services
 from contributions.models import (
     Amendment,
     AmendmentStatus,
+    Comment,
     Contribution,
     ContributionKind,
     ItemState,
@@ -130,6 +131,33 @@ def block_items(*, study: Study, block: DocumentBlock) -> list[Passage]:
             .order_by("contribution__created_at", "pk")
         )
     )
+
+
+def attach_replies(items: list[Passage]) -> list[Passage]:
+    """Give each item its thread: ``passage.replies``, the comments on it oldest first,
+    each with ``reply_list`` (the replies to it, one level), in one query.
+
+    Pending and rejected comments have no place yet; hidden, removed and
+    withdrawn ones stay as markers, as on the study page.
+    """
+    by_item: dict[int, list[Comment]] = {p.contribution_id: [] for p in items}
+    replies: dict[int, list[Comment]] = {}
+    if by_item:
+        comments = (
+            Comment.objects.filter(contribution_id__in=by_item)
+            .exclude(state__in=[ItemState.PENDING, ItemState.REJECTED])
+            .select_related("author", "acted_for")
+            .order_by("created_at", "pk")
+        )
+        for comment in comments:
+            if comment.parent_id is None:
+                comment.reply_list = replies.setdefault(comment.pk, [])
+                by_item[comment.contribution_id].append(comment)
+            else:
+                replies.setdefault(comment.parent_id, []).append(comment)
+    for passage in items:
+        passage.replies = by_item[passage.contribution_id]
+    return items
 
 
 def gone_items(*, study: Study) -> list[Passage]:
@@ -354,6 +382,59 @@ def amendment_create(
         kind=ContributionKind.AMENDMENT,
         idempotency_key=idempotency_key,
         _document=pin,
+    )
+
+
+def passage_item(*, study: Study, anchor: str, pk: int) -> Contribution | None:
+    """The comment or amendment ``pk`` of ``study`` pinned to the block ``anchor`` of the
+    latest published version, or None (another study, another passage, a passage
+    no longer in the document, or not an item of the document at all)."""
+    version = latest_version(study)
+    if version is None:
+        return None
+    return (
+        Contribution.objects.select_related("study", "passage__block")
+        .filter(
+            study=study,
+            pk=pk,
+            kind__in=[ContributionKind.PASSAGE, ContributionKind.AMENDMENT],
+            passage__block__version=version,
+            passage__block__anchor=anchor,
+            passage__gone=False,
+        )
+        .first()
+    )
+
+
+def passage_reply_create(
+    *,
+    contribution: Contribution,
+    author: User,
+    body: str,
+    idempotency_key: uuid.UUID | None = None,
+) -> Comment:
+    """Reply to a comment or amendment on a passage: a comment on it, one level.
+
+    A reply is an ordinary comment (services.comment_create: membership, open
+    study, posting limit, organisation snapshot, pre-moderation, the event),
+    so it is moderated, counted, indexed and sent live like every comment.
+    Refused (code "closed", nothing saved) while the item is not published:
+    hidden, removed, withdrawn or waiting for approval.
+    """
+    done = services._existing(Comment, author=author, idempotency_key=idempotency_key)
+    if done is not None:
+        return done
+    services._require_contribute(study=contribution.study, user=author)
+    state = Contribution.objects.filter(pk=contribution.pk).values_list("state", flat=True).get()
+    if state != ItemState.PUBLISHED:
+        contribution.state = state
+        raise ValidationError(
+            _("This item is %(state)s and takes no replies.")
+            % {"state": contribution.get_state_display().lower()},
+            code="closed",
+        )
+    return services.comment_create(
+        contribution=contribution, author=author, body=body, idempotency_key=idempotency_key
     )
 
 

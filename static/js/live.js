@@ -273,7 +273,9 @@
     var state = item.getAttribute("data-state");
     var key = item.id;
     var count = item.getAttribute("data-reactions") || "0";
-    var signature = [state, count, reacted[key] ? 1 : 0, item.getAttribute("data-edited")].join("|");
+    // A decided amendment takes no support, edit or withdrawal (the server refuses them).
+    var decided = item.getAttribute("data-decided") === "true";
+    var signature = [state, count, reacted[key] ? 1 : 0, item.getAttribute("data-edited"), decided ? 1 : 0].join("|");
     var own = tools.querySelector(":scope > .live-item-tools");
     if (own && own.getAttribute("data-signature") === signature) { return; }
     if (own && own.contains(document.activeElement)) { return; }
@@ -299,6 +301,10 @@
             "/comments/form/?parent=" + id, "hx-target": slotTarget
         }));
       }
+    }
+    // Nobody supports their own amendment.
+    if (canContribute && state === "published" && !decided &&
+        !(isAuthor && item.getAttribute("data-kind") === "amendment")) {
       var react = button((reacted[key] ? text("unreact") : text("react")) + " (" + count + ")", {
         "hx-post": itemUrl + "react/", "hx-swap": "outerHTML",
         "aria-pressed": reacted[key] ? "true" : "false"
@@ -306,7 +312,7 @@
       react.classList.add("react-button");
       own.appendChild(react);
     }
-    if (canContribute && isAuthor && (state === "published" || state === "pending")) {
+    if (canContribute && isAuthor && !decided && (state === "published" || state === "pending")) {
       own.appendChild(button(text("edit"), { "hx-get": itemUrl + "edit/", "hx-target": slotTarget }));
       own.appendChild(button(text("withdraw"), {
         "hx-post": itemUrl + "withdraw/", "hx-target": slotTarget, "hx-confirm": text("withdraw-confirm")

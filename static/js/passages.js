@@ -1,6 +1,6 @@
 // The concept document's passages: open a block's comments and amendments beside it
-// (below it on a phone), quote selected words, and keep counts and the open panel
-// current from the study's live events (static/js/live.js hands each one over as a
+// (below it on a phone) with their replies, quote selected words, and keep counts and
+// the open panel current from the study's live events (static/js/live.js hands each one over as a
 // "dugnad:study-event"). The server renders every panel; this only fetches it.
 (function () {
   "use strict";
@@ -9,6 +9,23 @@
   function panelUrl(anchor, quote) {
     var url = root.getAttribute("data-panel-url").replace("ANCHOR", encodeURIComponent(anchor));
     return quote ? url + "?quote=" + encodeURIComponent(quote) : url;
+  }
+
+  var focused = null;
+
+  // A reply form that is open or holds text moves into the fresh list as it is (its
+  // text, its idempotency key), in place of the empty one the server sent; an item
+  // that no longer takes replies (hidden, withdrawn) loses it with the rest.
+  function keepReplyForms(current, items) {
+    focused = null;
+    current.querySelectorAll(".reply-form-wrap").forEach(function (wrap) {
+      var field = wrap.querySelector("textarea");
+      if (!wrap.open && !(field && field.value)) { return; }
+      var replaced = items.querySelector("#" + wrap.id);
+      if (!replaced) { return; }
+      if (wrap.contains(document.activeElement)) { focused = document.activeElement; }
+      replaced.replaceWith(wrap);
+    });
   }
 
   // A first look fills the whole panel; a live refresh replaces only the list of
@@ -24,7 +41,12 @@
           var fresh = document.createElement("div");
           fresh.innerHTML = html;
           var items = fresh.querySelector(".passage-items");
-          if (items) { current.replaceWith(items); if (window.htmx) { window.htmx.process(items); } }
+          if (items) {
+            keepReplyForms(current, items);
+            current.replaceWith(items);
+            if (window.htmx) { window.htmx.process(items); }
+            if (focused && document.body.contains(focused)) { focused.focus(); }
+          }
           return;
         }
         panel.innerHTML = html;
@@ -82,10 +104,13 @@
     var data = (evt.detail && evt.detail.data) || {};
     var document_item = data.kind === "passage" || data.kind === "amendment";
     if (!document_item && data.item_type !== "comment") { return; }
-    // New items are announced politely, as on the study page (no list here to do it).
+    // New items are announced politely, as on the study page (no list here to do it),
+    // and so are replies to an item in the open panel.
     var lang = document.documentElement.lang || "nb";
     var region = document.getElementById("live-announcer");
-    if (document_item && data.announce && region && !evt.detail.replay) {
+    var reply_here = data.item_type === "comment" && openAnchor &&
+      document.getElementById("passage-item-" + data.contribution_id);
+    if ((document_item || reply_here) && data.announce && region && !evt.detail.replay) {
       region.textContent = data.announce[lang] || "";
     }
     // Several events in a burst (a resume) bring one refresh.

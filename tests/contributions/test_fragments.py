@@ -523,7 +523,7 @@ def test_controls_match_what_the_scripts_would_add(client, roles):
     study, author, _, _, contribution, *_ = roles
     html = as_viewer(client, study, author)
     tools = tools_of(html, contribution.dom_id)
-    assert 'class="live-item-tools" data-signature="published|0|0|true"' in tools
+    assert 'class="live-item-tools" data-signature="published|0|0|true|0"' in tools
 
 
 # --- queries ------------------------------------------------------------------------------

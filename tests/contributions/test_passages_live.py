@@ -115,3 +115,27 @@ async def test_a_page_that_reconnects_gets_exactly_the_passage_items_it_missed()
     assert [m["seq"] for m in replayed] == [seen + 1, seen + 2]
     assert all(m["data"]["kind"] == "passage" for m in replayed)
     await socket.disconnect()
+
+
+async def test_a_reply_in_a_passages_panel_arrives_live_naming_its_comment_and_replays():
+    """passages.js refetches the open panel on a comment event whose item is in it."""
+    study, _c, blocks, author, other = await database_sync_to_async(_setup)()
+    item = await database_sync_to_async(passages.passage_comment_create)(
+        study=study, author=author, anchor=blocks[1].anchor, body="Which agencies?"
+    )
+    seen = await database_sync_to_async(_last_seq)(study)
+    socket = await _socket(study, after=seen)
+    await receive_type(socket, "resumed")
+    reply = await database_sync_to_async(passages.passage_reply_create)(
+        contribution=item, author=other, body="All of them."
+    )
+    event = await receive_type(socket, "event")
+    assert event["kind"] == "comment.created"
+    assert event["data"]["contribution_id"] == item.pk and event["data"]["parent_id"] is None
+    assert "All of them." in event["html"] and event["data"]["announce"]
+    await socket.disconnect()
+    # A page that was away gets it on resume, as it is now.
+    late = await _socket(study, after=seen)
+    replayed = await receive_type(late, "event")
+    assert replayed["key"] == reply.dom_id and replayed["data"]["contribution_id"] == item.pk
+    await late.disconnect()

@@ -202,6 +202,8 @@ KWARGS: dict[str, Callable[[World], dict]] = {
     "passages:panel": lambda w: {"slug": w.study.slug, "anchor": w.anchor},
     "passages:comment": lambda w: {"slug": w.study.slug, "anchor": w.anchor},
     "passages:amend": lambda w: {"slug": w.study.slug, "anchor": w.anchor},
+    # A reply goes to an item of the passage: the amendment is one.
+    "passages:reply": lambda w: {"slug": w.study.slug, "anchor": w.anchor, "pk": w.amendment.pk},
     "passages:support": lambda w: {"slug": w.study.slug, "pk": w.amendment.pk},
     "passages:withdraw": lambda w: {"slug": w.study.slug, "pk": w.amendment.pk},
     "passages:decide": lambda w: {"slug": w.study.slug, "pk": w.amendment.pk},
@@ -356,6 +358,7 @@ MATRIX.update(
         "passages:panel": E(PUBLIC, NO_POST),
         "passages:comment": E(POST_ONLY, MEMBERS_POST),
         "passages:amend": E(POST_ONLY, MEMBERS_POST),
+        "passages:reply": E(POST_ONLY, MEMBERS_POST),
         "passages:support": E(POST_ONLY, MEMBERS_POST),
         # Only the author withdraws; the staff decide.
         "passages:withdraw": E(POST_ONLY, _roles(LOGIN, 403, ANY, 403, 403, 403)),
