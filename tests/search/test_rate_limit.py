@@ -21,8 +21,10 @@ def clock(monkeypatch, settings):
     return now
 
 
-def _search(client, path="/search/", address="192.0.2.1", **params):
-    return client.get(path, {"q": "klarspråk", **params}, REMOTE_ADDR=address)
+def _search(client, path="/search/", address="192.0.2.1", language="en", **params):
+    return client.get(
+        path, {"q": "klarspråk", **params}, REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE=language
+    )
 
 
 def test_a_visitor_past_the_limit_gets_a_clear_429_page_with_the_query_kept(client, clock):
@@ -38,6 +40,14 @@ def test_a_visitor_past_the_limit_gets_a_clear_429_page_with_the_query_kept(clie
     assert "You are searching faster than Dugnad allows" in body
     assert "try again in 40 seconds" in body
     assert 'value="klarspråk"' in body  # the field keeps what was typed
+
+
+def test_the_429_page_is_in_norwegian_for_a_norwegian_reader(client, clock):
+    _search(client)
+    _search(client)
+    response = _search(client, language="nb")
+    assert response.status_code == 429
+    assert "Du søker raskere enn Dugnad tillater" in response.content.decode()
 
 
 def test_the_limit_counts_each_address_and_each_person_apart(client, clock):
