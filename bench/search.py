@@ -3,6 +3,8 @@
     .venv/bin/python bench/search.py                       # 1,000,000 items, then drop
     .venv/bin/python bench/search.py --items 100000 --queries 50   # a quick look
     .venv/bin/python bench/search.py --keep --reuse        # time again on a kept database
+    .venv/bin/python bench/search.py --server postgres://postgres@127.0.0.1:5439
+                                            # another PostgreSQL here (e.g. other settings)
 
 Creates its own database (dugnad_bench_search on 127.0.0.1, dropped at the end
 unless --keep), migrates it and generates the texts in Python (copied in
@@ -15,17 +17,19 @@ with COPY) and the rows with INSERT ... SELECT (never the ORM row by row):
   (nouns, their endings and compounds) by Zipf's law, so a few words are in
   most items and most are rare; 3 % hidden, 2 % pending, 1 % withdrawn;
 - their search documents, written by one INSERT ... SELECT (PostgreSQL fills
-  the generated tsvector), and the GIN index built afterwards, as a first
-  indexing of an existing installation would.
+  the generated tsvector), and the GIN index (study_id, vector) built
+  afterwards, as a first indexing of an existing installation would.
 
-Then it times ``search.selectors.search`` (the count, the page of 20 in order
-of relevance, and the live rows behind it: what the page runs) for
+Then it times ``search.selectors.search`` (the newest matches with their
+rank, the page of 20, and the live rows behind it: what the page runs) for
 ``--queries`` two-word queries, as an anonymous visitor: within the big
 study, within a study of ordinary size (about 14,000 items) and across all
 public studies. "typical" queries draw their words by the same law as the
 texts; "common" ones take two of the 20 most frequent words (most items
-match). Prints p50, p95 and the maximum, and the plan of the first query of
-each kind. Talks only to 127.0.0.1; stops by itself after ``--timeout``
+match). Prints p50, p95 and the maximum, the statement that finds the newest
+matches for the first query of each kind with its plan (EXPLAIN ANALYZE,
+BUFFERS), the load average at the start and the end, and the server's
+shared_buffers and work_mem. Talks only to 127.0.0.1; stops by itself after ``--timeout``
 seconds.
 """
 
