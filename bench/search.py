@@ -3,6 +3,8 @@
     .venv/bin/python bench/search.py                       # 1,000,000 items, then drop
     .venv/bin/python bench/search.py --items 100000 --queries 50   # a quick look
     .venv/bin/python bench/search.py --keep --reuse        # time again on a kept database
+    .venv/bin/python bench/search.py --server postgres://postgres@127.0.0.1:5439
+                                            # another PostgreSQL here (e.g. other settings)
 
 Creates its own database (dugnad_bench_search on 127.0.0.1, dropped at the end
 unless --keep), migrates it and generates the texts in Python (copied in
@@ -15,17 +17,19 @@ with COPY) and the rows with INSERT ... SELECT (never the ORM row by row):
   (nouns, their endings and compounds) by Zipf's law, so a few words are in
   most items and most are rare; 3 % hidden, 2 % pending, 1 % withdrawn;
 - their search documents, written by one INSERT ... SELECT (PostgreSQL fills
-  the generated tsvector), and the GIN index built afterwards, as a first
-  indexing of an existing installation would.
+  the generated tsvector), and the GIN index (study_id, vector) built
+  afterwards, as a first indexing of an existing installation would.
 
-Then it times ``search.selectors.search`` (the count, the page of 20 in order
-of relevance, and the live rows behind it: what the page runs) for
+Then it times ``search.selectors.search`` (the newest matches with their
+rank, the page of 20, and the live rows behind it: what the page runs) for
 ``--queries`` two-word queries, as an anonymous visitor: within the big
 study, within a study of ordinary size (about 14,000 items) and across all
 public studies. "typical" queries draw their words by the same law as the
 texts; "common" ones take two of the 20 most frequent words (most items
-match). Prints p50, p95 and the maximum, and the plan of the first query of
-each kind. Talks only to 127.0.0.1; stops by itself after ``--timeout``
+match). Prints p50, p95 and the maximum, the statement that finds the newest
+matches for the first query of each kind with its plan (EXPLAIN ANALYZE,
+BUFFERS), the load average at the start and the end, and the server's
+shared_buffers and work_mem. Talks only to 127.0.0.1; stops by itself after ``--timeout``
 seconds.
 """
 
@@ -41,11 +45,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HOST_URL = "postgres://postgres@127.0.0.1:5432"
+HOST_URL = "postgres://postgres@127.0.0.1:5432"  # --server changes it (loopback only)
 TARGETS_MS = {"study": 50, "public": 200}
 
 # Base words of concept studies; each also appears with Norwegian endings.
@@ -93,6 +98,11 @@ def vocabulary() -> list[str]:
     rng.shuffle(simple)
     rng.shuffle(compounds)
     return simple + compounds
+
+
+def set_server(url: str) -> None:
+    global HOST_URL
+    HOST_URL = url.rstrip("/")
 
 
 def admin(sql: str) -> None:
@@ -168,12 +178,12 @@ def generate(*, items: int, words: list[str]) -> dict:
     org = f"CASE WHEN g % 4 = 0 THEN NULL ELSE {first_org} + g % {organisations} END"
     columns = (
         "study_id, author_id, body, body_html, state, moderation_reason, moderation_note, "
-        "acted_for_id, acted_for_sector, created_at, updated_at, revision"
+        "acted_for_id, acted_for_sector, acted_for_claim, created_at, updated_at, revision"
     )
     contributions = items // 4
     author = f"{first_user} + (g::bigint * 7919) % {people}"
     select = f"""SELECT {study}, {author}, {body}, '', {state}, '', '', o.id,
-            COALESCE(o.sector, ''),
+            COALESCE(o.sector, ''), CASE WHEN o.id IS NULL THEN '' ELSE 'confirmed' END,
             now() - interval '365 days' + (g % 525600) * interval '1 minute', now(), 1, g
         FROM generate_series(0, {contributions} - 1) AS g
         JOIN bench_texts t ON t.n = g.g
@@ -195,12 +205,20 @@ def generate(*, items: int, words: list[str]) -> dict:
         "comments",
         f"""INSERT INTO contributions_comment ({columns}, official, contribution_id)
         SELECT i.study_id, i.author_id, i.body, i.body_html, i.state, '', '', i.acted_for_id,
-            i.acted_for_sector, i.created_at, i.updated_at, 1, false, f.first
+            i.acted_for_sector, i.acted_for_claim, i.created_at, i.updated_at, 1, false, f.first
         FROM ({comments}) AS i({columns}, g)
         JOIN (SELECT study_id, min(id) AS first FROM contributions_contribution
               GROUP BY study_id) AS f ON f.study_id = i.study_id""",
     )
-    run("drop the GIN index", "DROP INDEX IF EXISTS search_document_vector")
+    # The GIN indexes the migrations made, dropped and built again after the rows.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_document' "
+            "AND indexdef LIKE '%USING gin%' ORDER BY indexname"
+        )
+        gin_indexes = cursor.fetchall()
+    for name, _definition in gin_indexes:
+        run(f"drop {name}", f"DROP INDEX {name}")
     for source, table, title in (
         ("contribution", "contributions_contribution", "title"),
         ("comment", "contributions_comment", "''"),
@@ -217,10 +235,8 @@ def generate(*, items: int, words: list[str]) -> dict:
                     || convert_to(body, 'UTF8')), 'hex'), 32)
             FROM {table}""",
         )
-    run(
-        "GIN index",
-        "CREATE INDEX search_document_vector ON search_document USING GIN (vector)",
-    )
+    for name, definition in gin_indexes:
+        run(f"GIN index {name}", definition)
     run("vacuum analyze", "VACUUM (ANALYZE)")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -283,11 +299,12 @@ def plan(query: str, study_id: int | None) -> list[str]:
             filters=selectors.SearchFilters(),
             study=None if study_id is None else _study(study_id),
         )
+    # The first ordered query: the newest matches with their rank (the one that
+    # reads the index), as the selector sent it.
     page_sql = [q["sql"] for q in context.captured_queries if "ORDER BY" in q["sql"]][0]
-    # The first ordered query: the newest matches (the one that reads the index).
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + page_sql)
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + page_sql)
+        return [page_sql] + [row[0] for row in cursor.fetchall()]
 
 
 def _study(pk: int):
@@ -304,7 +321,15 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=3000, help="seconds before giving up")
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
     parser.add_argument("--reuse", action="store_true", help="time a kept database again")
+    parser.add_argument(
+        "--server",
+        default=HOST_URL,
+        help="PostgreSQL to use, on this machine (default %(default)s)",
+    )
     args = parser.parse_args()
+    if urlsplit(args.server).hostname not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("--server must be a PostgreSQL on this machine (127.0.0.1)")
+    set_server(args.server)
     if not args.database.startswith("dugnad_bench_"):
         parser.error("the database name must start with dugnad_bench_ (it is dropped)")
 
@@ -315,6 +340,7 @@ def main() -> int:
     signal.alarm(args.timeout)
     words = vocabulary()
     result: dict = {"database": args.database, "items": args.items, "vocabulary": len(words)}
+    result["load_at_start"] = [round(value, 2) for value in os.getloadavg()]
     if not args.reuse:
         admin(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
         admin(f'CREATE DATABASE "{args.database}"')
@@ -328,6 +354,7 @@ def main() -> int:
         from studies.models import Study
 
         if args.reuse:
+            call_command("migrate", verbosity=0)  # a database kept by an earlier version
             big = Study.objects.order_by("pk").values_list("pk", flat=True).first()
         else:
             started = time.perf_counter()
@@ -395,6 +422,14 @@ def main() -> int:
             result[f"{name}_plan_within"] = plan(queries[0], big)
             result[f"{name}_plan_across"] = plan(queries[0], None)
         result["targets_ms"] = TARGETS_MS
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT version(), current_setting('shared_buffers'), current_setting('work_mem')"
+            )
+            result["server"] = list(cursor.fetchone())
+        result["load_at_end"] = [round(value, 2) for value in os.getloadavg()]
     finally:
         from django.db import connections
 

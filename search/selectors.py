@@ -3,18 +3,18 @@
 Permissions are applied in the query (studies the person may view, items in
 states they may read) and once more against the live rows of the page, so a
 result never shows text that is gone. A page reads a fixed number of queries:
-the count, the page, one per source on it, and the person's memberships.
+the newest matches with their rank, the page's rows, one per source on it, and
+the person's memberships.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Q, QuerySet
-from django.db.models.expressions import RawSQL
-from django.db.models.fields import FloatField
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -149,8 +149,12 @@ def _may_read(document: SearchDocument, user, moderated: list[int]) -> bool:
     return document.study_id in moderated
 
 
-def _match(queryset: QuerySet, query: ParsedQuery) -> tuple[QuerySet, RawSQL] | None:
-    """Documents matching the query in their own language, and their rank; None: no words."""
+def _match(queryset: QuerySet, query: ParsedQuery) -> tuple[QuerySet, str, list] | None:
+    """Documents matching the query in their own language, and the SQL of their rank.
+
+    The rank is an expression over the columns ``c.id``, ``c.language`` (and on
+    PostgreSQL ``c.vector``) of the candidates (``_ranked``); None: no words.
+    """
     table = SearchDocument._meta.db_table
     where, params, rank_parts, rank_params = [], [], [], []
     for language in LANGUAGES:
@@ -161,7 +165,7 @@ def _match(queryset: QuerySet, query: ParsedQuery) -> tuple[QuerySet, RawSQL] | 
             tsquery = f"websearch_to_tsquery('{language}'::regconfig, %s)"
             where.append(f"({table}.language = %s AND {table}.vector @@ {tsquery})")
             params += [language, text]
-            rank_parts.append(f"WHEN {table}.language = %s THEN ts_rank({table}.vector, {tsquery})")
+            rank_parts.append(f"WHEN c.language = %s THEN ts_rank(c.vector, {tsquery})")
             rank_params += [language, text]
         else:
             expression = query.fts5(language)
@@ -174,19 +178,42 @@ def _match(queryset: QuerySet, query: ParsedQuery) -> tuple[QuerySet, RawSQL] | 
             params += [language, expression]
             # bm25 is lower for better matches; the title counts double.
             rank_parts.append(
-                f"WHEN {table}.language = %s THEN (SELECT -bm25({FTS_TABLE}, 2.0, 1.0) "  # noqa: S608
-                f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {FTS_TABLE}.rowid = {table}.id)"
+                f"WHEN c.language = %s THEN (SELECT -bm25({FTS_TABLE}, 2.0, 1.0) "  # noqa: S608
+                f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {FTS_TABLE}.rowid = c.id)"
             )
             rank_params += [language, expression]
     if not where:
         return None
-    rank = RawSQL(  # noqa: S611 - built of constants; the query is a parameter
-        "CASE " + " ".join(rank_parts) + " ELSE 0 END", rank_params, FloatField()
-    )
     matched = queryset.extra(  # noqa: S610 - built of constants; only parameters come from the person
         where=["(" + " OR ".join(where) + ")"], params=params
     )
-    return matched, rank
+    return matched, "CASE " + " ".join(rank_parts) + " ELSE 0 END", rank_params
+
+
+def _ranked(matched: QuerySet, rank: str, rank_params: list) -> list[tuple[int, float]]:
+    """The newest MAX_RESULTS + 1 matches, newest first, each with its rank, in one query.
+
+    The inner query reads the matches (from the GIN index when the words are
+    rare, newest first from a time index when they are common) and keeps the
+    newest; the rank is computed in the outer query, so for those rows only,
+    from the vector the inner query already read: no row is read twice.
+    """
+    table = SearchDocument._meta.db_table
+    newest = matched.order_by("-created_at", "-id")
+    if connection.vendor == "postgresql":
+        newest = newest.extra(select={"vector": f"{table}.vector"})  # noqa: S610 - a constant
+    columns = ("id", "created_at", "language", *newest.query.extra_select)
+    try:
+        inner, params = newest.values_list(*columns)[: MAX_RESULTS + 1].query.sql_with_params()
+    except EmptyResultSet:
+        return []  # a condition no row can meet
+    sql = (
+        f"SELECT c.id, {rank} FROM ({inner}) AS c "  # noqa: S608 - built of constants and Django's SQL
+        "ORDER BY c.created_at DESC, c.id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*rank_params, *params])
+        return [(pk, value or 0.0) for pk, value in cursor.fetchall()]
 
 
 def _confirmed(condition: Q) -> Q:
@@ -281,38 +308,33 @@ def search(
     moderated = moderated_study_ids(user)
     documents = SearchDocument.objects.filter(_readable(user, moderated))
     if study is not None:
-        documents = documents.filter(study_id=study.pk)
+        # As a bigint, so that PostgreSQL reads the study and the words from the
+        # one (study_id, vector) index (btree_gin has no int8 = int4 operator).
+        documents = documents.filter(study_id=Cast(Value(study.pk), BigIntegerField()))
     else:
         documents = documents.filter(viewable(user))
     matching = _match(_filtered(documents, filters), query)
     if matching is None:
         return None
-    matched, rank = matching
+    matched, rank, rank_params = matching
     # The newest matches, at most MAX_RESULTS: the count, the pages and the set
-    # that relevance orders. PostgreSQL reads them newest first from an index
-    # when the words are common and from the GIN index when they are rare, so
-    # neither ranks more than MAX_RESULTS documents (docs/search.md).
-    candidates = list(
-        matched.order_by("-created_at", "-id").values_list("id", flat=True)[: MAX_RESULTS + 1]
-    )
-    total = len(candidates)
-    candidates = candidates[:MAX_RESULTS]
+    # that relevance orders, so no search ranks more than MAX_RESULTS documents
+    # (docs/search.md).
+    ranked = _ranked(matched, rank, rank_params)
+    total = len(ranked)
+    ranked = ranked[:MAX_RESULTS]
     pages = max(1, (total - (total > MAX_RESULTS) + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(max(page, 1), pages)
     start = (page - 1) * PAGE_SIZE
+    if filters.sort == "relevance":
+        # Best first, ties newest first: the list is newest first and the sort is stable.
+        ranked = sorted(ranked, key=lambda pair: -pair[1])
+    shown = [pk for pk, _rank in ranked[start : start + PAGE_SIZE]]
     rows: list[SearchDocument] = []
-    if candidates:
+    if shown:
         related = SearchDocument.objects.select_related("study", "section", "organisation")
-        if filters.sort == "relevance":
-            rows = list(
-                related.filter(pk__in=candidates)
-                .annotate(rank=rank)
-                .order_by("-rank", "-created_at", "-id")[start : start + PAGE_SIZE]
-            )
-        else:
-            shown = candidates[start : start + PAGE_SIZE]
-            by_id = {row.pk: row for row in related.filter(pk__in=shown)}
-            rows = [by_id[pk] for pk in shown if pk in by_id]
+        by_id = {row.pk: row for row in related.filter(pk__in=shown)}
+        rows = [by_id[pk] for pk in shown if pk in by_id]
     return SearchPage(
         results=_results(rows, query=query, user=user, moderated=moderated),
         total=total,
