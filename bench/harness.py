@@ -222,8 +222,13 @@ class Stack:
         celery: bool = False,
         ws: str = "auto",
         ws_deflate: bool = False,
+        server: str = "uvicorn",
     ) -> None:
+        if server not in ("uvicorn", "gunicorn"):
+            raise ValueError(f"unknown server {server!r}")
         self.name = name
+        # uvicorn (ASGI: HTTP and websockets) or gunicorn (WSGI sync workers: HTTP only).
+        self.server = server
         self.ws = ws  # uvicorn's websocket implementation; "auto" as platform/Procfile
         # permessage-deflate on the server: off as in platform/Procfile.
         self.ws_deflate = ws_deflate
@@ -406,6 +411,16 @@ class Stack:
             )  # fmt: skip
 
     def _uvicorn(self, label: str, port: int, workers: int) -> None:
+        if self.server == "gunicorn":
+            self.spawn(
+                label,
+                [
+                    PYTHON, "-m", "gunicorn", "config.wsgi:application",
+                    "--bind", f"{HOST}:{port}", "--workers", str(workers),
+                    "--worker-class", "sync", "--log-level", "warning",
+                ],
+            )  # fmt: skip
+            return
         self.spawn(
             label,
             [

@@ -51,6 +51,12 @@ def main() -> None:
     parser.add_argument("--contributions", type=int, default=200)
     parser.add_argument("--comments", type=int, default=2000)
     parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "gunicorn"],
+        default="uvicorn",
+        help="uvicorn (ASGI, as platform/Procfile) or gunicorn (WSGI sync workers)",
+    )
     parser.add_argument("--time-limit", type=float, default=900)
     args = parser.parse_args()
     rates = [(float(r), args.duration) for r in args.rates.split(",")]
@@ -67,7 +73,7 @@ def main() -> None:
         "steps": [],
     }
     log("load average before:", result["load_before"])
-    with Stack("page", workers=1, time_limit=args.time_limit) as stack:
+    with Stack("page", workers=1, time_limit=args.time_limit, server=args.server) as stack:
         seed = stack.run_module(
             "bench.seed",
             "--viewers", "1", "--posters", "20",
