@@ -296,6 +296,7 @@ def passage_comment(request: HttpRequest, slug: str, anchor: str) -> HttpRespons
             quote=data["quote"],
             version_id=data["version"],
             idempotency_key=data["idempotency_key"],
+            membership=access.membership,
         ),
     )
 
@@ -317,6 +318,7 @@ def amendment_propose(request: HttpRequest, slug: str, anchor: str) -> HttpRespo
             reason=data["body"],
             version_id=data["version"],
             idempotency_key=data["idempotency_key"],
+            membership=access.membership,
         ),
     )
 
