@@ -315,6 +315,7 @@ def passage_comment(request: HttpRequest, slug: str, anchor: str) -> HttpRespons
             quote=data["quote"],
             version_id=data["version"],
             idempotency_key=data["idempotency_key"],
+            membership=access.membership,
         ),
     )
 
@@ -336,6 +337,7 @@ def amendment_propose(request: HttpRequest, slug: str, anchor: str) -> HttpRespo
             reason=data["body"],
             version_id=data["version"],
             idempotency_key=data["idempotency_key"],
+            membership=access.membership,
         ),
     )
 

@@ -50,7 +50,7 @@ from studies.blocks import (
     previous_version,
     version_blocks,
 )
-from studies.models import DocumentBlock, DocumentVersion, Study, StudyStatus
+from studies.models import DocumentBlock, DocumentVersion, Membership, Study, StudyStatus
 from studies.selectors import current_phase
 
 QUOTE_MAX = 1000
@@ -291,16 +291,18 @@ def passage_comment_create(
     quote: str = "",
     version_id: int | None = None,
     idempotency_key: uuid.UUID | None = None,
+    membership: Membership | None = None,
 ) -> Contribution:
     """Comment on a block of the latest published version (optionally on quoted words).
 
     Refused (nothing saved) when the block is not in the latest version, the
     quote is not in it, or the person may not post (services' checks).
+    ``membership``: the author's, as the caller read it in this request.
     """
     done = services._existing(Contribution, author=author, idempotency_key=idempotency_key)
     if done is not None:
         return done
-    services._require_contribute(study=study, user=author)
+    membership = services._require_contribute(study=study, user=author, membership=membership)
     _refuse_nul(body=body, quote=quote)
     block = _current_block(study=study, anchor=anchor, version_id=version_id)
     quote = _clean_quote(quote, block)
@@ -315,6 +317,7 @@ def passage_comment_create(
         body=body,
         kind=ContributionKind.PASSAGE,
         idempotency_key=idempotency_key,
+        membership=membership,
         _document=pin,
     )
 
@@ -328,16 +331,18 @@ def amendment_create(
     reason: str,
     version_id: int | None = None,
     idempotency_key: uuid.UUID | None = None,
+    membership: Membership | None = None,
 ) -> Contribution:
     """Propose new wording for a block of the latest published version, with a reason.
 
     Refused (nothing saved) outside a running phase, on a block that is not in
     the latest version, and for empty, too long or unchanged wording.
+    ``membership``: the author's, as the caller read it in this request.
     """
     done = services._existing(Contribution, author=author, idempotency_key=idempotency_key)
     if done is not None:
         return done
-    services._require_contribute(study=study, user=author)
+    membership = services._require_contribute(study=study, user=author, membership=membership)
     _refuse_nul(wording=wording, body=reason)
     if study.phases.exists() and current_phase(study) is None:
         raise ValidationError(
@@ -381,6 +386,7 @@ def amendment_create(
         body=reason,
         kind=ContributionKind.AMENDMENT,
         idempotency_key=idempotency_key,
+        membership=membership,
         _document=pin,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, FilteredRelation, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
@@ -18,7 +18,7 @@ from accounts.second_factor import second_factor_for
 from accounts.selectors import iso_time
 from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
 from core.queries import first_row
-from studies.access import Action, StudyAccess
+from studies.access import Action, StudyAccess, study_for_user
 from studies.models import DocumentVersion, Study
 
 PAGE_SIZE = 20
@@ -141,6 +141,49 @@ def contribution_for_user(
         raise Http404("No such contribution")
     contribution.study = access.study
     return contribution
+
+
+def contribution_with_access(*, user, slug: str, pk: int) -> tuple[StudyAccess, Contribution]:
+    """The study ``slug`` with the person's access to it, and its contribution ``pk``
+    that they may see, read together in one query.
+
+    Raises Http404 where ``study_for_user`` and then ``contribution_for_user``
+    would. The membership comes with its study's row through a join on the
+    person, so a member posting reads the study, the membership and the
+    contribution at once.
+    """
+    if user is None or not user.is_authenticated:
+        access = study_for_user(user, slug)
+        return access, contribution_for_user(access=access, pk=pk, user=user)
+    contribution = first_row(
+        Contribution.objects.filter(study__slug=slug, pk=pk)
+        .annotate(
+            person_membership=FilteredRelation(
+                "study__memberships", condition=Q(study__memberships__user=user)
+            )
+        )
+        .select_related(
+            "study",
+            "author",
+            "acted_for",
+            "section",
+            "person_membership",
+            "person_membership__organisation",
+        )
+    )
+    if contribution is None:
+        # No such contribution in a study by that name: a 404 either way.
+        raise Http404("No such contribution")
+    membership = getattr(contribution, "person_membership", None)  # unset: no such row
+    if membership is not None:
+        membership.study = contribution.study
+        membership.user = user
+    access = StudyAccess(study=contribution.study, membership=membership)
+    if not access.can(Action.VIEW, user):
+        raise Http404("No such study")
+    if not _may_fetch(access, contribution, user, True):
+        raise Http404("No such contribution")
+    return access, contribution
 
 
 def comment_for_user(*, access: StudyAccess, pk: int, user=None, content: bool = True) -> Comment:

@@ -40,7 +40,7 @@ from contributions.models import (
     attachment_filename,
     attachment_type_of,
 )
-from contributions.notifications import reply_notify
+from contributions.notifications import reply_notify_after_commit
 from core.cache import count_up
 from core.queries import first_row
 from studies import events
@@ -254,18 +254,20 @@ def contribution_create(
     section: Section | None = None,
     idempotency_key: uuid.UUID | None = None,
     attachments: Sequence[UploadedFile] = (),
+    membership: Membership | None = None,
     _document: Callable[[Contribution], None] | None = None,
 ) -> Contribution:
     """Post a contribution; a repeated ``idempotency_key`` returns the first one unchanged.
 
     Raises PermissionDenied (not a member, blocked, study not open),
     ValidationError (empty or too long fields, wrong section, bad files) or
-    RateLimited. Nothing is saved when it raises.
+    RateLimited. Nothing is saved when it raises. ``membership``: the
+    author's, as the caller read it in this request, saves reading it again.
     """
     existing = _existing(Contribution, author=author, idempotency_key=idempotency_key)
     if existing is not None:
         return existing
-    membership = _require_contribute(study=study, user=author)
+    membership = _require_contribute(study=study, user=author, membership=membership)
     title = _clean_text(title, field="title", label=_("The title"), max_length=TITLE_MAX)
     body = _clean_text(body, field="body", label=_("The text"), max_length=BODY_MAX)
     if kind not in ContributionKind.values or (kind in DOCUMENT_KINDS and not _document):
@@ -275,7 +277,7 @@ def contribution_create(
     posting_rate_check(user=author)
     try:
         with transaction.atomic():
-            contribution = Contribution.objects.create(
+            contribution = Contribution(
                 study=study,
                 author=author,
                 title=title,
@@ -287,6 +289,10 @@ def contribution_create(
                 idempotency_key=idempotency_key,
                 **_snapshot(membership),
             )
+            # Its search document (with a passage's or amendment's rows) is
+            # written by a task after commit (search/indexing.py).
+            contribution.index_after_commit = True
+            contribution.save(force_insert=True)
             _save_attachments(contribution=contribution, checked=checked)
             if _document is not None:
                 # Its place in the concept document (contributions.passages), saved
@@ -469,26 +475,29 @@ def comment_create(
                 idempotency_key=idempotency_key,
                 **_snapshot(membership),
             )
+            comment.index_after_commit = True  # search/indexing.py: after commit, in a task
             if comment.state != ItemState.PUBLISHED:
                 comment.save(force_insert=True)
                 _tell_moderators(item=comment)
             else:
                 # The comment's row locks its participation summaries (reports
                 # triggers) and its event the study row, both until commit.
-                # With its id taken beforehand (PostgreSQL), the rendering and
-                # the notification happen first, outside those locks, and other
-                # posts to the study wait only for two inserts and the commit.
+                # With its id taken beforehand (PostgreSQL), the rendering
+                # happens first, outside those locks, and other posts to the
+                # study wait only for two inserts and the commit.
                 comment.pk = _reserve_pk(Comment)
                 comment.reaction_count = 0  # new: nothing to count
                 written_first = comment.pk is None  # SQLite: one lock anyway
                 if written_first:
                     comment.save(force_insert=True)
                 payload = live.item_payload(item=comment, kind=live.CREATED)
-                reply_notify(comment=comment)
                 if not written_first:
                     comment.save(force_insert=True)
                 live.record_payload(study_id=comment.study_id, payload=payload)
                 comment.event_payload = payload  # for the poster's own page
+                # The poster waits for none of this: tasks after commit,
+                # reading the comment as it is then.
+                reply_notify_after_commit(comment=comment)
     except IntegrityError:
         existing = _existing(Comment, author=author, idempotency_key=idempotency_key)
         if existing is None:
@@ -663,7 +672,7 @@ def item_change_state(
         on_page = state not in (ItemState.PENDING, ItemState.REJECTED)
         if on_page and not was_on_page:
             if isinstance(locked, Comment) and locked.state == ItemState.PUBLISHED:
-                reply_notify(comment=locked)  # before the event: see comment_create
+                reply_notify_after_commit(comment=locked)
             live.publish_item(item=locked, kind=live.PUBLISHED)
         elif on_page or was_on_page:
             live.publish_item(item=locked, kind=live.STATE)

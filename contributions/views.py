@@ -181,6 +181,7 @@ def _contribution_create(request: HttpRequest, slug: str) -> HttpResponse:
                 section=form.cleaned_data.get("section"),
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 attachments=form.cleaned_data.get("attachments") or [],
+                membership=access.membership,
             )
         except services.RateLimited as error:
             return _rate_limited(
@@ -353,8 +354,7 @@ def contribution_comments(request: HttpRequest, slug: str, pk: int) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """GET: a comment, reply or official-answer form. POST: post it."""
-    access = study_for_user(request.user, slug)
-    contribution = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
+    access, contribution = selectors.contribution_with_access(user=request.user, slug=slug, pk=pk)
     source = request.POST if request.method == "POST" else request.GET
     official = source.get("official") in ("1", "true", "True", "on")
     if official:

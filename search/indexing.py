@@ -5,21 +5,31 @@ post_delete fire before commit), so an edit, a moderation action or a
 deletion changes the index atomically with the item: there is no moment at
 which the index still finds text that was taken away. Results are checked
 against the live rows as well (search/selectors.py).
+
+One exception, for posting: a new row marked ``index_after_commit = True``
+(set by contributions.services on what a person posts) is indexed by a task
+queued after its transaction commits (``search.tasks.document_refresh``),
+so the poster does not wait for it. The task reads the row as it is when it
+runs: a post hidden, edited, withdrawn or deleted before then is indexed as
+it is now (or not at all), never with its first text. Until the task has run
+the new item is simply not found yet.
 """
 
 from __future__ import annotations
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
+from core.tasks import task
 from search.models import SearchDocument
 from search.sources import SOURCES, Source, source_for_model
 from search.text import terms
 
 FTS_TABLE = "search_fts"
+REFRESH_TASK = "search.tasks.document_refresh"
 
 
 def _uses_fts5() -> bool:
@@ -40,6 +50,33 @@ def index_object(source: Source, obj: Model, *, document_model=SearchDocument) -
         _fts_write(document)
 
 
+def refresh_object(source: Source, pk: int) -> bool:
+    """Write the search document of row ``pk`` as the row is now; remove it if the row is gone.
+
+    Idempotent: a second run writes the same document. The row is locked while
+    its document is written, so a hide or an edit committing at the same time
+    waits (their own receivers then write the document after this one).
+    Returns whether the row exists.
+    """
+    model = source.model_class
+    with transaction.atomic():
+        obj = (
+            model.objects.select_for_update(of=("self",))
+            .select_related(*source.related)
+            .filter(pk=pk)
+            .first()
+        )
+        if obj is None:
+            remove_object(source, pk)
+            return False
+        index_object(source, obj)
+    return True
+
+
+def _index_after_commit(source: Source, pk: int) -> None:
+    transaction.on_commit(lambda: task(REFRESH_TASK).delay(source.key, pk))
+
+
 def remove_object(source: Source, pk: int) -> None:
     # On SQLite a trigger removes the FTS row with the document (migration 0001).
     SearchDocument.objects.filter(source=source.key, object_id=pk).delete()
@@ -58,11 +95,14 @@ def _fts_write(document: SearchDocument) -> None:
         )
 
 
-def _saved(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
+def _saved(sender, instance, created=False, update_fields=None, raw=False, **kwargs) -> None:
     if raw:
         return  # loaddata: rebuild_search_index afterwards
     source = source_for_model(sender)
     if source is None:
+        return
+    if created and getattr(instance, "index_after_commit", False):
+        _index_after_commit(source, instance.pk)
         return
     if update_fields is not None and source.fields and not (set(update_fields) & source.fields):
         return
@@ -75,12 +115,13 @@ def _deleted(sender, instance, **kwargs) -> None:
         remove_object(source, instance.pk)
 
 
-def _amendment_saved(sender, instance, raw=False, **kwargs) -> None:
+def _amendment_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
     """An amendment's wording and decision are found with its contribution.
 
     The row is saved after the contribution (and again when it is decided or
     credited), in the same transaction: the contribution's document is
-    written anew from both.
+    written anew from both. A new amendment of a contribution indexed after
+    commit is left to that task, which reads both rows.
     """
     if raw:
         return
@@ -88,6 +129,8 @@ def _amendment_saved(sender, instance, raw=False, **kwargs) -> None:
     if source is None:
         return
     contribution = instance.contribution
+    if created and getattr(contribution, "index_after_commit", False):
+        return
     contribution.amendment = instance  # the row just saved, not a stale or missing one
     index_object(source, contribution)
 

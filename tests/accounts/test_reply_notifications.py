@@ -38,13 +38,15 @@ def test_a_comment_on_my_contribution_notifies_me_by_email(
     assert [m.to for m in mail.outbox] == [[author.email]]
 
 
-def test_a_reply_to_my_comment_notifies_me_and_the_contribution_author_once_each(thread):
+def test_a_reply_to_my_comment_notifies_me_and_the_contribution_author_once_each(
+    thread, django_capture_on_commit_callbacks
+):
     study, author, commenter, contribution = thread
     third = UserFactory(display_name="Per")
     MembershipFactory(study=study, user=third)
     parent = comment_create(contribution=contribution, author=commenter, body="First")
-    Notification.objects.all().delete()
-    comment_create(contribution=contribution, author=third, body="Reply", parent=parent)
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_create(contribution=contribution, author=third, body="Reply", parent=parent)
     titles = dict(Notification.objects.values_list("user_id", "title"))
     assert titles[commenter.pk] == "Per svarte på kommentaren din om «Plain language»"
     assert titles[author.pk] == "Per commented on your contribution “Plain language”"
@@ -57,17 +59,22 @@ def test_my_own_comment_does_not_notify_me(thread):
     assert not Notification.objects.exists()
 
 
-def test_a_pending_comment_notifies_only_once_it_is_approved(thread):
+def test_a_pending_comment_notifies_only_once_it_is_approved(
+    thread, django_capture_on_commit_callbacks
+):
     study, author, commenter, contribution = thread
     study.moderation_mode = ModerationMode.PRE
     study.save()
-    comment = comment_create(contribution=contribution, author=commenter, body="Wait for it")
+    with django_capture_on_commit_callbacks(execute=True):
+        comment = comment_create(contribution=contribution, author=commenter, body="Wait for it")
     assert comment.state == ItemState.PENDING
     assert not Notification.objects.filter(user=author).exists()
-    item_change_state(item=comment, state=ItemState.PUBLISHED)
+    with django_capture_on_commit_callbacks(execute=True):
+        item_change_state(item=comment, state=ItemState.PUBLISHED)
     assert Notification.objects.filter(user=author, kind="reply").count() == 1
-    item_change_state(item=comment, state=ItemState.HIDDEN, reason="off_topic")
-    item_change_state(item=comment, state=ItemState.PUBLISHED)
+    with django_capture_on_commit_callbacks(execute=True):
+        item_change_state(item=comment, state=ItemState.HIDDEN, reason="off_topic")
+        item_change_state(item=comment, state=ItemState.PUBLISHED)
     assert Notification.objects.filter(user=author, kind="reply").count() == 1
 
 

@@ -46,21 +46,19 @@ def test_an_unknown_study_records_nothing():
     assert not StudyEvent.objects.exists()
 
 
-def test_a_comment_takes_its_event_number_after_the_reply_notification():
-    """The study row is locked from numbering to commit: nothing but the event may follow."""
+def test_a_comment_takes_its_event_number_as_its_transactions_last_write():
+    """The study row is locked from numbering to commit: nothing but the event may follow,
+    and nothing the poster does not wait for (notification, search) is written at all."""
     study = StudyFactory()
     author = member(study)
     contribution = services.contribution_create(study=study, author=author, title="T", body="b")
     commenter = member(study)
-    # The capture ends before the commit, so after-commit work (e-mail) is left out.
+    # The capture ends before the commit, so after-commit work (tasks, e-mail) is left out.
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         services.comment_create(contribution=contribution, author=commenter, body="Hello")
     sql = [q["sql"] for q in queries.captured_queries]
     numbering = next(i for i, s in enumerate(sql) if s.startswith("UPDATE studies_study SET"))
-    notification = next(
-        i for i, s in enumerate(sql) if s.startswith('INSERT INTO "accounts_notification"')
-    )
-    assert notification < numbering
+    assert not any("accounts_notification" in s or "search_document" in s for s in sql), sql
     writes_after = [
         s for s in sql[numbering + 1 :] if s.split()[0] in ("INSERT", "UPDATE", "DELETE")
     ]
@@ -100,7 +98,7 @@ async def test_presence_message_carries_the_studys_newest_event(settings):
     await communicator.disconnect()
 
 
-def test_on_postgresql_a_comment_is_rendered_and_notified_before_its_row_is_written(
+def test_on_postgresql_a_comment_is_rendered_before_its_row_is_written(
     requires_postgres,
 ):
     """The comment's insert (summary rows) and its event (study row) lock until commit:
@@ -116,14 +114,10 @@ def test_on_postgresql_a_comment_is_rendered_and_notified_before_its_row_is_writ
     insert = next(
         i for i, s in enumerate(sql) if s.startswith('INSERT INTO "contributions_comment"')
     )
-    assert any(s.startswith('INSERT INTO "accounts_notification"') for s in sql[:insert])
-    # Besides the event, only the comment's search document is written under the
-    # locks (search indexes in the writing transaction, so a rollback takes it too):
-    # one lookup by its unique key and one insert.
-    after = sql[insert + 1 :]
-    search = [s for s in after if '"search_document"' in s]
-    assert len(search) <= 2
-    assert [s.split()[:3] for s in after if s not in search] == [
+    assert sql[insert - 1].startswith("SELECT nextval(")
+    # The reply notification and the search document follow after commit, in tasks.
+    assert not any("accounts_notification" in s or "search_document" in s for s in sql), sql
+    assert [s.split()[:3] for s in sql[insert + 1 :]] == [
         ["UPDATE", "studies_study", "SET"],
         ["INSERT", "INTO", '"studies_studyevent"'],
     ]

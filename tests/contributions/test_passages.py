@@ -748,3 +748,37 @@ def test_the_panel_links_each_item_to_the_study_page_that_lists_it_past_the_firs
     assert fragment == f"contribution-{first.pk}"
     page = client.get(path).content.decode()
     assert f'id="contribution-{first.pk}"' in page
+
+
+def test_posting_on_a_passage_reads_the_membership_once_and_indexes_after_commit(
+    setup, client, eager_celery, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from search.models import SearchDocument
+
+    study, _c, version, blocks, author, _o = setup
+    login_as(client, author)
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        response = client.post(
+            reverse("passages:comment", args=[study.slug, blocks[1].anchor]),
+            {
+                "comment-body": "Which agencies?",
+                "comment-version": version.pk,
+                "comment-idempotency_key": str(uuid.uuid4()),
+            },
+            **HTMX,
+        )
+    assert response.status_code == 200
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum('FROM "studies_membership"' in s for s in sql) == 1, sql
+    assert not any("search_document" in s for s in sql)
+    comment = Contribution.objects.get(body="Which agencies?")
+    assert not SearchDocument.objects.filter(source="contribution", object_id=comment.pk).exists()
+    for callback in callbacks:
+        callback()
+    assert SearchDocument.objects.filter(source="contribution", object_id=comment.pk).exists()

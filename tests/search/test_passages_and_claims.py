@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.test import TestCase
 
 from accounts.models import ClaimState, Sector
 from accounts.services import claim_decide
@@ -29,6 +30,12 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(eager_celery):
+    """A posted item's search task runs where it is queued, also with a broker."""
+
 
 DOC = """# Digital assistent
 
@@ -62,13 +69,15 @@ def found(query: str, *, user=None, study=None, **filters) -> list:
 
 
 def propose(study, author, block, wording="Assistenten skal kvitsymre alle tjenester."):
-    return passages.amendment_create(
-        study=study,
-        author=author,
-        anchor=block.anchor,
-        wording=wording,
-        reason="Trollskog gjør teksten tydeligere.",
-    )
+    # A posted item's search document is written after commit (search/indexing.py).
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return passages.amendment_create(
+            study=study,
+            author=author,
+            anchor=block.anchor,
+            wording=wording,
+            reason="Trollskog gjør teksten tydeligere.",
+        )
 
 
 # --- S1: an amendment's proposed wording is found -------------------------------------------
@@ -274,9 +283,10 @@ def test_a_merged_duplicate_is_listed_as_the_organisation_it_was_merged_into(cla
 def test_passage_comments_and_amendments_have_their_own_kind_and_label(document, client):
     study, _coordinator, blocks, author = document
     amendment = propose(study, author, blocks[2])
-    comment = passages.passage_comment_create(
-        study=study, author=author, anchor=blocks[1].anchor, body="Trollskog i avsnittet."
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        comment = passages.passage_comment_create(
+            study=study, author=author, anchor=blocks[1].anchor, body="Trollskog i avsnittet."
+        )
     idea = ContributionFactory(study=study, title="Trollskog", body="Et vanlig innspill.")
     assert found("trollskog", study=study, kind="amendment") == [f"contribution:{amendment.pk}"]
     assert found("trollskog", study=study, kind="passage") == [f"contribution:{comment.pk}"]
