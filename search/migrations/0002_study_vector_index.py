@@ -9,10 +9,11 @@ role allowed to create extensions (docs/search.md, "The index"). On SQLite
 both operations do nothing: its FTS5 table is unchanged.
 """
 
-from django.contrib.postgres.operations import BtreeGinExtension
 from django.db import migrations
 
 POSTGRES_UP = [
+    # The extension stays on the way back: other indexes may use it.
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
     "CREATE INDEX IF NOT EXISTS search_document_study_vector "
     "ON search_document USING GIN (study_id, vector)",
     "DROP INDEX IF EXISTS search_document_vector",
@@ -37,7 +38,8 @@ class Migration(migrations.Migration):
         ("search", "0001_search_document"),
     ]
 
+    # Not django.contrib.postgres's BtreeGinExtension: unapplying it asks
+    # pg_extension even on SQLite.
     operations = [
-        BtreeGinExtension(),
         migrations.RunPython(_run(POSTGRES_UP), _run(POSTGRES_DOWN)),
     ]
