@@ -1,86 +1,59 @@
-"""A token in the shared cache that changes whenever a shown name may have changed.
+"""When a name that study pages show changes: ``name_changed``.
 
-Pages keep lists that show people's and organisations' names
-(contributions/fragments.py); names change without a study event (a new
-display name, a deleted account, a renamed organisation), so a kept list is
-checked against the database before it is used. With this token a process
-checks a list once per token: while the token stands, no name changed.
+Study pages are kept per study event number (contributions/page.py,
+contributions/listing.py). People's and organisations' names change
+without anything happening in a study (a new display name, a deleted
+account, a renamed organisation), so such a change sends ``name_changed``
+in the transaction that makes it, and contributions records a
+``names.changed`` event in every study that shows the name when that
+transaction commits (contributions/names.py): every kept page of those
+studies is made again, with the new name.
 
-The token changes after the commit of every save or delete of a person or an
-organisation that can change a name (not the sign-in's ``last_login``).
-``QuerySet.update()`` sends no signal: code that changes names that way must
-call ``names_changed()``. The token is random, never a counter, so a token
-lost from the cache and made again never matches an old one; without the
-cache there is no token, and every use checks the database as before. A
-token is trusted for a minute at most (``fragments.NAMES_TRUST_SECONDS``),
-which bounds what a change whose new token was lost (the cache unreachable
-at that commit) can leave showing.
+A save sends it when a field the public name is made from is among the
+fields saved (all of them when ``update_fields`` is None) and its value
+differs from the stored one (one query; a sign-in's ``last_login`` asks
+nothing); a delete always sends it, before the row goes, so that the
+receiver still finds where the name shows. ``QuerySet.update()`` sends no
+signal: code that changes names that way sends ``name_changed`` itself.
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
+from django.db.models.signals import pre_delete, pre_save
+from django.dispatch import Signal
 
-from django.core.cache import cache
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+# sender: the model (User or Organisation); pk: the person's or organisation's id.
+name_changed = Signal()
 
-from core.cache import drop
-
-logger = logging.getLogger(__name__)
-
-TOKEN_KEY = "names-token"
-TOKEN_TIMEOUT = 7 * 24 * 3600
 # The fields a public name is made from (User.public_name, Organisation.name).
-PERSON_NAME_FIELDS = frozenset({"display_name", "email", "deleted_at"})
-ORGANISATION_NAME_FIELDS = frozenset({"name"})
+PERSON_NAME_FIELDS = ("display_name", "email", "deleted_at")
+ORGANISATION_NAME_FIELDS = ("name",)
 
 
-def names_token() -> str | None:
-    """The current token (made now if there is none); None when the cache is down."""
-    try:
-        token = cache.get(TOKEN_KEY)
-        if token is None:
-            cache.add(TOKEN_KEY, uuid.uuid4().hex, TOKEN_TIMEOUT)
-            token = cache.get(TOKEN_KEY)
-        return token
-    except Exception:
-        logger.warning("could not read the names token", exc_info=True)
-        return None
+def _fields(sender) -> tuple[str, ...]:
+    return PERSON_NAME_FIELDS if sender._meta.model_name == "user" else ORGANISATION_NAME_FIELDS
 
 
-def names_changed() -> None:
-    """A name may have changed: a new token once the current transaction commits."""
-    transaction.on_commit(_new_token, robust=True)
+def _before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    if raw or instance._state.adding or instance.pk is None:
+        return  # nobody's page shows a person or an organisation made just now
+    fields = _fields(sender)
+    if update_fields is not None and not set(fields) & set(update_fields):
+        return
+    stored = sender._default_manager.filter(pk=instance.pk).values(*fields).first()
+    if stored is not None and any(stored[f] != getattr(instance, f) for f in fields):
+        name_changed.send(sender=sender, pk=instance.pk)
 
 
-def _new_token() -> None:
-    try:
-        cache.set(TOKEN_KEY, uuid.uuid4().hex, TOKEN_TIMEOUT)
-    except Exception:
-        # A token that stays would let a process skip the check of a renamed
-        # person: drop it, so that every use checks the database again.
-        logger.warning("could not renew the names token", exc_info=True)
-        if not drop(TOKEN_KEY):
-            logger.error("names token neither renewed nor dropped")
-
-
-def _saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
-    if created:
-        return  # nobody's list shows a person or an organisation made just now
-    fields = PERSON_NAME_FIELDS if sender._meta.model_name == "user" else ORGANISATION_NAME_FIELDS
-    if update_fields is None or fields & set(update_fields):
-        names_changed()
-
-
-def _deleted(sender, instance, **kwargs) -> None:
-    names_changed()
+def _before_delete(sender, instance, **kwargs) -> None:
+    name_changed.send(sender=sender, pk=instance.pk)
 
 
 def connect() -> None:
     from accounts.models import Organisation, User
 
     for model in (User, Organisation):
-        post_save.connect(_saved, sender=model, dispatch_uid=f"names.saved.{model.__name__}")
-        post_delete.connect(_deleted, sender=model, dispatch_uid=f"names.deleted.{model.__name__}")
+        pre_save.connect(_before_save, sender=model, dispatch_uid=f"names.save.{model.__name__}")
+        pre_delete.connect(
+            _before_delete, sender=model, dispatch_uid=f"names.delete.{model.__name__}"
+        )

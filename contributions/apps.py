@@ -7,10 +7,11 @@ class ContributionsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.selectors import personal_data_section_register
         from accounts.signals import account_deleted, claim_decided
-        from contributions import passages, selectors, services
+        from contributions import names, passages, selectors, services
         from studies.extensions import TakenUp, taken_up_register
         from studies.services import document_version_published
 
+        names.connect()
         account_deleted.connect(
             services.items_forget_deleted_author, dispatch_uid="contributions_forget_author"
         )

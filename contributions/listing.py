@@ -4,24 +4,21 @@ A listing is the item fragments (contributions/fragments.py) put together in
 the order the selectors arranged them, with a stub where each item's
 controls go (contributions/controls.py fills them per viewer). The whole list
 is kept per study event number, language and filter, in this process and in
-the shared cache; names that change without a study event are checked
-against the database before a kept list is used.
+the shared cache: every change a list shows records a study event, a
+changed name included (contributions/names.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import ngettext
 
-from accounts.names import names_token
 from contributions.controls import Viewer, stub
 from contributions.fragments import LOCAL_MAX, forget_fragments, fragments, templates_digest
 from contributions.models import Comment, Contribution
@@ -103,7 +100,6 @@ class Listing:
     has_more: bool = False
     next_before: int | None = None
     contributions: tuple = ()  # ids, in order
-    check: tuple = ()  # (people, organisations, digest): see _names_digest
 
     def html(self, viewer: Viewer) -> str:
         if viewer.anonymous:
@@ -150,64 +146,6 @@ _lists = Memory("contributions.lists", LISTS_MAX)
 _seen = Memory("contributions.lists_seen", LOCAL_MAX)  # keys asked for once
 
 
-def _digest(rows: list) -> str:
-    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
-
-
-def _names_digest(people: tuple, organisations: tuple) -> str:
-    """The names a list shows that change without a study event, as stored now.
-
-    Account deletion and display-name changes (accounts) and organisation
-    renames record no study event, so a cached list is checked against them
-    on every use, in one query. Section titles need no check: a renamed
-    section moves the study's ``updated_at``, which is part of the list's key.
-    """
-    from accounts.models import Organisation, User
-
-    q = connection.ops.quote_name
-
-    def rows_of(kind: int, model, columns: str, ids: tuple) -> None:
-        pk = q(model._meta.pk.column)
-        selects.append(
-            f"SELECT {kind}, {pk}, {columns} FROM {q(model._meta.db_table)} "  # noqa: S608
-            f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))})"
-        )
-        params.extend(ids)
-
-    selects, params = [], []
-    if people:
-        person = f"{q('display_name')}, {q('email')}, {q('deleted_at')} IS NOT NULL"
-        rows_of(0, User, person, people)
-    if organisations:
-        rows_of(1, Organisation, f"{q('name')}, '', 0 = 1", organisations)
-    if not selects:
-        return _digest([])
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(selects) + " ORDER BY 1, 2", params)
-        rows = [(kind, pk, name, email, bool(deleted)) for kind, pk, name, email, deleted in cursor]
-    return _digest(rows)
-
-
-def _names_of(contributions: list[Contribution]) -> tuple[tuple, tuple, str]:
-    """The ids behind the names a list shows, and their digest as ``_names_digest`` makes it."""
-    people, organisations = {}, {}
-    for contribution in contributions:
-        for item in (contribution, *_comments_of(contribution)):
-            author = item.author
-            people[author.pk] = (
-                0,
-                author.pk,
-                author.display_name,
-                author.email,
-                author.deleted_at is not None,
-            )
-            if item.acted_for_id:
-                name = item.acted_for.name
-                organisations[item.acted_for_id] = (1, item.acted_for_id, name, "", False)
-    rows = [found[k] for found in (people, organisations) for k in sorted(found)]
-    return tuple(sorted(people)), tuple(sorted(organisations)), _digest(rows)
-
-
 def list_key(*, study, last_seq: int, **page) -> str:
     from contributions.selectors import COMMENTS_SHOWN, PAGE_SIZE
 
@@ -231,9 +169,8 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
     """The study's list for this event number, language and filter; ``load`` reads it anew.
 
     Every change that shows on the list records a study event and raises
-    ``last_seq`` (docs/live.md), so the number is part of the key; names that
-    change without an event are checked against the database
-    (``_names_current``).
+    ``last_seq`` (docs/live.md), a changed name too (contributions/names.py),
+    so the number is part of the key.
     ``load`` returns a ``selectors.ContributionPage``; it is called only when
     no cache has the list. A list is stored the second time it is asked for in
     a process: lists seen once (a rare filter, an old page, an event number
@@ -244,10 +181,8 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
     if listing is None:
         listing = cache.get(key)
     if listing is not None:
-        if _names_current(key, listing):
-            _remember_list(key, listing)
-            return listing
-        listing = None
+        _remember_list(key, listing)
+        return listing
     loaded = load()
     listing = listing_of(
         loaded.contributions,
@@ -255,7 +190,6 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
         has_more=loaded.has_more,
         next_before=loaded.next_before,
     )
-    listing.check = _names_of(loaded.contributions)
     if key in _seen:
         _remember_list(key, listing)
         cache.set(key, listing, LIST_TIMEOUT)
@@ -263,38 +197,6 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
     else:
         _seen.set(key, True)
     return listing
-
-
-# List key -> (names token, the list's names digest, when checked): lists whose
-# names this process checked against the database while the token stood.
-_names_checked = Memory("contributions.names_checked", LOCAL_MAX)
-NAMES_TRUST_SECONDS = 60
-
-
-def _names_current(key: str, listing: Listing) -> bool:
-    """Whether the names the list shows are still the stored ones.
-
-    Checked in the database (``_names_digest``) once per names token
-    (accounts/names.py) and list, and at least every NAMES_TRUST_SECONDS.
-    The token is read before the check: a change committed after it brings
-    a new token, so the next use checks again.
-    """
-    token = names_token()
-    digest = listing.check[2]
-    now = time.monotonic()
-    seen = _names_checked.get(key)
-    if (
-        token is not None
-        and seen is not None
-        and seen[:2] == (token, digest)
-        and now - seen[2] < NAMES_TRUST_SECONDS
-    ):
-        return True
-    if _names_digest(*listing.check[:2]) != digest:
-        return False
-    if token is not None:
-        _names_checked.set(key, (token, digest, now))
-    return True
 
 
 LISTS_INDEXED = 256  # list keys remembered per study, to drop them (forget_items)
@@ -308,12 +210,21 @@ def _index_list(study_id: int, key: str) -> None:
     """Remember that a list of the study was kept, so forget_items can drop it.
 
     Read and written without a lock: a key lost to a race stays only under an
-    event number that has passed (forget_items follows an event or a names
-    change), where no request looks.
+    event number that has passed (forget_items follows an event), where no
+    request looks.
     """
     index = _lists_index(study_id)
     keys = [k for k in (cache.get(index) or []) if k != key][-(LISTS_INDEXED - 1) :]
     cache.set(index, [*keys, key], LIST_TIMEOUT)
+
+
+_also_forget: list = []
+
+
+def also_forget(forget) -> None:
+    """Call ``forget()`` whenever forget_items runs (for stores that hold lists' text)."""
+    if forget not in _also_forget:
+        _also_forget.append(forget)
 
 
 def _remember_list(key: str, listing: Listing) -> None:
@@ -325,10 +236,13 @@ def forget_items(*, contribution_ids=(), comment_ids=(), study_ids=()) -> None:
     from the shared cache and this process: for text or a name that must leave no
     copy (hidden as personal data, a deleted account).
 
-    Other processes hold a list only under an event number or names that have
-    passed, so no request reaches what they still hold.
+    Other processes hold a list only under an event number that has passed,
+    so no request reaches what they still hold. What else keeps lists in
+    this process (the study page's shells) is emptied too (``also_forget``).
     """
     forget_fragments(contribution_ids=contribution_ids, comment_ids=comment_ids)
+    for forget in _also_forget:
+        forget()
     index_keys = [_lists_index(study_id) for study_id in study_ids]
     if not index_keys:
         return
@@ -338,4 +252,3 @@ def forget_items(*, contribution_ids=(), comment_ids=(), study_ids=()) -> None:
     cache.delete_many([*lists, *index_keys])
     _lists.clear()
     _seen.clear()
-    _names_checked.clear()

@@ -21,12 +21,12 @@ and each request fills the slots:
   person's controls).
 
 For an anonymous visitor the rest is the class's own, so a visitor's page
-costs the access check, the list's names check, the panels and a join.
+costs the access check, the panels and a join.
 
 Everything the shell shows is named in its key (``_shell_key``): the event
 number covers every change to items, reactions and memberships
-(docs/live.md), the study's ``updated_at`` and structure its header, and
-the list's names digest a renamed person or organisation.
+(docs/live.md), a changed name included (contributions/names.py), and the
+study's ``updated_at`` and structure its header.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ _memo = Memory("contributions.memo", 4096)
 # Study page shells: one per study, event number, class, language and address in use.
 SHELLS_MAX = 256
 _shells = Memory("contributions.shells", SHELLS_MAX)
+# A visitor's shell holds the list itself: text that must leave no copy goes with it.
+listing.also_forget(_shells.clear)
 
 PERSONAL_SLOTS = ("viewer_id", "viewer_role", "reacted")
 
@@ -193,7 +195,7 @@ def _class_of(access: StudyAccess, user) -> tuple:
     )
 
 
-def _shell_key(request, access, *, last_seq: int, header: dict, page, kind: tuple) -> tuple:
+def _shell_key(request, access, *, last_seq: int, header: dict, kind: tuple) -> tuple:
     study = access.study
     return (
         study.pk,
@@ -203,7 +205,6 @@ def _shell_key(request, access, *, last_seq: int, header: dict, page, kind: tupl
         header["structure_key"],
         tuple(step.state for step in header["phases"]),
         study_selectors.study_structure(study).open_section_rows(),
-        page.check[2] if page.check else "",
         translation.get_language(),
         timezone.get_current_timezone_name(),
         request.get_full_path(),
@@ -233,9 +234,7 @@ def study_page(request: HttpRequest, access: StudyAccess) -> HttpResponse:
     kind = _class_of(access, user)
     can_contribute = access.can(Action.CONTRIBUTE, user)
     next_url = page_url(study, filter_query)
-    key = _shell_key(
-        request, access, last_seq=last_seq, header=header["study_header"], page=page, kind=kind
-    )
+    key = _shell_key(request, access, last_seq=last_seq, header=header["study_header"], kind=kind)
     context = {
         "study": study,
         "access": access,

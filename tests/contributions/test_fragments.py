@@ -10,20 +10,16 @@ served from the cache.
 from __future__ import annotations
 
 import re
-import time
-from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts import services as account_services
 from accounts.models import User
-from accounts.names import names_token
-from contributions import fragments, listing, services
+from contributions import fragments, services
 from contributions.models import ItemState
 from core import memory
 from studies.models import Role
@@ -264,7 +260,7 @@ def test_a_deleted_account_is_shown_anonymised(
     with django_capture_on_commit_callbacks(execute=True):  # committed
         account_services.account_delete(user=comment.author)
     study.refresh_from_db()
-    assert study.last_event_seq == seq  # no study event: the cached list must notice anyway
+    assert study.last_event_seq == seq + 1  # names.changed: kept pages are made again
     html = get(client, study)
     assert name not in html and "Deleted participant" in html
 
@@ -293,68 +289,49 @@ def test_an_organisation_rename_is_shown(client, django_capture_on_commit_callba
     assert "Old Agency" not in html and "New Directorate" in html
 
 
-def _names_queries(client, study) -> int:
-    """How many times the page asked the database for the names it shows."""
-    with CaptureQueriesContext(connection) as queries:
-        get(client, study)
-    return sum(
-        1 for q in queries if " UNION ALL " in q["sql"] or "accounts_organisation" in q["sql"]
-    )
-
-
-def test_names_are_checked_once_per_token_and_again_after_a_minute(
-    client, study_with_thread, monkeypatch
+def test_a_rename_records_one_event_in_each_study_that_shows_the_name_and_nothing_else_does(
+    client, study_with_thread, django_capture_on_commit_callbacks
 ):
+    from studies.models import StudyEvent
+
     study, author, *_ = study_with_thread
-    warm(client, study)
-    assert _names_queries(client, study) <= 1  # checked (or trusted from the warm-up)
-    assert _names_queries(client, study) == 0  # the token stands: no names query
-    # A rename that sent no signal (QuerySet.update()) and so made no new token:
-    # shown once the minute is over, never later.
-    User.objects.filter(pk=author.pk).update(display_name="Renamed quietly")
-    assert "Renamed quietly" not in get(client, study)
-    later = time.monotonic() + listing.NAMES_TRUST_SECONDS + 1
-    monkeypatch.setattr(listing.time, "monotonic", lambda: later)
-    assert "Renamed quietly" in get(client, study)
-
-
-def test_a_sign_in_a_new_person_or_a_change_rolled_back_keeps_the_token(
-    study_with_thread, django_capture_on_commit_callbacks
-):
-    _study, author, *_ = study_with_thread
-    token = names_token()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    member(StudyFactory())  # a study the author takes no part in: no event there
+    before = StudyEvent.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
         author.last_login = timezone.now()
-        author.save(update_fields=["last_login"])
+        author.save(update_fields=["last_login"])  # a sign-in: no name changed
+        author.save()  # saved as it was
         User.objects.create_user(email="new@example.org", password="x" * 12)
-    assert callbacks == []  # nothing waits for the commit to renew the token
-    assert names_token() == token
+    assert StudyEvent.objects.count() == before
     with transaction.atomic():
         author.display_name = "Never committed"
         author.save(update_fields=["display_name"])
         transaction.set_rollback(True)
-    assert names_token() == token
-
-
-def test_a_committed_rename_makes_a_new_token(
-    study_with_thread, django_capture_on_commit_callbacks
-):
-    _study, author, *_ = study_with_thread
-    token = names_token()
+    assert StudyEvent.objects.count() == before
+    author.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         author.display_name = "New name"
         author.save()
-    assert names_token() not in (None, token)
+    events = list(StudyEvent.objects.filter(kind="names.changed"))
+    assert [(e.study_id, e.data) for e in events] == [
+        (study.pk, {"name": "person", "id": author.pk})
+    ]
+    assert "New name" in get(client, study)
 
 
-def test_without_a_token_names_are_checked_every_time(client, study_with_thread, monkeypatch):
+def test_a_quiet_rename_is_shown_once_it_sends_the_signal(
+    client, study_with_thread, django_capture_on_commit_callbacks
+):
+    """QuerySet.update() sends nothing: the code that renames that way sends name_changed."""
+    from accounts.names import name_changed
+
     study, author, *_ = study_with_thread
     warm(client, study)
-    with mock.patch.object(cache, "get", side_effect=ConnectionError("cache down")):
-        assert names_token() is None  # the cache is down: no token
-    monkeypatch.setattr(listing, "names_token", lambda: None)
-    User.objects.filter(pk=author.pk).update(display_name="Seen at once")
-    assert "Seen at once" in get(client, study)
+    User.objects.filter(pk=author.pk).update(display_name="Renamed quietly")
+    assert "Renamed quietly" not in get(client, study)  # the kept page stands
+    with django_capture_on_commit_callbacks(execute=True):
+        name_changed.send(sender=User, pk=author.pk)
+    assert "Renamed quietly" in get(client, study)
 
 
 def test_a_section_rename_is_shown(client):
@@ -366,24 +343,6 @@ def test_a_section_rename_is_shown(client):
     section.save(update_fields=["title"])
     html = get(client, study)
     assert "Wishes" in html
-
-
-def test_the_names_check_matches_the_list_it_was_built_from(client):
-    """The digest stored with a list and the one query that checks it agree on this backend."""
-    from contributions import selectors
-
-    study = StudyFactory()
-    body = organisation(name="Agency")
-    ContributionFactory(study=study, acted_for=body)
-    CommentFactory(contribution__study=study, author__display_name="", author__email="x@y.no")
-    CommentFactory(contribution__study=study, author__deleted_at=timezone.now())
-    loaded = selectors.contribution_page(study=study)
-    people, organisations, digest = listing._names_of(loaded.contributions)
-    assert people and organisations
-    assert listing._names_digest(people, organisations) == digest
-    User = type(loaded.contributions[0].author)
-    User.objects.filter(pk=people[0]).update(display_name="Someone else")
-    assert listing._names_digest(people, organisations) != digest
 
 
 def test_a_section_renamed_in_the_study_settings_is_shown_on_the_cached_list(client):

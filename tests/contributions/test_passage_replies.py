@@ -317,9 +317,10 @@ def _found(query, study):
     return [f"{r.document.source}:{r.document.object_id}" for r in page.results]
 
 
-def test_a_reply_is_found_by_search_until_it_is_hidden(setup):
+def test_a_reply_is_found_by_search_until_it_is_hidden(setup, django_capture_on_commit_callbacks):
     study, facilitator, _b, _k, ola, item = setup
-    answer = reply(item, ola, body="Trollskog er svaret.")
+    with django_capture_on_commit_callbacks(execute=True):  # indexed after the post commits
+        answer = reply(item, ola, body="Trollskog er svaret.")
     assert _found("trollskog", study) == [f"comment:{answer.pk}"]
     moderation.item_hide(study=study, actor=facilitator, item=answer, reason="off_topic")
     assert _found("trollskog", study) == []

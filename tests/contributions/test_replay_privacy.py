@@ -79,9 +79,13 @@ def stored_text() -> str:
 
 
 def cached_text() -> str:
-    """Everything the shared (local-memory) cache and this process's kept fragments hold."""
+    """Everything the shared (local-memory) cache and this process's kept fragments,
+    lists and page shells hold."""
+    from contributions import page
+
     held = [repr(v) for v in fragments._local.values()]
     held += [repr(v.parts) for v in listing._lists.values()]
+    held += [repr(v.parts) for v in page._shells.values()]
     store = getattr(cache, "_cache", None)
     if isinstance(store, dict):  # local memory
         held += [repr(pickle.loads(v)) for v in list(store.values())]
