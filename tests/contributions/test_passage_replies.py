@@ -317,7 +317,9 @@ def _found(query, study):
     return [f"{r.document.source}:{r.document.object_id}" for r in page.results]
 
 
-def test_a_reply_is_found_by_search_until_it_is_hidden(setup, django_capture_on_commit_callbacks):
+def test_a_reply_is_found_by_search_until_it_is_hidden(
+    setup, eager_celery, django_capture_on_commit_callbacks
+):
     study, facilitator, _b, _k, ola, item = setup
     with django_capture_on_commit_callbacks(execute=True):  # indexed after the post commits
         answer = reply(item, ola, body="Trollskog er svaret.")
