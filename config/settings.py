@@ -453,6 +453,7 @@ DUGNAD_REQUIRE_MFA = env_bool("DUGNAD_REQUIRE_MFA", True)
 # before the item was posted and whose accounts are at least this old.
 FLAG_MIN_ACCOUNT_AGE_HOURS = env_int("FLAG_MIN_ACCOUNT_AGE_HOURS", 72)
 POSTING_RATE_LIMIT = env_str("POSTING_RATE_LIMIT", "20/m")
+SEARCH_RATE_LIMIT = env_str("SEARCH_RATE_LIMIT", "30/m")
 EVENT_REPLAY_LIMIT = env_int("EVENT_REPLAY_LIMIT", 500)
 
 LOGGING = {

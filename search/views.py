@@ -19,7 +19,7 @@ from search.text import parse_query
 from studies.access import study_for_user
 
 # Searches (pages of results) per person, or per address for visitors who are not
-# signed in; settings.SEARCH_RATE_LIMIT overrides it ("60/m", "1000/h").
+# signed in: settings.SEARCH_RATE_LIMIT (env SEARCH_RATE_LIMIT, "30/m" by default).
 SEARCH_RATE_LIMIT = "30/m"
 
 FILTER_DEFAULTS = [
