@@ -347,7 +347,10 @@ def amendment_propose(request: HttpRequest, slug: str, anchor: str) -> HttpRespo
 def passage_reply(request: HttpRequest, slug: str, anchor: str, pk: int) -> HttpResponse:
     """Reply to a comment or amendment in a passage's panel (one level: not to a reply)."""
     access = study_for_user(request.user, slug)
-    item = passages.passage_item(study=access.study, anchor=anchor[:ANCHOR_MAX], pk=pk)
+    # An anchor is letters, digits and dashes: one with a NUL names no passage
+    # (and PostgreSQL refuses it in a query).
+    found = "\x00" not in anchor and len(anchor) <= ANCHOR_MAX
+    item = passages.passage_item(study=access.study, anchor=anchor, pk=pk) if found else None
     if item is None:
         return _answer(
             request,

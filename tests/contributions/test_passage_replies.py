@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
 from contributions import passages, services
-from contributions.models import Comment, ItemState
+from contributions.models import Comment, Contribution, ItemState
 from moderation import services as moderation
 from moderation.models import Flag
 from reports.statistics import study_statistics
@@ -200,8 +200,10 @@ def test_a_reply_to_an_item_of_another_passage_or_study_or_to_no_passage_item_is
 def test_a_reply_to_a_reply_is_refused_with_400(setup, client):
     study, _f, blocks, kari, ola, item = setup
     elsewhere = ContributionFactory(study=study, author=kari)
-    for _ in range(item.pk + 1):  # a reply's number that is no contribution's here
-        services.comment_create(contribution=elsewhere, author=kari, body="Elsewhere.")
+    taken = set(Contribution.objects.filter(study=study).values_list("pk", flat=True))
+    spare = services.comment_create(contribution=elsewhere, author=kari, body="Elsewhere.")
+    while spare.pk + 1 in taken:  # so that the reply's number is no contribution's here
+        spare = services.comment_create(contribution=elsewhere, author=kari, body="Elsewhere.")
     first = reply(item, kari)
     login_as(client, ola)
     response = _post_reply(client, study, blocks[1].anchor, item.pk, parent=str(first.pk))
