@@ -53,6 +53,56 @@
   }
 
   // --- applying one item (live event, replay, or the poster's own response) ---
+  function isNew(event) { return /\.(created|published)$/.test(event.kind || ""); }
+
+  // --- the window: counts of what it leaves out, and contributions outside it ---------
+  // "Show all N comments" (contribution-<id>-more) and "N replies: show"
+  // (comment-<id>-more) name in data-ids the published comments they count:
+  // every comment event updates the set, so the count stays exact whether or
+  // not the comment is on the page.
+  function moreId(container) { return (container || "").replace(/-(comments|replies)$/, "-more"); }
+
+  var countedRevision = {};
+
+  function recount(data) {
+    if (data.item_type !== "comment" || !/-(comments|replies)$/.test(data.container || "")) { return; }
+    var control = document.getElementById(moreId(data.container));
+    if (!control) { return; }
+    // Events of one item may arrive out of order: only the newest revision counts.
+    var seenRevision = countedRevision[data.item_id] || 0;
+    if ((data.revision || 0) < seenRevision) { return; }
+    countedRevision[data.item_id] = data.revision || 0;
+    var ids = (control.getAttribute("data-ids") || "").split(" ").filter(Boolean);
+    var id = String(data.item_id);
+    var at = ids.indexOf(id);
+    var counted = !data.remove && data.state === "published";
+    if (counted && at < 0) { ids.push(id); } else if (!counted && at >= 0) { ids.splice(at, 1); } else { return; }
+    control.setAttribute("data-ids", ids.join(" "));
+    var name = control.classList.contains("more-replies") ? "replies" : "all-comments";
+    var label = ids.length === 1 ? text(name + "-one") : text(name + "-many").replace("{n}", String(ids.length));
+    var link = control.querySelector("a");
+    if (link && label) { link.textContent = label; }
+  }
+
+  // New contributions this page does not show (an older window, or a filter they
+  // do not match): a bar "N new contributions: show" that opens the newest page.
+  var arrivals = {}, arrivalsUnmatched = false;
+
+  function arrived(key, matches) {
+    if (arrivals[key]) { return; }
+    arrivals[key] = true;
+    if (!matches) { arrivalsUnmatched = true; }
+    var bar = document.getElementById("new-contributions");
+    if (!bar) { return; }
+    var link = bar.querySelector("a");
+    var count = Object.keys(arrivals).length;
+    link.textContent = count === 1 ? text("new-one") : text("new-many").replace("{n}", String(count));
+    if (arrivalsUnmatched && link.getAttribute("data-unfiltered")) {
+      link.setAttribute("href", link.getAttribute("data-unfiltered"));
+    }
+    bar.hidden = false;
+  }
+
   function apply(event, options) {
     var data = event.data || {};
     // Other kinds of item on the page (polls: static/js/polls.js) listen for every event.
@@ -60,6 +110,7 @@
     if (!event.key) { return; }
     var existing = document.getElementById(event.key);
     var revision = data.revision || 0;
+    recount(data);
     if (data.remove) {
       if (existing && revisionOf(existing) < revision) { existing.remove(); }
       return;
@@ -82,7 +133,14 @@
       decorate(existing);
       return;
     }
-    if (data.item_type === "contribution" && !matchesFilter(data)) { return; }
+    // Only a new item is inserted: a change to one this window leaves out
+    // (an older comment, a reply behind "N replies") has nothing to replace.
+    if (!isNew(event)) { return; }
+    if (data.item_type === "contribution" && (!matchesFilter(data) || root.getAttribute("data-before"))) {
+      arrived(event.key, matchesFilter(data));
+      if (options && options.announce) { announce(localized(data.announce, "")); }
+      return;
+    }
     var container = document.getElementById(data.container);
     if (!container) { return; } // its parent is not on this page (an older page not loaded)
     if (data.position === "prepend") {
@@ -90,6 +148,10 @@
     } else {
       var loadMore = container.querySelector(":scope > .load-more");
       container.insertBefore(fresh, loadMore);
+    }
+    // Replies behind "N replies: show" stay out of sight until it is pressed.
+    if (container.classList.contains("replies") && document.getElementById(moreId(data.container))) {
+      container.hidden = true;
     }
     fresh.classList.add("item-new");
     process(fresh);
@@ -355,9 +417,9 @@
         evt.detail.shouldSwap = true;
         evt.detail.isError = false;
       }
-      // "Show more comments" replaces a list: keep the live arrivals it does not know yet.
+      // "Show all N comments" and "N replies" replace a list: keep the live arrivals it does not know yet.
       var target = evt.detail.target;
-      if (target && target.classList && target.classList.contains("comments")) {
+      if (target && target.classList && (target.classList.contains("comments") || target.classList.contains("replies"))) {
         stashed = { target: target, items: Array.prototype.slice.call(target.children) };
       }
     });
@@ -366,6 +428,7 @@
       if (stashed && stashed.target === target) {
         stashed.items.forEach(function (el) { if (el.id && !document.getElementById(el.id)) { target.appendChild(el); } });
         stashed = null;
+        target.hidden = false;
       }
       document.querySelectorAll(".react-button[aria-pressed]").forEach(function (b) {
         var item = b.closest(".item[data-item-type]");
