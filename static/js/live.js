@@ -92,15 +92,20 @@
     if (arrivals[key]) { return; }
     arrivals[key] = true;
     if (!matches) { arrivalsUnmatched = true; }
+    showArrivals();
+  }
+
+  function showArrivals() {
     var bar = document.getElementById("new-contributions");
     if (!bar) { return; }
     var link = bar.querySelector("a");
     var count = Object.keys(arrivals).length;
+    bar.hidden = count === 0;
+    if (!count) { return; }
     link.textContent = count === 1 ? text("new-one") : text("new-many").replace("{n}", String(count));
     if (arrivalsUnmatched && link.getAttribute("data-unfiltered")) {
       link.setAttribute("href", link.getAttribute("data-unfiltered"));
     }
-    bar.hidden = false;
   }
 
   function apply(event, options) {
@@ -278,6 +283,12 @@
         list.innerHTML = result.html;
         process(list);
         decorateAll(list);
+        // The list is the newest window now: what it shows leaves the bar.
+        root.removeAttribute("data-before");
+        Object.keys(arrivals).forEach(function (key) {
+          if (document.getElementById(key)) { delete arrivals[key]; }
+        });
+        showArrivals();
       }
       document.dispatchEvent(new CustomEvent("dugnad:study-reloaded"));
       lastSeq = result.seq;
@@ -326,6 +337,17 @@
     return b;
   }
 
+  // What only fetches (a form, earlier versions) is a link, as the server renders it.
+  function link(label, url, target) {
+    var a = document.createElement("a");
+    a.className = "ds-button button small secondary";
+    a.textContent = label;
+    a.setAttribute("href", url);
+    a.setAttribute("hx-get", url);
+    a.setAttribute("hx-target", target);
+    return a;
+  }
+
   function decorate(item) {
     var tools = item.querySelector(":scope > .item-tools");
     var slot = item.querySelector(":scope > .item-form-slot");
@@ -354,14 +376,10 @@
     var slotTarget = "#" + key + " > .item-form-slot";
     if (canContribute && state === "published") {
       if (type === "contribution") {
-        own.appendChild(button(text("comment"), {
-          "hx-get": base + "contributions/" + id + "/comments/form/", "hx-target": slotTarget
-        }));
+        own.appendChild(link(text("comment"), base + "contributions/" + id + "/comments/form/", slotTarget));
       } else if (!item.getAttribute("data-parent-id") && item.getAttribute("data-official") !== "true") {
-        own.appendChild(button(text("reply"), {
-          "hx-get": base + "contributions/" + item.getAttribute("data-contribution-id") +
-            "/comments/form/?parent=" + id, "hx-target": slotTarget
-        }));
+        own.appendChild(link(text("reply"), base + "contributions/" + item.getAttribute("data-contribution-id") +
+          "/comments/form/?parent=" + id, slotTarget));
       }
     }
     // Nobody supports their own amendment.
@@ -375,16 +393,13 @@
       own.appendChild(react);
     }
     if (canContribute && isAuthor && !decided && (state === "published" || state === "pending")) {
-      own.appendChild(button(text("edit"), { "hx-get": itemUrl + "edit/", "hx-target": slotTarget }));
+      own.appendChild(link(text("edit"), itemUrl + "edit/", slotTarget));
       own.appendChild(button(text("withdraw"), {
         "hx-post": itemUrl + "withdraw/", "hx-target": slotTarget, "hx-confirm": text("withdraw-confirm")
       }));
     }
     if (canModerate && item.getAttribute("data-edited") === "true") {
-      own.appendChild(button(text("history"), {
-        "hx-get": base + (type === "contribution" ? "contributions/" : "comments/") + id + "/history/",
-        "hx-target": slotTarget
-      }));
+      own.appendChild(link(text("history"), itemUrl + "history/", slotTarget));
     }
     if (own.childNodes.length) {
       tools.insertBefore(own, tools.firstChild);
