@@ -2,10 +2,11 @@
 
 Built here in Python from ``Viewer``: the same controls static/js/live.js
 adds (with the same ``data-signature``, so the script leaves them alone), as
-plain forms so the page works without JavaScript. Apps above contributions
-add their own controls through ``item_tools_register`` (moderation's hide and
-restore forms, filled in its AppConfig.ready()), so contributions imports
-none of them.
+plain links and forms so the page works without JavaScript: a link for what
+only fetches (comment, reply, edit, earlier versions), a form for what posts.
+Apps above contributions add their own controls through
+``item_tools_register`` (moderation's hide and restore forms, filled in its
+AppConfig.ready()), so contributions imports none of them.
 """
 
 from __future__ import annotations
@@ -163,18 +164,10 @@ class Viewer:
         if self.can_contribute and state == ItemState.PUBLISHED:
             if is_contribution:
                 url = f"{self.base}contributions/{item.pk}/comments/form/"
-                out.append(_get_button(url, url, target, labels["comment"]))
+                out.append(_get_link(url, target, labels["comment"]))
             elif not item.parent_id and not item.official:
                 url = f"{self.base}contributions/{item.contribution_id}/comments/form/"
-                out.append(
-                    _get_button(
-                        url,
-                        f"{url}?parent={item.pk}",
-                        target,
-                        labels["reply"],
-                        hidden=f'<input type="hidden" name="parent" value="{item.pk}">',
-                    )
-                )
+                out.append(_get_link(f"{url}?parent={item.pk}", target, labels["reply"]))
         own_amendment = item.amendment and item.author_id == self.user_id
         if (
             self.can_contribute
@@ -196,7 +189,7 @@ class Viewer:
             and state in (ItemState.PUBLISHED, ItemState.PENDING)
             and not item.decided
         ):
-            out.append(_get_button(f"{item_url}edit/", f"{item_url}edit/", target, labels["edit"]))
+            out.append(_get_link(f"{item_url}edit/", target, labels["edit"]))
             out.append(
                 f'<form method="post" action="{item_url}withdraw/">{self._csrf()}'
                 f'<button type="submit" class="ds-button button small secondary" '
@@ -204,8 +197,7 @@ class Viewer:
                 f'hx-confirm="{labels["confirm"]}">{labels["withdraw"]}</button></form>'
             )
         if self.can_moderate and item.edited:
-            url = f"{item_url}history/"
-            out.append(_get_button(url, url, target, labels["history"]))
+            out.append(_get_link(f"{item_url}history/", target, labels["history"]))
         if not out:
             return ""
         signature = f"{state}|{count}|{1 if reacted else 0}|{edited}|{1 if item.decided else 0}"
@@ -215,9 +207,11 @@ class Viewer:
         return f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_SLOT}">'
 
 
-def _get_button(action: str, hx_url: str, target: str, label: str, hidden: str = "") -> str:
+def _get_link(url: str, target: str, label: str) -> str:
+    """A control that only fetches (a form to fill in, earlier versions): a link, which
+    htmx loads into the item's form slot and which opens as a page without JavaScript."""
+    url = escape(url)
     return (
-        f'<form method="get" action="{action}">{hidden}'
-        f'<button type="submit" class="ds-button button small secondary" hx-get="{escape(hx_url)}" '
-        f'hx-target="{target}">{label}</button></form>'
+        f'<a class="ds-button button small secondary" href="{url}" hx-get="{url}" '
+        f'hx-target="{target}">{label}</a>'
     )

@@ -25,20 +25,55 @@ from contributions.models import Comment, Contribution
 from core.memory import Memory
 
 
+def _ids(ids) -> str:
+    return " ".join(str(pk) for pk in ids)
+
+
+def all_comments_label(count: int) -> str:
+    return ngettext("Show all %(counter)s comment", "Show all %(counter)s comments", count) % {
+        "counter": count
+    }
+
+
+def replies_label(count: int) -> str:
+    return ngettext("%(counter)s reply: show", "%(counter)s replies: show", count) % {
+        "counter": count
+    }
+
+
 def _more_comments(contribution: Contribution, slug: str) -> str:
-    count = getattr(contribution, "more_comments", 0)
-    if not count:
+    """ "Show all N comments", when the window leaves some out.
+
+    ``data-ids`` names the published top-level comments the count counts, so
+    that static/js/live.js keeps it right as comments arrive, leave or change.
+    Without JavaScript it is a link to the page of all the comments.
+    """
+    ids = getattr(contribution, "comment_ids", ())
+    if not ids:
         return ""
     dom_id = contribution.dom_id
     url = reverse("contribution_comments", kwargs={"slug": slug, "pk": contribution.pk})
-    label = ngettext("Show %(counter)s more comment", "Show %(counter)s more comments", count) % {
-        "counter": count
-    }
     return (
-        f'<div class="more-comments" id="{dom_id}-more">'
-        f'<button type="button" class="ds-button button small secondary" hx-get="{url}" '
+        f'<p class="more-comments" id="{dom_id}-more" data-ids="{_ids(ids)}">'
+        f'<a class="ds-button button small secondary" href="{url}" hx-get="{url}" '
         f'hx-target="#{dom_id}-comments" hx-swap="innerHTML" '
-        f'data-hide-after-load="#{dom_id}-more">{escape(label)}</button></div>'
+        f'data-hide-after-load="#{dom_id}-more">{escape(all_comments_label(len(ids)))}</a></p>'
+    )
+
+
+def _more_replies(comment: Comment, slug: str) -> str:
+    """ "N replies: show" on a top-level comment whose replies the window leaves out."""
+    ids = getattr(comment, "reply_ids", ())
+    if not ids or getattr(comment, "reply_list", None):
+        return ""
+    dom_id = comment.dom_id
+    page = reverse("contribution_comments", kwargs={"slug": slug, "pk": comment.contribution_id})
+    url = reverse("comment_replies", kwargs={"slug": slug, "pk": comment.pk})
+    return (
+        f'<p class="more-replies" id="{dom_id}-more" data-ids="{_ids(ids)}">'
+        f'<a class="ds-button button small tertiary" href="{page}#{dom_id}" hx-get="{url}" '
+        f'hx-target="#{dom_id}-replies" hx-swap="innerHTML" '
+        f'data-hide-after-load="#{dom_id}-more">{escape(replies_label(len(ids)))}</a></p>'
     )
 
 
@@ -63,9 +98,15 @@ class _Parts:
             else:
                 children.get(part, lambda: None)()
 
-    def comment(self, comment: Comment) -> None:
+    def comment(self, comment: Comment, slug: str = "") -> None:
         replies = getattr(comment, "reply_list", None) or ()
-        self.item(comment, {"replies": lambda: [self.comment(r) for r in replies]})
+        self.item(
+            comment,
+            {
+                "replies": lambda: [self.comment(r) for r in replies],
+                "more": lambda: self.text(_more_replies(comment, slug)) if slug else None,
+            },
+        )
 
     def contribution(self, contribution: Contribution, slug: str) -> None:
         official = getattr(contribution, "official_list", ())
@@ -74,7 +115,7 @@ class _Parts:
             contribution,
             {
                 "official": lambda: [self.comment(c) for c in official],
-                "comments": lambda: [self.comment(c) for c in comments],
+                "comments": lambda: [self.comment(c, slug) for c in comments],
                 "more": lambda: self.text(_more_comments(contribution, slug)),
             },
         )
@@ -126,7 +167,7 @@ def listing_of(contributions: list[Contribution], slug: str, **page) -> Listing:
 
 
 def render_comments(comments: list[Comment], viewer: Viewer) -> str:
-    """Top-level comments with their replies (after "show more"), for this viewer."""
+    """Comments with their replies ("Show all N comments", "N replies"), for this viewer."""
     items: list = []
     for comment in comments:
         items.append(comment)
@@ -139,8 +180,8 @@ def render_comments(comments: list[Comment], viewer: Viewer) -> str:
 
 # --- the whole list, cached per study event ---------------------------------------------
 
-LIST_PREFIX = "fragment-list:v2:"
-LISTS_MAX = 64  # lists kept in each process's memory (about 150-250 KB each)
+LIST_PREFIX = "fragment-list:v3:"
+LISTS_MAX = 64  # lists kept in each process's memory (about 40-80 KB each)
 LIST_TIMEOUT = 3600  # a list is for one event number: soon of no use
 _lists = Memory("contributions.lists", LISTS_MAX)
 _seen = Memory("contributions.lists_seen", LOCAL_MAX)  # keys asked for once

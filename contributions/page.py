@@ -247,6 +247,7 @@ def study_page(request: HttpRequest, access: StudyAccess) -> HttpResponse:
         "filter_form": filter_form,
         "filters": filters,
         "filter_query": filter_query,
+        "before": before,
         "last_seq": last_seq,
         "ws_path": f"/ws/studies/{study.slug}/",
         "form": can_contribute,

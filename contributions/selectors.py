@@ -21,8 +21,11 @@ from core.queries import first_row
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import DocumentVersion, Study
 
-PAGE_SIZE = 20
-COMMENTS_SHOWN = 3  # top-level comments shown per contribution before "show more"
+# The study page is a window (docs/live.md, "The window"): PAGE_SIZE contributions,
+# each with its COMMENTS_SHOWN latest top-level comments; older comments behind
+# "Show all N comments" and every reply behind "N replies: show", both loaded on demand.
+PAGE_SIZE = 10
+COMMENTS_SHOWN = 2  # the latest top-level comments shown per contribution
 
 # What a passage comment's or amendment's card shows (contributions/_passage_ref.html),
 # joined in the same query; empty for other kinds.
@@ -45,8 +48,21 @@ def _comments_queryset() -> QuerySet[Comment]:
     )
 
 
+def _published_ids(comments: list[Comment]) -> tuple[int, ...]:
+    return tuple(c.pk for c in comments if c.state == ItemState.PUBLISHED)
+
+
 def _arrange_comments(contribution: Contribution, comments: list[Comment], *, limit: int | None):
-    """Split a contribution's comments into official answers, threads and replies."""
+    """Split a contribution's comments into official answers, threads and replies.
+
+    With ``limit`` (the page's window) only the latest ``limit`` top-level
+    comments are kept, without their replies: each keeps the ids of its
+    published replies (``reply_ids``, for "N replies: show"), and the
+    contribution those of all its published top-level comments
+    (``comment_ids``, for "Show all N comments" when some are left out).
+    Only published items are counted: a marker (hidden, removed, withdrawn)
+    is not a comment anyone can read.
+    """
     by_parent: dict[int, list[Comment]] = {}
     top: list[Comment] = []
     official: list[Comment] = []
@@ -59,14 +75,16 @@ def _arrange_comments(contribution: Contribution, comments: list[Comment], *, li
         else:
             top.append(comment)
     for comment in top:
-        comment.reply_list = by_parent.get(comment.pk, [])
+        replies = by_parent.get(comment.pk, [])
+        comment.reply_ids = _published_ids(replies)
+        comment.reply_list = replies if limit is None else []
     contribution.official_list = official
+    contribution.comment_ids = ()
     if limit is not None and len(top) > limit:
-        contribution.comment_list = top[:limit]
-        contribution.more_comments = len(top) - limit
+        contribution.comment_list = top[-limit:] if limit else []
+        contribution.comment_ids = _published_ids(top)
     else:
         contribution.comment_list = top
-        contribution.more_comments = 0
 
 
 def contribution_page(
@@ -117,11 +135,21 @@ def contribution_page(
 
 
 def contribution_comments(*, contribution: Contribution) -> Contribution:
-    """All comments of one contribution, arranged (for "show more")."""
+    """All comments of one contribution, arranged, replies inline (for "Show all N comments")."""
     _arrange_comments(
         contribution, list(_comments_queryset().filter(contribution=contribution)), limit=None
     )
     return contribution
+
+
+def comment_replies(*, comment: Comment) -> list[Comment]:
+    """The replies to one top-level comment that have a place on the page (for "N replies")."""
+    replies = list(
+        _comments_queryset().filter(contribution_id=comment.contribution_id, parent=comment)
+    )
+    for reply in replies:
+        reply.contribution = comment.contribution
+    return replies
 
 
 def contribution_for_user(

@@ -30,6 +30,7 @@ urlpatterns = [
         views.comment_form,
         name="comment_form",
     ),
+    path("<slug:slug>/comments/<int:pk>/replies/", views.comment_replies, name="comment_replies"),
     path("<slug:slug>/comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
     path(
         "<slug:slug>/comments/<int:pk>/withdraw/", views.comment_withdraw, name="comment_withdraw"

@@ -321,30 +321,57 @@ def contribution_react(request: HttpRequest, slug: str, pk: int) -> HttpResponse
     return _react(request, access, contribution)
 
 
+def _comments_response(request, access, contribution, comments, *, title, page_comments=None):
+    """Comments for this viewer: a fragment for htmx, a page of its own without JavaScript
+    (``page_comments`` there when it shows more than the fragment)."""
+    viewer = viewer_of(
+        request,
+        access,
+        reacted=reacted(request.user, access.study, access.study.last_event_seq),
+        next_url=page_url(access.study, ""),
+    )
+    htmx = _is_htmx(request)
+    shown = comments if htmx or page_comments is None else page_comments
+    context = {
+        "comments_html": mark_safe(  # noqa: S308 - escaped by the item templates
+            listing.render_comments(shown, viewer)
+        ),
+        "study": access.study,
+        "contribution": contribution,
+        "title": title,
+    }
+    if htmx:
+        return _fragment(request, "contributions/_comment_list.html", context)
+    return render(request, "contributions/comments_page.html", context)
+
+
 @require_GET
 def contribution_comments(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    """Every comment of one contribution (after "show more")."""
+    """Every comment of one contribution, replies inline ("Show all N comments")."""
     access = study_for_user(request.user, slug)
     contribution = selectors.contribution_for_user(
         access=access, pk=pk, user=request.user, content=False
     )
     selectors.contribution_comments(contribution=contribution)
-    viewer = viewer_of(
+    return _comments_response(
         request,
         access,
-        reacted=selectors.reacted_keys(user=request.user, study=access.study),
-        next_url=page_url(access.study, ""),
+        contribution,
+        contribution.comment_list,
+        title=_("Comments"),
+        page_comments=[*contribution.official_list, *contribution.comment_list],
     )
-    return _fragment(
-        request,
-        "contributions/_comment_list.html",
-        {
-            "comments_html": mark_safe(  # noqa: S308 - escaped by the item templates
-                listing.render_comments(contribution.comment_list, viewer)
-            ),
-            "study": access.study,
-        },
-    )
+
+
+@require_GET
+def comment_replies(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The replies to one top-level comment ("N replies: show")."""
+    access = study_for_user(request.user, slug)
+    comment = selectors.comment_for_user(access=access, pk=pk, user=request.user, content=False)
+    if comment.parent_id or comment.official:
+        raise Http404("Only top-level comments have replies")
+    replies = selectors.comment_replies(comment=comment)
+    return _comments_response(request, access, comment.contribution, replies, title=_("Replies"))
 
 
 # --- comments ------------------------------------------------------------------

@@ -53,6 +53,61 @@
   }
 
   // --- applying one item (live event, replay, or the poster's own response) ---
+  function isNew(event) { return /\.(created|published)$/.test(event.kind || ""); }
+
+  // --- the window: counts of what it leaves out, and contributions outside it ---------
+  // "Show all N comments" (contribution-<id>-more) and "N replies: show"
+  // (comment-<id>-more) name in data-ids the published comments they count:
+  // every comment event updates the set, so the count stays exact whether or
+  // not the comment is on the page.
+  function moreId(container) { return (container || "").replace(/-(comments|replies)$/, "-more"); }
+
+  var countedRevision = {};
+
+  function recount(data) {
+    if (data.item_type !== "comment" || !/-(comments|replies)$/.test(data.container || "")) { return; }
+    var control = document.getElementById(moreId(data.container));
+    if (!control) { return; }
+    // Events of one item may arrive out of order: only the newest revision counts.
+    var seenRevision = countedRevision[data.item_id] || 0;
+    if ((data.revision || 0) < seenRevision) { return; }
+    countedRevision[data.item_id] = data.revision || 0;
+    var ids = (control.getAttribute("data-ids") || "").split(" ").filter(Boolean);
+    var id = String(data.item_id);
+    var at = ids.indexOf(id);
+    var counted = !data.remove && data.state === "published";
+    if (counted && at < 0) { ids.push(id); } else if (!counted && at >= 0) { ids.splice(at, 1); } else { return; }
+    control.setAttribute("data-ids", ids.join(" "));
+    var name = control.classList.contains("more-replies") ? "replies" : "all-comments";
+    var label = ids.length === 1 ? text(name + "-one") : text(name + "-many").replace("{n}", String(ids.length));
+    var link = control.querySelector("a");
+    if (link && label) { link.textContent = label; }
+  }
+
+  // New contributions this page does not show (an older window, or a filter they
+  // do not match): a bar "N new contributions: show" that opens the newest page.
+  var arrivals = {}, arrivalsUnmatched = false;
+
+  function arrived(key, matches) {
+    if (arrivals[key]) { return; }
+    arrivals[key] = true;
+    if (!matches) { arrivalsUnmatched = true; }
+    showArrivals();
+  }
+
+  function showArrivals() {
+    var bar = document.getElementById("new-contributions");
+    if (!bar) { return; }
+    var link = bar.querySelector("a");
+    var count = Object.keys(arrivals).length;
+    bar.hidden = count === 0;
+    if (!count) { return; }
+    link.textContent = count === 1 ? text("new-one") : text("new-many").replace("{n}", String(count));
+    if (arrivalsUnmatched && link.getAttribute("data-unfiltered")) {
+      link.setAttribute("href", link.getAttribute("data-unfiltered"));
+    }
+  }
+
   function apply(event, options) {
     var data = event.data || {};
     // Other kinds of item on the page (polls: static/js/polls.js) listen for every event.
@@ -60,6 +115,7 @@
     if (!event.key) { return; }
     var existing = document.getElementById(event.key);
     var revision = data.revision || 0;
+    recount(data);
     if (data.remove) {
       if (existing && revisionOf(existing) < revision) { existing.remove(); }
       return;
@@ -82,7 +138,14 @@
       decorate(existing);
       return;
     }
-    if (data.item_type === "contribution" && !matchesFilter(data)) { return; }
+    // Only a new item is inserted: a change to one this window leaves out
+    // (an older comment, a reply behind "N replies") has nothing to replace.
+    if (!isNew(event)) { return; }
+    if (data.item_type === "contribution" && (!matchesFilter(data) || root.getAttribute("data-before"))) {
+      arrived(event.key, matchesFilter(data));
+      if (options && options.announce) { announce(localized(data.announce, "")); }
+      return;
+    }
     var container = document.getElementById(data.container);
     if (!container) { return; } // its parent is not on this page (an older page not loaded)
     if (data.position === "prepend") {
@@ -90,6 +153,10 @@
     } else {
       var loadMore = container.querySelector(":scope > .load-more");
       container.insertBefore(fresh, loadMore);
+    }
+    // Replies behind "N replies: show" stay out of sight until it is pressed.
+    if (container.classList.contains("replies") && document.getElementById(moreId(data.container))) {
+      container.hidden = true;
     }
     fresh.classList.add("item-new");
     process(fresh);
@@ -216,6 +283,12 @@
         list.innerHTML = result.html;
         process(list);
         decorateAll(list);
+        // The list is the newest window now: what it shows leaves the bar.
+        root.removeAttribute("data-before");
+        Object.keys(arrivals).forEach(function (key) {
+          if (document.getElementById(key)) { delete arrivals[key]; }
+        });
+        showArrivals();
       }
       document.dispatchEvent(new CustomEvent("dugnad:study-reloaded"));
       lastSeq = result.seq;
@@ -264,6 +337,17 @@
     return b;
   }
 
+  // What only fetches (a form, earlier versions) is a link, as the server renders it.
+  function link(label, url, target) {
+    var a = document.createElement("a");
+    a.className = "ds-button button small secondary";
+    a.textContent = label;
+    a.setAttribute("href", url);
+    a.setAttribute("hx-get", url);
+    a.setAttribute("hx-target", target);
+    return a;
+  }
+
   function decorate(item) {
     var tools = item.querySelector(":scope > .item-tools");
     var slot = item.querySelector(":scope > .item-form-slot");
@@ -292,14 +376,10 @@
     var slotTarget = "#" + key + " > .item-form-slot";
     if (canContribute && state === "published") {
       if (type === "contribution") {
-        own.appendChild(button(text("comment"), {
-          "hx-get": base + "contributions/" + id + "/comments/form/", "hx-target": slotTarget
-        }));
+        own.appendChild(link(text("comment"), base + "contributions/" + id + "/comments/form/", slotTarget));
       } else if (!item.getAttribute("data-parent-id") && item.getAttribute("data-official") !== "true") {
-        own.appendChild(button(text("reply"), {
-          "hx-get": base + "contributions/" + item.getAttribute("data-contribution-id") +
-            "/comments/form/?parent=" + id, "hx-target": slotTarget
-        }));
+        own.appendChild(link(text("reply"), base + "contributions/" + item.getAttribute("data-contribution-id") +
+          "/comments/form/?parent=" + id, slotTarget));
       }
     }
     // Nobody supports their own amendment.
@@ -313,16 +393,13 @@
       own.appendChild(react);
     }
     if (canContribute && isAuthor && !decided && (state === "published" || state === "pending")) {
-      own.appendChild(button(text("edit"), { "hx-get": itemUrl + "edit/", "hx-target": slotTarget }));
+      own.appendChild(link(text("edit"), itemUrl + "edit/", slotTarget));
       own.appendChild(button(text("withdraw"), {
         "hx-post": itemUrl + "withdraw/", "hx-target": slotTarget, "hx-confirm": text("withdraw-confirm")
       }));
     }
     if (canModerate && item.getAttribute("data-edited") === "true") {
-      own.appendChild(button(text("history"), {
-        "hx-get": base + (type === "contribution" ? "contributions/" : "comments/") + id + "/history/",
-        "hx-target": slotTarget
-      }));
+      own.appendChild(link(text("history"), itemUrl + "history/", slotTarget));
     }
     if (own.childNodes.length) {
       tools.insertBefore(own, tools.firstChild);
@@ -355,9 +432,9 @@
         evt.detail.shouldSwap = true;
         evt.detail.isError = false;
       }
-      // "Show more comments" replaces a list: keep the live arrivals it does not know yet.
+      // "Show all N comments" and "N replies" replace a list: keep the live arrivals it does not know yet.
       var target = evt.detail.target;
-      if (target && target.classList && target.classList.contains("comments")) {
+      if (target && target.classList && (target.classList.contains("comments") || target.classList.contains("replies"))) {
         stashed = { target: target, items: Array.prototype.slice.call(target.children) };
       }
     });
@@ -366,6 +443,7 @@
       if (stashed && stashed.target === target) {
         stashed.items.forEach(function (el) { if (el.id && !document.getElementById(el.id)) { target.appendChild(el); } });
         stashed = null;
+        target.hidden = false;
       }
       document.querySelectorAll(".react-button[aria-pressed]").forEach(function (b) {
         var item = b.closest(".item[data-item-type]");

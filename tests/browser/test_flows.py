@@ -66,7 +66,7 @@ def _post_contribution(page, title: str, body: str) -> None:
 
 def _comment_on(page, contribution_dom_id: str, body: str) -> None:
     item = page.locator(f"#{contribution_dom_id}")
-    item.locator(":scope > .item-tools").get_by_role("button", name="Comment").click()
+    item.locator(":scope > .item-tools").get_by_role("link", name="Comment").click()
     form = item.locator(":scope > .item-form-slot form")
     form.locator("[name=body]").fill(body)
     form.get_by_role("button", name="Post comment").click()

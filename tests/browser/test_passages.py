@@ -140,7 +140,8 @@ def test_a_declined_amendment_loses_its_support_button_on_open_pages_without_a_r
     expect(item).to_have_attribute("data-decided", "true")
     expect(item.locator(".react-button")).to_have_count(0)
     # Commenting on the decision is still offered.
-    expect(item.locator(".live-item-tools button")).to_have_count(1)
+    expect(item.locator(".live-item-tools").get_by_role("link", name="Comment")).to_have_count(1)
+    expect(item.locator(".live-item-tools button")).to_have_count(0)
     assert document.evaluate("window.__noReload === true")
     assert listing.evaluate("window.__noReload === true")
     assert _blocking_violations(document) == []

@@ -122,7 +122,7 @@ def test_load_more_and_reload_keep_the_filter(client):
     more = re.search(r'hx-get="([^"]*before=\d+[^"]*)"', html).group(1).replace("&amp;", "&")
     assert "kind=idea" in more
     rest = client.get(more, **HTMX).content.decode()
-    assert "Idea 000" in rest and "Concern 0" not in rest
+    assert "Idea 014" in rest and "Concern 0" not in rest
     # The list the client reloads past the replay limit is filtered the same way.
     reload = client.get(
         reverse("contribution_list", args=[study.slug]), {"section": section.pk}, **HTMX

@@ -104,16 +104,23 @@ def test_hidden_item_shows_marker_and_keeps_replies_readable(client):
     html = client.get(page_url(study), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Hidden by a facilitator: off-topic" in html
     assert "<p>Parent</p>" not in html
-    assert "Kept reply" in html
+    assert "1 reply: show" in html
+    replies = client.get(
+        reverse("comment_replies", args=[study.slug, comment.pk]), HTTP_ACCEPT_LANGUAGE="en", **HTMX
+    ).content.decode()
+    assert "Kept reply" in replies
 
 
-def test_contributions_load_in_pages_of_twenty(client):
+def test_contributions_load_in_windows_of_ten(client):
     study = StudyFactory()
-    items = [ContributionFactory(study=study, title=f"Item {n:03}") for n in range(25)]
+    items = [ContributionFactory(study=study, title=f"Item {n:03}") for n in range(15)]
     html = client.get(page_url(study)).content.decode()
-    assert "Item 024" in html and "Item 005" in html
+    assert "Item 014" in html and "Item 005" in html
     assert "Item 004" not in html
     oldest_shown = items[5].pk
+    # "Show older contributions": the list for htmx, a page of its own without JavaScript.
+    assert f'href="{page_url(study)}?before={oldest_shown}"' in html
+    assert f'hx-get="{list_url(study)}?before={oldest_shown}"' in html
     more = client.get(list_url(study) + f"?before={oldest_shown}", **HTMX)
     rest = more.content.decode()
     assert "Item 004" in rest and "Item 000" in rest
@@ -126,9 +133,11 @@ def test_comments_beyond_a_few_are_collapsed_and_load_on_request(client):
     contribution = ContributionFactory(study=study)
     for n in range(5):
         CommentFactory(contribution=contribution, body_html=f"<p>Comment {n}</p>")
-    html = client.get(page_url(study)).content.decode()
-    assert "Comment 2" in html and "Comment 3" not in html
-    assert "Show 2 more comments" in html or "Vis 2 kommentarer til" in html
+    client.cookies["django_language"] = "en"
+    html = client.get(page_url(study), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # The latest two are shown; the count is of all of them.
+    assert "Comment 3" in html and "Comment 4" in html and "Comment 2" not in html
+    assert "Show all 5 comments" in html
     fragment = client.get(
         reverse("contribution_comments", args=[study.slug, contribution.pk]), **HTMX
     ).content.decode()

@@ -155,6 +155,7 @@ KWARGS: dict[str, Callable[[World], dict]] = {
     "contribution_react": contribution,
     "contribution_comments": contribution,
     "comment_form": contribution,
+    "comment_replies": comment,
     "comment_edit": comment,
     "comment_withdraw": comment,
     "comment_react": comment,
@@ -388,6 +389,7 @@ MATRIX.update(
         "contribution_react": E(POST_ONLY, MEMBERS_POST),
         "contribution_comments": E(PUBLIC, NO_POST),
         "comment_form": E(_roles(LOGIN, 403, 200, 200, 200, 403), MEMBERS_POST),
+        "comment_replies": E(PUBLIC, NO_POST),
         "comment_edit": E(
             _roles(LOGIN, 403, 200, 403, 403, 403), _roles(LOGIN, 403, _, 403, 403, 403)
         ),
