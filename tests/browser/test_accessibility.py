@@ -156,7 +156,7 @@ def test_forms_opened_in_the_study_page_have_no_serious_violation(new_page, lang
     page.goto("/health/")
     sign_in_as(page, world.users["member"])
     page.goto(f"/studies/{world.study.slug}/")
-    tools = page.locator(f"{item} > .item-tools .live-item-tools button")
+    tools = page.locator(f"{item} > .item-tools .live-item-tools a")  # Comment
     expect(tools.first).to_be_visible()
     tools.first.click()  # the comment form
     expect(page.locator(f"{item} > .item-form-slot form")).to_be_visible()
