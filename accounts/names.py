@@ -22,7 +22,9 @@ from __future__ import annotations
 from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import Signal
 
-# sender: the model (User or Organisation); pk: the person's or organisation's id.
+# sender: the model (User or Organisation); pk: the person's or organisation's id;
+# account_closed: True when the person can no longer sign in (deactivated or deleted),
+# so that receivers end their access before anything about the name goes out.
 name_changed = Signal()
 
 # The fields a public name is made from (User.public_name, Organisation.name).
@@ -42,11 +44,15 @@ def _before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> N
         return
     stored = sender._default_manager.filter(pk=instance.pk).values(*fields).first()
     if stored is not None and any(stored[f] != getattr(instance, f) for f in fields):
-        name_changed.send(sender=sender, pk=instance.pk)
+        name_changed.send(sender=sender, pk=instance.pk, account_closed=_closed(instance))
 
 
 def _before_delete(sender, instance, **kwargs) -> None:
-    name_changed.send(sender=sender, pk=instance.pk)
+    name_changed.send(sender=sender, pk=instance.pk, account_closed=_closed(instance, True))
+
+
+def _closed(instance, deleted: bool = False) -> bool:
+    return instance._meta.model_name == "user" and (deleted or not instance.is_active)
 
 
 def connect() -> None:

@@ -3,9 +3,11 @@
 The study ids are read when the change is made, in its transaction (a
 deleted person's or organisation's rows are still there); the events are
 recorded when it commits, in a transaction of their own, one per study.
-``names.changed`` carries only the kind of name and its id; open pages
-ignore it (the next page load shows the name), kept pages of the study are
-made again because the event number moved.
+``names.changed`` carries nothing (no id: the stream names no one); open
+pages ignore it (the next page load shows the name), kept pages of the
+study are made again because the event number moved. A person whose
+account is closed has their sockets closed first, so none of them receives
+the event.
 """
 
 from __future__ import annotations
@@ -36,14 +38,16 @@ def studies_showing(*, person_id: int | None = None, organisation_id: int | None
     return ids
 
 
-def _changed(sender, pk, **kwargs) -> None:
+def _changed(sender, pk, account_closed=False, **kwargs) -> None:
     person = sender._meta.model_name == "user"
     study_ids = sorted(
         studies_showing(person_id=pk) if person else studies_showing(organisation_id=pk)
     )
     if not study_ids:
         return
-    data = {"name": "person" if person else "organisation", "id": pk}
+    if account_closed:
+        # Registered before the event, so it runs first after commit.
+        events.access_changed(user_id=pk)
 
     def record() -> None:
         # In study order, one short transaction each: the same order as every
@@ -51,7 +55,7 @@ def _changed(sender, pk, **kwargs) -> None:
         for study_id in study_ids:
             try:
                 with transaction.atomic():
-                    events.record_event(study_id=study_id, kind="names.changed", data=data)
+                    events.record_event(study_id=study_id, kind="names.changed")
             except Exception:
                 logger.exception("could not record names.changed in study %s", study_id)
 

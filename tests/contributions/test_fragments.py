@@ -314,9 +314,7 @@ def test_a_rename_records_one_event_in_each_study_that_shows_the_name_and_nothin
         author.display_name = "New name"
         author.save()
     events = list(StudyEvent.objects.filter(kind="names.changed"))
-    assert [(e.study_id, e.data) for e in events] == [
-        (study.pk, {"name": "person", "id": author.pk})
-    ]
+    assert [(e.study_id, e.data) for e in events] == [(study.pk, {})]
     assert "New name" in get(client, study)
 
 

@@ -202,7 +202,8 @@ async def test_a_new_member_of_a_members_only_study_gets_no_trace_of_what_was_ta
     received = json.dumps(messages)
     assert SECRET not in received and NAME not in received
     assert "Still here" in received
-    assert messages[-1] == {"type": "resumed", "seq": 7}
+    # Three items posted and hidden (6 events), one kept, the deletion (names.changed).
+    assert messages[-1] == {"type": "resumed", "seq": 8}
 
 
 async def test_nothing_stored_with_an_event_holds_text_or_names():
