@@ -198,12 +198,10 @@ def _class_of(access: StudyAccess, user) -> tuple:
 def _shell_key(request, access, *, last_seq: int, header: dict, kind: tuple) -> tuple:
     study = access.study
     return (
-        study.pk,
         study.slug,
-        study.created_at,
         last_seq,
+        # The study's id, creation, status, updated_at, phase states and document version.
         header["structure_key"],
-        tuple(step.state for step in header["phases"]),
         study_selectors.study_structure(study).open_section_rows(),
         translation.get_language(),
         timezone.get_current_timezone_name(),
