@@ -231,13 +231,19 @@ def main() -> None:
     parser.add_argument(
         "--split",
         action="store_true",
-        help="two single-worker uvicorn processes: one takes the posts (HTTP), the other "
-        "the sockets, as platform/nginx.conf routes /ws/ when WS_UPSTREAM is set apart",
+        help="two processes, as platform/Procfile runs them: one takes the posts (HTTP, "
+        "--server), the other the sockets (uvicorn), --workers workers each",
+    )
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "gunicorn"],
+        default="uvicorn",
+        help="with --split: what serves the posts (gunicorn: WSGI sync workers)",
     )
     parser.add_argument("--time-limit", type=float, default=1500)
     args = parser.parse_args()
-    if args.split and args.workers != 2:
-        parser.error("--split runs exactly two workers")
+    if args.server == "gunicorn" and not args.split:
+        parser.error("--server gunicorn serves no sockets: add --split")
     steps = [(int(v), float(r)) for v, r in (s.split("x") for s in args.steps.split(","))]
     result = {
         "benchmark": "fanout",
@@ -254,6 +260,7 @@ def main() -> None:
         "fanout",
         workers=args.workers,
         ports=2 if args.split else 1,
+        server=args.server,
         ws=args.ws,
         ws_deflate=args.server_deflate,
         time_limit=args.time_limit,

@@ -206,8 +206,9 @@ class Stack:
     """Redis, a fresh database and uvicorn for one run; a context manager.
 
     ``workers`` uvicorn workers share one port (``--workers``) unless
-    ``ports`` > 1, in which case that many single-worker uvicorn processes
-    listen on ports of their own (no proxy in front).
+    ``ports`` > 1: then the first port serves HTTP from ``server`` (uvicorn, or
+    gunicorn's WSGI sync workers) and each other port the sockets from uvicorn,
+    ``workers`` workers each (no proxy in front).
     """
 
     def __init__(
@@ -398,8 +399,11 @@ class Stack:
         if self.ports == 1:
             self._uvicorn("web", self.web_ports[0], self.workers)
         else:
+            # Split as platform/nginx.conf routes it: the first port takes HTTP (from
+            # ``server``), the others the sockets (uvicorn); ``workers`` workers each.
             for i, port in enumerate(self.web_ports):
-                self._uvicorn(f"web{i}", port, 1)
+                server = None if i == 0 else "uvicorn"
+                self._uvicorn(f"web{i}", port, self.workers, server=server)
         for url in self.base_urls:
             self.wait_http(url)
         if self.celery:
@@ -410,8 +414,8 @@ class Stack:
                  "--without-mingle"],
             )  # fmt: skip
 
-    def _uvicorn(self, label: str, port: int, workers: int) -> None:
-        if self.server == "gunicorn":
+    def _uvicorn(self, label: str, port: int, workers: int, server: str | None = None) -> None:
+        if (server or self.server) == "gunicorn":
             self.spawn(
                 label,
                 [

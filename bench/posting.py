@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.posting                   # 50, 100, 150 comments/s, 30 s each
     .venv/bin/python -m bench.posting --rates 100 --duration 60
+    .venv/bin/python -m bench.posting --split --server gunicorn   # HTTP from WSGI, sockets apart
 
 Starts its own Redis, a fresh PostgreSQL database and uvicorn with two
 workers (DEBUG off). Comments go to the page's htmx endpoint, open loop
@@ -20,7 +21,7 @@ import math
 import time
 
 from bench import harness
-from bench.fanout import analyse, cpu_share, cpu_snapshot
+from bench.fanout import analyse, cpu_share, cpu_snapshot, http_urls, socket_urls
 from bench.harness import Stack, log, summary_ms
 from bench.load import Viewers, client, comment_count, events_in_db, open_loop, poster
 
@@ -30,7 +31,8 @@ PER_PERSON_PER_MINUTE = 20
 
 async def post(stack, seed, rate: float, duration: float):
     async with client() as http:
-        make = poster(http, stack.base_urls, seed["slug"], seed["contribution_id"], seed["posters"])
+        urls = http_urls(stack)
+        make = poster(http, urls, seed["slug"], seed["contribution_id"], seed["posters"])
         return await open_loop(rate, duration, make)
 
 
@@ -40,8 +42,22 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--listeners", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="HTTP and sockets apart, as platform/Procfile runs them: the posts go to one "
+        "process (--server), the sockets to uvicorn, --workers workers each",
+    )
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "gunicorn"],
+        default="uvicorn",
+        help="with --split: what serves HTTP (gunicorn: WSGI sync workers)",
+    )
     parser.add_argument("--time-limit", type=float, default=900)
     args = parser.parse_args()
+    if args.server == "gunicorn" and not args.split:
+        parser.error("--server gunicorn serves no sockets: add --split")
     rates = [float(r) for r in args.rates.split(",")]
     # Each person posts at most 20 a minute: enough people that even two steps in one
     # minute keep everyone under the limit.
@@ -58,7 +74,14 @@ def main() -> None:
         "steps": [],
     }
     log("load average before:", result["load_before"], "posters", posters)
-    with Stack("posting", workers=args.workers, time_limit=args.time_limit) as stack:
+    with Stack(
+        "posting",
+        workers=args.workers,
+        ports=2 if args.split else 1,
+        server=args.server,
+        time_limit=args.time_limit,
+    ) as stack:
+        stack.split = args.split
         seed = stack.run_module(
             "bench.seed", "--viewers", str(args.listeners), "--posters", str(posters)
         )
@@ -74,7 +97,7 @@ def main() -> None:
                 sessions=seed["viewers"],
                 count=args.listeners,
                 procs=1,
-                base=",".join(stack.base_urls),
+                base=",".join(socket_urls(stack)),
                 slug=seed["slug"],
                 start_seq=start_seq,
             )
