@@ -144,6 +144,9 @@ DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 5)
 WEB_MAX_REQUESTS = env_int("WEB_MAX_REQUESTS", 4)
 WEB_MAX_QUEUE = env_int("WEB_MAX_QUEUE", 200)
 WEB_QUEUE_SECONDS = env_int("WEB_QUEUE_SECONDS", 5)
+# Proxies whose X-Forwarded-For gives the client's address (core/proxy.py for
+# the WSGI web process; uvicorn reads the same variable for the socket process).
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS") or ["127.0.0.1"]
 if DATABASE_URL:
     DATABASES = {
         "default": parse_database_url(

@@ -18,11 +18,19 @@ thread.
 Settings: ``WEB_MAX_REQUESTS`` (running at once, default 4; 0 turns shedding
 off), ``WEB_MAX_QUEUE`` (waiting, default 200) and ``WEB_QUEUE_SECONDS``
 (longest wait, default 5).
+
+The WSGI web process (gunicorn, platform/Procfile) runs one request at a time
+per worker and holds no sockets; its queue is the proxy's and the kernel's.
+``QueueTimeShedding`` gives it the same promise: a request that has waited
+longer than ``WEB_QUEUE_SECONDS`` since the proxy received it (nginx's
+``X-Request-Start: t=<seconds>``, platform/nginx.conf) gets the same 503
+before Django, the session or the database is touched.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 BUSY_BODY = (
     "Dugnad er opptatt akkurat nå. Prøv igjen om et øyeblikk.\n"
@@ -99,3 +107,43 @@ class LoadShedding:
             }
         )
         await send({"type": "http.response.body", "body": BUSY_BODY})
+
+
+class QueueTimeShedding:
+    """WSGI: 503 for a request that waited longer than ``wait`` seconds behind the proxy."""
+
+    def __init__(self, app, *, wait: float, retry_after: int = 1, clock=time.time) -> None:
+        self.app = app
+        self.wait = wait
+        self.retry_after = retry_after
+        self.clock = clock
+        self.shed = 0
+
+    def waited(self, environ) -> float | None:
+        """Seconds since the proxy received the request, or None without a valid stamp."""
+        stamp = environ.get("HTTP_X_REQUEST_START", "").strip()
+        if stamp.startswith("t="):
+            stamp = stamp[2:]
+        try:
+            started = float(stamp)
+        except ValueError:
+            return None
+        if started != started or started <= 0:  # NaN, or no time at all
+            return None
+        return self.clock() - started
+
+    def __call__(self, environ, start_response):
+        waited = self.waited(environ) if self.wait > 0 else None
+        if waited is not None and waited > self.wait:
+            self.shed += 1
+            start_response(
+                "503 Service Unavailable",
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Retry-After", str(self.retry_after)),
+                    ("Cache-Control", "no-store"),
+                    ("Content-Length", str(len(BUSY_BODY))),
+                ],
+            )
+            return [BUSY_BODY]
+        return self.app(environ, start_response)

@@ -10,6 +10,11 @@ Celery worker runs beside them as a third process: an archive asked for
 through one ASGI process is built by the worker and downloaded through the
 other.
 
+Beside them runs the WSGI web process as platform/Procfile starts it
+(gunicorn): a post through it reaches the sockets the uvicorn processes hold,
+and a member who leaves through it is closed on them. Every server command
+here is the Procfile's own line, with its defaults, on a port of the test's.
+
 Redis publish/subscribe channels are shared by every database index of a
 server, so the study gets a random primary key: its group name cannot meet
 another test run's on the same Redis.
@@ -21,6 +26,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
 import subprocess
 import sys
@@ -121,16 +127,10 @@ def _processes(django_db_setup, tmp_path_factory):
     processes = []
     urls = []
     try:
-        for name in ("first", "second"):
+        for name, kind in (("first", "ws"), ("second", "ws"), ("web", "web")):
             port = _free_port()
             log = tmp_path / f"{name}.log"
-            process = _spawn(
-                [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
-                 "127.0.0.1", "--port", str(port), "--workers", "1", "--lifespan", "off",
-                 "--log-level", "warning", *PROCFILE_WS_OPTIONS],
-                env,
-                log,
-            )  # fmt: skip
+            process = _spawn(procfile_command(kind, port), env, log)
             processes.append(process)
             urls.append((f"http://127.0.0.1:{port}", log))
         processes.append(
@@ -158,7 +158,7 @@ def _processes(django_db_setup, tmp_path_factory):
         )
         for (url, log), process in zip(urls, processes, strict=False):
             _wait_until_up(url, process, log)
-        assert len({p.pid for p in processes}) == 3
+        assert len({p.pid for p in processes}) == 4
         yield [url for url, _ in urls]
     finally:
         for process in processes:
@@ -174,7 +174,13 @@ def _processes(django_db_setup, tmp_path_factory):
 @pytest.fixture
 def two_processes(_processes, requires_postgres, requires_redis):
     """The base URLs of the two uvicorn processes."""
-    return _processes
+    return _processes[:2]
+
+
+@pytest.fixture
+def web_process(_processes, requires_postgres, requires_redis):
+    """The base URL of the WSGI web process (gunicorn)."""
+    return _processes[2]
 
 
 def _session_for(user) -> str:
@@ -190,22 +196,22 @@ def _study_and_member():
     return study, _session_for(user)
 
 
-def _procfile_ws_options() -> list[str]:
-    """The web process's websocket options as platform/Procfile gives them, defaults taken."""
+def procfile_command(kind: str, port: int) -> list[str]:
+    """platform/Procfile's ``kind`` line as argv: one worker, on 127.0.0.1:``port``.
+
+    ``${VAR:-default}`` takes its default, but for the port and the worker count.
+    """
     line = next(
         line
         for line in (ROOT / "platform" / "Procfile").read_text().splitlines()
-        if line.startswith("web:")
+        if line.startswith(f"{kind}:")
     )
-    words = line.split()
-    at = words.index("--ws-per-message-deflate")
-    value = words[at + 1]
-    if value.startswith("${"):  # ${WS_PER_MESSAGE_DEFLATE:-false}
-        value = value.split(":-", 1)[1].rstrip("}")
-    return ["--ws-per-message-deflate", value]
-
-
-PROCFILE_WS_OPTIONS = _procfile_ws_options()
+    chosen = {"PORT": str(port), "WS_PORT": str(port), "WEB_WORKERS": "1", "WS_WORKERS": "1"}
+    line = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: chosen.get(m.group(1), m.group(2)), line)
+    words = line.split(":", 1)[1].split()
+    words = [w.replace("0.0.0.0", "127.0.0.1") for w in words]
+    assert words[0] in ("gunicorn", "uvicorn"), line
+    return [sys.executable, "-m", *words, "--log-level", "warning"]
 
 
 class Page:
@@ -284,6 +290,27 @@ async def test_item_posted_through_one_process_reaches_a_socket_on_the_other(two
         assert "Through the first" in event["html"]
     finally:
         await page.close()
+
+
+async def test_a_post_through_the_wsgi_web_process_reaches_the_sockets_of_both_socket_processes(
+    two_processes, web_process
+):
+    study, session = await _study_and_member()
+    pages = [await Page.open(base, study.slug, session) for base in two_processes]
+    try:
+        for page in pages:
+            assert (await page.resume(0))[-1] == {"type": "resumed", "seq": 0}
+        # Refused: an anonymous post through the web process creates nothing.
+        assert await post_contribution(web_process, study.slug, None, "Anonymous") == 302
+        assert await post_contribution(web_process, study.slug, session, "Through WSGI") == 200
+        for page in pages:
+            event = await page.next()
+            assert (event["type"], event["seq"]) == ("event", 1)
+            assert event["kind"] == "contribution.created"
+            assert "Through WSGI" in event["html"]
+    finally:
+        for page in pages:
+            await page.close()
 
 
 async def test_socket_resuming_after_event_n_on_the_other_process_gets_each_missed_event_once(
@@ -372,8 +399,12 @@ def _members_only_study_with_two_members():
     return study, _session_for(member(study)), _session_for(member(study))
 
 
-async def test_a_member_who_leaves_through_one_process_is_closed_on_the_other(two_processes):
+@pytest.mark.parametrize("through", ["first", "web"])
+async def test_a_member_who_leaves_through_one_process_is_closed_on_the_other(
+    two_processes, web_process, through
+):
     first, second = two_processes
+    leave_at = web_process if through == "web" else first
     study, leaving, staying = await _members_only_study_with_two_members()
     theirs = await Page.open(second, study.slug, leaving)
     other = await Page.open(first, study.slug, staying)
@@ -383,7 +414,7 @@ async def test_a_member_who_leaves_through_one_process_is_closed_on_the_other(tw
         token = secrets.token_hex(16)
         async with httpx.AsyncClient(timeout=RECEIVE_TIMEOUT) as http:
             left = await http.post(
-                f"{first}/studies/{study.slug}/leave/",
+                f"{leave_at}/studies/{study.slug}/leave/",
                 headers={"Cookie": f"sessionid={leaving}; csrftoken={token}", "X-CSRFToken": token},
             )
         assert left.status_code == 302
