@@ -25,7 +25,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.administrators import is_administrator
+from accounts.administrators import check_administrator, is_administrator
 from accounts.formatting import long_moment
 from accounts.models import (
     Affiliation,
@@ -307,8 +307,7 @@ def claim_decide(*, claim_id: int, by: User, confirm: bool, reason: str = "") ->
 def representative_set(*, claim_id: int, by: User, representative: bool) -> Affiliation:
     """Make a person with a confirmed claim a representative of the organisation, or
     no longer one; administrators only (PermissionDenied), ClaimError otherwise."""
-    if not is_administrator(by):
-        raise PermissionDenied("administrators only")
+    check_administrator(by)
     affiliation = (
         Affiliation.objects.select_for_update(of=("self",))
         .select_related("user", "organisation")
@@ -335,8 +334,7 @@ def organisation_domain_add(
 ) -> OrganisationDomain:
     """Add an e-mail domain to an organisation (administrators only); pending claims it
     confirms are confirmed. ValidationError for a bad or repeated domain."""
-    if not is_administrator(by):
-        raise PermissionDenied("administrators only")
+    check_administrator(by)
     if organisation.merged_into_id is not None:
         raise ValidationError(
             {"domain": _("This organisation is merged into another: add the domain there.")}
@@ -352,8 +350,7 @@ def organisation_domain_add(
 
 def organisation_domain_remove(*, organisation: Organisation, domain_id: int, by: User) -> bool:
     """Remove a domain (administrators only); claims it confirmed stay confirmed."""
-    if not is_administrator(by):
-        raise PermissionDenied("administrators only")
+    check_administrator(by)
     deleted, _detail = OrganisationDomain.objects.filter(
         organisation=organisation, pk=domain_id
     ).delete()
