@@ -256,6 +256,20 @@ def may_decide_claims(*, user: User, organisation: Organisation) -> str:
     return ""
 
 
+def _claim_for_update(claim_id: int) -> Affiliation:
+    """The claim, locked for a decision (its person and organisation with it); ClaimError
+    when there is none."""
+    affiliation = (
+        Affiliation.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .filter(pk=claim_id)
+        .first()
+    )
+    if affiliation is None:
+        raise ClaimError(_("That claim does not exist."))
+    return affiliation
+
+
 @transaction.atomic
 def claim_decide(*, claim_id: int, by: User, confirm: bool, reason: str = "") -> Affiliation:
     """Confirm or refuse a claim, as one of the organisation's representatives or an
@@ -266,14 +280,7 @@ def claim_decide(*, claim_id: int, by: User, confirm: bool, reason: str = "") ->
     Representatives decide pending claims; administrators may also reverse a
     decision.
     """
-    affiliation = (
-        Affiliation.objects.select_for_update(of=("self",))
-        .select_related("user", "organisation")
-        .filter(pk=claim_id)
-        .first()
-    )
-    if affiliation is None:
-        raise ClaimError(_("That claim does not exist."))
+    affiliation = _claim_for_update(claim_id)
     how = may_decide_claims(user=by, organisation=affiliation.organisation)
     if not how:
         raise PermissionDenied("only the organisation's representatives and administrators")
@@ -308,14 +315,7 @@ def representative_set(*, claim_id: int, by: User, representative: bool) -> Affi
     """Make a person with a confirmed claim a representative of the organisation, or
     no longer one; administrators only (PermissionDenied), ClaimError otherwise."""
     check_administrator(by)
-    affiliation = (
-        Affiliation.objects.select_for_update(of=("self",))
-        .select_related("user", "organisation")
-        .filter(pk=claim_id)
-        .first()
-    )
-    if affiliation is None:
-        raise ClaimError(_("That claim does not exist."))
+    affiliation = _claim_for_update(claim_id)
     if representative and (
         affiliation.state != ClaimState.CONFIRMED or affiliation.ended_at is not None
     ):
