@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import administrators as admins
-from accounts.models import User
 
 
 class AdministratorAddForm(forms.Form):
@@ -64,7 +63,7 @@ def administrator_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def administrator_remove(request: HttpRequest, pk: int) -> HttpResponse:
     admins.require_administrator(request)
-    person = get_object_or_404(User, pk=pk, is_administrator=True, deleted_at__isnull=True)
+    person = get_object_or_404(admins.administrators(), pk=pk)
     try:
         admins.administrator_remove(person=person, by=request.user)
     except ValidationError as exc:

@@ -5,8 +5,10 @@ the organisation registry, sees platform statistics and makes or removes other
 administrators, all in Dugnad's own pages. Django's ``is_staff`` is not this
 role: it opens only the Django admin, for developers.
 
-Every page or service for administrators calls ``require_administrator``
-(views) or ``is_administrator`` (services, templates), never a flag of its own.
+Every page for administrators calls ``require_administrator``, every service
+``check_administrator``, and a template or a choice asks ``is_administrator``;
+nothing reads the ``is_administrator`` flag (or Django's ``is_staff``) itself.
+Django's admin has its own single check, in ``config/urls.py``.
 """
 
 from __future__ import annotations
@@ -33,11 +35,20 @@ def is_administrator(user) -> bool:
     )
 
 
+def check_administrator(user) -> None:
+    """Refuse (PermissionDenied) anyone but an administrator: the services' check.
+
+    A service has no session to ask about the second factor; the page that
+    calls it has asked already (``require_administrator``).
+    """
+    if not is_administrator(user):
+        raise PermissionDenied("administrators only")
+
+
 def require_administrator(request: HttpRequest) -> None:
     """Refuse (403) anyone but an administrator, and an administrator who has not
     used a second factor in this session (sent to it by the middleware)."""
-    if not is_administrator(request.user):
-        raise PermissionDenied("administrators only")
+    check_administrator(request.user)
     if settings.DUGNAD_REQUIRE_MFA:
         require_second_factor(request)
 
@@ -64,8 +75,8 @@ def administrator_add(*, email: str, by: User | None) -> User:
     createadmin``). Refused with ValidationError, nothing changed: no account
     has the address, or the person is an administrator already.
     """
-    if by is not None and not is_administrator(by):
-        raise PermissionDenied("administrators only")
+    if by is not None:
+        check_administrator(by)
     person = _person_by_email(email)
     if person is None:
         raise ValidationError(
@@ -95,8 +106,7 @@ def administrator_remove(*, person: User, by: User) -> User:
     administrator must do it, so nobody locks themselves out by a slip) and
     removing the last administrator.
     """
-    if not is_administrator(by):
-        raise PermissionDenied("administrators only")
+    check_administrator(by)
     # Lock every administrator row: two removals at once cannot leave none.
     current = list(
         User.objects.select_for_update()

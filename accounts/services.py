@@ -25,7 +25,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.administrators import is_administrator
+from accounts.administrators import check_administrator, is_administrator
 from accounts.formatting import long_moment
 from accounts.models import (
     Affiliation,
@@ -256,6 +256,20 @@ def may_decide_claims(*, user: User, organisation: Organisation) -> str:
     return ""
 
 
+def _claim_for_update(claim_id: int) -> Affiliation:
+    """The claim, locked for a decision (its person and organisation with it); ClaimError
+    when there is none."""
+    affiliation = (
+        Affiliation.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation")
+        .filter(pk=claim_id)
+        .first()
+    )
+    if affiliation is None:
+        raise ClaimError(_("That claim does not exist."))
+    return affiliation
+
+
 @transaction.atomic
 def claim_decide(*, claim_id: int, by: User, confirm: bool, reason: str = "") -> Affiliation:
     """Confirm or refuse a claim, as one of the organisation's representatives or an
@@ -266,14 +280,7 @@ def claim_decide(*, claim_id: int, by: User, confirm: bool, reason: str = "") ->
     Representatives decide pending claims; administrators may also reverse a
     decision.
     """
-    affiliation = (
-        Affiliation.objects.select_for_update(of=("self",))
-        .select_related("user", "organisation")
-        .filter(pk=claim_id)
-        .first()
-    )
-    if affiliation is None:
-        raise ClaimError(_("That claim does not exist."))
+    affiliation = _claim_for_update(claim_id)
     how = may_decide_claims(user=by, organisation=affiliation.organisation)
     if not how:
         raise PermissionDenied("only the organisation's representatives and administrators")
@@ -307,16 +314,8 @@ def claim_decide(*, claim_id: int, by: User, confirm: bool, reason: str = "") ->
 def representative_set(*, claim_id: int, by: User, representative: bool) -> Affiliation:
     """Make a person with a confirmed claim a representative of the organisation, or
     no longer one; administrators only (PermissionDenied), ClaimError otherwise."""
-    if not is_administrator(by):
-        raise PermissionDenied("administrators only")
-    affiliation = (
-        Affiliation.objects.select_for_update(of=("self",))
-        .select_related("user", "organisation")
-        .filter(pk=claim_id)
-        .first()
-    )
-    if affiliation is None:
-        raise ClaimError(_("That claim does not exist."))
+    check_administrator(by)
+    affiliation = _claim_for_update(claim_id)
     if representative and (
         affiliation.state != ClaimState.CONFIRMED or affiliation.ended_at is not None
     ):
@@ -335,8 +334,7 @@ def organisation_domain_add(
 ) -> OrganisationDomain:
     """Add an e-mail domain to an organisation (administrators only); pending claims it
     confirms are confirmed. ValidationError for a bad or repeated domain."""
-    if not is_administrator(by):
-        raise PermissionDenied("administrators only")
+    check_administrator(by)
     if organisation.merged_into_id is not None:
         raise ValidationError(
             {"domain": _("This organisation is merged into another: add the domain there.")}
@@ -352,8 +350,7 @@ def organisation_domain_add(
 
 def organisation_domain_remove(*, organisation: Organisation, domain_id: int, by: User) -> bool:
     """Remove a domain (administrators only); claims it confirmed stay confirmed."""
-    if not is_administrator(by):
-        raise PermissionDenied("administrators only")
+    check_administrator(by)
     deleted, _detail = OrganisationDomain.objects.filter(
         organisation=organisation, pk=domain_id
     ).delete()

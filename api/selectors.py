@@ -51,6 +51,11 @@ def study_for_token_holder(*, request, slug: str) -> StudyAccess:
     return study_for_user(request.user, slug, Action.EXPORT, request=request)
 
 
+def _narrowed(qs: QuerySet, **lookups) -> QuerySet:
+    """``qs`` filtered by each lookup the request gave (None or "" leaves one out)."""
+    return qs.filter(**{key: value for key, value in lookups.items() if value not in (None, "")})
+
+
 def study_contributions(
     *,
     study: Study,
@@ -60,15 +65,13 @@ def study_contributions(
     updated_since: datetime | None = None,
 ) -> QuerySet[Contribution]:
     """Contributions in the open data (with content or as markers), by id."""
-    qs = Contribution.objects.filter(study=study, state__in=LISTED_STATES)
-    if state:
-        qs = qs.filter(state=state)
-    if section is not None:
-        qs = qs.filter(section_id=section)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if updated_since is not None:
-        qs = qs.filter(updated_at__gte=updated_since)
+    qs = _narrowed(
+        Contribution.objects.filter(study=study, state__in=LISTED_STATES),
+        state=state,
+        section_id=section,
+        kind=kind,
+        updated_at__gte=updated_since,
+    )
     # Passage comments and amendments: where in the concept document, and the decision.
     return qs.select_related(
         "author",
@@ -92,16 +95,14 @@ def study_comments(
     qs = Comment.objects.filter(
         study=study, state__in=LISTED_STATES, contribution__state__in=LISTED_STATES
     )
-    if state:
-        qs = qs.filter(state=state)
-    if contribution is not None:
-        qs = qs.filter(contribution_id=contribution)
-    if section is not None:
-        qs = qs.filter(contribution__section_id=section)
-    if kind:
-        qs = qs.filter(contribution__kind=kind)
-    if updated_since is not None:
-        qs = qs.filter(updated_at__gte=updated_since)
+    qs = _narrowed(
+        qs,
+        state=state,
+        contribution_id=contribution,
+        contribution__section_id=section,
+        contribution__kind=kind,
+        updated_at__gte=updated_since,
+    )
     return qs.select_related("author", "acted_for").order_by("id")
 
 

@@ -283,20 +283,22 @@ class ItemSerializer(ApiModelSerializer):
         raise NotImplementedError
 
 
+# A contribution's place in the concept document (passage comments and amendments).
+DOCUMENT_FIELDS = [
+    "passage_version",
+    "passage_anchor",
+    "passage_gone",
+    "quote",
+    "amendment_wording",
+    "amendment_status",
+    "amendment_decision_reason",
+    "amendment_credited_in",
+]
+
+
 def _document_fields(item: Contribution, published: bool) -> dict:
     """Where a passage comment or amendment sits in the concept document; nulls otherwise."""
-    fields = dict.fromkeys(
-        [
-            "passage_version",
-            "passage_anchor",
-            "passage_gone",
-            "quote",
-            "amendment_wording",
-            "amendment_status",
-            "amendment_decision_reason",
-            "amendment_credited_in",
-        ]
-    )
+    fields = dict.fromkeys(DOCUMENT_FIELDS)
     if item.kind not in DOCUMENT_KINDS:
         return fields
     passage = getattr(item, "passage", None)
@@ -367,14 +369,7 @@ class ContributionSerializer(ItemSerializer):
             "created_at",
             "edited_at",
             "updated_at",
-            "passage_version",
-            "passage_anchor",
-            "passage_gone",
-            "quote",
-            "amendment_wording",
-            "amendment_status",
-            "amendment_decision_reason",
-            "amendment_credited_in",
+            *DOCUMENT_FIELDS,
         ]
         read_only_fields = fields
 

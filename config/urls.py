@@ -11,19 +11,22 @@ from studies import views as study_views
 # allauth's (e-mail, rate limits, TOTP), and it opens only for staff who used
 # a second factor in this session; a staff session without one is sent to
 # confirm with TOTP (or set it up) by accounts.middleware.
+#
+# Who is staff is Django's own check (an active account with is_staff), asked
+# in this one place; it is the developers' door, not a platform role (that is
+# accounts/administrators.py).
 _admin_login = secure_admin_login(admin.site.login)
-_admin_has_permission = admin.site.has_permission
+_is_admin_staff = admin.site.has_permission
 
 
 def admin_login(request, extra_context=None):
-    user = request.user
-    if user.is_authenticated and user.is_active and user.is_staff:
+    if _is_admin_staff(request):
         require_second_factor(request)
     return _admin_login(request, extra_context)
 
 
 def admin_has_permission(request) -> bool:
-    return _admin_has_permission(request) and second_factor_in_session(request)
+    return _is_admin_staff(request) and second_factor_in_session(request)
 
 
 admin.site.login = admin_login

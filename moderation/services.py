@@ -16,11 +16,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.administrators import is_administrator
 from accounts.formatting import short_moment
 from accounts.models import User
 from accounts.services import notification_create
@@ -198,9 +198,9 @@ def _protected_from_auto_hide(study: Study, item: Item) -> bool:
     """
     if getattr(item, "official", False):
         return True
-    # Platform administrators (and the developers' is_staff accounts) count as staff too.
-    staff = Q(is_administrator=True) | Q(is_staff=True)
-    if User.objects.filter(staff, pk=item.author_id).exists():
+    # Platform administrators count as staff too. Django's is_staff does not: it
+    # opens the developers' admin and is no role on the platform.
+    if is_administrator(item.author):
         return True
     return (
         Membership.objects.filter(study=study, user_id=item.author_id, role__in=STAFF_ROLES)

@@ -263,19 +263,20 @@ def flag(request: HttpRequest, slug: str, item_type: str, item_id: int) -> HttpR
     item = selectors.item_for_study(study=access.study, item_type=item_type, item_id=item_id)
     back = _next_url(request, reverse("study_detail", args=[access.study.slug]))
     form = FlagForm(request.POST)
+
+    def refused(error: str | None = None) -> HttpResponse:
+        context = {
+            "study": access.study,
+            "item": item,
+            "item_type": item_type,
+            "form": form,
+            "next": back,
+            "error": error,
+        }
+        return render(request, "moderation/flag.html", context, status=400)
+
     if not form.is_valid():
-        return render(
-            request,
-            "moderation/flag.html",
-            {
-                "study": access.study,
-                "item": item,
-                "item_type": item_type,
-                "form": form,
-                "next": back,
-            },
-            status=400,
-        )
+        return refused()
     try:
         _flag, created = services.flag_create(
             study=access.study,
@@ -285,19 +286,7 @@ def flag(request: HttpRequest, slug: str, item_type: str, item_id: int) -> HttpR
             note=form.cleaned_data["note"],
         )
     except services.ModerationError as exc:
-        return render(
-            request,
-            "moderation/flag.html",
-            {
-                "study": access.study,
-                "item": item,
-                "item_type": item_type,
-                "form": form,
-                "next": back,
-                "error": exc.messages[0],
-            },
-            status=400,
-        )
+        return refused(exc.messages[0])
     if created:
         messages.success(request, _("Thank you. The facilitators will look at it."))
     else:

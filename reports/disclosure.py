@@ -165,19 +165,19 @@ def reader_system(statistics: StudyStatistics, withheld: Withheld) -> System:
         else:
             s.known(cell, value)
 
-    for row in statistics.organisations:
-        hidden = row.id in withheld.organisations
+    def put_row(kind: str, key, row, hidden: bool) -> None:
+        """A table row's three cells; each participant has at least one item."""
         for measure, value in (
             ("p", row.participants),
             ("c", row.contributions),
             ("m", row.comments),
         ):
-            put(("org", row.id, measure), value, hidden, 1 if measure == "p" else 0)
-        # Each participant has at least one item; a listed organisation has a participant.
-        s.relate(
-            [(1, ("org", row.id, "p")), (-1, ("org", row.id, "c")), (-1, ("org", row.id, "m"))],
-            "<=",
-        )
+            put((kind, key, measure), value, hidden, 1 if measure == "p" else 0)
+        s.relate([(1, (kind, key, "p")), (-1, (kind, key, "c")), (-1, (kind, key, "m"))], "<=")
+
+    for row in statistics.organisations:
+        put_row("org", row.id, row, row.id in withheld.organisations)
+        # A listed organisation has a participant.
         s.relate([(-1, ("org", row.id, "c")), (-1, ("org", row.id, "m"))], "<=", -1)
     for rows in orgs_by_sector.values():
         shown = [r.participants for r in rows if r.id not in withheld.organisations]
@@ -187,21 +187,7 @@ def reader_system(statistics: StudyStatistics, withheld: Withheld) -> System:
                     s.relate([(1, ("org", r.id, "p"))], "<=", min(shown))
     sector_rows = {row.sector: row for row in statistics.sectors}
     for row in statistics.sectors:
-        hidden = row.sector in withheld.sectors
-        for measure, value in (
-            ("p", row.participants),
-            ("c", row.contributions),
-            ("m", row.comments),
-        ):
-            put(("sector", row.sector, measure), value, hidden, 1 if measure == "p" else 0)
-        s.relate(
-            [
-                (1, ("sector", row.sector, "p")),
-                (-1, ("sector", row.sector, "c")),
-                (-1, ("sector", row.sector, "m")),
-            ],
-            "<=",
-        )
+        put_row("sector", row.sector, row, row.sector in withheld.sectors)
         orgs = orgs_by_sector.get(row.sector, [])
         if row.sector != INDIVIDUALS and orgs:
             exact = row.participants == sum(r.participants for r in orgs)
@@ -356,6 +342,14 @@ def withheld_label() -> str:
     return str(_("withheld"))
 
 
+def _published_counts(row, hidden: bool) -> dict:
+    """A sector's or organisation's three counts as published: None where withheld."""
+    return {
+        key: None if hidden else getattr(row, key)
+        for key in ("participants", "contributions", "comments")
+    }
+
+
 def public_tables(statistics: StudyStatistics) -> dict[str, Any]:
     """The figures the public sees, as JSON-ready data: withheld cells are None.
 
@@ -392,9 +386,7 @@ def public_tables(statistics: StudyStatistics) -> dict[str, Any]:
             {
                 "sector": row.sector,
                 "organisations": row.organisations,
-                "participants": None if hidden else row.participants,
-                "contributions": None if hidden else row.contributions,
-                "comments": None if hidden else row.comments,
+                **_published_counts(row, hidden),
             }
         )
     organisations = []
@@ -404,9 +396,7 @@ def public_tables(statistics: StudyStatistics) -> dict[str, Any]:
             "name": row.name,
             "org_number": row.org_number or "",
             "sector": row.sector,
-            "participants": None if hidden else row.participants,
-            "contributions": None if hidden else row.contributions,
-            "comments": None if hidden else row.comments,
+            **_published_counts(row, hidden),
         }
         entry["participants_display"] = WITHHELD if hidden else str(row.participants)
         organisations.append(entry)

@@ -113,6 +113,11 @@ def _shown(value: Any) -> Any:
     return WITHHELD if value is None else value
 
 
+def _shown_counts(row: dict) -> list[Any]:
+    """A published table row's participants, contributions and comments, as shown."""
+    return [_shown(row[key]) for key in ("participants", "contributions", "comments")]
+
+
 def _items(day: dict[str, Any]) -> Any:
     if day["contributions"] is None:
         return WITHHELD
@@ -223,9 +228,7 @@ class ExportDocument:
                     r["sector"],
                     sector_label(r["sector"]),
                     r["organisations"],
-                    _shown(r["participants"]),
-                    _shown(r["contributions"]),
-                    _shown(r["comments"]),
+                    *_shown_counts(r),
                 ]
                 for r in self.public["sectors"]
             ]
@@ -242,9 +245,7 @@ class ExportDocument:
                     r["name"],
                     r["org_number"],
                     r["sector"],
-                    _shown(r["participants"]),
-                    _shown(r["contributions"]),
-                    _shown(r["comments"]),
+                    *_shown_counts(r),
                 ]
                 for r in self.public["organisations"]
             ]

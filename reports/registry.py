@@ -17,12 +17,11 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.administrators import is_administrator
+from accounts.administrators import check_administrator
 from accounts.models import Organisation
 from reports.models import OrganisationMerge
 
@@ -48,11 +47,6 @@ COMMON_TRIGRAM = 60  # trigrams in more names than this do not propose pairs
 
 class RegistryError(ValueError):
     """A registry change refused for a reason the person can act on; nothing changed."""
-
-
-def _require_administrator(user) -> None:
-    if not is_administrator(user):
-        raise PermissionDenied("administrators only")
 
 
 def normalised_name(name: str) -> str:
@@ -179,7 +173,7 @@ def organisation_merge(
     Refused with RegistryError, changing nothing: merging into itself, a
     source already merged, a target that is or leads to the source.
     """
-    _require_administrator(user)
+    check_administrator(user)
     if source_id == target_id:
         raise RegistryError(_("An organisation cannot be merged into itself."))
     with transaction.atomic():
@@ -233,7 +227,7 @@ def organisation_merge(
 
 def organisation_verify(*, organisation_id: int, user, verified: bool = True) -> Organisation:
     """Mark an organisation as checked by an administrator (or take the mark away)."""
-    _require_administrator(user)
+    check_administrator(user)
     with transaction.atomic():
         org = Organisation.objects.select_for_update().filter(pk=organisation_id).first()
         if org is None:
