@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from contributions import passages, services
+from contributions import extensions, passages, services
 from contributions.forms import IdempotentForm
 from contributions.models import Comment, Contribution, ContributionKind, ItemState, Reaction
 from core.params import WholeNumberField
@@ -179,6 +179,10 @@ def _document_context(request: HttpRequest, access: StudyAccess, *, open_anchor:
         "viewer_id": user.pk if user.is_authenticated else "",
         "viewer_role": access.role or "",
         "can_contribute": user.is_authenticated and access.can(Action.CONTRIBUTE, user),
+        # The panels' items take the study page's per-item controls (flag, moderate),
+        # which the panels beside its list bring (contributions.extensions).
+        "access": access,
+        "aside_panels": extensions.study_page_panels()["aside"],
     }
 
 
