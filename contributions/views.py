@@ -263,29 +263,48 @@ def contribution_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             },
             document_kind=contribution.kind in DOCUMENT_KINDS,
         )
-        return _fragment(
-            request,
-            "contributions/_contribution_edit_form.html",
-            {"form": form, "contribution": contribution, "study": access.study},
-        )
+        return _edit_form(request, access, contribution, form)
     form = ContributionEditForm(request.POST, document_kind=contribution.kind in DOCUMENT_KINDS)
+    return _edit(
+        request,
+        access,
+        contribution,
+        form,
+        lambda data: services.contribution_edit(
+            contribution=contribution,
+            editor=request.user,
+            title=data.get("title", contribution.title),
+            body=data["body"],
+            kind=data.get("kind"),
+        ),
+    )
+
+
+def _edit_form(request, access, item, form, *, status: int = 200) -> HttpResponse:
+    key = item_kwarg(item)
+    return _fragment(
+        request,
+        f"contributions/_{key}_edit_form.html",
+        {"form": form, key: item, "study": access.study},
+        status=status,
+    )
+
+
+def _edit(request, access, item, form, save) -> HttpResponse:
+    """Save the edit in the bound ``form`` with ``save(cleaned_data)``: the item as applied,
+    or the form again with what is wrong. An amendment decided meanwhile is refused (409)."""
     if form.is_valid():
         try:
-            contribution = services.contribution_edit(
-                contribution=contribution,
-                editor=request.user,
-                title=form.cleaned_data.get("title", contribution.title),
-                body=form.cleaned_data["body"],
-                kind=form.cleaned_data.get("kind"),
-            )
+            edited = save(form.cleaned_data)
         except services.RateLimited as error:
+            key = item_kwarg(item)
             return _rate_limited(
                 request,
                 access,
                 error,
                 form=form,
-                template="contributions/_contribution_edit_form.html",
-                context={"contribution": contribution},
+                template=f"contributions/_{key}_edit_form.html",
+                context={key: item},
             )
         except PermissionDenied as error:
             return _refusal(request, access, str(error), 403)
@@ -294,31 +313,8 @@ def contribution_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 return _refusal(request, access, " ".join(error.messages), 409)
             _add_errors(form, error)
         else:
-            return _done(
-                request, access, contribution, live.EDITED, "contributions/_applied.html", {}
-            )
-    return _fragment(
-        request,
-        "contributions/_contribution_edit_form.html",
-        {"form": form, "contribution": contribution, "study": access.study},
-        status=422,
-    )
-
-
-@login_required
-@require_POST
-def contribution_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    contribution = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
-    return _withdraw(request, access, contribution, services.contribution_withdraw)
-
-
-@login_required
-@require_POST
-def contribution_react(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    contribution = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
-    return _react(request, access, contribution)
+            return _done(request, access, edited, live.EDITED, "contributions/_applied.html", {})
+    return _edit_form(request, access, item, form, status=422)
 
 
 def _comments_response(request, access, contribution, comments, *, title, page_comments=None):
@@ -462,57 +458,21 @@ def comment_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         raise PermissionDenied
     if request.method == "GET":
         form = CommentEditForm(initial={"body": comment.body})
-        return _fragment(
-            request,
-            "contributions/_comment_edit_form.html",
-            {"form": form, "comment": comment, "study": access.study},
-        )
-    form = CommentEditForm(request.POST)
-    if form.is_valid():
-        try:
-            comment = services.comment_edit(
-                comment=comment, editor=request.user, body=form.cleaned_data["body"]
-            )
-        except services.RateLimited as error:
-            return _rate_limited(
-                request,
-                access,
-                error,
-                form=form,
-                template="contributions/_comment_edit_form.html",
-                context={"comment": comment},
-            )
-        except PermissionDenied as error:
-            return _refusal(request, access, str(error), 403)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            return _done(request, access, comment, live.EDITED, "contributions/_applied.html", {})
-    return _fragment(
+        return _edit_form(request, access, comment, form)
+    return _edit(
         request,
-        "contributions/_comment_edit_form.html",
-        {"form": form, "comment": comment, "study": access.study},
-        status=422,
+        access,
+        comment,
+        CommentEditForm(request.POST),
+        lambda data: services.comment_edit(comment=comment, editor=request.user, body=data["body"]),
     )
 
 
-@login_required
-@require_POST
-def comment_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    comment = selectors.comment_for_user(access=access, pk=pk, user=request.user)
-    return _withdraw(request, access, comment, services.comment_withdraw)
-
-
-@login_required
-@require_POST
-def comment_react(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    comment = selectors.comment_for_user(access=access, pk=pk, user=request.user)
-    return _react(request, access, comment)
-
-
-def _withdraw(request, access, item, service) -> HttpResponse:
+def _withdraw(request, access, item) -> HttpResponse:
+    if isinstance(item, Contribution):
+        service = services.contribution_withdraw
+    else:
+        service = services.comment_withdraw
     try:
         item = service(**{item_kwarg(item): item, "user": request.user})
     except PermissionDenied as error:
@@ -550,6 +510,25 @@ def _react(request, access, item) -> HttpResponse:
             ),
         },
     )
+
+
+def _on_item(find, answer):
+    """The view of a post that acts on one item of the viewer's (withdraw, react): the
+    item found with ``find`` (404 for what the viewer may not see), ``answer`` does the rest."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+        access = study_for_user(request.user, slug)
+        return answer(request, access, find(access=access, pk=pk, user=request.user))
+
+    return view
+
+
+contribution_withdraw = _on_item(selectors.contribution_for_user, _withdraw)
+contribution_react = _on_item(selectors.contribution_for_user, _react)
+comment_withdraw = _on_item(selectors.comment_for_user, _withdraw)
+comment_react = _on_item(selectors.comment_for_user, _react)
 
 
 # --- history and files -----------------------------------------------------------
