@@ -50,6 +50,31 @@ def _document_page(page, study):
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
 
+def _comment(study, anchor, author):
+    return in_thread(
+        passages.passage_comment_create,
+        study=study,
+        author=author,
+        anchor=anchor,
+        body="Which agencies?",
+    )
+
+
+def _comment_with_reply(study, anchor, author):
+    item = _comment(study, anchor, author)
+    in_thread(passages.passage_reply_create, contribution=item, author=author, body="All.")
+    return item
+
+
+def _open_panel(new_page, person, study, anchor, width):
+    page = _signed_in_page(new_page, person)
+    page.set_viewport_size({"width": width, "height": 900})
+    _document_page(page, study)
+    page.locator(f"#{anchor} .passage-open").click()
+    expect(page.locator(f"#{anchor} .passage-panel-title")).to_be_visible()
+    return page
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_a_passage_comment_and_an_amendment_reach_a_second_browser_live(
     new_page, asgi_server, width
@@ -151,20 +176,11 @@ def test_a_reply_to_a_passage_comment_lands_under_it_on_another_open_panel(
     """Ola is typing a reply when Kari's reply arrives: it lands under the comment, and
     Ola's open form keeps its text; Ola's reply then reaches Kari's panel the same way."""
     study, coordinator, anchor, kari, ola = _document_study()
-    item = in_thread(
-        passages.passage_comment_create,
-        study=study,
-        author=kari,
-        anchor=anchor,
-        body="Which agencies?",
-    )
+    item = _comment(study, anchor, kari)
     pages = []
     for person in (kari, ola):
-        page = _signed_in_page(new_page, person)
-        page.set_viewport_size({"width": width, "height": 900})
-        _document_page(page, study)
+        page = _open_panel(new_page, person, study, anchor, width)
         page.evaluate("window.__noReload = true")
-        page.locator(f"#{anchor} .passage-open").click()
         pages.append(page)
     first, second = pages
     theirs = second.locator(f"#passage-item-{item.pk}")
@@ -188,27 +204,6 @@ def test_a_reply_to_a_passage_comment_lands_under_it_on_another_open_panel(
         assert page.evaluate("window.__noReload === true")
     assert _blocking_violations(second) == []
     assert first.console_errors == [] and second.console_errors == []
-
-
-def _comment_with_reply(study, anchor, author):
-    item = in_thread(
-        passages.passage_comment_create,
-        study=study,
-        author=author,
-        anchor=anchor,
-        body="Which agencies?",
-    )
-    in_thread(passages.passage_reply_create, contribution=item, author=author, body="All.")
-    return item
-
-
-def _open_panel(new_page, person, study, anchor, width):
-    page = _signed_in_page(new_page, person)
-    page.set_viewport_size({"width": width, "height": 900})
-    _document_page(page, study)
-    page.locator(f"#{anchor} .passage-open").click()
-    expect(page.locator(f"#{anchor} .passage-panel-title")).to_be_visible()
-    return page
 
 
 @pytest.mark.parametrize("width", [390, 1280])
