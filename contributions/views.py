@@ -32,6 +32,7 @@ from contributions.models import (
     DOCUMENT_KINDS,
     UNCHECKED_TYPE,
     Attachment,
+    Comment,
     Contribution,
     ItemState,
     attachment_filename,
@@ -166,60 +167,57 @@ def _contribution_create(request: HttpRequest, slug: str) -> HttpResponse:
     access = study_for_user(request.user, slug)
     sections = study_selectors.open_sections(access.study)
     form = ContributionForm(request.POST, request.FILES, sections=sections)
+    refused = _refused(request, access)
+    if refused is not None:
+        return refused
+
+    def posted(contribution: Contribution) -> HttpResponse:
+        pending = contribution.state == ItemState.PENDING
+        return _done(
+            request,
+            access,
+            contribution,
+            live.CREATED,
+            "contributions/_contribution_form.html",
+            {
+                "form": ContributionForm(sections=sections),
+                "notice": _(
+                    "Thank you. Your contribution will appear when a facilitator has approved it."
+                )
+                if pending
+                else _("Your contribution is posted."),
+            },
+        )
+
+    return _save(
+        request,
+        access,
+        form,
+        lambda data: services.contribution_create(
+            study=access.study,
+            author=request.user,
+            title=data["title"],
+            body=data["body"],
+            kind=data["kind"],
+            section=data.get("section"),
+            idempotency_key=data["idempotency_key"],
+            attachments=data.get("attachments") or [],
+            membership=access.membership,
+        ),
+        template="contributions/_contribution_form.html",
+        context={},
+        done=posted,
+    )
+
+
+def _refused(request: HttpRequest, access: StudyAccess) -> HttpResponse | None:
+    """Who may not post here, or has no name to post under, is refused (403) before
+    their form is read; None for everyone else."""
     if not access.can(Action.CONTRIBUTE, request.user):
         return _refusal(request, access, _not_open_message(access), 403)
     if not request.user.display_name.strip():
         return _refusal(request, access, _name_needed_message(request), 403)
-    if form.is_valid():
-        try:
-            contribution = services.contribution_create(
-                study=access.study,
-                author=request.user,
-                title=form.cleaned_data["title"],
-                body=form.cleaned_data["body"],
-                kind=form.cleaned_data["kind"],
-                section=form.cleaned_data.get("section"),
-                idempotency_key=form.cleaned_data["idempotency_key"],
-                attachments=form.cleaned_data.get("attachments") or [],
-                membership=access.membership,
-            )
-        except services.RateLimited as error:
-            return _rate_limited(
-                request,
-                access,
-                error,
-                form=form,
-                template="contributions/_contribution_form.html",
-                context={},
-            )
-        except PermissionDenied as error:
-            return _refusal(request, access, str(error), 403)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            pending = contribution.state == ItemState.PENDING
-            return _done(
-                request,
-                access,
-                contribution,
-                live.CREATED,
-                "contributions/_contribution_form.html",
-                {
-                    "form": ContributionForm(sections=sections),
-                    "notice": _(
-                        "Thank you. Your contribution will appear when a facilitator has "
-                        "approved it."
-                    )
-                    if pending
-                    else _("Your contribution is posted."),
-                },
-            )
-    return _fragment(
-        request,
-        "contributions/_contribution_form.html",
-        {"form": form, "study": access.study},
-        status=422,
-    )
+    return None
 
 
 def _name_needed_message(request: HttpRequest) -> str:
@@ -292,19 +290,34 @@ def _edit_form(request, access, item, form, *, status: int = 200) -> HttpRespons
 
 def _edit(request, access, item, form, save) -> HttpResponse:
     """Save the edit in the bound ``form`` with ``save(cleaned_data)``: the item as applied,
-    or the form again with what is wrong. An amendment decided meanwhile is refused (409)."""
+    or its edit form again."""
+    key = item_kwarg(item)
+    return _save(
+        request,
+        access,
+        form,
+        save,
+        template=f"contributions/_{key}_edit_form.html",
+        context={key: item},
+        done=lambda edited: _done(
+            request, access, edited, live.EDITED, "contributions/_applied.html", {}
+        ),
+    )
+
+
+def _save(request, access, form, save, *, template: str, context: dict, done) -> HttpResponse:
+    """Save what the bound ``form`` holds with ``save(cleaned_data)`` and answer ``done(item)``.
+
+    Otherwise the form again (``template`` with ``context``): with what is wrong (422) or
+    with the posting limit (429); or a refusal: 403, and 409 for an amendment that was
+    decided meanwhile.
+    """
     if form.is_valid():
         try:
-            edited = save(form.cleaned_data)
+            item = save(form.cleaned_data)
         except services.RateLimited as error:
-            key = item_kwarg(item)
             return _rate_limited(
-                request,
-                access,
-                error,
-                form=form,
-                template=f"contributions/_{key}_edit_form.html",
-                context={key: item},
+                request, access, error, form=form, template=template, context=context
             )
         except PermissionDenied as error:
             return _refusal(request, access, str(error), 403)
@@ -313,8 +326,9 @@ def _edit(request, access, item, form, save) -> HttpResponse:
                 return _refusal(request, access, " ".join(error.messages), 409)
             _add_errors(form, error)
         else:
-            return _done(request, access, edited, live.EDITED, "contributions/_applied.html", {})
-    return _edit_form(request, access, item, form, status=422)
+            return done(item)
+    context = {**context, "form": form, "study": access.study}
+    return _fragment(request, template, context, status=422)
 
 
 def _comments_response(request, access, contribution, comments, *, title, page_comments=None):
@@ -401,51 +415,35 @@ def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             return _refusal(request, access, _not_open_message(access), 403)
         form = CommentForm(initial={"parent": parent.pk if parent else None, "official": official})
         return _fragment(request, "contributions/_comment_form.html", {**context, "form": form})
-    form = CommentForm(request.POST)
-    if not access.can(Action.CONTRIBUTE, request.user):
-        return _refusal(request, access, _not_open_message(access), 403)
-    if not request.user.display_name.strip():
-        return _refusal(request, access, _name_needed_message(request), 403)
-    if form.is_valid():
-        try:
-            comment = services.comment_create(
-                contribution=contribution,
-                author=request.user,
-                body=form.cleaned_data["body"],
-                parent=parent,
-                official=official,
-                idempotency_key=form.cleaned_data["idempotency_key"],
-                membership=access.membership,
-            )
-        except services.RateLimited as error:
-            return _rate_limited(
-                request,
-                access,
-                error,
-                form=form,
-                template="contributions/_comment_form.html",
-                context=context,
-            )
-        except PermissionDenied as error:
-            return _refusal(request, access, str(error), 403)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            notice = (
-                _("Thank you. Your comment will appear when a facilitator has approved it.")
-                if comment.state == ItemState.PENDING
-                else ""
-            )
-            return _done(
-                request,
-                access,
-                comment,
-                live.CREATED,
-                "contributions/_applied.html",
-                {"notice": notice},
-            )
-    return _fragment(
-        request, "contributions/_comment_form.html", {**context, "form": form}, status=422
+    refused = _refused(request, access)
+    if refused is not None:
+        return refused
+
+    def posted(comment: Comment) -> HttpResponse:
+        notice = (
+            _("Thank you. Your comment will appear when a facilitator has approved it.")
+            if comment.state == ItemState.PENDING
+            else ""
+        )
+        context = {"notice": notice}
+        return _done(request, access, comment, live.CREATED, "contributions/_applied.html", context)
+
+    return _save(
+        request,
+        access,
+        CommentForm(request.POST),
+        lambda data: services.comment_create(
+            contribution=contribution,
+            author=request.user,
+            body=data["body"],
+            parent=parent,
+            official=official,
+            idempotency_key=data["idempotency_key"],
+            membership=access.membership,
+        ),
+        template="contributions/_comment_form.html",
+        context=context,
+        done=posted,
     )
 
 
