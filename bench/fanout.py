@@ -246,12 +246,7 @@ def main() -> None:
         parser.error("--server gunicorn serves no sockets: add --split")
     steps = [(int(v), float(r)) for v, r in (s.split("x") for s in args.steps.split(","))]
     result = {
-        "benchmark": "fanout",
-        "command": "python -m bench.fanout "
-        + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()),
-        "machine": harness.machine(),
-        "load_before": harness.loadavg(),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **harness.result_header("fanout", args),
         "target": TARGET,
         "steps": [],
     }

@@ -36,7 +36,7 @@ import time
 from bench import harness
 from bench.fanout import analyse
 from bench.harness import Stack, log, summary_ms
-from bench.load import Viewers, client, events_in_db, open_loop, poster
+from bench.load import client, events_after, open_loop, poster, study_viewers
 
 
 def port_free(port: int) -> bool:
@@ -97,12 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     redis_port = args.redis_port if port_free(args.redis_port) else harness.free_port()
     result = {
-        "benchmark": "faults",
-        "command": "python -m bench.faults "
-        + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()),
-        "machine": harness.machine(),
-        "load_before": harness.loadavg(),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **harness.result_header("faults", args),
         "redis_port": redis_port,
     }
     log("load average before:", result["load_before"], "own redis on", redis_port)
@@ -110,17 +105,7 @@ def main() -> None:
         seed = stack.run_module("bench.seed", "--viewers", str(args.viewers), "--posters", "40")
         stack.start_web()
         asyncio.run(posting(stack, seed, 5, 2))  # warm-up
-        start_seq = max(events_in_db(stack.db, seed["study_id"]) or {0: 0})
-        viewers = Viewers(
-            stack,
-            sessions=seed["viewers"],
-            count=args.viewers,
-            procs=2,
-            base=",".join(stack.base_urls),
-            slug=seed["slug"],
-            start_seq=start_seq,
-            finish_timeout=60,
-        )
+        viewers, start_seq = study_viewers(stack, seed, args.viewers, finish_timeout=60)
         result["connected"] = viewers.wait_ready()
         faults: dict = {}
         t0 = time.time()
@@ -153,9 +138,7 @@ def main() -> None:
         injector.join(60)
         time.sleep(3)
         clients = viewers.stop()
-        committed = {
-            s: t for s, t in events_in_db(stack.db, seed["study_id"]).items() if s > start_seq
-        }
+        committed = events_after(stack, seed, start_seq)
     redis_at = faults["redis"]["killed_at"]
     worker_at = faults["worker"]["killed_at"]
     result["faults"] = faults

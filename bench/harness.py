@@ -508,6 +508,43 @@ class Stack:
                 log("could not drop", self.db, exc)
 
 
+def seeded_ids(connection) -> tuple[list[int], int, int]:
+    """After a bulk seed in SQL: the studies' ids in order, and the first user's and
+    organisation's, for the rows that refer to them (``connection``: Django's)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM studies_study ORDER BY id")
+        study_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT min(id) FROM accounts_user")
+        first_user = cursor.fetchone()[0]
+        cursor.execute("SELECT min(id) FROM accounts_organisation")
+        first_org = cursor.fetchone()[0]
+    return study_ids, first_user, first_org
+
+
+def bench_database_checked(parser, database: str, timeout: int) -> None:
+    """Refuse a database the run may not drop, and give up the run after ``timeout`` s."""
+    if not database.startswith("dugnad_bench_"):
+        parser.error("the database name must start with dugnad_bench_ (it is dropped)")
+
+    def give_up(signum, frame):
+        raise TimeoutError(f"gave up after {timeout} s")
+
+    signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(timeout)
+
+
+def result_header(name: str, args) -> dict:
+    """How every benchmark's result starts: which, called how, on what and when."""
+    options = " ".join(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items())
+    return {
+        "benchmark": name,
+        "command": f"python -m bench.{name} {options}",
+        "machine": machine(),
+        "load_before": loadavg(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
 def write_result(name: str, result: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.json"

@@ -196,7 +196,30 @@ class Viewers:
         return clients
 
 
+def study_viewers(stack, seed: dict, count: int, **options) -> tuple[Viewers, int]:
+    """``count`` sockets on the seeded study over the stack's web ports, from two client
+    processes, each resuming after the study's last event now: that event's seq is
+    returned too (the run's events are those after it, ``events_after``)."""
+    start_seq = max(events_in_db(stack.db, seed["study_id"]) or {0: 0})
+    viewers = Viewers(
+        stack,
+        sessions=seed["viewers"],
+        count=count,
+        procs=2,
+        base=",".join(stack.base_urls),
+        slug=seed["slug"],
+        start_seq=start_seq,
+        **options,
+    )
+    return viewers, start_seq
+
+
 # --- what the database holds ----------------------------------------------------------------
+
+
+def events_after(stack, seed: dict, seq: int) -> dict[int, float]:
+    """The seeded study's events after ``seq``: seq -> created_at (``events_in_db``)."""
+    return {s: t for s, t in events_in_db(stack.db, seed["study_id"]).items() if s > seq}
 
 
 def events_in_db(db: str, study_id: int) -> dict[int, float]:

@@ -70,12 +70,7 @@ def main() -> None:
     if args.target_seconds:
         rates.append((float(target["rate"]), args.target_seconds))
     result = {
-        "benchmark": "page",
-        "command": "python -m bench.page "
-        + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()),
-        "machine": harness.machine(),
-        "load_before": harness.loadavg(),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **harness.result_header("page", args),
         "target": target,
         "visitor": args.visitor,
         "steps": [],

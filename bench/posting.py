@@ -63,12 +63,7 @@ def main() -> None:
     # minute keep everyone under the limit.
     posters = math.ceil(max(rates) * 60 / PER_PERSON_PER_MINUTE * 2)
     result = {
-        "benchmark": "posting",
-        "command": "python -m bench.posting "
-        + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()),
-        "machine": harness.machine(),
-        "load_before": harness.loadavg(),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **harness.result_header("posting", args),
         "target": TARGET,
         "posters": posters,
         "steps": [],

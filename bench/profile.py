@@ -2,9 +2,12 @@
 
     .venv/bin/python -m bench.profile page --requests 300
     .venv/bin/python -m bench.profile post --requests 300 --sort tottime
+    .venv/bin/python -m bench.profile page --document --path /studies/bench/document/
 
 Starts its own Redis and a fresh PostgreSQL database (bench/harness.py),
-seeds the page benchmark's study (200 contributions, 2,000 comments), then
+seeds the page benchmark's study (200 contributions, 2,000 comments; with
+``--document`` also a concept document whose paragraphs carry 100 passage
+comments and 30 amendments, on the study page too), then
 runs the requests in one process through Django's ASGI application, the
 same middleware and settings as uvicorn runs them (DEBUG off), with no
 network in between. Prints the CPU per request (``time.process_time``)
@@ -217,6 +220,11 @@ def main() -> None:
     parser.add_argument(
         "--path", default="", help="page: another path to ask for, signed in (the floor: /health/)"
     )
+    parser.add_argument(
+        "--document",
+        action="store_true",
+        help="seed a concept document with 100 passage comments and 30 amendments",
+    )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--time-limit", type=float, default=600)
     args = parser.parse_args()
@@ -228,6 +236,7 @@ def main() -> None:
             "bench.seed",
             "--viewers", "1", "--posters", str(max(20, args.requests // 15 + 5)),
             "--contributions", "200", "--comments", "2000",
+            *(["--passages", "100", "--amendments", "30"] if args.document else []),
         )  # fmt: skip
         env = {**stack.env(), "BENCH_PROFILE_SEED": json.dumps(seed)}
         log(f"profiling {args.requests} {args.what} requests")

@@ -40,12 +40,13 @@ import itertools
 import json
 import os
 import random
-import signal
 import statistics
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from bench import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -157,13 +158,7 @@ def generate(*, items: int, words: list[str]) -> dict:
             3, 3, 0, now(), now(), now() - interval '400 days'
         FROM generate_series(1, 50) AS g""",
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM studies_study ORDER BY id")
-        study_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute("SELECT min(id) FROM accounts_user")
-        first_user = cursor.fetchone()[0]
-        cursor.execute("SELECT min(id) FROM accounts_organisation")
-        first_org = cursor.fetchone()[0]
+    study_ids, first_user, first_org = harness.seeded_ids(connection)
     big = study_ids[0]
     # g picks the study: 30 % go to the big one, the rest round the others.
     study = (
@@ -330,14 +325,7 @@ def main() -> int:
     if urlsplit(args.server).hostname not in ("127.0.0.1", "localhost", "::1"):
         parser.error("--server must be a PostgreSQL on this machine (127.0.0.1)")
     set_server(args.server)
-    if not args.database.startswith("dugnad_bench_"):
-        parser.error("the database name must start with dugnad_bench_ (it is dropped)")
-
-    def give_up(signum, frame):
-        raise TimeoutError(f"gave up after {args.timeout} s")
-
-    signal.signal(signal.SIGALRM, give_up)
-    signal.alarm(args.timeout)
+    harness.bench_database_checked(parser, args.database, args.timeout)
     words = vocabulary()
     result: dict = {"database": args.database, "items": args.items, "vocabulary": len(words)}
     result["load_at_start"] = [round(value, 2) for value in os.getloadavg()]

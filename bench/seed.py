@@ -2,9 +2,10 @@
 
 Run by the benchmarks as ``python -m bench.seed --viewers N ...`` with the
 run's DATABASE_URL; prints one JSON line: the study, a contribution to
-comment on, and the session keys of viewers and posters. Items are written
-in bulk with their HTML rendered as the services render it; nothing here is
-used by the application.
+comment on, and the session keys of viewers and posters; with --passages or
+--amendments also a published concept document whose paragraphs carry them.
+Items are written in bulk with their HTML rendered as the services render
+it; nothing here is used by the application.
 
 ``python -m bench.seed --events-of STUDY_ID`` prints the study's events
 (seq, created_at as a Unix time, kind) instead, for the checks after a run.
@@ -26,14 +27,39 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from contributions.models import Comment, Contribution, ItemState  # noqa: E402
+from contributions.models import (  # noqa: E402
+    Amendment,
+    Comment,
+    Contribution,
+    ContributionKind,
+    ItemState,
+    Passage,
+)
+from studies.blocks import version_blocks  # noqa: E402
 from studies.markdown import render_markdown  # noqa: E402
-from studies.models import Membership, Role, Study, StudyEvent, StudyStatus, Visibility  # noqa: E402
+from studies.models import (  # noqa: E402
+    BlockKind,
+    DocumentVersion,
+    Membership,
+    Role,
+    Study,
+    StudyEvent,
+    StudyStatus,
+    Visibility,
+)
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 BODY = (
     "A digital assistant should **explain** what it does with my data, in plain words, "
     "and let me *stop* it at any point. See [the sketch](https://example.org/sketch)."
+)
+
+
+# The concept document of --passages/--amendments: a heading and twelve paragraphs.
+DOCUMENT = "# The concept\n\n" + "\n\n".join(
+    f"Paragraph {i}: the assistant keeps what it is told for {i} days, and says so "
+    "before anyone starts to write to it."
+    for i in range(1, 13)
 )
 
 
@@ -119,6 +145,7 @@ def seed(args) -> dict:
                 comment.parent = first
                 replies.append(comment)
         Comment.objects.bulk_update(replies, ["parent"])
+    pinned = document(study, host, authors, args.passages, args.amendments)
     target = contributions[-1]  # the newest: first on the page
     return {
         "slug": study.slug,
@@ -130,7 +157,52 @@ def seed(args) -> dict:
         "posters": [session_for(u) for u in posters],
         "contributions": len(contributions),
         "comments": len(comments),
+        **pinned,
     }
+
+
+def document(study, host, authors, passages: int, amendments: int) -> dict:
+    """A published concept document whose paragraphs carry ``passages`` comments and
+    ``amendments`` proposed wordings, spread over them in turn (none without both at 0)."""
+    if not (passages or amendments):
+        return {}
+    version = DocumentVersion.objects.create(
+        study=study, number="1.0", body=DOCUMENT, change_summary="First.", published_by=host
+    )
+    blocks = version_blocks(version)
+    blocks = [b for b in blocks if b.kind != BlockKind.HEADING] or blocks
+    body_html = render_markdown(BODY)
+    kinds = [ContributionKind.PASSAGE] * passages + [ContributionKind.AMENDMENT] * amendments
+    items = Contribution.objects.bulk_create(
+        [
+            Contribution(
+                study=study,
+                author=authors[i % len(authors)],
+                title=f"«Paragraph {i % len(blocks) + 1}»",
+                body=BODY,
+                body_html=body_html,
+                kind=kind,
+                state=ItemState.PUBLISHED,
+            )
+            for i, kind in enumerate(kinds)
+        ]
+    )
+    Passage.objects.bulk_create(
+        [
+            Passage(
+                contribution=item, origin=blocks[i % len(blocks)], block=blocks[i % len(blocks)]
+            )
+            for i, item in enumerate(items)
+        ]
+    )
+    Amendment.objects.bulk_create(
+        [
+            Amendment(contribution=item, wording=f"{blocks[i % len(blocks)].source} Shorter.")
+            for i, item in enumerate(items)
+            if item.kind == ContributionKind.AMENDMENT
+        ]
+    )
+    return {"version_id": version.pk, "passages": passages, "amendments": amendments}
 
 
 def events_of(study_id: int) -> dict:
@@ -148,6 +220,8 @@ def main() -> None:
     parser.add_argument("--posters", type=int, default=10)
     parser.add_argument("--contributions", type=int, default=1)
     parser.add_argument("--comments", type=int, default=0)
+    parser.add_argument("--passages", type=int, default=0, help="comments on the document")
+    parser.add_argument("--amendments", type=int, default=0, help="amendments to the document")
     parser.add_argument("--events-of", type=int)
     args = parser.parse_args()
     result = events_of(args.events_of) if args.events_of else seed(args)

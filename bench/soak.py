@@ -33,7 +33,7 @@ import time
 from bench import harness
 from bench.fanout import analyse
 from bench.harness import Stack, log, summary_ms
-from bench.load import Viewers, client, events_in_db, open_loop, page_getter, poster
+from bench.load import client, events_after, open_loop, page_getter, poster, study_viewers
 
 FLAT = 0.10
 
@@ -110,14 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else args.duration / 5
     posters = max(20, int(args.post_rate * 60 / 20 * 2) + 1)
-    result = {
-        "benchmark": "soak",
-        "command": "python -m bench.soak "
-        + " ".join(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()),
-        "machine": harness.machine(),
-        "load_before": harness.loadavg(),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+    result = harness.result_header("soak", args)
     log("load average before:", result["load_before"])
     with Stack(
         "soak",
@@ -131,17 +124,7 @@ def main() -> None:
             "--contributions", "40", "--comments", "200",
         )  # fmt: skip
         stack.start_web()
-        start_seq = max(events_in_db(stack.db, seed["study_id"]) or {0: 0})
-        viewers = Viewers(
-            stack,
-            sessions=seed["viewers"],
-            count=args.viewers,
-            procs=2,
-            base=",".join(stack.base_urls),
-            slug=seed["slug"],
-            start_seq=start_seq,
-            churn=args.churn,
-        )
+        viewers, start_seq = study_viewers(stack, seed, args.viewers, churn=args.churn)
         result["connected"] = viewers.wait_ready()
         samples: list[dict] = []
         stop = threading.Event()
@@ -158,9 +141,7 @@ def main() -> None:
         thread.join()
         clients = viewers.stop()
         result["redis_at_end"] = harness.redis_census(stack.redis_url)
-        committed = {
-            s: t for s, t in events_in_db(stack.db, seed["study_id"]).items() if s > start_seq
-        }
+        committed = events_after(stack, seed, start_seq)
     result["posts"] = {
         "sent": len(posts.requests),
         "ok": len(posts.ok()),

@@ -40,6 +40,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench import harness
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -121,13 +123,7 @@ def generate(*, items: int, participants: int, organisations: int) -> dict:
         FROM generate_series(1, 10) AS g
         """,
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM studies_study ORDER BY id")
-        study_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute("SELECT min(id) FROM accounts_user")
-        first_user = cursor.fetchone()[0]
-        cursor.execute("SELECT min(id) FROM accounts_organisation")
-        first_org = cursor.fetchone()[0]
+    study_ids, first_user, first_org = harness.seeded_ids(connection)
     big = study_ids[0]
     run(
         "memberships",
@@ -463,14 +459,7 @@ def main() -> int:
         help="also time forced index-only scans and a summary-table rollup",
     )
     args = parser.parse_args()
-    if not args.database.startswith("dugnad_bench_"):
-        parser.error("the database name must start with dugnad_bench_ (it is dropped)")
-
-    def give_up(signum, frame):
-        raise TimeoutError(f"gave up after {args.timeout} s")
-
-    signal.signal(signal.SIGALRM, give_up)
-    signal.alarm(args.timeout)
+    harness.bench_database_checked(parser, args.database, args.timeout)
     admin(f'DROP DATABASE IF EXISTS "{args.database}"')
     admin(f'CREATE DATABASE "{args.database}"')
     admin(f"ALTER DATABASE \"{args.database}\" SET statement_timeout = '600s'")

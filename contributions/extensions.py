@@ -3,7 +3,10 @@
 The study page (``contributions/study_detail.html``) is contributions' own;
 moderation puts its tools beside the list and polls put the study's polls
 above it. Each registers the template of its panel, so contributions imports
-neither and its templates name neither.
+neither and its templates name neither. The document page
+(``contributions/document.html``) includes the "aside" panels too: its
+passage panels list comments and amendments that take the same per-item
+controls.
 """
 
 from __future__ import annotations

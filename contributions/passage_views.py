@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from contributions import passages, services
+from contributions import extensions, passages, services
 from contributions.forms import IdempotentForm
 from contributions.models import Comment, Contribution, ContributionKind, ItemState, Reaction
 from core.params import WholeNumberField
@@ -179,6 +179,10 @@ def _document_context(request: HttpRequest, access: StudyAccess, *, open_anchor:
         "viewer_id": user.pk if user.is_authenticated else "",
         "viewer_role": access.role or "",
         "can_contribute": user.is_authenticated and access.can(Action.CONTRIBUTE, user),
+        # The panels' items take the study page's per-item controls (flag, moderate),
+        # which the panels beside its list bring (contributions.extensions).
+        "access": access,
+        "aside_panels": extensions.study_page_panels()["aside"],
     }
 
 
@@ -271,74 +275,77 @@ def _rate_limited(request, access, anchor, error: services.RateLimited, **forms)
     return response
 
 
-def _post(request: HttpRequest, slug: str, anchor: str, form, form_key: str, create):
-    """Post a passage comment or an amendment from the bound ``form``; ``create(access, data)``.
-
-    A person who may not post here is refused (403) before their form is read,
-    with the service's own reason.
-    """
-    access = study_for_user(request.user, slug)
+def _refused(request: HttpRequest, access: StudyAccess, anchor: str) -> HttpResponse | None:
+    """A person who may not post here is refused (403) before their form is read,
+    with the service's own reason; None for everyone else."""
     try:
         services._require_contribute(
             study=access.study, user=request.user, membership=access.membership
         )
     except PermissionDenied as error:
         return _answer(request, access, anchor, status=403, message=str(error))
+    return None
+
+
+def _save(request, access, anchor, form, create, **bound) -> HttpResponse:
+    """Post what the bound ``form`` holds with ``create(cleaned_data)``: the panel with a
+    notice if it waits for approval, or with the reason it was refused and, in ``bound``
+    (e.g. ``comment_form=form``), the form as it was sent. An item that takes no more
+    replies is refused with its reason (400)."""
     if not form.is_valid():
-        return _answer(request, access, anchor, status=422, **{form_key: form})
+        return _answer(request, access, anchor, status=422, **bound)
     try:
-        item = create(access, form.cleaned_data)
+        item = create(form.cleaned_data)
     except services.RateLimited as error:
-        return _rate_limited(request, access, anchor, error, **{form_key: form})
+        return _rate_limited(request, access, anchor, error, **bound)
     except PermissionDenied as error:
         return _answer(request, access, anchor, status=403, message=str(error))
     except ValidationError as error:
+        if getattr(error, "code", None) == "closed":
+            return _answer(request, access, anchor, status=400, message=_message(error))
         _add_errors(form, error)
-        return _answer(request, access, anchor, status=422, **{form_key: form})
+        return _answer(request, access, anchor, status=422, **bound)
     return _answer(request, access, anchor, notice=_waiting(item))
+
+
+def _post(request: HttpRequest, slug: str, anchor: str, form, form_key: str, create, **fields):
+    """Post a passage comment or an amendment from the bound ``form`` with ``create``
+    (passages.passage_comment_create or amendment_create); ``fields`` names the form
+    field that gives each of its own arguments."""
+    access = study_for_user(request.user, slug)
+    refused = _refused(request, access, anchor)
+    if refused is not None:
+        return refused
+
+    def create_from(data: dict):
+        return create(
+            study=access.study,
+            author=request.user,
+            anchor=anchor,
+            version_id=data["version"],
+            idempotency_key=data["idempotency_key"],
+            membership=access.membership,
+            **{argument: data[field] for argument, field in fields.items()},
+        )
+
+    return _save(request, access, anchor, form, create_from, **{form_key: form})
 
 
 @login_required
 @require_POST
 def passage_comment(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
-    return _post(
-        request,
-        slug,
-        anchor,
-        PassageCommentForm(request.POST, prefix="comment"),
-        "comment_form",
-        lambda access, data: passages.passage_comment_create(
-            study=access.study,
-            author=request.user,
-            anchor=anchor,
-            body=data["body"],
-            quote=data["quote"],
-            version_id=data["version"],
-            idempotency_key=data["idempotency_key"],
-            membership=access.membership,
-        ),
-    )
+    form = PassageCommentForm(request.POST, prefix="comment")
+    create = passages.passage_comment_create
+    return _post(request, slug, anchor, form, "comment_form", create, body="body", quote="quote")
 
 
 @login_required
 @require_POST
 def amendment_propose(request: HttpRequest, slug: str, anchor: str) -> HttpResponse:
+    form = AmendmentForm(request.POST, prefix="amend")
+    create = passages.amendment_create
     return _post(
-        request,
-        slug,
-        anchor,
-        AmendmentForm(request.POST, prefix="amend"),
-        "amendment_form",
-        lambda access, data: passages.amendment_create(
-            study=access.study,
-            author=request.user,
-            anchor=anchor,
-            wording=data["wording"],
-            reason=data["body"],
-            version_id=data["version"],
-            idempotency_key=data["idempotency_key"],
-            membership=access.membership,
-        ),
+        request, slug, anchor, form, "amendment_form", create, wording="wording", reason="body"
     )
 
 
@@ -359,37 +366,28 @@ def passage_reply(request: HttpRequest, slug: str, anchor: str, pk: int) -> Http
             status=404,
             message=_("There is no such comment or amendment on this passage."),
         )
-    try:
-        services._require_contribute(
-            study=access.study, user=request.user, membership=access.membership
-        )
-    except PermissionDenied as error:
-        return _answer(request, access, anchor, status=403, message=str(error))
+    refused = _refused(request, access, anchor)
+    if refused is not None:
+        return refused
     if "parent" in request.POST or f"reply-{pk}-parent" in request.POST:
         message = _(
             "Replies on a passage go one level deep: reply to the comment or amendment itself."
         )
         return _answer(request, access, anchor, status=400, message=message)
     form = PassageReplyForm(request.POST, prefix=f"reply-{pk}")
-    if not form.is_valid():
-        return _answer(request, access, anchor, status=422, reply_form=(pk, form))
-    try:
-        reply = passages.passage_reply_create(
+    return _save(
+        request,
+        access,
+        anchor,
+        form,
+        lambda data: passages.passage_reply_create(
             contribution=item,
             author=request.user,
-            body=form.cleaned_data["body"],
-            idempotency_key=form.cleaned_data["idempotency_key"],
-        )
-    except services.RateLimited as error:
-        return _rate_limited(request, access, anchor, error, reply_form=(pk, form))
-    except PermissionDenied as error:
-        return _answer(request, access, anchor, status=403, message=str(error))
-    except ValidationError as error:
-        if getattr(error, "code", None) == "closed":
-            return _answer(request, access, anchor, status=400, message=_message(error))
-        _add_errors(form, error)
-        return _answer(request, access, anchor, status=422, reply_form=(pk, form))
-    return _answer(request, access, anchor, notice=_waiting(reply))
+            body=data["body"],
+            idempotency_key=data["idempotency_key"],
+        ),
+        reply_form=(pk, form),
+    )
 
 
 def _waiting(item: Contribution | Comment) -> str:
@@ -416,13 +414,10 @@ def _message(error: Exception) -> str:
     return str(error)
 
 
-@login_required
-@require_POST
-def amendment_support(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    contribution, anchor = _amendment(access, pk)
+def _act(request: HttpRequest, access: StudyAccess, anchor: str, act) -> HttpResponse:
+    """Do ``act()`` to an amendment: the panel as it is now, or with the refusal (403, 409)."""
     try:
-        passages.amendment_support(contribution=contribution, user=request.user)
+        act()
     except PermissionDenied as error:
         return _answer(request, access, anchor, status=403, message=_message(error))
     except ValidationError as error:
@@ -430,18 +425,23 @@ def amendment_support(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return _answer(request, access, anchor)
 
 
-@login_required
-@require_POST
-def amendment_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    contribution, anchor = _amendment(access, pk)
-    try:
-        passages.amendment_withdraw(contribution=contribution, user=request.user)
-    except PermissionDenied as error:
-        return _answer(request, access, anchor, status=403, message=_message(error))
-    except ValidationError as error:
-        return _answer(request, access, anchor, status=409, message=_message(error))
-    return _answer(request, access, anchor)
+def _on_amendment(act):
+    """The view of a member's post on an amendment (support, withdraw): ``act`` with it."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+        access = study_for_user(request.user, slug)
+        contribution, anchor = _amendment(access, pk)
+        return _act(
+            request, access, anchor, lambda: act(contribution=contribution, user=request.user)
+        )
+
+    return view
+
+
+amendment_support = _on_amendment(passages.amendment_support)
+amendment_withdraw = _on_amendment(passages.amendment_withdraw)
 
 
 @login_required
@@ -454,15 +454,14 @@ def amendment_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if not form.is_valid():
         errors = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return _answer(request, access, anchor, status=422, message=errors)
-    try:
-        passages.amendment_decide(
+    return _act(
+        request,
+        access,
+        anchor,
+        lambda: passages.amendment_decide(
             contribution=contribution,
             by=request.user,
             status=form.cleaned_data["status"],
             reason=form.cleaned_data["reason"],
-        )
-    except PermissionDenied as error:
-        return _answer(request, access, anchor, status=403, message=_message(error))
-    except ValidationError as error:
-        return _answer(request, access, anchor, status=409, message=_message(error))
-    return _answer(request, access, anchor)
+        ),
+    )

@@ -89,20 +89,36 @@ def current_document(*, study: Study) -> Document:
 
 
 def block_counts(*, study: Study, version: DocumentVersion) -> dict[str, dict[str, int]]:
-    """Per anchor of ``version``: published comments on it and amendments to it."""
-    rows = (
-        Passage.objects.filter(block__version=version, gone=False)
-        .filter(contribution__state=ItemState.PUBLISHED, contribution__study=study)
-        .values("block__anchor")
-        .annotate(
-            comments=Count("pk", filter=Q(contribution__kind=ContributionKind.PASSAGE)),
-            amendments=Count("pk", filter=Q(contribution__kind=ContributionKind.AMENDMENT)),
-        )
+    """Per anchor of ``version``: published comments on it and amendments to it.
+
+    The comments are all the panel's published discussion, as a contribution's
+    "N comments" counts its replies: the passage comments and the published
+    replies (at any depth) to the published comments and amendments there.
+    """
+    pinned = Passage.objects.filter(
+        block__version=version,
+        gone=False,
+        contribution__state=ItemState.PUBLISHED,
+        contribution__study=study,
     )
-    return {
+    rows = pinned.values("block__anchor").annotate(
+        comments=Count("pk", filter=Q(contribution__kind=ContributionKind.PASSAGE)),
+        amendments=Count("pk", filter=Q(contribution__kind=ContributionKind.AMENDMENT)),
+    )
+    counts = {
         row["block__anchor"]: {"comments": row["comments"], "amendments": row["amendments"]}
         for row in rows
     }
+    replies = (
+        Comment.objects.filter(
+            state=ItemState.PUBLISHED, contribution__passage__in=pinned.values("pk")
+        )
+        .values("contribution__passage__block__anchor")
+        .annotate(replies=Count("pk"))
+    )
+    for row in replies:
+        counts[row["contribution__passage__block__anchor"]]["comments"] += row["replies"]
+    return counts
 
 
 def _pinned(queryset):

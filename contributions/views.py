@@ -32,6 +32,7 @@ from contributions.models import (
     DOCUMENT_KINDS,
     UNCHECKED_TYPE,
     Attachment,
+    Comment,
     Contribution,
     ItemState,
     attachment_filename,
@@ -166,60 +167,57 @@ def _contribution_create(request: HttpRequest, slug: str) -> HttpResponse:
     access = study_for_user(request.user, slug)
     sections = study_selectors.open_sections(access.study)
     form = ContributionForm(request.POST, request.FILES, sections=sections)
+    refused = _refused(request, access)
+    if refused is not None:
+        return refused
+
+    def posted(contribution: Contribution) -> HttpResponse:
+        pending = contribution.state == ItemState.PENDING
+        return _done(
+            request,
+            access,
+            contribution,
+            live.CREATED,
+            "contributions/_contribution_form.html",
+            {
+                "form": ContributionForm(sections=sections),
+                "notice": _(
+                    "Thank you. Your contribution will appear when a facilitator has approved it."
+                )
+                if pending
+                else _("Your contribution is posted."),
+            },
+        )
+
+    return _save(
+        request,
+        access,
+        form,
+        lambda data: services.contribution_create(
+            study=access.study,
+            author=request.user,
+            title=data["title"],
+            body=data["body"],
+            kind=data["kind"],
+            section=data.get("section"),
+            idempotency_key=data["idempotency_key"],
+            attachments=data.get("attachments") or [],
+            membership=access.membership,
+        ),
+        template="contributions/_contribution_form.html",
+        context={},
+        done=posted,
+    )
+
+
+def _refused(request: HttpRequest, access: StudyAccess) -> HttpResponse | None:
+    """Who may not post here, or has no name to post under, is refused (403) before
+    their form is read; None for everyone else."""
     if not access.can(Action.CONTRIBUTE, request.user):
         return _refusal(request, access, _not_open_message(access), 403)
     if not request.user.display_name.strip():
         return _refusal(request, access, _name_needed_message(request), 403)
-    if form.is_valid():
-        try:
-            contribution = services.contribution_create(
-                study=access.study,
-                author=request.user,
-                title=form.cleaned_data["title"],
-                body=form.cleaned_data["body"],
-                kind=form.cleaned_data["kind"],
-                section=form.cleaned_data.get("section"),
-                idempotency_key=form.cleaned_data["idempotency_key"],
-                attachments=form.cleaned_data.get("attachments") or [],
-                membership=access.membership,
-            )
-        except services.RateLimited as error:
-            return _rate_limited(
-                request,
-                access,
-                error,
-                form=form,
-                template="contributions/_contribution_form.html",
-                context={},
-            )
-        except PermissionDenied as error:
-            return _refusal(request, access, str(error), 403)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            pending = contribution.state == ItemState.PENDING
-            return _done(
-                request,
-                access,
-                contribution,
-                live.CREATED,
-                "contributions/_contribution_form.html",
-                {
-                    "form": ContributionForm(sections=sections),
-                    "notice": _(
-                        "Thank you. Your contribution will appear when a facilitator has "
-                        "approved it."
-                    )
-                    if pending
-                    else _("Your contribution is posted."),
-                },
-            )
-    return _fragment(
-        request,
-        "contributions/_contribution_form.html",
-        {"form": form, "study": access.study},
-        status=422,
-    )
+    return None
 
 
 def _name_needed_message(request: HttpRequest) -> str:
@@ -263,29 +261,63 @@ def contribution_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             },
             document_kind=contribution.kind in DOCUMENT_KINDS,
         )
-        return _fragment(
-            request,
-            "contributions/_contribution_edit_form.html",
-            {"form": form, "contribution": contribution, "study": access.study},
-        )
+        return _edit_form(request, access, contribution, form)
     form = ContributionEditForm(request.POST, document_kind=contribution.kind in DOCUMENT_KINDS)
+    return _edit(
+        request,
+        access,
+        contribution,
+        form,
+        lambda data: services.contribution_edit(
+            contribution=contribution,
+            editor=request.user,
+            title=data.get("title", contribution.title),
+            body=data["body"],
+            kind=data.get("kind"),
+        ),
+    )
+
+
+def _edit_form(request, access, item, form, *, status: int = 200) -> HttpResponse:
+    key = item_kwarg(item)
+    return _fragment(
+        request,
+        f"contributions/_{key}_edit_form.html",
+        {"form": form, key: item, "study": access.study},
+        status=status,
+    )
+
+
+def _edit(request, access, item, form, save) -> HttpResponse:
+    """Save the edit in the bound ``form`` with ``save(cleaned_data)``: the item as applied,
+    or its edit form again."""
+    key = item_kwarg(item)
+    return _save(
+        request,
+        access,
+        form,
+        save,
+        template=f"contributions/_{key}_edit_form.html",
+        context={key: item},
+        done=lambda edited: _done(
+            request, access, edited, live.EDITED, "contributions/_applied.html", {}
+        ),
+    )
+
+
+def _save(request, access, form, save, *, template: str, context: dict, done) -> HttpResponse:
+    """Save what the bound ``form`` holds with ``save(cleaned_data)`` and answer ``done(item)``.
+
+    Otherwise the form again (``template`` with ``context``): with what is wrong (422) or
+    with the posting limit (429); or a refusal: 403, and 409 for an amendment that was
+    decided meanwhile.
+    """
     if form.is_valid():
         try:
-            contribution = services.contribution_edit(
-                contribution=contribution,
-                editor=request.user,
-                title=form.cleaned_data.get("title", contribution.title),
-                body=form.cleaned_data["body"],
-                kind=form.cleaned_data.get("kind"),
-            )
+            item = save(form.cleaned_data)
         except services.RateLimited as error:
             return _rate_limited(
-                request,
-                access,
-                error,
-                form=form,
-                template="contributions/_contribution_edit_form.html",
-                context={"contribution": contribution},
+                request, access, error, form=form, template=template, context=context
             )
         except PermissionDenied as error:
             return _refusal(request, access, str(error), 403)
@@ -294,31 +326,9 @@ def contribution_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 return _refusal(request, access, " ".join(error.messages), 409)
             _add_errors(form, error)
         else:
-            return _done(
-                request, access, contribution, live.EDITED, "contributions/_applied.html", {}
-            )
-    return _fragment(
-        request,
-        "contributions/_contribution_edit_form.html",
-        {"form": form, "contribution": contribution, "study": access.study},
-        status=422,
-    )
-
-
-@login_required
-@require_POST
-def contribution_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    contribution = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
-    return _withdraw(request, access, contribution, services.contribution_withdraw)
-
-
-@login_required
-@require_POST
-def contribution_react(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    contribution = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
-    return _react(request, access, contribution)
+            return done(item)
+    context = {**context, "form": form, "study": access.study}
+    return _fragment(request, template, context, status=422)
 
 
 def _comments_response(request, access, contribution, comments, *, title, page_comments=None):
@@ -405,51 +415,35 @@ def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             return _refusal(request, access, _not_open_message(access), 403)
         form = CommentForm(initial={"parent": parent.pk if parent else None, "official": official})
         return _fragment(request, "contributions/_comment_form.html", {**context, "form": form})
-    form = CommentForm(request.POST)
-    if not access.can(Action.CONTRIBUTE, request.user):
-        return _refusal(request, access, _not_open_message(access), 403)
-    if not request.user.display_name.strip():
-        return _refusal(request, access, _name_needed_message(request), 403)
-    if form.is_valid():
-        try:
-            comment = services.comment_create(
-                contribution=contribution,
-                author=request.user,
-                body=form.cleaned_data["body"],
-                parent=parent,
-                official=official,
-                idempotency_key=form.cleaned_data["idempotency_key"],
-                membership=access.membership,
-            )
-        except services.RateLimited as error:
-            return _rate_limited(
-                request,
-                access,
-                error,
-                form=form,
-                template="contributions/_comment_form.html",
-                context=context,
-            )
-        except PermissionDenied as error:
-            return _refusal(request, access, str(error), 403)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            notice = (
-                _("Thank you. Your comment will appear when a facilitator has approved it.")
-                if comment.state == ItemState.PENDING
-                else ""
-            )
-            return _done(
-                request,
-                access,
-                comment,
-                live.CREATED,
-                "contributions/_applied.html",
-                {"notice": notice},
-            )
-    return _fragment(
-        request, "contributions/_comment_form.html", {**context, "form": form}, status=422
+    refused = _refused(request, access)
+    if refused is not None:
+        return refused
+
+    def posted(comment: Comment) -> HttpResponse:
+        notice = (
+            _("Thank you. Your comment will appear when a facilitator has approved it.")
+            if comment.state == ItemState.PENDING
+            else ""
+        )
+        context = {"notice": notice}
+        return _done(request, access, comment, live.CREATED, "contributions/_applied.html", context)
+
+    return _save(
+        request,
+        access,
+        CommentForm(request.POST),
+        lambda data: services.comment_create(
+            contribution=contribution,
+            author=request.user,
+            body=data["body"],
+            parent=parent,
+            official=official,
+            idempotency_key=data["idempotency_key"],
+            membership=access.membership,
+        ),
+        template="contributions/_comment_form.html",
+        context=context,
+        done=posted,
     )
 
 
@@ -462,57 +456,21 @@ def comment_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         raise PermissionDenied
     if request.method == "GET":
         form = CommentEditForm(initial={"body": comment.body})
-        return _fragment(
-            request,
-            "contributions/_comment_edit_form.html",
-            {"form": form, "comment": comment, "study": access.study},
-        )
-    form = CommentEditForm(request.POST)
-    if form.is_valid():
-        try:
-            comment = services.comment_edit(
-                comment=comment, editor=request.user, body=form.cleaned_data["body"]
-            )
-        except services.RateLimited as error:
-            return _rate_limited(
-                request,
-                access,
-                error,
-                form=form,
-                template="contributions/_comment_edit_form.html",
-                context={"comment": comment},
-            )
-        except PermissionDenied as error:
-            return _refusal(request, access, str(error), 403)
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            return _done(request, access, comment, live.EDITED, "contributions/_applied.html", {})
-    return _fragment(
+        return _edit_form(request, access, comment, form)
+    return _edit(
         request,
-        "contributions/_comment_edit_form.html",
-        {"form": form, "comment": comment, "study": access.study},
-        status=422,
+        access,
+        comment,
+        CommentEditForm(request.POST),
+        lambda data: services.comment_edit(comment=comment, editor=request.user, body=data["body"]),
     )
 
 
-@login_required
-@require_POST
-def comment_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    comment = selectors.comment_for_user(access=access, pk=pk, user=request.user)
-    return _withdraw(request, access, comment, services.comment_withdraw)
-
-
-@login_required
-@require_POST
-def comment_react(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    comment = selectors.comment_for_user(access=access, pk=pk, user=request.user)
-    return _react(request, access, comment)
-
-
-def _withdraw(request, access, item, service) -> HttpResponse:
+def _withdraw(request, access, item) -> HttpResponse:
+    if isinstance(item, Contribution):
+        service = services.contribution_withdraw
+    else:
+        service = services.comment_withdraw
     try:
         item = service(**{item_kwarg(item): item, "user": request.user})
     except PermissionDenied as error:
@@ -550,6 +508,25 @@ def _react(request, access, item) -> HttpResponse:
             ),
         },
     )
+
+
+def _on_item(find, answer):
+    """The view of a post that acts on one item of the viewer's (withdraw, react): the
+    item found with ``find`` (404 for what the viewer may not see), ``answer`` does the rest."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+        access = study_for_user(request.user, slug)
+        return answer(request, access, find(access=access, pk=pk, user=request.user))
+
+    return view
+
+
+contribution_withdraw = _on_item(selectors.contribution_for_user, _withdraw)
+contribution_react = _on_item(selectors.contribution_for_user, _react)
+comment_withdraw = _on_item(selectors.comment_for_user, _withdraw)
+comment_react = _on_item(selectors.comment_for_user, _react)
 
 
 # --- history and files -----------------------------------------------------------

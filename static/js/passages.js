@@ -16,7 +16,7 @@
   // A reply form that is open or holds text moves into the fresh list as it is (its
   // text, its idempotency key), in place of the empty one the server sent; an item
   // that no longer takes replies (hidden, withdrawn) loses it with the rest.
-  function keepReplyForms(current, items) {
+  function keepOpenForms(current, items) {
     focused = null;
     current.querySelectorAll(".reply-form-wrap").forEach(function (wrap) {
       var field = wrap.querySelector("textarea");
@@ -26,6 +26,27 @@
       if (wrap.contains(document.activeElement)) { focused = document.activeElement; }
       replaced.replaceWith(wrap);
     });
+    // So does an open flag or moderation form (static/js/moderation.js), while its
+    // item keeps the state it was made for.
+    current.querySelectorAll(".moderation-item-tools").forEach(function (tools) {
+      var details = tools.querySelector("details");
+      var item = tools.closest(".item");
+      if (!details || !details.open || !item) { return; }
+      var fresh = items.querySelector("#" + item.id);
+      var slot = fresh && fresh.querySelector(":scope > .item-tools");
+      if (!slot || fresh.getAttribute("data-state") !== tools.getAttribute("data-for-state")) { return; }
+      if (tools.contains(document.activeElement)) { focused = document.activeElement; }
+      slot.appendChild(tools);
+    });
+  }
+
+  // The address names the open panel (?open=), as without JavaScript, so that a form
+  // that returns to this page (a flag, a moderation action) finds it open again.
+  function remember(anchor) {
+    if (!window.history.replaceState || !window.URL) { return; }
+    var url = new window.URL(window.location.href);
+    if (anchor) { url.searchParams.set("open", anchor); } else { url.searchParams.delete("open"); }
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
   }
 
   // A first look fills the whole panel; a live refresh replaces only the list of
@@ -42,7 +63,7 @@
           fresh.innerHTML = html;
           var items = fresh.querySelector(".passage-items");
           if (items) {
-            keepReplyForms(current, items);
+            keepOpenForms(current, items);
             current.replaceWith(items);
             if (window.htmx) { window.htmx.process(items); }
             if (focused && document.body.contains(focused)) { focused.focus(); }
@@ -73,9 +94,11 @@
       panel.innerHTML = "";
       opener.setAttribute("aria-expanded", "false");
       openAnchor = null;
+      remember(null);
       return;
     }
     openAnchor = anchor;
+    remember(anchor);
     block.classList.add("is-open");
     panel.hidden = false;
     opener.setAttribute("aria-expanded", "true");

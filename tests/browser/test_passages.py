@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 
 from contributions import passages
 from contributions.models import Contribution
+from moderation import services as moderation
+from moderation.models import Flag
 from studies.blocks import version_blocks
 from studies.models import Role
 from studies.services import document_version_publish
@@ -25,15 +27,9 @@ DOC = (
 )
 
 
-def _document_page(page, study):
-    page.goto(f"/studies/{study.slug}/document/")
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
-
-
-@pytest.mark.parametrize("width", [390, 1280])
-def test_a_passage_comment_and_an_amendment_reach_a_second_browser_live(
-    new_page, asgi_server, width
-):
+def _document_study():
+    """A study with DOC published by its coordinator, and Kari and Ola as members;
+    the anchor is the block the tests write on."""
     study = StudyFactory(body=DOC)
     coordinator = _member(study, role=Role.COORDINATOR)
     version = in_thread(
@@ -44,9 +40,46 @@ def test_a_passage_comment_and_an_amendment_reach_a_second_browser_live(
         change_summary="First.",
         by=coordinator,
     )
-    anchor = version_blocks(version)[1].anchor
     kari = _member(study, display_name="Kari Nordmann")
     ola = _member(study, display_name="Ola Nordmann")
+    return study, coordinator, version_blocks(version)[1].anchor, kari, ola
+
+
+def _document_page(page, study):
+    page.goto(f"/studies/{study.slug}/document/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+
+
+def _comment(study, anchor, author):
+    return in_thread(
+        passages.passage_comment_create,
+        study=study,
+        author=author,
+        anchor=anchor,
+        body="Which agencies?",
+    )
+
+
+def _comment_with_reply(study, anchor, author):
+    item = _comment(study, anchor, author)
+    in_thread(passages.passage_reply_create, contribution=item, author=author, body="All.")
+    return item
+
+
+def _open_panel(new_page, person, study, anchor, width):
+    page = _signed_in_page(new_page, person)
+    page.set_viewport_size({"width": width, "height": 900})
+    _document_page(page, study)
+    page.locator(f"#{anchor} .passage-open").click()
+    expect(page.locator(f"#{anchor} .passage-panel-title")).to_be_visible()
+    return page
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_passage_comment_and_an_amendment_reach_a_second_browser_live(
+    new_page, asgi_server, width
+):
+    study, coordinator, anchor, kari, ola = _document_study()
     first = _signed_in_page(new_page, kari)
     second = _signed_in_page(new_page, ola)
     for page in (first, second):
@@ -96,19 +129,7 @@ def test_a_declined_amendment_loses_its_support_button_on_open_pages_without_a_r
 ):
     """A member has the document's panel and the study page open; the coordinator declines
     the amendment and both pages stop offering support (the server would answer 409)."""
-    study = StudyFactory(body=DOC)
-    coordinator = _member(study, role=Role.COORDINATOR)
-    version = in_thread(
-        document_version_publish,
-        study=study,
-        number="0.8",
-        body=DOC,
-        change_summary="First.",
-        by=coordinator,
-    )
-    anchor = version_blocks(version)[1].anchor
-    kari = _member(study, display_name="Kari Nordmann")
-    ola = _member(study, display_name="Ola Nordmann")
+    study, coordinator, anchor, kari, ola = _document_study()
     amendment = in_thread(
         passages.amendment_create,
         study=study,
@@ -154,49 +175,28 @@ def test_a_reply_to_a_passage_comment_lands_under_it_on_another_open_panel(
 ):
     """Ola is typing a reply when Kari's reply arrives: it lands under the comment, and
     Ola's open form keeps its text; Ola's reply then reaches Kari's panel the same way."""
-    study = StudyFactory(body=DOC)
-    coordinator = _member(study, role=Role.COORDINATOR)
-    version = in_thread(
-        document_version_publish,
-        study=study,
-        number="0.8",
-        body=DOC,
-        change_summary="First.",
-        by=coordinator,
-    )
-    anchor = version_blocks(version)[1].anchor
-    kari = _member(study, display_name="Kari Nordmann")
-    ola = _member(study, display_name="Ola Nordmann")
-    item = in_thread(
-        passages.passage_comment_create,
-        study=study,
-        author=kari,
-        anchor=anchor,
-        body="Which agencies?",
-    )
+    study, coordinator, anchor, kari, ola = _document_study()
+    item = _comment(study, anchor, kari)
     pages = []
     for person in (kari, ola):
-        page = _signed_in_page(new_page, person)
-        page.set_viewport_size({"width": width, "height": 900})
-        _document_page(page, study)
+        page = _open_panel(new_page, person, study, anchor, width)
         page.evaluate("window.__noReload = true")
-        page.locator(f"#{anchor} .passage-open").click()
         pages.append(page)
     first, second = pages
     theirs = second.locator(f"#passage-item-{item.pk}")
     theirs.locator(".reply-form-wrap summary").click()
-    theirs.locator("textarea").fill("Half-written")
+    theirs.locator(".reply-form textarea").fill("Half-written")
 
     mine = first.locator(f"#passage-item-{item.pk}")
     mine.locator(".reply-form-wrap summary").click()
-    mine.locator("textarea").fill("NAV and the municipalities.")
+    mine.locator(".reply-form textarea").fill("NAV and the municipalities.")
     mine.locator(".reply-form button[type=submit]").click()
     expect(mine.locator(".passage-replies")).to_contain_text("NAV and the municipalities.")
 
     expect(theirs.locator(".passage-replies .passage-reply")).to_have_count(1)
     expect(theirs.locator(".passage-replies")).to_contain_text("Kari Nordmann")
-    expect(theirs.locator("textarea")).to_have_value("Half-written")
-    theirs.locator("textarea").fill("Thank you.")
+    expect(theirs.locator(".reply-form textarea")).to_have_value("Half-written")
+    theirs.locator(".reply-form textarea").fill("Thank you.")
     theirs.locator(".reply-form button[type=submit]").click()
     expect(mine.locator(".passage-replies .passage-reply")).to_have_count(2)
     expect(mine.locator(".passage-reply").nth(1)).to_contain_text("Thank you.")
@@ -204,3 +204,62 @@ def test_a_reply_to_a_passage_comment_lands_under_it_on_another_open_panel(
         assert page.evaluate("window.__noReload === true")
     assert _blocking_violations(second) == []
     assert first.console_errors == [] and second.console_errors == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_member_flags_a_passage_comment_from_its_panel(new_page, asgi_server, width):
+    """The panel's items take the study page's flag control: on other people's comments
+    and replies, not on one's own; the flag is recorded and the panel opens again."""
+    study, _coordinator, anchor, kari, ola = _document_study()
+    item = _comment_with_reply(study, anchor, kari)
+    mine = in_thread(passages.passage_reply_create, contribution=item, author=ola, body="Mine.")
+    page = _open_panel(new_page, ola, study, anchor, width)
+    card = page.locator(f"#passage-item-{item.pk}")
+    expect(card.locator(":scope > .item-tools .moderation-flag")).to_have_count(1)
+    expect(card.locator(".passage-reply .moderation-flag")).to_have_count(1)
+    expect(page.locator(f"#passage-reply-{mine.pk} .moderation-flag")).to_have_count(0)
+    assert _blocking_violations(page) == []
+    flag = card.locator(":scope > .item-tools .moderation-flag")
+    flag.locator("summary").click()
+    flag.locator("select[name=reason]").select_option("off_topic")
+    flag.get_by_role("button", name="Send to the facilitators").click()
+    expect(page.get_by_text("Thank you. The facilitators will look at it.")).to_be_visible()
+    # Back on the document with the panel open, as the address named it.
+    expect(page.locator(f"#passage-item-{item.pk}")).to_be_visible()
+    assert in_thread(lambda: Flag.objects.filter(contribution=item, user=ola).count()) == 1
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_block_s_count_follows_replies_and_a_hidden_comment_names_nobody(
+    new_page, asgi_server, width
+):
+    """Ola has the panel open with a flag form half filled in when Kari replies: the count
+    counts the reply and the form stays as it was; when a facilitator hides Kari's comment,
+    its author leaves the panel, its flag control with it, and the count drops."""
+    study, _coordinator, anchor, kari, ola = _document_study()
+    facilitator = _member(study, role=Role.FACILITATOR)
+    item = _comment_with_reply(study, anchor, kari)
+    page = _open_panel(new_page, ola, study, anchor, width)
+    page.evaluate("window.__noReload = true")
+    count = page.locator(f'#{anchor} [data-count="comments"]')
+    expect(count).to_have_text("2")
+    card = page.locator(f"#passage-item-{item.pk}")
+    flag = card.locator(":scope > .item-tools .moderation-flag")
+    flag.locator("summary").click()
+    flag.locator("select[name=reason]").select_option("off_topic")
+
+    in_thread(passages.passage_reply_create, contribution=item, author=kari, body="And more.")
+    expect(card.locator(".passage-reply")).to_have_count(2)
+    expect(count).to_have_text("3")
+    expect(flag.locator("select[name=reason]")).to_have_value("off_topic")
+
+    in_thread(moderation.item_hide, study=study, actor=facilitator, item=item, reason="off_topic")
+    expect(card).to_have_attribute("data-state", "hidden")
+    expect(card.locator(".item-marker")).to_be_visible()
+    expect(card.locator(":scope > .item-meta .author")).to_have_count(0)
+    expect(card.locator(":scope > .item-tools .moderation-flag")).to_have_count(0)
+    expect(count).to_have_text("0")
+    assert page.evaluate("window.__noReload === true")
+    assert _blocking_violations(page) == []
+    assert page.console_errors == []

@@ -21,31 +21,21 @@ from search.text import parse_query
 from studies.blocks import version_blocks
 from studies.models import Membership, ModerationMode, Role, StudyEvent
 from studies.services import document_version_publish
-from tests.contributions.factories import member, organisation
+from tests.contributions.factories import member
+from tests.contributions.passage_setup import DOC, document_study
 from tests.factories import ContributionFactory, StudyFactory, login_as
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-DOC = "# Assistant\n\nCitizens should find help in one place.\n\n- It works on a phone.\n"
-
 
 @pytest.fixture
 def setup(settings):
-    settings.DUGNAD_REQUIRE_MFA = False
-    study = StudyFactory(body=DOC)
-    coordinator = member(study, role=Role.COORDINATOR)
-    facilitator = member(study, role=Role.FACILITATOR)
-    version = document_version_publish(
-        study=study, number="0.8", body=DOC, change_summary="First.", by=coordinator
-    )
-    blocks = version_blocks(version)
-    kari = member(study, organisation=organisation(name="NAV"), display_name="Kari Nordmann")
-    ola = member(study, display_name="Ola Nordmann")
+    doc = document_study(settings)
     item = passages.passage_comment_create(
-        study=study, author=kari, anchor=blocks[1].anchor, body="Which agencies?"
+        study=doc.study, author=doc.kari, anchor=doc.blocks[1].anchor, body="Which agencies?"
     )
-    return study, facilitator, blocks, kari, ola, item
+    return doc.study, doc.facilitator, doc.blocks, doc.kari, doc.ola, item
 
 
 def _reply_url(study, anchor, pk):

@@ -13,30 +13,16 @@ from contributions import passages
 from contributions.models import Amendment, ItemState
 from moderation import services as moderation
 from reports.statistics import definitions, study_statistics
-from studies.blocks import version_blocks
-from studies.models import ModerationMode, Role, StudyStatus
-from studies.services import document_version_publish
-from tests.contributions.factories import member, organisation
-from tests.factories import StudyFactory
+from studies.models import ModerationMode, StudyStatus
+from tests.contributions.passage_setup import document_study
 
 pytestmark = pytest.mark.django_db
-
-DOC = "# Assistant\n\nCitizens should find help in one place.\n\n- It works on a phone.\n"
 
 
 @pytest.fixture
 def setup(settings):
-    settings.DUGNAD_REQUIRE_MFA = False
-    study = StudyFactory(body=DOC)
-    coordinator = member(study, role=Role.COORDINATOR)
-    facilitator = member(study, role=Role.FACILITATOR)
-    version = document_version_publish(
-        study=study, number="0.8", body=DOC, change_summary="First.", by=coordinator
-    )
-    nav = organisation(name="NAV")
-    kari = member(study, organisation=nav, display_name="Kari Nordmann")
-    ola = member(study, display_name="Ola Nordmann")
-    return study, facilitator, version_blocks(version), kari, ola
+    doc = document_study(settings)
+    return doc.study, doc.facilitator, doc.blocks, doc.kari, doc.ola
 
 
 def test_passage_comments_and_amendments_count_as_contributions_with_their_snapshot(setup):
