@@ -57,6 +57,23 @@ def requires_chromium() -> str:
     return path
 
 
+@pytest.fixture
+def live_chromium(requires_chromium, live_server):
+    """Chromium for pages of pytest-django's live server (see tests/live_browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # in the test body are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=requires_chromium)
+            yield browser
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test database, left with no connection from other processes.

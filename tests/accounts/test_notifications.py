@@ -18,6 +18,7 @@ from accounts.models import Delivery, Notification, NotificationSetting
 from accounts.selectors import UNREAD_KEY, unread_count
 from accounts.services import notification_create, notification_mark_read
 from tests.factories import UserFactory
+from tests.live_browser import cookie_header
 
 pytestmark = pytest.mark.django_db
 
@@ -345,26 +346,13 @@ def test_the_email_links_to_the_notification_settings(person, django_capture_on_
     assert "http://127.0.0.1:8000/me/notifications/settings/" in mail.outbox[-1].body
 
 
-def _session_cookie(user) -> bytes:
-    from django.conf import settings as django_settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"{django_settings.SESSION_COOKIE_NAME}={session.session_key}".encode()
-
-
 @pytest.mark.django_db(transaction=True)
 async def test_the_person_socket_works_through_the_asgi_application_with_the_session(person):
     from asgiref.sync import sync_to_async
 
     from config.asgi import application
 
-    cookie = await sync_to_async(_session_cookie)(person)
+    cookie = await sync_to_async(cookie_header)(person)
     socket = WebsocketCommunicator(
         application,
         "/ws/me/",
@@ -383,7 +371,7 @@ async def test_the_person_socket_refuses_a_foreign_origin(person):
 
     from config.asgi import application
 
-    cookie = await sync_to_async(_session_cookie)(person)
+    cookie = await sync_to_async(cookie_header)(person)
     socket = WebsocketCommunicator(
         application, "/ws/me/", headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)]
     )

@@ -2,58 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 from contributions.models import ItemState
 from moderation.models import Flag
 from studies.models import Role
 from tests.factories import ContributionFactory, MembershipFactory, StudyFactory, UserFactory
+from tests.live_browser import live_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def allow_sync_orm():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # in the test body are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def session_cookie(user) -> dict:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return {"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key}
-
-
-@pytest.fixture
-def page_for(requires_chromium, live_server, allow_sync_orm):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=requires_chromium)
-        errors: list[str] = []
-
-        def open_as(user):
-            context = browser.new_context(locale="en-GB")
-            context.add_cookies([{**session_cookie(user), "url": live_server.url}])
-            page = context.new_page()
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            return page
-
-        open_as.errors = errors
-        yield open_as
-        browser.close()
+def page_for(live_chromium, live_server):
+    return lambda user: live_page(live_chromium, live_server.url, user)
 
 
 def _setup(settings):
@@ -79,7 +43,7 @@ def test_member_flags_an_item_from_the_study_page(page_for, live_server, setting
     page.wait_for_url(f"**/studies/{study.slug}/**")
     flag = Flag.objects.get()
     assert (flag.user_id, flag.reason, flag.note) == (contributor.pk, "spam", "Ads")
-    assert page_for.errors == []
+    assert page.problems == []
 
 
 def test_author_gets_no_flag_button_on_their_own_item(page_for, live_server, settings):
@@ -88,7 +52,7 @@ def test_author_gets_no_flag_button_on_their_own_item(page_for, live_server, set
     page.goto(f"{live_server.url}/studies/{study.slug}/")
     page.wait_for_load_state("load")
     assert page.locator(f"#{contribution.dom_id} .moderation-flag").count() == 0
-    assert page_for.errors == []
+    assert page.problems == []
 
 
 def test_facilitator_hides_an_item_from_the_study_page(page_for, live_server, settings):
@@ -105,7 +69,7 @@ def test_facilitator_hides_an_item_from_the_study_page(page_for, live_server, se
     # After the reload the item shows the restore form instead.
     restore = page.locator(f"#{contribution.dom_id} > .item-tools form[action$='/restore/']")
     assert restore.count() == 1
-    assert page_for.errors == []
+    assert page.problems == []
 
 
 def _tools_html(page, dom_id: str) -> str:
@@ -149,4 +113,4 @@ def test_controls_the_script_adds_are_the_ones_the_server_renders(page_for, live
         tools.locator("summary").click()
         label = "Reason shown to everyone" if state == "published" else "Why is it restored?"
         assert tools.get_by_label(label).count() == 1
-    assert page_for.errors == []
+    assert page.problems == []
