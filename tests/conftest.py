@@ -33,28 +33,25 @@ def chromium_path() -> str | None:
     )
 
 
+def _required(value: str | None, reason: str) -> str:
+    if not value:
+        _missing(reason)
+    return value
+
+
 @pytest.fixture
 def requires_redis() -> str:
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        _missing("needs Redis: set REDIS_URL")
-    return url
+    return _required(os.environ.get("REDIS_URL"), "needs Redis: set REDIS_URL")
 
 
 @pytest.fixture
 def requires_postgres() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        _missing("needs PostgreSQL: set DATABASE_URL")
-    return url
+    return _required(os.environ.get("DATABASE_URL"), "needs PostgreSQL: set DATABASE_URL")
 
 
 @pytest.fixture
 def requires_chromium() -> str:
-    path = chromium_path()
-    if not path:
-        _missing("needs Chromium: apt-get install chromium")
-    return path
+    return _required(chromium_path(), "needs Chromium: apt-get install chromium")
 
 
 @pytest.fixture
