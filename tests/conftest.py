@@ -103,6 +103,16 @@ def _fast_and_isolated(settings, tmp_path):
 
 
 @pytest.fixture
+def in_english():
+    """The test's own code (forms, services, templates rendered in the test) speaks
+    English: assertions read the English source strings."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def media_root():
     return settings.MEDIA_ROOT
 

@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.utils import translation
 
 from accounts.models import Sector
 from contributions.models import ItemState, ModerationReason
@@ -23,10 +22,8 @@ UTC = dt.UTC
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(in_english):
     """Assertions read English source strings unless a test asks for bokmål."""
-    with translation.override("en"):
-        yield
 
 
 def at(text: str) -> dt.datetime:

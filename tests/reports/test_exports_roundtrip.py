@@ -30,8 +30,7 @@ from reports.statistics import (
     study_statistics,
 )
 from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
-    _eager_celery,
-    _english,
+    _english_and_eager,
     counted_items,
     empty_study,
     read_csv,

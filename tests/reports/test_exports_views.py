@@ -15,8 +15,7 @@ from reports.models import Export, ExportStatus
 from studies.models import Role, Visibility
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, give_mfa, login_as
 from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
-    _eager_celery,
-    _english,
+    _english_and_eager,
     empty_study,
     read_csv,
     read_json,
