@@ -13,6 +13,7 @@ from django.db import IntegrityError
 from accounts import services
 from accounts.models import Delivery, DigestRun, Notification, NotificationSetting
 from accounts.services import digest_period, digests_send_due
+from tests.at_once import at_once
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -224,32 +225,17 @@ def test_the_beat_task_sends_the_due_digests(settings):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_meeting_the_same_period_send_one_digest(requires_postgres):
-    import threading
-
-    from django.db import connection
 
     kari = _digest_person("kari@example.org")
     _notify(kari, "A reply", MORNING - dt.timedelta(hours=10))
     start, end = digest_period(frequency="daily", now=MORNING)
-    barrier = threading.Barrier(2)
-    outcomes = []
 
-    def worker():
-        try:
-            barrier.wait()
-            outcomes.append(
-                services.digest_send(
-                    user=kari, frequency="daily", period_start=start, period_end=end, now=MORNING
-                ).sent
-            )
-        finally:
-            connection.close()
+    def worker(_):
+        return services.digest_send(
+            user=kari, frequency="daily", period_start=start, period_end=end, now=MORNING
+        ).sent
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = at_once(worker, range(2))
     assert sorted(outcomes) == [False, True]
     assert len(mail.outbox) == 1
     assert DigestRun.objects.get(user=kari).item_count == 1

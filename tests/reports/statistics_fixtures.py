@@ -39,28 +39,24 @@ class Figures:
     items: dict
 
 
+def _posted(author, org, when, state, reason) -> dict:
+    """What a contribution and a comment are given alike: who, for whom, when, and how it stands."""
+    return {
+        "author": author,
+        "acted_for": org,
+        "acted_for_sector": org.sector if org else "",
+        "created_at": at(when),
+        "state": state,
+        "moderation_reason": reason,
+    }
+
+
 def contribution(study, author, org, when, state=ItemState.PUBLISHED, reason=""):
-    return ContributionFactory(
-        study=study,
-        author=author,
-        acted_for=org,
-        acted_for_sector=org.sector if org else "",
-        created_at=at(when),
-        state=state,
-        moderation_reason=reason,
-    )
+    return ContributionFactory(study=study, **_posted(author, org, when, state, reason))
 
 
 def comment(parent, author, org, when, state=ItemState.PUBLISHED, reason=""):
-    return CommentFactory(
-        contribution=parent,
-        author=author,
-        acted_for=org,
-        acted_for_sector=org.sector if org else "",
-        created_at=at(when),
-        state=state,
-        moderation_reason=reason,
-    )
+    return CommentFactory(contribution=parent, **_posted(author, org, when, state, reason))
 
 
 @pytest.fixture
