@@ -122,21 +122,32 @@ def test_one_period_is_recorded_once_per_person():
         DigestRun.objects.create(user=kari, frequency="daily", period_start=start, period_end=end)
 
 
-def test_a_worker_that_dies_mid_run_neither_skips_nor_repeats_a_digest():
+def _kari_and_ola_with_a_reply_each():
     kari = _digest_person("kari@example.org")
     ola = _digest_person("ola@example.org")
     _notify(kari, "For Kari", MORNING - dt.timedelta(hours=10))
     _notify(ola, "For Ola", MORNING - dt.timedelta(hours=10))
+    return kari, ola
 
+
+def _mail_to(address: str, *, fails_with: BaseException):
+    """Sending mail to ``address`` raises ``fails_with``; mail to anyone else goes out."""
     real_send = services.send_mail
 
-    def dies_on_ola(subject, message, sender, recipients, **kwargs):
-        if recipients == ["ola@example.org"]:
-            raise SystemExit("worker killed")  # the process dies: nothing after runs
+    def send(subject, message, sender, recipients, **kwargs):
+        if recipients == [address]:
+            raise fails_with
         return real_send(subject, message, sender, recipients, **kwargs)
 
+    return mock.patch.object(services, "send_mail", side_effect=send)
+
+
+def test_a_worker_that_dies_mid_run_neither_skips_nor_repeats_a_digest():
+    kari, ola = _kari_and_ola_with_a_reply_each()
+
     with (
-        mock.patch.object(services, "send_mail", side_effect=dies_on_ola),
+        # The process dies: nothing after runs.
+        _mail_to("ola@example.org", fails_with=SystemExit("worker killed")),
         pytest.raises(SystemExit),
     ):
         digests_send_due(now=MORNING)
@@ -242,18 +253,8 @@ def test_two_workers_meeting_the_same_period_send_one_digest(requires_postgres):
 
 
 def test_one_persons_failing_digest_does_not_hold_back_the_others():
-    kari = _digest_person("kari@example.org")
-    ola = _digest_person("ola@example.org")
-    _notify(kari, "For Kari", MORNING - dt.timedelta(hours=10))
-    _notify(ola, "For Ola", MORNING - dt.timedelta(hours=10))
-    real_send = services.send_mail
-
-    def fails_for_kari(subject, message, sender, recipients, **kwargs):
-        if recipients == ["kari@example.org"]:
-            raise ConnectionError("mail server refused")
-        return real_send(subject, message, sender, recipients, **kwargs)
-
-    with mock.patch.object(services, "send_mail", side_effect=fails_for_kari):
+    kari, ola = _kari_and_ola_with_a_reply_each()
+    with _mail_to("kari@example.org", fails_with=ConnectionError("mail server refused")):
         assert digests_send_due(now=MORNING) == 1
         # Kari's claim has expired an hour later; it fails again, Ola is not repeated.
         assert digests_send_due(now=MORNING + dt.timedelta(hours=1)) == 0

@@ -252,10 +252,19 @@ def test_the_notification_pages_need_a_signed_in_person(client):
         assert response.status_code == 302 and reverse("account_login") in response.url
 
 
-def _person_socket():
+def _person_socket(user) -> WebsocketCommunicator:
+    """A socket to /ws/me/ for ``user``, not yet connected."""
     from config.routing import websocket_urlpatterns
 
-    return URLRouter(websocket_urlpatterns)
+    socket = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/me/")
+    socket.scope["user"] = user
+    return socket
+
+
+async def _connected(user) -> WebsocketCommunicator:
+    socket = _person_socket(user)
+    assert (await socket.connect())[0]
+    return socket
 
 
 @pytest.mark.django_db(transaction=True)
@@ -263,11 +272,7 @@ async def test_the_unread_count_arrives_live_on_my_socket_only(person):
     from asgiref.sync import sync_to_async
 
     other = await sync_to_async(UserFactory)()
-    mine = WebsocketCommunicator(_person_socket(), "/ws/me/")
-    mine.scope["user"] = person
-    theirs = WebsocketCommunicator(_person_socket(), "/ws/me/")
-    theirs.scope["user"] = other
-    assert (await mine.connect())[0] and (await theirs.connect())[0]
+    mine, theirs = await _connected(person), await _connected(other)
     await sync_to_async(_notify)(person, title="A reply arrived")
     message = await mine.receive_json_from(timeout=2)
     assert message == {"type": "notifications", "data": {"unread": 1, "title": "A reply arrived"}}
@@ -288,11 +293,7 @@ async def test_a_deactivated_accounts_socket_closes_and_anothers_stays_open(pers
     from asgiref.sync import sync_to_async
 
     other = await sync_to_async(UserFactory)()
-    mine = WebsocketCommunicator(_person_socket(), "/ws/me/")
-    mine.scope["user"] = person
-    theirs = WebsocketCommunicator(_person_socket(), "/ws/me/")
-    theirs.scope["user"] = other
-    assert (await mine.connect())[0] and (await theirs.connect())[0]
+    mine, theirs = await _connected(person), await _connected(other)
 
     def deactivate():
         person.is_active = False
@@ -310,9 +311,7 @@ async def test_a_deactivated_accounts_socket_closes_and_anothers_stays_open(pers
 async def test_an_anonymous_socket_is_refused():
     from django.contrib.auth.models import AnonymousUser
 
-    socket = WebsocketCommunicator(_person_socket(), "/ws/me/")
-    socket.scope["user"] = AnonymousUser()
-    connected, code = await socket.connect()
+    connected, code = await _person_socket(AnonymousUser()).connect()
     assert not connected and code == 4401
 
 
