@@ -108,13 +108,20 @@ def _setup_queue():
     return study, facilitator, contributor, flagger, contribution
 
 
+async def _queue_socket(study, user):
+    """The study's moderation queue socket for ``user``: the communicator, and whether
+    it connected (with the close code if not)."""
+    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_moderation_queue_socket_hears_new_flags(settings):
     settings.DUGNAD_REQUIRE_MFA = False
     study, facilitator, _contributor, flagger, contribution = await sync_to_async(_setup_queue)()
-    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
-    communicator.scope["user"] = facilitator
-    connected, _ = await communicator.connect()
+    communicator, connected, _ = await _queue_socket(study, facilitator)
     assert connected
     await sync_to_async(services.flag_create)(
         study=study, user=flagger, item=contribution, reason="spam"
@@ -139,18 +146,14 @@ async def test_moderation_queue_socket_refuses_contributors_and_anonymous(settin
     settings.DUGNAD_REQUIRE_MFA = False
     study, _facilitator, contributor, _flagger, _c = await sync_to_async(_setup_queue)()
     for user in (contributor, AnonymousUser()):
-        communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
-        communicator.scope["user"] = user
-        connected, code = await communicator.connect()
+        _, connected, code = await _queue_socket(study, user)
         assert not connected and code == 4403
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_moderation_queue_socket_refuses_a_facilitator_without_mfa():
     study, facilitator, *_ = await sync_to_async(_setup_queue)()
-    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
-    communicator.scope["user"] = facilitator
-    connected, code = await communicator.connect()
+    communicator, connected, code = await _queue_socket(study, facilitator)
     assert not connected and code == 4403
 
 
@@ -159,9 +162,7 @@ async def test_moderation_queue_socket_of_another_study_is_refused(settings):
     settings.DUGNAD_REQUIRE_MFA = False
     study, facilitator, *_ = await sync_to_async(_setup_queue)()
     other, *_ = await sync_to_async(_setup_queue)()
-    communicator = WebsocketCommunicator(application, f"/ws/moderation/{other.slug}/")
-    communicator.scope["user"] = facilitator
-    connected, code = await communicator.connect()
+    communicator, connected, code = await _queue_socket(other, facilitator)
     assert not connected and code == 4403
 
 
@@ -174,9 +175,7 @@ async def test_moderation_queue_socket_closes_when_the_facilitator_loses_the_rol
     study, facilitator, _contributor, _flagger, _c = await sync_to_async(_setup_queue)()
     coordinator = await sync_to_async(UserFactory)()
     await sync_to_async(MembershipFactory)(study=study, user=coordinator, role=Role.COORDINATOR)
-    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
-    communicator.scope["user"] = facilitator
-    connected, _ = await communicator.connect()
+    communicator, connected, _ = await _queue_socket(study, facilitator)
     assert connected
     membership = await sync_to_async(Membership.objects.get)(study=study, user=facilitator)
     await sync_to_async(study_services.membership_set_role)(
