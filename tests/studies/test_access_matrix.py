@@ -16,7 +16,12 @@ from studies.models import (
     Visibility,
 )
 from tests.studies.conftest import PERSONAS
-from tests.studies.factories import DocumentVersionFactory, JoinRequestFactory, make_invitation
+from tests.studies.factories import (
+    DocumentVersionFactory,
+    JoinRequestFactory,
+    make_invitation,
+    study_data,
+)
 
 LOGIN = "login"
 MANAGE = {
@@ -165,16 +170,7 @@ def _post_cases(world):
         ),
         "settings": (
             reverse("studies:settings", args=[study.slug]),
-            {
-                "title": "Renamed",
-                "visibility": study.visibility,
-                "joining": "open",
-                "moderation_mode": "post",
-                "flag_threshold": 3,
-                "small_count_threshold": 3,
-                "sections-TOTAL_FORMS": 0,
-                "sections-INITIAL_FORMS": 0,
-            },
+            study_data(title="Renamed", visibility=study.visibility),
             lambda: type(study).objects.get(pk=study.pk).title == "Renamed",
         ),
     }

@@ -4,33 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from studies.models import Role, StudyStatus
-from tests.factories import MembershipFactory, SectionFactory, StudyFactory, login_as
+from studies.models import StudyStatus
+from tests.factories import SectionFactory, login_as
+from tests.studies.factories import study_data
 
 FMT = "%Y-%m-%dT%H:%M"
-
-
-def study_data(**overrides) -> dict:
-    data = {
-        "title": "Digital assistant",
-        "summary": "A concept for a digital assistant.",
-        "body": "# Concept\n\nText.",
-        "opens_at": "",
-        "closes_at": "",
-        "visibility": "public",
-        "joining": "open",
-        "moderation_mode": "post",
-        "flag_threshold": 3,
-        "small_count_threshold": 3,
-        "sections-TOTAL_FORMS": 0,
-        "sections-INITIAL_FORMS": 0,
-    }
-    data.update(overrides)
-    return data
 
 
 def with_sections(data: dict, rows: list[dict], initial: int = 0) -> dict:
@@ -41,14 +22,6 @@ def with_sections(data: dict, rows: list[dict], initial: int = 0) -> dict:
         for key, value in row.items():
             data[f"sections-{i}-{key}"] = value
     return data
-
-
-@pytest.fixture
-def coordinated(db, settings):
-    settings.DUGNAD_REQUIRE_MFA = False
-    study = StudyFactory()
-    coordinator = MembershipFactory(study=study, role=Role.COORDINATOR).user
-    return study, coordinator
 
 
 def test_coordinator_edits_settings_and_reorders_sections_in_one_save(client, coordinated):
