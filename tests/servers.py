@@ -54,3 +54,15 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"uvicorn did not answer within {START_TIMEOUT}s:\n{log.read_text()}")
+
+
+def stop(*processes: subprocess.Popen) -> None:
+    """Ask every process to end, then wait for each; kill one that has not ended in 10 s."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

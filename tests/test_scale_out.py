@@ -22,7 +22,6 @@ import json
 import os
 import random
 import secrets
-import subprocess
 import sys
 import time
 import uuid
@@ -37,7 +36,7 @@ from websockets.exceptions import ConnectionClosed
 from studies.models import Visibility
 from tests.contributions.factories import member
 from tests.factories import StudyFactory
-from tests.servers import ROOT, database_url_for, free_port, spawn, wait_until_up
+from tests.servers import ROOT, database_url_for, free_port, spawn, stop, wait_until_up
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
 
@@ -124,14 +123,7 @@ def _processes(django_db_setup, tmp_path_factory):
         assert len({p.pid for p in processes}) == 3
         yield [url for url, _ in urls]
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop(*processes)
 
 
 @pytest.fixture

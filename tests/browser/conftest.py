@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.live_browser import session_cookie
-from tests.servers import database_url_for, free_port, spawn, wait_until_up
+from tests.servers import database_url_for, free_port, spawn, stop, wait_until_up
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -175,12 +175,7 @@ def _live_server_process(
         wait_until_up(server.url, process, log_path)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.fixture

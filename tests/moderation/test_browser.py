@@ -17,7 +17,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def page_for(live_chromium, live_server):
-    return lambda user: live_page(live_chromium, live_server.url, user)
+    def open_study(user, study):
+        page = live_page(live_chromium, live_server.url, user)
+        page.goto(f"{live_server.url}/studies/{study.slug}/")
+        return page
+
+    return open_study
 
 
 def _setup(settings):
@@ -33,8 +38,7 @@ def _setup(settings):
 
 def test_member_flags_an_item_from_the_study_page(page_for, live_server, settings):
     study, author, contributor, _f, contribution = _setup(settings)
-    page = page_for(contributor)
-    page.goto(f"{live_server.url}/studies/{study.slug}/")
+    page = page_for(contributor, study)
     tools = page.locator(f"#{contribution.dom_id} > .item-tools .moderation-flag")
     tools.locator("summary").click()
     tools.get_by_label("Why should facilitators look at this?").select_option("spam")
@@ -48,8 +52,7 @@ def test_member_flags_an_item_from_the_study_page(page_for, live_server, setting
 
 def test_author_gets_no_flag_button_on_their_own_item(page_for, live_server, settings):
     study, author, _c, _f, contribution = _setup(settings)
-    page = page_for(author)
-    page.goto(f"{live_server.url}/studies/{study.slug}/")
+    page = page_for(author, study)
     page.wait_for_load_state("load")
     assert page.locator(f"#{contribution.dom_id} .moderation-flag").count() == 0
     assert page.problems == []
@@ -57,8 +60,7 @@ def test_author_gets_no_flag_button_on_their_own_item(page_for, live_server, set
 
 def test_facilitator_hides_an_item_from_the_study_page(page_for, live_server, settings):
     study, _a, _c, facilitator, contribution = _setup(settings)
-    page = page_for(facilitator)
-    page.goto(f"{live_server.url}/studies/{study.slug}/")
+    page = page_for(facilitator, study)
     tools = page.locator(f"#{contribution.dom_id} > .item-tools .moderation-tools")
     tools.locator("summary").click()
     tools.get_by_label("Reason shown to everyone").select_option("off_topic")
@@ -97,8 +99,7 @@ def test_controls_the_script_adds_are_the_ones_the_server_renders(page_for, live
     hidden = ContributionFactory(
         study=study, author=author, state=ItemState.HIDDEN, moderation_reason="spam"
     )
-    page = page_for(facilitator)
-    page.goto(f"{live_server.url}/studies/{study.slug}/")
+    page = page_for(facilitator, study)
     page.wait_for_load_state("load")
     for item, state, other in (
         (contribution, "published", "hidden"),

@@ -198,11 +198,9 @@ def _session_cookie(user, *, second_factor: bool) -> tuple[bytes, bytes]:
     return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(("second_factor", "accepted"), [(True, True), (False, False)])
-async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_session(
-    second_factor, accepted
-):
+async def _socket_through_the_site(*, second_factor: bool):
+    """A facilitator with TOTP opens the queue socket through the whole ASGI application,
+    with a session that did or did not use the second factor."""
     from config.asgi import application as site
 
     study, facilitator, *_ = await sync_to_async(_setup_queue)()
@@ -212,6 +210,17 @@ async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_se
         site, f"/ws/moderation/{study.slug}/", headers=[SITE_ORIGIN, cookie]
     )
     connected, code = await communicator.connect()
+    return study, facilitator, communicator, connected, code
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("second_factor", "accepted"), [(True, True), (False, False)])
+async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_session(
+    second_factor, accepted
+):
+    _study, _facilitator, communicator, connected, code = await _socket_through_the_site(
+        second_factor=second_factor
+    )
     assert connected is accepted
     if accepted:
         await communicator.disconnect()
@@ -221,16 +230,11 @@ async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_se
 
 @pytest.mark.django_db(transaction=True)
 async def test_moderation_queue_socket_with_the_second_factor_stays_open_when_access_is_rechecked():
-    from config.asgi import application as site
     from studies import events
 
-    study, facilitator, *_ = await sync_to_async(_setup_queue)()
-    await sync_to_async(give_mfa)(facilitator)
-    cookie = await sync_to_async(_session_cookie)(facilitator, second_factor=True)
-    communicator = WebsocketCommunicator(
-        site, f"/ws/moderation/{study.slug}/", headers=[SITE_ORIGIN, cookie]
+    study, facilitator, communicator, connected, _ = await _socket_through_the_site(
+        second_factor=True
     )
-    connected, _ = await communicator.connect()
     assert connected
     # The facilitator's membership changed (made coordinator, say): the socket re-checks
     # and still moderates, from a session that used the second factor.
