@@ -56,6 +56,17 @@ async def post_and_watch(title: str, body: str = "b", *, also: dict | None = Non
     return study, author, other, contribution, await live_socket(study)
 
 
+async def watch_and_post(title: str):
+    """A socket that has caught up with a new study, which then gets a contribution."""
+    study = await database_sync_to_async(StudyFactory)()
+    author = await database_sync_to_async(member)(study)
+    socket = await live_socket(study)
+    await database_sync_to_async(services.contribution_create)(
+        study=study, author=author, title=title, body="b"
+    )
+    return socket
+
+
 async def test_an_edit_arrives_with_a_higher_revision_and_the_new_text():
     study, author, _, contribution, socket = await post_and_watch("First title", "First text")
     await database_sync_to_async(services.contribution_edit)(
@@ -126,12 +137,7 @@ async def test_reaction_counts_arrive_up_and_down():
 
 
 async def test_new_items_carry_a_polite_announcement_in_every_language():
-    study = await database_sync_to_async(StudyFactory)()
-    author = await database_sync_to_async(member)(study)
-    socket = await live_socket(study)
-    await database_sync_to_async(services.contribution_create)(
-        study=study, author=author, title="<img src=x onerror=alert(1)>", body="b"
-    )
+    socket = await watch_and_post("<img src=x onerror=alert(1)>")
     event = await receive_type(socket, "event")
     announce = event["data"]["announce"]
     assert set(announce) == {"nb", "en"}
@@ -150,12 +156,7 @@ def test_the_page_has_one_polite_live_region_for_announcements(client):
 
 
 async def test_the_same_event_live_and_on_replay_so_clients_can_apply_it_twice():
-    study = await database_sync_to_async(StudyFactory)()
-    author = await database_sync_to_async(member)(study)
-    socket = await live_socket(study)
-    await database_sync_to_async(services.contribution_create)(
-        study=study, author=author, title="Once", body="b"
-    )
+    socket = await watch_and_post("Once")
     live = await receive_type(socket, "event")
     await socket.send_json_to({"type": "resume", "after": 0})
     replayed = await messages_until(socket, "resumed")
