@@ -80,15 +80,20 @@ def test_facilitators_and_members_cannot_set_up_surveys():
             )
 
 
+def _phase(study, title: str, *, days: tuple[int, int]) -> Phase:
+    """A phase from ``days[0]`` to ``days[1]`` days from now."""
+    now = timezone.now()
+    return Phase.objects.create(
+        study=study,
+        title=title,
+        starts_at=now + timezone.timedelta(days=days[0]),
+        ends_at=now + timezone.timedelta(days=days[1]),
+    )
+
+
 def test_one_survey_per_phase():
     study = StudyFactory()
-    now = timezone.now()
-    phase = Phase.objects.create(
-        study=study,
-        title="P1",
-        starts_at=now - timezone.timedelta(days=1),
-        ends_at=now + timezone.timedelta(days=1),
-    )
+    phase = _phase(study, "P1", days=(-1, 1))
     make_survey(study, phase_id=phase.pk)
     with pytest.raises(SurveyError):
         make_survey(study, phase_id=phase.pk)
@@ -162,13 +167,7 @@ def test_a_choice_of_another_question_is_refused():
 
 def test_a_survey_outside_its_phase_is_closed():
     study = StudyFactory()
-    now = timezone.now()
-    phase = Phase.objects.create(
-        study=study,
-        title="Later",
-        starts_at=now + timezone.timedelta(days=1),
-        ends_at=now + timezone.timedelta(days=2),
-    )
+    phase = _phase(study, "Later", days=(1, 2))
     survey = make_survey(study, phase_id=phase.pk)
     with pytest.raises(SurveyError) as error:
         survey_answer(survey=survey, user=member(study), values=survey_values(survey), submit=True)
