@@ -39,6 +39,18 @@ class Figures:
     items: dict
 
 
+def day_row(day) -> tuple:
+    """A day of the statistics as its export row has it."""
+    return (
+        day.day,
+        day.contributions,
+        day.comments,
+        day.new_participants,
+        day.cumulative_items,
+        day.cumulative_participants,
+    )
+
+
 def _posted(author, org, when, state, reason) -> dict:
     """What a contribution and a comment are given alike: who, for whom, when, and how it stands."""
     return {

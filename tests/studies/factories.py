@@ -69,3 +69,12 @@ def study_data(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def formset(prefix: str, rows: list[dict], initial: int = 0) -> dict:
+    """A formset's post: its management form and ``rows`` (the first ``initial`` existing)."""
+    data = {f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": initial}
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"{prefix}-{i}-{key}"] = value
+    return data

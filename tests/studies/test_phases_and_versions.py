@@ -16,7 +16,7 @@ from tests.factories import (
     MembershipFactory,
     SectionFactory,
 )
-from tests.studies.factories import DocumentVersionFactory, PhaseFactory
+from tests.studies.factories import DocumentVersionFactory, PhaseFactory, formset
 
 FMT = "%Y-%m-%dT%H:%M"
 
@@ -44,11 +44,7 @@ def test_the_running_phase_decides_which_sections_are_open(coordinated):
 
 
 def phase_data(rows: list[dict], initial: int = 0) -> dict:
-    data = {"phases-TOTAL_FORMS": len(rows), "phases-INITIAL_FORMS": initial}
-    for i, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"phases-{i}-{key}"] = value
-    return data
+    return formset("phases", rows, initial)
 
 
 def test_coordinator_saves_phases_with_their_sections(client, coordinated):

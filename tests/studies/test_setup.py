@@ -9,19 +9,13 @@ from django.utils import timezone
 
 from studies.models import StudyStatus
 from tests.factories import SectionFactory, login_as
-from tests.studies.factories import study_data
+from tests.studies.factories import formset, study_data
 
 FMT = "%Y-%m-%dT%H:%M"
 
 
 def with_sections(data: dict, rows: list[dict], initial: int = 0) -> dict:
-    data = dict(data)
-    data["sections-TOTAL_FORMS"] = len(rows)
-    data["sections-INITIAL_FORMS"] = initial
-    for i, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"sections-{i}-{key}"] = value
-    return data
+    return {**data, **formset("sections", rows, initial)}
 
 
 def test_coordinator_edits_settings_and_reorders_sections_in_one_save(client, coordinated):
