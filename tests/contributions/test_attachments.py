@@ -8,7 +8,7 @@ from django.urls import reverse
 from contributions import services
 from contributions.models import Attachment, Contribution, ItemState
 from studies.models import Role, Visibility
-from tests.contributions.factories import member
+from tests.contributions.factories import member, posted
 from tests.factories import StudyFactory, UserFactory, give_mfa, login_as
 
 pytestmark = pytest.mark.django_db
@@ -93,14 +93,7 @@ def test_more_than_three_files_are_refused(client):
 
 
 def _with_attachment(study):
-    author = member(study)
-    contribution = services.contribution_create(
-        study=study,
-        author=author,
-        title="t",
-        body="b",
-        attachments=[upload("evil.html.pdf", PDF)],
-    )
+    contribution = posted(study, attachments=[upload("evil.html.pdf", PDF)])
     return contribution, contribution.attachments.get()
 
 

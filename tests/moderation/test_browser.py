@@ -36,11 +36,17 @@ def _setup(settings):
     return study, author, contributor, facilitator, contribution
 
 
+def _open_tools(page, contribution, kind: str):
+    """Opens the item's ``kind`` tools (a <details>) and returns them."""
+    tools = page.locator(f"#{contribution.dom_id} > .item-tools .{kind}")
+    tools.locator("summary").click()
+    return tools
+
+
 def test_member_flags_an_item_from_the_study_page(page_for, live_server, settings):
     study, author, contributor, _f, contribution = _setup(settings)
     page = page_for(contributor, study)
-    tools = page.locator(f"#{contribution.dom_id} > .item-tools .moderation-flag")
-    tools.locator("summary").click()
+    tools = _open_tools(page, contribution, "moderation-flag")
     tools.get_by_label("Why should facilitators look at this?").select_option("spam")
     tools.get_by_label("Anything facilitators should know (optional)").fill("Ads")
     tools.get_by_role("button", name="Send to the facilitators").click()
@@ -61,8 +67,7 @@ def test_author_gets_no_flag_button_on_their_own_item(page_for, live_server, set
 def test_facilitator_hides_an_item_from_the_study_page(page_for, live_server, settings):
     study, _a, _c, facilitator, contribution = _setup(settings)
     page = page_for(facilitator, study)
-    tools = page.locator(f"#{contribution.dom_id} > .item-tools .moderation-tools")
-    tools.locator("summary").click()
+    tools = _open_tools(page, contribution, "moderation-tools")
     tools.get_by_label("Reason shown to everyone").select_option("off_topic")
     tools.get_by_role("button", name="Hide").click()
     page.wait_for_url(f"**/studies/{study.slug}/**")
