@@ -27,3 +27,16 @@ def posted(study, *, title: str = "t", body: str = "b", **kwargs):
     return services.contribution_create(
         study=study, author=member(study), title=title, body=body, **kwargs
     )
+
+
+def contribution_form(title: str, body: str, **extra) -> dict:
+    """A post of the contribution form: an idea, with a fresh idempotency key."""
+    import uuid
+
+    return {
+        "title": title,
+        "kind": "idea",
+        "body": body,
+        "idempotency_key": str(uuid.uuid4()),
+        **extra,
+    }
