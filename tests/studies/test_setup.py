@@ -18,10 +18,17 @@ def with_sections(data: dict, rows: list[dict], initial: int = 0) -> dict:
     return {**data, **formset("sections", rows, initial)}
 
 
+def _sections(study, *titles: str) -> list:
+    """Sections of ``study`` with these titles, in this order."""
+    return [
+        SectionFactory(study=study, order=order, title=title)
+        for order, title in enumerate(titles, start=1)
+    ]
+
+
 def test_coordinator_edits_settings_and_reorders_sections_in_one_save(client, coordinated):
     study, coordinator = coordinated
-    first = SectionFactory(study=study, order=1, title="First")
-    second = SectionFactory(study=study, order=2, title="Second")
+    first, second = _sections(study, "First", "Second")
     login_as(client, coordinator)
     data = with_sections(
         study_data(title="Renamed", joining="approval", moderation_mode="pre"),
@@ -45,8 +52,7 @@ def test_coordinator_edits_settings_and_reorders_sections_in_one_save(client, co
 
 def test_coordinator_deletes_a_section(client, coordinated):
     study, coordinator = coordinated
-    keep = SectionFactory(study=study, order=1, title="Keep")
-    drop = SectionFactory(study=study, order=2, title="Drop")
+    keep, drop = _sections(study, "Keep", "Drop")
     login_as(client, coordinator)
     data = with_sections(
         study_data(),
