@@ -53,7 +53,7 @@ def make_invitation(study, email: str, **fields) -> tuple[Invitation, str]:
 
 def study_data(**overrides) -> dict:
     """A valid post of the study settings form (no sections), with ``overrides``."""
-    data = {
+    return {
         "title": "Digital assistant",
         "summary": "A concept for a digital assistant.",
         "body": "# Concept\n\nText.",
@@ -66,9 +66,8 @@ def study_data(**overrides) -> dict:
         "small_count_threshold": 3,
         "sections-TOTAL_FORMS": 0,
         "sections-INITIAL_FORMS": 0,
+        **overrides,
     }
-    data.update(overrides)
-    return data
 
 
 def formset(prefix: str, rows: list[dict], initial: int = 0) -> dict:
