@@ -33,28 +33,42 @@ def chromium_path() -> str | None:
     )
 
 
+def _required(value: str | None, reason: str) -> str:
+    if not value:
+        _missing(reason)
+    return value
+
+
 @pytest.fixture
 def requires_redis() -> str:
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        _missing("needs Redis: set REDIS_URL")
-    return url
+    return _required(os.environ.get("REDIS_URL"), "needs Redis: set REDIS_URL")
 
 
 @pytest.fixture
 def requires_postgres() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        _missing("needs PostgreSQL: set DATABASE_URL")
-    return url
+    return _required(os.environ.get("DATABASE_URL"), "needs PostgreSQL: set DATABASE_URL")
 
 
 @pytest.fixture
 def requires_chromium() -> str:
-    path = chromium_path()
-    if not path:
-        _missing("needs Chromium: apt-get install chromium")
-    return path
+    return _required(chromium_path(), "needs Chromium: apt-get install chromium")
+
+
+@pytest.fixture
+def live_chromium(requires_chromium, live_server):
+    """Chromium for pages of pytest-django's live server (see tests/live_browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # in the test body are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=requires_chromium)
+            yield browser
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +100,16 @@ def _fast_and_isolated(settings, tmp_path):
     memory.clear_all()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def in_english():
+    """The test's own code (forms, services, templates rendered in the test) speaks
+    English: assertions read the English source strings."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

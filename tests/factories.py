@@ -124,7 +124,26 @@ class MembershipFactory(factory.django.DjangoModelFactory):
             confirmed_claim(obj.user, obj.organisation)
 
 
-class ContributionFactory(factory.django.DjangoModelFactory):
+class _PostFactory(factory.django.DjangoModelFactory):
+    """What contributions and comments share: their author may act for an
+    organisation (``acted_for``), with the confirmed claim that allows it."""
+
+    class Meta:
+        abstract = True
+        skip_postgeneration_save = True
+
+    acted_for = None
+    acted_for_claim = factory.LazyAttribute(
+        lambda o: ClaimState.CONFIRMED if o.acted_for is not None else ""
+    )
+
+    @factory.post_generation
+    def claim(obj, create, extracted, **kwargs):
+        if create and obj.acted_for_claim == ClaimState.CONFIRMED:
+            confirmed_claim(obj.author, obj.acted_for)
+
+
+class ContributionFactory(_PostFactory):
     class Meta:
         model = Contribution
         skip_postgeneration_save = True
@@ -134,18 +153,9 @@ class ContributionFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Contribution {n}")
     body = "Some **text**."
     body_html = "<p>Some <strong>text</strong>.</p>"
-    acted_for = None
-    acted_for_claim = factory.LazyAttribute(
-        lambda o: ClaimState.CONFIRMED if o.acted_for is not None else ""
-    )
-
-    @factory.post_generation
-    def claim(obj, create, extracted, **kwargs):
-        if create and obj.acted_for_claim == ClaimState.CONFIRMED:
-            confirmed_claim(obj.author, obj.acted_for)
 
 
-class CommentFactory(factory.django.DjangoModelFactory):
+class CommentFactory(_PostFactory):
     class Meta:
         model = Comment
         skip_postgeneration_save = True
@@ -155,15 +165,6 @@ class CommentFactory(factory.django.DjangoModelFactory):
     author = factory.SubFactory(UserFactory)
     body = "A comment."
     body_html = "<p>A comment.</p>"
-    acted_for = None
-    acted_for_claim = factory.LazyAttribute(
-        lambda o: ClaimState.CONFIRMED if o.acted_for is not None else ""
-    )
-
-    @factory.post_generation
-    def claim(obj, create, extracted, **kwargs):
-        if create and obj.acted_for_claim == ClaimState.CONFIRMED:
-            confirmed_claim(obj.author, obj.acted_for)
 
 
 def give_mfa(user: User) -> User:

@@ -28,14 +28,9 @@ import os
 import random
 import re
 import secrets
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -47,42 +42,11 @@ from websockets.exceptions import ConnectionClosed
 from studies.models import Visibility
 from tests.contributions.factories import member
 from tests.factories import StudyFactory
+from tests.servers import ROOT, database_url_for, free_port, spawn, stop, wait_until_up
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
 
-ROOT = Path(__file__).resolve().parents[1]
-START_TIMEOUT = 40.0
 RECEIVE_TIMEOUT = 10.0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/health/", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"uvicorn did not answer within {START_TIMEOUT}s:\n{log.read_text()}")
-
-
-def _spawn(command: list[str], env: dict, log: Path) -> subprocess.Popen:
-    with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +62,7 @@ def _processes(django_db_setup, tmp_path_factory):
     if not os.environ.get("REDIS_URL"):
         _missing("needs Redis: set REDIS_URL")
     tmp_path = tmp_path_factory.mktemp("scale-out")
-    database_url = urlunsplit(
-        urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"])
-    )
+    database_url = database_url_for(connection.settings_dict["NAME"])
     requires_redis = os.environ["REDIS_URL"]
     env = {
         k: v
@@ -128,13 +90,13 @@ def _processes(django_db_setup, tmp_path_factory):
     urls = []
     try:
         for name, kind in (("first", "ws"), ("second", "ws"), ("web", "web")):
-            port = _free_port()
+            port = free_port()
             log = tmp_path / f"{name}.log"
-            process = _spawn(procfile_command(kind, port), env, log)
+            process = spawn(procfile_command(kind, port), env, log)
             processes.append(process)
             urls.append((f"http://127.0.0.1:{port}", log))
         processes.append(
-            _spawn(
+            spawn(
                 [
                     sys.executable,
                     "-m",
@@ -157,18 +119,11 @@ def _processes(django_db_setup, tmp_path_factory):
             )  # fmt: skip
         )
         for (url, log), process in zip(urls, processes, strict=False):
-            _wait_until_up(url, process, log)
+            wait_until_up(url, process, log)
         assert len({p.pid for p in processes}) == 4
         yield [url for url, _ in urls]
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop(*processes)
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from accounts import services as account_services
 from accounts import tasks as account_tasks
 from config import scheduler
+from tests.at_once import at_once
 
 NOW = dt.datetime(2030, 5, 1, 6, 0, tzinfo=dt.UTC)
 
@@ -93,21 +93,7 @@ def test_a_failing_task_is_logged_and_the_others_still_run(monkeypatch, digests)
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_claim_one_occurrence_once(requires_postgres):
     """Two schedulers at the same moment (two web processes): exactly one claims the run."""
-    barrier = threading.Barrier(8)
-    results = []
-
-    def claim():
-        try:
-            barrier.wait()
-            results.append(scheduler.claim("race", dt.timedelta(hours=1), NOW))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claim) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(lambda _: scheduler.claim("race", dt.timedelta(hours=1), NOW), range(8))
     assert sorted(results) == [False] * 7 + [True]
 
 

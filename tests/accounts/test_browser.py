@@ -2,64 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 from accounts.models import Affiliation
 from accounts.services import notification_create
 from tests.factories import OrganisationFactory, UserFactory
+from tests.live_browser import live_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def open_page(requires_chromium, live_server):
-    from playwright.sync_api import sync_playwright
+def open_page(live_chromium, live_server):
+    def open_as(user, *, bypass_csp: bool = False):
+        return live_page(live_chromium, live_server.url, user, language="en", bypass_csp=bypass_csp)
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=requires_chromium)
-
-        def open_as(user, *, bypass_csp: bool = False):
-            session = SessionStore()
-            session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-            session.save()
-            context = browser.new_context(locale="en-GB", bypass_csp=bypass_csp)
-            context.add_cookies(
-                [
-                    {
-                        "name": django_settings.SESSION_COOKIE_NAME,
-                        "value": session.session_key,
-                        "url": live_server.url,
-                    },
-                    {"name": "django_language", "value": "en", "url": live_server.url},
-                ]
-            )
-            page = context.new_page()
-            page.problems = []
-            page.on("pageerror", lambda exc: page.problems.append(str(exc)))
-            # JavaScript errors and CSP refusals; the live server has no
-            # websockets, so the unread-count socket's 404 is expected here.
-            page.on(
-                "console",
-                lambda msg: (
-                    page.problems.append(msg.text)
-                    if "Content Security Policy" in msg.text
-                    else None
-                ),
-            )
-            return page
-
-        yield open_as
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return open_as
 
 
 def test_typing_in_the_picker_finds_my_organisation_and_joins_it(open_page, live_server):
@@ -118,18 +78,10 @@ def test_allauth_pages_have_no_accessibility_violations(open_page, live_server, 
 @pytest.mark.parametrize(
     "path", ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
 )
-def test_sign_in_pages_have_no_accessibility_violations(requires_chromium, live_server, path):
+def test_sign_in_pages_have_no_accessibility_violations(live_chromium, live_server, path):
     from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import sync_playwright
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=requires_chromium)
-            page = browser.new_context(bypass_csp=True).new_page()
-            page.goto(f"{live_server.url}{path}")
-            results = Axe().run(page)
-            browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    page = live_chromium.new_context(bypass_csp=True).new_page()
+    page.goto(f"{live_server.url}{path}")
+    results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()

@@ -13,6 +13,7 @@ from django.db import IntegrityError
 from accounts import services
 from accounts.models import Delivery, DigestRun, Notification, NotificationSetting
 from accounts.services import digest_period, digests_send_due
+from tests.at_once import at_once
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,21 +122,32 @@ def test_one_period_is_recorded_once_per_person():
         DigestRun.objects.create(user=kari, frequency="daily", period_start=start, period_end=end)
 
 
-def test_a_worker_that_dies_mid_run_neither_skips_nor_repeats_a_digest():
+def _kari_and_ola_with_a_reply_each():
     kari = _digest_person("kari@example.org")
     ola = _digest_person("ola@example.org")
     _notify(kari, "For Kari", MORNING - dt.timedelta(hours=10))
     _notify(ola, "For Ola", MORNING - dt.timedelta(hours=10))
+    return kari, ola
 
+
+def _mail_to(address: str, *, fails_with: BaseException):
+    """Sending mail to ``address`` raises ``fails_with``; mail to anyone else goes out."""
     real_send = services.send_mail
 
-    def dies_on_ola(subject, message, sender, recipients, **kwargs):
-        if recipients == ["ola@example.org"]:
-            raise SystemExit("worker killed")  # the process dies: nothing after runs
+    def send(subject, message, sender, recipients, **kwargs):
+        if recipients == [address]:
+            raise fails_with
         return real_send(subject, message, sender, recipients, **kwargs)
 
+    return mock.patch.object(services, "send_mail", side_effect=send)
+
+
+def test_a_worker_that_dies_mid_run_neither_skips_nor_repeats_a_digest():
+    kari, ola = _kari_and_ola_with_a_reply_each()
+
     with (
-        mock.patch.object(services, "send_mail", side_effect=dies_on_ola),
+        # The process dies: nothing after runs.
+        _mail_to("ola@example.org", fails_with=SystemExit("worker killed")),
         pytest.raises(SystemExit),
     ):
         digests_send_due(now=MORNING)
@@ -224,50 +236,25 @@ def test_the_beat_task_sends_the_due_digests(settings):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_meeting_the_same_period_send_one_digest(requires_postgres):
-    import threading
-
-    from django.db import connection
 
     kari = _digest_person("kari@example.org")
     _notify(kari, "A reply", MORNING - dt.timedelta(hours=10))
     start, end = digest_period(frequency="daily", now=MORNING)
-    barrier = threading.Barrier(2)
-    outcomes = []
 
-    def worker():
-        try:
-            barrier.wait()
-            outcomes.append(
-                services.digest_send(
-                    user=kari, frequency="daily", period_start=start, period_end=end, now=MORNING
-                ).sent
-            )
-        finally:
-            connection.close()
+    def worker(_):
+        return services.digest_send(
+            user=kari, frequency="daily", period_start=start, period_end=end, now=MORNING
+        ).sent
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = at_once(worker, range(2))
     assert sorted(outcomes) == [False, True]
     assert len(mail.outbox) == 1
     assert DigestRun.objects.get(user=kari).item_count == 1
 
 
 def test_one_persons_failing_digest_does_not_hold_back_the_others():
-    kari = _digest_person("kari@example.org")
-    ola = _digest_person("ola@example.org")
-    _notify(kari, "For Kari", MORNING - dt.timedelta(hours=10))
-    _notify(ola, "For Ola", MORNING - dt.timedelta(hours=10))
-    real_send = services.send_mail
-
-    def fails_for_kari(subject, message, sender, recipients, **kwargs):
-        if recipients == ["kari@example.org"]:
-            raise ConnectionError("mail server refused")
-        return real_send(subject, message, sender, recipients, **kwargs)
-
-    with mock.patch.object(services, "send_mail", side_effect=fails_for_kari):
+    kari, ola = _kari_and_ola_with_a_reply_each()
+    with _mail_to("kari@example.org", fails_with=ConnectionError("mail server refused")):
         assert digests_send_due(now=MORNING) == 1
         # Kari's claim has expired an hour later; it fails again, Ola is not repeated.
         assert digests_send_due(now=MORNING + dt.timedelta(hours=1)) == 0

@@ -47,20 +47,19 @@ def test_a_signed_in_person_gets_their_saved_language_on_a_new_browser(client):
     assert response.cookies[COOKIE].value == "en"
 
 
-def test_switching_language_is_saved_on_the_person_for_emails(client):
+@pytest.mark.parametrize(
+    ("chosen", "saved"),
+    [
+        pytest.param("en", "en", id="a-known-language-is-saved-for-emails"),
+        pytest.param("xx", "nb", id="an-unknown-language-is-not-saved"),
+    ],
+)
+def test_switching_language_is_saved_on_the_person(client, chosen, saved):
     person = UserFactory(language="nb")
     client.force_login(person)
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    client.post(reverse("set_language"), {"language": chosen, "next": "/"})
     person.refresh_from_db()
-    assert person.language == "en"
-
-
-def test_an_unknown_language_is_not_saved(client):
-    person = UserFactory(language="nb")
-    client.force_login(person)
-    client.post(reverse("set_language"), {"language": "xx", "next": "/"})
-    person.refresh_from_db()
-    assert person.language == "nb"
+    assert person.language == saved
 
 
 def test_saving_the_profile_language_switches_the_pages(client):

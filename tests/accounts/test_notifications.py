@@ -18,6 +18,7 @@ from accounts.models import Delivery, Notification, NotificationSetting
 from accounts.selectors import UNREAD_KEY, unread_count
 from accounts.services import notification_create, notification_mark_read
 from tests.factories import UserFactory
+from tests.live_browser import cookie_header
 
 pytestmark = pytest.mark.django_db
 
@@ -251,10 +252,19 @@ def test_the_notification_pages_need_a_signed_in_person(client):
         assert response.status_code == 302 and reverse("account_login") in response.url
 
 
-def _person_socket():
+def _person_socket(user) -> WebsocketCommunicator:
+    """A socket to /ws/me/ for ``user``, not yet connected."""
     from config.routing import websocket_urlpatterns
 
-    return URLRouter(websocket_urlpatterns)
+    socket = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/me/")
+    socket.scope["user"] = user
+    return socket
+
+
+async def _connected(user) -> WebsocketCommunicator:
+    socket = _person_socket(user)
+    assert (await socket.connect())[0]
+    return socket
 
 
 @pytest.mark.django_db(transaction=True)
@@ -262,15 +272,15 @@ async def test_the_unread_count_arrives_live_on_my_socket_only(person):
     from asgiref.sync import sync_to_async
 
     other = await sync_to_async(UserFactory)()
-    mine = WebsocketCommunicator(_person_socket(), "/ws/me/")
-    mine.scope["user"] = person
-    theirs = WebsocketCommunicator(_person_socket(), "/ws/me/")
-    theirs.scope["user"] = other
-    assert (await mine.connect())[0] and (await theirs.connect())[0]
+    mine, theirs = await _connected(person), await _connected(other)
     await sync_to_async(_notify)(person, title="A reply arrived")
     message = await mine.receive_json_from(timeout=2)
     assert message == {"type": "notifications", "data": {"unread": 1, "title": "A reply arrived"}}
-    assert await theirs.receive_nothing(timeout=0.2)
+    # The control: their own notification does arrive on their socket, and first,
+    # so my notification never reached it (a socket's messages keep their order).
+    await sync_to_async(_notify)(other, title="Theirs")
+    message = await theirs.receive_json_from(timeout=2)
+    assert message == {"type": "notifications", "data": {"unread": 1, "title": "Theirs"}}
     await sync_to_async(notification_mark_read)(user=person)
     message = await mine.receive_json_from(timeout=2)
     assert message["data"]["unread"] == 0
@@ -283,11 +293,7 @@ async def test_a_deactivated_accounts_socket_closes_and_anothers_stays_open(pers
     from asgiref.sync import sync_to_async
 
     other = await sync_to_async(UserFactory)()
-    mine = WebsocketCommunicator(_person_socket(), "/ws/me/")
-    mine.scope["user"] = person
-    theirs = WebsocketCommunicator(_person_socket(), "/ws/me/")
-    theirs.scope["user"] = other
-    assert (await mine.connect())[0] and (await theirs.connect())[0]
+    mine, theirs = await _connected(person), await _connected(other)
 
     def deactivate():
         person.is_active = False
@@ -305,9 +311,7 @@ async def test_a_deactivated_accounts_socket_closes_and_anothers_stays_open(pers
 async def test_an_anonymous_socket_is_refused():
     from django.contrib.auth.models import AnonymousUser
 
-    socket = WebsocketCommunicator(_person_socket(), "/ws/me/")
-    socket.scope["user"] = AnonymousUser()
-    connected, code = await socket.connect()
+    connected, code = await _person_socket(AnonymousUser()).connect()
     assert not connected and code == 4401
 
 
@@ -341,26 +345,13 @@ def test_the_email_links_to_the_notification_settings(person, django_capture_on_
     assert "http://127.0.0.1:8000/me/notifications/settings/" in mail.outbox[-1].body
 
 
-def _session_cookie(user) -> bytes:
-    from django.conf import settings as django_settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"{django_settings.SESSION_COOKIE_NAME}={session.session_key}".encode()
-
-
 @pytest.mark.django_db(transaction=True)
 async def test_the_person_socket_works_through_the_asgi_application_with_the_session(person):
     from asgiref.sync import sync_to_async
 
     from config.asgi import application
 
-    cookie = await sync_to_async(_session_cookie)(person)
+    cookie = await sync_to_async(cookie_header)(person)
     socket = WebsocketCommunicator(
         application,
         "/ws/me/",
@@ -379,7 +370,7 @@ async def test_the_person_socket_refuses_a_foreign_origin(person):
 
     from config.asgi import application
 
-    cookie = await sync_to_async(_session_cookie)(person)
+    cookie = await sync_to_async(cookie_header)(person)
     socket = WebsocketCommunicator(
         application, "/ws/me/", headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)]
     )

@@ -18,20 +18,18 @@ from __future__ import annotations
 import contextlib
 import email
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.live_browser import session_cookie
+from tests.servers import database_url_for, free_port, spawn, stop, wait_until_up
+
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -42,7 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-START_TIMEOUT = 40.0
 # Playwright waits this long (ms) for anything to appear before a test fails.
 EXPECT_TIMEOUT = 10_000
 
@@ -123,32 +120,6 @@ def message_text(message: email.message.Message) -> str:
     return "\n".join(texts)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url_for(name: str) -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/health/", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"uvicorn did not answer within {START_TIMEOUT}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def _live_server_process(
     django_db_setup, django_db_blocker, tmp_path_factory
@@ -175,7 +146,7 @@ def _live_server_process(
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DEBUG": "1",
             "ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": _database_url_for(connection.settings_dict["NAME"]),
+            "DATABASE_URL": database_url_for(connection.settings_dict["NAME"]),
             "DB_POOL_MAX_SIZE": "6",
             "EMAIL_FILE_PATH": str(mail_dir),
             # As `make run` does: links in e-mails lead to this server, and sockets
@@ -196,23 +167,15 @@ def _live_server_process(
         "--host", "127.0.0.1", "--port", str(port),
         "--lifespan", "off", "--workers", "1", "--log-level", "warning",
     ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+    process = spawn(command, env, log_path)
     server = LiveServer(
         url=f"http://127.0.0.1:{port}", mail_dir=mail_dir, log_path=log_path, process=process
     )
     try:
-        _wait_until_up(server.url, process, log_path)
+        wait_until_up(server.url, process, log_path)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.fixture
@@ -362,15 +325,4 @@ def sign_in_as(page, user) -> None:
     server does not know, so people made by the factories cannot use the form;
     a session written to the shared database is what the form would produce.
     """
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": page.base_url}]
-    )
+    page.context.add_cookies([session_cookie(user, page.base_url)])

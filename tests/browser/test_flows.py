@@ -49,6 +49,18 @@ def _member(study, *, role=Role.CONTRIBUTOR, **kwargs):
     return user
 
 
+def _post(study, author, title: str, body: str, **kwargs):
+    """A contribution posted through the service, broadcast as from a request (in_thread)."""
+    return in_thread(
+        contribution_services.contribution_create,
+        study=study,
+        author=author,
+        title=title,
+        body=body,
+        **kwargs,
+    )
+
+
 def _signed_in_page(new_page, user, study=None):
     page = new_page(language="en")
     sign_in_as(page, user)
@@ -150,13 +162,7 @@ def test_a_hidden_contribution_turns_into_the_marker_on_every_open_page(new_page
     study = StudyFactory()
     author = _member(study)
     facilitator = _member(study, role=Role.FACILITATOR)
-    contribution = in_thread(
-        contribution_services.contribution_create,
-        study=study,
-        author=author,
-        title="Buy the vendor's product",
-        body="Advert.",
-    )
+    contribution = _post(study, author, "Buy the vendor's product", "Advert.")
     author_page = _signed_in_page(new_page, author, study)
     visitor = new_page(language="en")
     _study_page(visitor, study)
@@ -190,13 +196,7 @@ def test_the_controls_moderation_js_puts_on_a_live_item_are_the_servers(new_page
     author = _member(study)
     facilitator = _member(study, role=Role.FACILITATOR)
     moderator = _signed_in_page(new_page, facilitator, study)
-    contribution = in_thread(
-        contribution_services.contribution_create,
-        study=study,
-        author=author,
-        title="Arrives live",
-        body="Text.",
-    )
+    contribution = _post(study, author, "Arrives live", "Text.")
     tools = f"#{contribution.dom_id} > .item-tools .moderation-item-tools"
     token = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+"')
 
@@ -228,16 +228,7 @@ def test_after_a_lost_connection_every_item_posted_meanwhile_is_on_the_page_once
     )
     expect(page.locator("#live-status")).to_have_attribute("data-state", "offline")
 
-    posted = [
-        in_thread(
-            contribution_services.contribution_create,
-            study=study,
-            author=author,
-            title=f"While away {n}",
-            body=f"Body {n}",
-        )
-        for n in range(3)
-    ]
+    posted = [_post(study, author, f"While away {n}", f"Body {n}") for n in range(3)]
     comment = in_thread(
         contribution_services.comment_create,
         contribution=before,
@@ -299,24 +290,12 @@ def test_new_live_items_are_announced_through_a_polite_live_region(new_page):
     region = page.locator("#live-announcer")
     expect(region).to_have_attribute("aria-live", "polite")
     expect(region).to_have_text("")
-    in_thread(
-        contribution_services.contribution_create,
-        study=study,
-        author=author,
-        title="Announced arrival",
-        body="Hello.",
-    )
+    _post(study, author, "Announced arrival", "Hello.")
     expect(page.locator("#contributions .contribution")).to_have_count(1)
     expect(region).not_to_have_text("")
     first = region.text_content()
     assert first.strip()
-    in_thread(
-        contribution_services.contribution_create,
-        study=study,
-        author=author,
-        title="Second arrival",
-        body="Hello again.",
-    )
+    _post(study, author, "Second arrival", "Hello again.")
     expect(page.locator("#contributions .contribution")).to_have_count(2)
     # The region speaks again for the next arrival (it is emptied, then refilled).
     expect(region).not_to_have_text("")

@@ -15,15 +15,14 @@ are left out; the study page, where those fragments appear, is checked.
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
+from tests.browser.test_accessibility import _blocking_violations
 from tests.security.test_authorisation import MATRIX, PATTERNS, _url
 from tests.security.world import ROLES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (390, 1280)
-BLOCKING = {"serious", "critical"}
 # The lowest role first: a page is looked at by the first role here that may open it.
 VISITING_ORDER = ("anonymous", "outsider", "member", "facilitator", "coordinator", "administrator")
 # Pages every role may open, and a few that differ most by role, are also seen by the
@@ -115,15 +114,6 @@ def small_targets(page) -> list[str]:
 def sideways_scrolling(page) -> dict | None:
     """None when the page fits its viewport; otherwise how far it sticks out and where."""
     return page.evaluate(SIDEWAYS)
-
-
-def _blocking_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v.get("impact") in BLOCKING
-    ]
 
 
 def _is_html(headers: dict) -> bool:

@@ -29,6 +29,15 @@ def _ended(page, language: str) -> None:
     expect(page.locator("#live-access-ended")).to_have_attribute("role", "alert")
 
 
+def _a_lost_connection_reconnects_within_the_window(new_page) -> None:
+    """The control: a page whose connection is merely lost (not ended) opens a new study
+    socket well within the window, so the silence of an ended page is its own."""
+    page = new_page(language="en")
+    _study_page(page, StudyFactory())
+    page.evaluate(f"{STUDY_SOCKETS}.forEach((s) => s.close())")
+    page.wait_for_function(f"() => {STUDY_SOCKETS}.length > 1", timeout=NO_RECONNECT_WINDOW_MS)
+
+
 def test_visitors_are_told_when_a_study_becomes_members_only_and_do_not_reconnect(new_page):
     study = StudyFactory()
     pages = {}
@@ -44,6 +53,7 @@ def test_visitors_are_told_when_a_study_becomes_members_only_and_do_not_reconnec
         assert page.evaluate(f"{STUDY_SOCKETS}[0].readyState") == 3  # closed
         assert _not_reloaded(page)
         assert page.console_errors == []
+    _a_lost_connection_reconnects_within_the_window(new_page)
 
 
 def test_a_member_who_leaves_a_members_only_study_is_told_on_their_open_page(new_page):
@@ -59,3 +69,4 @@ def test_a_member_who_leaves_a_members_only_study_is_told_on_their_open_page(new
     assert page.evaluate(f"{STUDY_SOCKETS}.length") == 1
     assert page.evaluate(f"{STUDY_SOCKETS}[0].readyState") == 3  # closed
     assert page.console_errors == []
+    _a_lost_connection_reconnects_within_the_window(new_page)

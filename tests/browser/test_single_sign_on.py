@@ -125,6 +125,16 @@ def _csp_violations(page) -> list[str]:
     return [e for e in page.console_errors if "Content Security Policy" in e]
 
 
+def _signed_in_again(new_page, asgi_server, idp, person: str):
+    """A fresh browser in which ``person`` signs in at the provider; it ends on /me/."""
+    page = new_page(locale="en-GB", language="en")
+    _start_single_sign_on(page)
+    _sign_in_at_provider(page, idp, person)
+    page.wait_for_url(asgi_server.url + "/")
+    page.goto("/me/")
+    return page
+
+
 def test_a_new_person_signs_in_with_the_provider_and_comes_back_with_their_name(
     new_page, idp, asgi_server
 ):
@@ -145,11 +155,7 @@ def test_a_new_person_signs_in_with_the_provider_and_comes_back_with_their_name(
     expect(page.locator("input[name=display_name]")).to_have_value("Nora Brekke")
 
     # The second time, in another browser, the same identity finds the same account.
-    again = new_page(locale="en-GB", language="en")
-    _start_single_sign_on(again)
-    _sign_in_at_provider(again, idp, "nora")
-    again.wait_for_url(asgi_server.url + "/")
-    again.goto("/me/")
+    again = _signed_in_again(new_page, asgi_server, idp, "nora")
     expect(again.locator("input[name=display_name]")).to_have_value("Nora Brekke")
     assert User.objects.filter(email="nora@example.org").count() == 1
     assert User.objects.count() == 1
@@ -209,11 +215,7 @@ def test_the_provider_identity_cannot_take_over_an_existing_account_until_its_ow
     assert asgi_server.url + "/accounts/3rdparty/" in message_text(notice[0])
 
     # From now on the provider signs the owner in, with the account's own name.
-    again = new_page(locale="en-GB", language="en")
-    _start_single_sign_on(again)
-    _sign_in_at_provider(again, idp, "kari")
-    again.wait_for_url(asgi_server.url + "/")
-    again.goto("/me/")
+    again = _signed_in_again(new_page, asgi_server, idp, "kari")
     expect(again.locator("input[name=display_name]")).to_have_value("Kari from before")
 
 

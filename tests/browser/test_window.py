@@ -11,33 +11,23 @@ what was posted meanwhile. axe stays clean with the bar and the controls.
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from contributions import services as contribution_services
 from contributions.models import ContributionKind
 from contributions.selectors import PAGE_SIZE
 from tests.browser.conftest import in_thread
-from tests.browser.test_flows import RECONNECT_TIMEOUT, _member, _not_reloaded
+from tests.browser.test_accessibility import _blocking_violations
+from tests.browser.test_flows import RECONNECT_TIMEOUT, _member, _not_reloaded, _post
 from tests.factories import CommentFactory, ContributionFactory, StudyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-BLOCKING = {"serious", "critical"}
 
 
 def _open(page, path: str) -> None:
     page.goto(path)
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     page.evaluate("window.__noReload = true")
-
-
-def _axe(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v.get("impact") in BLOCKING
-    ]
 
 
 def test_a_contribution_arriving_outside_the_window_shows_as_a_bar_that_opens_it(new_page):
@@ -53,18 +43,12 @@ def test_a_contribution_arriving_outside_the_window_shows_as_a_bar_that_opens_it
     bar = page.locator("#new-contributions")
     expect(bar).to_be_hidden()
 
-    fresh = in_thread(
-        contribution_services.contribution_create,
-        study=study,
-        author=author,
-        title="Fresh arrival",
-        body="New while looking back",
-    )
+    fresh = _post(study, author, "Fresh arrival", "New while looking back")
     expect(bar).to_be_visible()
     expect(bar).to_have_text("1 new contribution: show")
     # Not slipped into the older window.
     expect(page.locator(f"#{fresh.dom_id}")).to_have_count(0)
-    assert _axe(page) == []
+    assert _blocking_violations(page) == []
     assert _not_reloaded(page)
 
     bar.get_by_role("link").click()
@@ -80,25 +64,12 @@ def test_a_contribution_a_filter_does_not_match_shows_as_a_bar_to_the_whole_list
     ContributionFactory(study=study, author=author, kind=ContributionKind.IDEA, title="An idea")
     page = new_page(language="en")
     _open(page, f"/studies/{study.slug}/?kind=idea")
-    concern = in_thread(
-        contribution_services.contribution_create,
-        study=study,
-        author=author,
-        title="A concern",
-        body="Not an idea",
-        kind=ContributionKind.CONCERN,
-    )
+    concern = _post(study, author, "A concern", "Not an idea", kind=ContributionKind.CONCERN)
     bar = page.locator("#new-contributions")
     expect(bar).to_have_text("1 new contribution: show")
     expect(page.locator(f"#{concern.dom_id}")).to_have_count(0)
     # A matching one on the newest page goes straight into the list, not the bar.
-    idea = in_thread(
-        contribution_services.contribution_create,
-        study=study,
-        author=author,
-        title="Another idea",
-        body="An idea",
-    )
+    idea = _post(study, author, "Another idea", "An idea")
     expect(page.locator(f"#{idea.dom_id}")).to_have_count(1)
     expect(bar).to_have_text("1 new contribution: show")
     bar.get_by_role("link").click()
@@ -149,7 +120,7 @@ def test_a_comment_on_a_collapsed_contribution_raises_its_count_and_is_there_whe
     )
     expect(show_all).to_have_text("Show all 5 comments")
     expect(page.locator(f"#{comment.dom_id}")).to_be_visible()
-    assert _axe(page) == []
+    assert _blocking_violations(page) == []
 
     replies.click()
     expect(page.locator(f"#{tops[-1].dom_id}-replies .comment")).to_have_count(3)
@@ -194,16 +165,7 @@ def test_after_a_lost_connection_the_window_catches_up_exactly(new_page):
         body="A reply while away",
         parent=tops[-1],
     )
-    fresh = [
-        in_thread(
-            contribution_services.contribution_create,
-            study=study,
-            author=author,
-            title=f"While away {n}",
-            body="Body",
-        )
-        for n in range(2)
-    ]
+    fresh = [_post(study, author, f"While away {n}", "Body") for n in range(2)]
     # An older comment the window leaves out is withdrawn: it must not slip in.
     in_thread(contribution_services.comment_withdraw, comment=tops[0], user=tops[0].author)
 

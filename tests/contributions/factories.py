@@ -17,3 +17,26 @@ def member(study=None, *, role=Role.CONTRIBUTOR, organisation=None, **user_kwarg
 
 def organisation(sector=Sector.PUBLIC, **kwargs):
     return OrganisationFactory(sector=sector, **kwargs)
+
+
+def posted(study, *, title: str = "t", body: str = "b", **kwargs):
+    """A contribution a new member of ``study`` posts through the service (its side
+    effects included: revision, event, broadcast)."""
+    from contributions import services
+
+    return services.contribution_create(
+        study=study, author=member(study), title=title, body=body, **kwargs
+    )
+
+
+def contribution_form(title: str, body: str, **extra) -> dict:
+    """A post of the contribution form: an idea, with a fresh idempotency key."""
+    import uuid
+
+    return {
+        "title": title,
+        "kind": "idea",
+        "body": body,
+        "idempotency_key": str(uuid.uuid4()),
+        **extra,
+    }

@@ -8,7 +8,7 @@ from django.urls import reverse
 from contributions import services
 from contributions.models import Attachment, Contribution, ItemState
 from studies.models import Role, Visibility
-from tests.contributions.factories import member
+from tests.contributions.factories import member, posted
 from tests.factories import StudyFactory, UserFactory, give_mfa, login_as
 
 pytestmark = pytest.mark.django_db
@@ -93,14 +93,7 @@ def test_more_than_three_files_are_refused(client):
 
 
 def _with_attachment(study):
-    author = member(study)
-    contribution = services.contribution_create(
-        study=study,
-        author=author,
-        title="t",
-        body="b",
-        attachments=[upload("evil.html.pdf", PDF)],
-    )
+    contribution = posted(study, attachments=[upload("evil.html.pdf", PDF)])
     return contribution, contribution.attachments.get()
 
 
@@ -203,29 +196,35 @@ def test_a_pdf_uploaded_as_html_downloads_as_pdf(client):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-def test_a_name_stored_before_the_fix_is_corrected_at_download(client):
+@pytest.mark.parametrize(
+    ("name", "content", "label", "served_as", "disposition"),
+    [
+        pytest.param(
+            "report.html", PDF, "application/pdf",
+            "application/pdf", 'attachment; filename="report.pdf"',
+            id="a-name-stored-before-the-fix-is-corrected",
+        ),
+        pytest.param(
+            "photo.pdf", PNG, "text/html",
+            "image/png", 'inline; filename="photo.png"',
+            id="the-content-decides-not-the-stored-label",
+        ),
+        pytest.param(
+            "page.html", HTML, "application/pdf",
+            "application/octet-stream", 'attachment; filename="page.bin"',
+            id="none-of-the-checked-types-is-only-a-download",
+        ),
+    ],
+)  # fmt: skip
+def test_a_stored_file_is_served_as_its_content_shows(
+    client, name, content, label, served_as, disposition
+):
     study = StudyFactory()
-    attachment = _stored(study, name="report.html", content=PDF, content_type="application/pdf")
+    attachment = _stored(study, name=name, content=content, content_type=label)
     response = _download(client, study, attachment)
-    assert response["Content-Disposition"] == 'attachment; filename="report.pdf"'
-    assert response["Content-Type"] == "application/pdf"
-
-
-def test_the_type_served_is_the_one_the_content_shows_not_the_stored_label(client):
-    study = StudyFactory()
-    attachment = _stored(study, name="photo.pdf", content=PNG, content_type="text/html")
-    response = _download(client, study, attachment)
-    assert response["Content-Type"] == "image/png"
-    assert response["Content-Disposition"] == 'inline; filename="photo.png"'
+    assert response["Content-Type"] == served_as
+    assert response["Content-Disposition"] == disposition
     assert response["X-Content-Type-Options"] == "nosniff"
-
-
-def test_a_stored_file_that_is_none_of_the_checked_types_is_only_ever_a_download(client):
-    study = StudyFactory()
-    attachment = _stored(study, name="page.html", content=HTML, content_type="application/pdf")
-    response = _download(client, study, attachment)
-    assert response["Content-Type"] == "application/octet-stream"
-    assert response["Content-Disposition"] == 'attachment; filename="page.bin"'
 
 
 @pytest.mark.parametrize(

@@ -402,11 +402,18 @@ def as_viewer(client, study, user):
     return get(client, study)
 
 
+def cached_for(client, study, user, *, filled_by):
+    """The page as ``user`` sees it, served twice from caches ``filled_by`` someone else."""
+    as_viewer(client, study, filled_by)
+    as_viewer(client, study, user)
+    return as_viewer(client, study, user)
+
+
 def test_anonymous_visitors_get_no_controls_on_a_cached_page(client, roles):
     study, author, *_ = roles
-    as_viewer(client, study, author)  # fill the caches as someone with controls
-    for _ in range(2):
-        html = as_viewer(client, study, None)
+    html = cached_for(
+        client, study, None, filled_by=author
+    )  # fill the caches as someone with controls
     assert "live-item-tools" not in html and "moderation-item-tools" not in html
     assert html.count('<div class="item-tools"></div>') == html.count('class="item-tools"')
     assert "csrfmiddlewaretoken" not in html.split('id="contributions"')[1]
@@ -414,9 +421,7 @@ def test_anonymous_visitors_get_no_controls_on_a_cached_page(client, roles):
 
 def test_the_author_gets_edit_and_withdraw_on_their_own_item_only(client, roles):
     study, author, other, _, contribution, comment, hidden = roles
-    as_viewer(client, study, other)
-    for _ in range(2):
-        html = as_viewer(client, study, author)
+    html = cached_for(client, study, author, filled_by=other)
     own = tools_of(html, contribution.dom_id)
     assert f"/contributions/{contribution.pk}/edit/" in own
     assert f"/contributions/{contribution.pk}/withdraw/" in own
@@ -434,9 +439,7 @@ def test_the_author_gets_edit_and_withdraw_on_their_own_item_only(client, roles)
 
 def test_another_member_gets_no_edit_button_on_someone_elses_item(client, roles):
     study, author, other, _, contribution, *_ = roles
-    as_viewer(client, study, author)
-    for _ in range(2):
-        html = as_viewer(client, study, other)
+    html = cached_for(client, study, other, filled_by=author)
     theirs = tools_of(html, contribution.dom_id)
     assert "/edit/" not in theirs and "/withdraw/" not in theirs
     assert "/react/" in theirs and "Support (0)" in theirs
@@ -454,9 +457,7 @@ def test_reacted_items_show_it_to_that_viewer_only(client, roles):
 
 def test_facilitators_get_moderation_tools_and_history(client, roles):
     study, author, _, facilitator, contribution, _, hidden = roles
-    as_viewer(client, study, author)
-    for _ in range(2):
-        html = as_viewer(client, study, facilitator)
+    html = cached_for(client, study, facilitator, filled_by=author)
     tools = tools_of(html, contribution.dom_id)
     assert f"/contributions/{contribution.pk}/history/" in tools  # edited
     hide = reverse(

@@ -24,7 +24,12 @@ from contributions import presence, services
 from contributions.models import ItemState
 from studies.models import Study, StudyEvent
 from tests.contributions.factories import member
-from tests.contributions.test_consumers import connect, messages_until, receive_type
+from tests.contributions.test_consumers import (
+    connect,
+    messages_until,
+    receive_type,
+    study_with_posts,
+)
 from tests.factories import StudyFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,13 +44,31 @@ async def live_socket(study):
     return communicator
 
 
-async def test_an_edit_arrives_with_a_higher_revision_and_the_new_text():
+async def post_and_watch(title: str, body: str = "b", *, also: dict | None = None):
+    """A study, a member's contribution to it, another member made with ``also`` (if
+    given), and a socket that has caught up with the study."""
     study = await database_sync_to_async(StudyFactory)()
     author = await database_sync_to_async(member)(study)
+    other = await database_sync_to_async(member)(study, **also) if also is not None else None
     contribution = await database_sync_to_async(services.contribution_create)(
-        study=study, author=author, title="First title", body="First text"
+        study=study, author=author, title=title, body=body
     )
+    return study, author, other, contribution, await live_socket(study)
+
+
+async def watch_and_post(title: str):
+    """A socket that has caught up with a new study, which then gets a contribution."""
+    study = await database_sync_to_async(StudyFactory)()
+    author = await database_sync_to_async(member)(study)
     socket = await live_socket(study)
+    await database_sync_to_async(services.contribution_create)(
+        study=study, author=author, title=title, body="b"
+    )
+    return socket
+
+
+async def test_an_edit_arrives_with_a_higher_revision_and_the_new_text():
+    study, author, _, contribution, socket = await post_and_watch("First title", "First text")
     await database_sync_to_async(services.contribution_edit)(
         contribution=contribution, editor=author, title="Second title", body="Second text"
     )
@@ -60,12 +83,7 @@ async def test_an_edit_arrives_with_a_higher_revision_and_the_new_text():
 
 
 async def test_a_withdrawal_arrives_as_a_marker_without_the_text():
-    study = await database_sync_to_async(StudyFactory)()
-    author = await database_sync_to_async(member)(study)
-    contribution = await database_sync_to_async(services.contribution_create)(
-        study=study, author=author, title="Withdrawn soon", body="Words to go"
-    )
-    socket = await live_socket(study)
+    study, author, _, contribution, socket = await post_and_watch("Withdrawn soon", "Words to go")
     await database_sync_to_async(services.contribution_withdraw)(
         contribution=contribution, user=author
     )
@@ -81,13 +99,7 @@ async def test_a_withdrawal_arrives_as_a_marker_without_the_text():
 
 
 async def test_comments_and_replies_arrive_in_their_containers():
-    study = await database_sync_to_async(StudyFactory)()
-    author = await database_sync_to_async(member)(study)
-    other = await database_sync_to_async(member)(study)
-    contribution = await database_sync_to_async(services.contribution_create)(
-        study=study, author=author, title="Thread", body="b"
-    )
-    socket = await live_socket(study)
+    study, author, other, contribution, socket = await post_and_watch("Thread", also={})
     comment = await database_sync_to_async(services.comment_create)(
         contribution=contribution, author=other, body="A comment"
     )
@@ -109,13 +121,7 @@ async def test_comments_and_replies_arrive_in_their_containers():
 
 
 async def test_reaction_counts_arrive_up_and_down():
-    study = await database_sync_to_async(StudyFactory)()
-    author = await database_sync_to_async(member)(study)
-    fan = await database_sync_to_async(member)(study)
-    contribution = await database_sync_to_async(services.contribution_create)(
-        study=study, author=author, title="Liked", body="b"
-    )
-    socket = await live_socket(study)
+    study, author, fan, contribution, socket = await post_and_watch("Liked", also={})
     await database_sync_to_async(services.reaction_toggle)(item=contribution, user=fan)
     up = await receive_type(socket, "event")
     assert up["kind"] == "contribution.reaction"
@@ -131,12 +137,7 @@ async def test_reaction_counts_arrive_up_and_down():
 
 
 async def test_new_items_carry_a_polite_announcement_in_every_language():
-    study = await database_sync_to_async(StudyFactory)()
-    author = await database_sync_to_async(member)(study)
-    socket = await live_socket(study)
-    await database_sync_to_async(services.contribution_create)(
-        study=study, author=author, title="<img src=x onerror=alert(1)>", body="b"
-    )
+    socket = await watch_and_post("<img src=x onerror=alert(1)>")
     event = await receive_type(socket, "event")
     announce = event["data"]["announce"]
     assert set(announce) == {"nb", "en"}
@@ -155,12 +156,7 @@ def test_the_page_has_one_polite_live_region_for_announcements(client):
 
 
 async def test_the_same_event_live_and_on_replay_so_clients_can_apply_it_twice():
-    study = await database_sync_to_async(StudyFactory)()
-    author = await database_sync_to_async(member)(study)
-    socket = await live_socket(study)
-    await database_sync_to_async(services.contribution_create)(
-        study=study, author=author, title="Once", body="b"
-    )
+    socket = await watch_and_post("Once")
     live = await receive_type(socket, "event")
     await socket.send_json_to({"type": "resume", "after": 0})
     replayed = await messages_until(socket, "resumed")
@@ -222,12 +218,7 @@ async def test_an_item_committed_between_page_render_and_connect_is_replayed():
 
 async def test_past_the_replay_limit_the_client_reloads_the_list_and_resumes_from_it(settings):
     settings.EVENT_REPLAY_LIMIT = 3
-    study = await database_sync_to_async(StudyFactory)()
-    author = await database_sync_to_async(member)(study)
-    for n in range(5):
-        await database_sync_to_async(services.contribution_create)(
-            study=study, author=author, title=f"Missed {n}", body="b"
-        )
+    study = await study_with_posts(5, "Missed")
     socket, _, _ = await connect(study)
     await socket.send_json_to({"type": "resume", "after": 1})
     assert await receive_type(socket, "reload") == {"type": "reload", "seq": 5}
@@ -279,13 +270,9 @@ async def test_a_contribution_taken_up_in_a_version_says_so_on_open_pages_at_onc
     from studies.models import Role
     from studies.services import document_version_publish
 
-    study = await database_sync_to_async(StudyFactory)()
-    author = await database_sync_to_async(member)(study)
-    coordinator = await database_sync_to_async(member)(study, role=Role.COORDINATOR)
-    contribution = await database_sync_to_async(services.contribution_create)(
-        study=study, author=author, title="Use the national ID", body="b"
+    study, author, coordinator, contribution, socket = await post_and_watch(
+        "Use the national ID", also={"role": Role.COORDINATOR}
     )
-    socket = await live_socket(study)
     version = await database_sync_to_async(document_version_publish)(
         study=study,
         number="0.9",

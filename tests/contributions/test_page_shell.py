@@ -1,7 +1,6 @@
 """The study page is rendered once per event and viewer class, and filled per person."""
 
 import re
-import uuid
 
 import pytest
 from django.test import Client
@@ -12,7 +11,7 @@ from contributions import services
 from contributions.models import Contribution
 from core.shells import Shell, slot
 from studies.models import Role
-from tests.contributions.factories import member, organisation
+from tests.contributions.factories import contribution_form, member, organisation
 from tests.factories import ContributionFactory, StudyFactory, UserFactory, give_mfa, login_as
 
 pytestmark = pytest.mark.django_db
@@ -90,13 +89,7 @@ def test_each_person_gets_a_csrf_token_that_posts():
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
     response = ola_client.post(
         reverse("contribution_list", args=[study.slug]),
-        {
-            "title": "Posted with the page's token",
-            "kind": "idea",
-            "body": "It works.",
-            "idempotency_key": str(uuid.uuid4()),
-            "csrfmiddlewaretoken": token,
-        },
+        contribution_form("Posted with the page's token", "It works.", csrfmiddlewaretoken=token),
     )
     assert response.status_code == 302
     assert "Posted with the page&#x27;s token" in ola_client.get(page_url(study)).content.decode()

@@ -69,6 +69,22 @@ def run(callbacks) -> None:
         callback()
 
 
+@pytest.fixture
+def commented(thread, django_capture_on_commit_callbacks):
+    """Posts a comment to the thread as its commenter; gives the comment and its
+    deferred tasks (the on-commit callbacks), not yet run: `run` runs them."""
+
+    def post(body: str):
+        _study, _author, commenter, contribution = thread
+        with django_capture_on_commit_callbacks() as callbacks:
+            comment = services.comment_create(
+                contribution=contribution, author=commenter, body=body
+            )
+        return comment, callbacks
+
+    return post
+
+
 # --- what the posting request does --------------------------------------------------
 
 
@@ -172,14 +188,9 @@ def test_a_non_member_of_an_open_study_is_refused_and_nothing_is_saved(client, t
 # --- the deferred tasks read the item as it is ----------------------------------------
 
 
-def test_a_comment_hidden_before_its_tasks_run_is_neither_notified_nor_found(
-    thread, django_capture_on_commit_callbacks
-):
-    study, author, commenter, contribution = thread
-    with django_capture_on_commit_callbacks() as callbacks:
-        comment = services.comment_create(
-            contribution=contribution, author=commenter, body="Hurtigruten spam"
-        )
+def test_a_comment_hidden_before_its_tasks_run_is_neither_notified_nor_found(thread, commented):
+    study, author, commenter, _contribution = thread
+    comment, callbacks = commented("Hurtigruten spam")
     services.item_change_state(item=comment, state=ItemState.HIDDEN, reason="spam")
     run(callbacks)
     assert not Notification.objects.filter(user=author).exists()
@@ -189,28 +200,18 @@ def test_a_comment_hidden_before_its_tasks_run_is_neither_notified_nor_found(
     assert document.state == ItemState.HIDDEN
 
 
-def test_a_comment_withdrawn_before_its_tasks_run_is_neither_notified_nor_found(
-    thread, django_capture_on_commit_callbacks
-):
-    study, author, commenter, contribution = thread
-    with django_capture_on_commit_callbacks() as callbacks:
-        comment = services.comment_create(
-            contribution=contribution, author=commenter, body="Fjellvettreglene first"
-        )
+def test_a_comment_withdrawn_before_its_tasks_run_is_neither_notified_nor_found(thread, commented):
+    study, author, commenter, _contribution = thread
+    comment, callbacks = commented("Fjellvettreglene first")
     services.comment_withdraw(comment=comment, user=commenter)
     run(callbacks)
     assert not Notification.objects.exists()
     assert found("fjellvettreglene", study=study) == []
 
 
-def test_a_comment_deleted_before_its_tasks_run_leaves_nothing(
-    thread, django_capture_on_commit_callbacks
-):
-    study, _author, commenter, contribution = thread
-    with django_capture_on_commit_callbacks() as callbacks:
-        comment = services.comment_create(
-            contribution=contribution, author=commenter, body="Soon gone"
-        )
+def test_a_comment_deleted_before_its_tasks_run_leaves_nothing(thread, commented):
+    study, _author, commenter, _contribution = thread
+    comment, callbacks = commented("Soon gone")
     Comment.objects.filter(pk=comment.pk).delete()
     run(callbacks)
     assert not Notification.objects.exists()
@@ -218,13 +219,10 @@ def test_a_comment_deleted_before_its_tasks_run_leaves_nothing(
 
 
 def test_a_comment_edited_before_its_tasks_run_is_notified_and_found_with_its_new_text(
-    thread, django_capture_on_commit_callbacks
+    thread, commented
 ):
-    study, author, commenter, contribution = thread
-    with django_capture_on_commit_callbacks() as callbacks:
-        comment = services.comment_create(
-            contribution=contribution, author=commenter, body="Telefonnummeret mitt er hemmelig"
-        )
+    study, author, commenter, _contribution = thread
+    comment, callbacks = commented("Telefonnummeret mitt er hemmelig")
     services.comment_edit(comment=comment, editor=commenter, body="Brukervennlig skjema")
     run(callbacks)
     notification = Notification.objects.get(user=author)
@@ -233,14 +231,9 @@ def test_a_comment_edited_before_its_tasks_run_is_notified_and_found_with_its_ne
     assert found("brukervennlig", study=study) == [f"comment:{comment.pk}"]
 
 
-def test_the_tasks_run_twice_make_one_notification_and_one_document(
-    thread, django_capture_on_commit_callbacks
-):
-    study, author, commenter, contribution = thread
-    with django_capture_on_commit_callbacks() as callbacks:
-        comment = services.comment_create(
-            contribution=contribution, author=commenter, body="Skattemelding twice"
-        )
+def test_the_tasks_run_twice_make_one_notification_and_one_document(thread, commented):
+    study, author, commenter, _contribution = thread
+    comment, callbacks = commented("Skattemelding twice")
     run(callbacks)
     run(callbacks)
     task("contributions.tasks.reply_notify").delay(comment.pk)

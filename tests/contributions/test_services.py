@@ -4,7 +4,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from accounts.models import Sector
 from contributions import services
@@ -25,10 +24,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(in_english):
     """Messages are checked in English here; bokmål is checked in test_views."""
-    with translation.override("en"):
-        yield
 
 
 def post(study, author, **kwargs):

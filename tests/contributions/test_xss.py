@@ -9,7 +9,7 @@ from accounts.models import Sector
 from contributions import services
 from studies.models import StudyEvent
 from tests.conftest import broadcast_html, broadcast_live
-from tests.contributions.factories import member
+from tests.contributions.factories import member, posted
 from tests.factories import OrganisationFactory, StudyFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,13 +101,8 @@ def test_payload_is_inert_in_every_field_on_the_page_and_in_live_events(client, 
 
 
 def test_markdown_links_get_safe_rel_and_raw_html_is_escaped():
-    study = StudyFactory()
-    author = member(study)
-    contribution = services.contribution_create(
-        study=study,
-        author=author,
-        title="Links",
-        body="[site](https://example.org) <b>raw</b>",
+    contribution = posted(
+        StudyFactory(), title="Links", body="[site](https://example.org) <b>raw</b>"
     )
     assert 'rel="nofollow ugc noopener"' in contribution.body_html
     assert "<b>" not in contribution.body_html

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from studies.models import Role
 from tests.factories import (
@@ -20,15 +20,9 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
-def _english():
-    """Assertions read English source strings; pages ask for English in login()."""
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _eager_celery(eager_celery):
-    """Celery tasks run in the test (tests/conftest.py)."""
+def _english_and_eager(in_english, eager_celery):
+    """Assertions read English source strings (pages ask for English in login());
+    Celery tasks run in the test (tests/conftest.py)."""
 
 
 @pytest.fixture

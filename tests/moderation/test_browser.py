@@ -2,58 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 from contributions.models import ItemState
 from moderation.models import Flag
 from studies.models import Role
 from tests.factories import ContributionFactory, MembershipFactory, StudyFactory, UserFactory
+from tests.live_browser import live_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def allow_sync_orm():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # in the test body are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+def page_for(live_chromium, live_server):
+    def open_study(user, study):
+        page = live_page(live_chromium, live_server.url, user)
+        page.goto(f"{live_server.url}/studies/{study.slug}/")
+        return page
 
-
-def session_cookie(user) -> dict:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return {"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key}
-
-
-@pytest.fixture
-def page_for(requires_chromium, live_server, allow_sync_orm):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=requires_chromium)
-        errors: list[str] = []
-
-        def open_as(user):
-            context = browser.new_context(locale="en-GB")
-            context.add_cookies([{**session_cookie(user), "url": live_server.url}])
-            page = context.new_page()
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            return page
-
-        open_as.errors = errors
-        yield open_as
-        browser.close()
+    return open_study
 
 
 def _setup(settings):
@@ -67,36 +36,38 @@ def _setup(settings):
     return study, author, contributor, facilitator, contribution
 
 
+def _open_tools(page, contribution, kind: str):
+    """Opens the item's ``kind`` tools (a <details>) and returns them."""
+    tools = page.locator(f"#{contribution.dom_id} > .item-tools .{kind}")
+    tools.locator("summary").click()
+    return tools
+
+
 def test_member_flags_an_item_from_the_study_page(page_for, live_server, settings):
     study, author, contributor, _f, contribution = _setup(settings)
-    page = page_for(contributor)
-    page.goto(f"{live_server.url}/studies/{study.slug}/")
-    tools = page.locator(f"#{contribution.dom_id} > .item-tools .moderation-flag")
-    tools.locator("summary").click()
+    page = page_for(contributor, study)
+    tools = _open_tools(page, contribution, "moderation-flag")
     tools.get_by_label("Why should facilitators look at this?").select_option("spam")
     tools.get_by_label("Anything facilitators should know (optional)").fill("Ads")
     tools.get_by_role("button", name="Send to the facilitators").click()
     page.wait_for_url(f"**/studies/{study.slug}/**")
     flag = Flag.objects.get()
     assert (flag.user_id, flag.reason, flag.note) == (contributor.pk, "spam", "Ads")
-    assert page_for.errors == []
+    assert page.problems == []
 
 
 def test_author_gets_no_flag_button_on_their_own_item(page_for, live_server, settings):
     study, author, _c, _f, contribution = _setup(settings)
-    page = page_for(author)
-    page.goto(f"{live_server.url}/studies/{study.slug}/")
+    page = page_for(author, study)
     page.wait_for_load_state("load")
     assert page.locator(f"#{contribution.dom_id} .moderation-flag").count() == 0
-    assert page_for.errors == []
+    assert page.problems == []
 
 
 def test_facilitator_hides_an_item_from_the_study_page(page_for, live_server, settings):
     study, _a, _c, facilitator, contribution = _setup(settings)
-    page = page_for(facilitator)
-    page.goto(f"{live_server.url}/studies/{study.slug}/")
-    tools = page.locator(f"#{contribution.dom_id} > .item-tools .moderation-tools")
-    tools.locator("summary").click()
+    page = page_for(facilitator, study)
+    tools = _open_tools(page, contribution, "moderation-tools")
     tools.get_by_label("Reason shown to everyone").select_option("off_topic")
     tools.get_by_role("button", name="Hide").click()
     page.wait_for_url(f"**/studies/{study.slug}/**")
@@ -105,7 +76,7 @@ def test_facilitator_hides_an_item_from_the_study_page(page_for, live_server, se
     # After the reload the item shows the restore form instead.
     restore = page.locator(f"#{contribution.dom_id} > .item-tools form[action$='/restore/']")
     assert restore.count() == 1
-    assert page_for.errors == []
+    assert page.problems == []
 
 
 def _tools_html(page, dom_id: str) -> str:
@@ -133,8 +104,7 @@ def test_controls_the_script_adds_are_the_ones_the_server_renders(page_for, live
     hidden = ContributionFactory(
         study=study, author=author, state=ItemState.HIDDEN, moderation_reason="spam"
     )
-    page = page_for(facilitator)
-    page.goto(f"{live_server.url}/studies/{study.slug}/")
+    page = page_for(facilitator, study)
     page.wait_for_load_state("load")
     for item, state, other in (
         (contribution, "published", "hidden"),
@@ -149,4 +119,4 @@ def test_controls_the_script_adds_are_the_ones_the_server_renders(page_for, live
         tools.locator("summary").click()
         label = "Reason shown to everyone" if state == "published" else "Why is it restored?"
         assert tools.get_by_label(label).count() == 1
-    assert page_for.errors == []
+    assert page.problems == []

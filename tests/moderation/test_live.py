@@ -108,13 +108,20 @@ def _setup_queue():
     return study, facilitator, contributor, flagger, contribution
 
 
+async def _queue_socket(study, user):
+    """The study's moderation queue socket for ``user``: the communicator, and whether
+    it connected (with the close code if not)."""
+    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_moderation_queue_socket_hears_new_flags(settings):
     settings.DUGNAD_REQUIRE_MFA = False
     study, facilitator, _contributor, flagger, contribution = await sync_to_async(_setup_queue)()
-    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
-    communicator.scope["user"] = facilitator
-    connected, _ = await communicator.connect()
+    communicator, connected, _ = await _queue_socket(study, facilitator)
     assert connected
     await sync_to_async(services.flag_create)(
         study=study, user=flagger, item=contribution, reason="spam"
@@ -139,18 +146,14 @@ async def test_moderation_queue_socket_refuses_contributors_and_anonymous(settin
     settings.DUGNAD_REQUIRE_MFA = False
     study, _facilitator, contributor, _flagger, _c = await sync_to_async(_setup_queue)()
     for user in (contributor, AnonymousUser()):
-        communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
-        communicator.scope["user"] = user
-        connected, code = await communicator.connect()
+        _, connected, code = await _queue_socket(study, user)
         assert not connected and code == 4403
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_moderation_queue_socket_refuses_a_facilitator_without_mfa():
     study, facilitator, *_ = await sync_to_async(_setup_queue)()
-    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
-    communicator.scope["user"] = facilitator
-    connected, code = await communicator.connect()
+    communicator, connected, code = await _queue_socket(study, facilitator)
     assert not connected and code == 4403
 
 
@@ -159,9 +162,7 @@ async def test_moderation_queue_socket_of_another_study_is_refused(settings):
     settings.DUGNAD_REQUIRE_MFA = False
     study, facilitator, *_ = await sync_to_async(_setup_queue)()
     other, *_ = await sync_to_async(_setup_queue)()
-    communicator = WebsocketCommunicator(application, f"/ws/moderation/{other.slug}/")
-    communicator.scope["user"] = facilitator
-    connected, code = await communicator.connect()
+    communicator, connected, code = await _queue_socket(other, facilitator)
     assert not connected and code == 4403
 
 
@@ -174,9 +175,7 @@ async def test_moderation_queue_socket_closes_when_the_facilitator_loses_the_rol
     study, facilitator, _contributor, _flagger, _c = await sync_to_async(_setup_queue)()
     coordinator = await sync_to_async(UserFactory)()
     await sync_to_async(MembershipFactory)(study=study, user=coordinator, role=Role.COORDINATOR)
-    communicator = WebsocketCommunicator(application, f"/ws/moderation/{study.slug}/")
-    communicator.scope["user"] = facilitator
-    connected, _ = await communicator.connect()
+    communicator, connected, _ = await _queue_socket(study, facilitator)
     assert connected
     membership = await sync_to_async(Membership.objects.get)(study=study, user=facilitator)
     await sync_to_async(study_services.membership_set_role)(
@@ -199,11 +198,9 @@ def _session_cookie(user, *, second_factor: bool) -> tuple[bytes, bytes]:
     return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(("second_factor", "accepted"), [(True, True), (False, False)])
-async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_session(
-    second_factor, accepted
-):
+async def _socket_through_the_site(*, second_factor: bool):
+    """A facilitator with TOTP opens the queue socket through the whole ASGI application,
+    with a session that did or did not use the second factor."""
     from config.asgi import application as site
 
     study, facilitator, *_ = await sync_to_async(_setup_queue)()
@@ -213,6 +210,17 @@ async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_se
         site, f"/ws/moderation/{study.slug}/", headers=[SITE_ORIGIN, cookie]
     )
     connected, code = await communicator.connect()
+    return study, facilitator, communicator, connected, code
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("second_factor", "accepted"), [(True, True), (False, False)])
+async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_session(
+    second_factor, accepted
+):
+    _study, _facilitator, communicator, connected, code = await _socket_through_the_site(
+        second_factor=second_factor
+    )
     assert connected is accepted
     if accepted:
         await communicator.disconnect()
@@ -222,16 +230,11 @@ async def test_moderation_queue_socket_needs_the_second_factor_in_the_sockets_se
 
 @pytest.mark.django_db(transaction=True)
 async def test_moderation_queue_socket_with_the_second_factor_stays_open_when_access_is_rechecked():
-    from config.asgi import application as site
     from studies import events
 
-    study, facilitator, *_ = await sync_to_async(_setup_queue)()
-    await sync_to_async(give_mfa)(facilitator)
-    cookie = await sync_to_async(_session_cookie)(facilitator, second_factor=True)
-    communicator = WebsocketCommunicator(
-        site, f"/ws/moderation/{study.slug}/", headers=[SITE_ORIGIN, cookie]
+    study, facilitator, communicator, connected, _ = await _socket_through_the_site(
+        second_factor=True
     )
-    connected, _ = await communicator.connect()
     assert connected
     # The facilitator's membership changed (made coordinator, say): the socket re-checks
     # and still moderates, from a session that used the second factor.

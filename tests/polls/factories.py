@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from django.test import Client
+from django.urls import reverse
+
 from polls import services
 from polls.models import ResultsShown
 from studies.models import Role
 from tests.contributions.factories import member
-from tests.factories import give_mfa
+from tests.factories import give_mfa, login_as
+
+
+def english() -> Client:
+    client = Client()
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def client_for(user) -> Client:
+    client = english()
+    login_as(client, user)
+    return client
 
 
 def coordinator(study):
@@ -50,3 +65,8 @@ def survey_values(survey, *, single=0, multiple=(), scale="4", short="", long=""
         q[3].pk: [short],
         q[4].pk: [long],
     }
+
+
+def post_as_coordinator(study, view: str, data: dict):
+    """Post ``data`` to the study's ``view`` (a create form) as a new coordinator."""
+    return client_for(coordinator(study)).post(reverse(view, kwargs={"slug": study.slug}), data)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
 from polls.models import PollChoice, PollVote
 from studies.models import StudyEvent
+from tests.at_once import at_once
 from tests.contributions.factories import member
 from tests.factories import StudyFactory, login_as
 from tests.polls.factories import make_poll
@@ -46,22 +45,11 @@ def test_twenty_parallel_identical_votes_make_one_vote_and_one_event(
         login_as(client, voter)
         clients.append(client)
     url = reverse("polls:vote", kwargs={"slug": study.slug, "pk": poll.pk})
-    barrier = threading.Barrier(PARALLEL)
-    statuses: list[int] = []
 
-    def vote(client: Client) -> None:
-        try:
-            barrier.wait(timeout=10)
-            response = client.post(url, {"option": [str(option.pk)]}, HTTP_HX_REQUEST="true")
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
+    def vote(client: Client) -> int:
+        return client.post(url, {"option": [str(option.pk)]}, HTTP_HX_REQUEST="true").status_code
 
-    threads = [threading.Thread(target=vote, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    statuses = at_once(vote, clients)
     assert len(statuses) == PARALLEL
     assert set(statuses) == {200}
     assert PollVote.objects.filter(poll=poll).count() == 1

@@ -21,7 +21,13 @@ from tests.factories import (
     UserFactory,
     login_as,
 )
-from tests.polls.factories import coordinator, make_poll
+from tests.polls.factories import (
+    client_for,
+    coordinator,
+    english,
+    make_poll,
+    post_as_coordinator,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,18 +37,6 @@ def ids(poll, *positions):
     return [str(options[i].pk) for i in positions]
 
 
-def english() -> Client:
-    client = Client()
-    client.cookies["django_language"] = "en"
-    return client
-
-
-def client_for(user) -> Client:
-    client = english()
-    login_as(client, user)
-    return client
-
-
 def vote_url(poll):
     return reverse("polls:vote", kwargs={"slug": poll.study.slug, "pk": poll.pk})
 
@@ -50,18 +44,13 @@ def vote_url(poll):
 # --- creating ----------------------------------------------------------------------
 
 
+def _new_poll(options: str) -> dict:
+    return {"question": "Which one?", "options": options, "kind": "single", "results_shown": "live"}
+
+
 def test_coordinator_adds_a_poll_through_the_form():
     study = StudyFactory()
-    boss = coordinator(study)
-    response = client_for(boss).post(
-        reverse("polls:create", kwargs={"slug": study.slug}),
-        {
-            "question": "Which one?",
-            "options": "A\nB\n\n",
-            "kind": "single",
-            "results_shown": "live",
-        },
-    )
+    response = post_as_coordinator(study, "polls:create", _new_poll("A\nB\n\n"))
     assert response.status_code == 302
     poll = study.polls.get()
     assert [o.label for o in poll.options.all()] == ["A", "B"]
@@ -71,16 +60,7 @@ def test_coordinator_adds_a_poll_through_the_form():
 
 def test_a_poll_with_fewer_than_two_options_is_refused_and_nothing_saved():
     study = StudyFactory()
-    boss = coordinator(study)
-    response = client_for(boss).post(
-        reverse("polls:create", kwargs={"slug": study.slug}),
-        {
-            "question": "Which one?",
-            "options": "Only one\n",
-            "kind": "single",
-            "results_shown": "live",
-        },
-    )
+    response = post_as_coordinator(study, "polls:create", _new_poll("Only one\n"))
     assert response.status_code == 422
     assert "at least two options" in response.content.decode()
     assert not study.polls.exists()

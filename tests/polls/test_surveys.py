@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,22 +13,17 @@ from polls.selectors import people_only_voted_or_answered, survey_results
 from polls.survey_services import QuestionData, SurveyError, survey_answer, survey_create
 from studies.models import Phase, Role
 from tests.contributions.factories import member, organisation
-from tests.factories import StudyFactory, give_mfa, login_as
-from tests.polls.factories import coordinator, make_survey, survey_values
+from tests.factories import StudyFactory, give_mfa
+from tests.polls.factories import (
+    client_for,
+    coordinator,
+    english,
+    make_survey,
+    post_as_coordinator,
+    survey_values,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def english() -> Client:
-    client = Client()
-    client.cookies["django_language"] = "en"
-    return client
-
-
-def client_for(user) -> Client:
-    client = english()
-    login_as(client, user)
-    return client
 
 
 def post_values(values: dict, *, submit: bool) -> dict:
@@ -44,9 +38,9 @@ def url(survey):
 
 def test_coordinator_sets_up_a_survey_through_the_form():
     study = StudyFactory()
-    boss = coordinator(study)
-    response = client_for(boss).post(
-        reverse("polls:survey_create", kwargs={"slug": study.slug}),
+    response = post_as_coordinator(
+        study,
+        "polls:survey_create",
         {
             "title": "Phase 1",
             "q0_text": "Pick",
@@ -64,8 +58,9 @@ def test_coordinator_sets_up_a_survey_through_the_form():
 
 def test_a_choice_question_with_one_choice_is_refused_and_nothing_saved():
     study = StudyFactory()
-    response = client_for(coordinator(study)).post(
-        reverse("polls:survey_create", kwargs={"slug": study.slug}),
+    response = post_as_coordinator(
+        study,
+        "polls:survey_create",
         {"title": "S", "q0_text": "Pick", "q0_kind": "single", "q0_choices": "Only"},
     )
     assert response.status_code == 422
@@ -85,15 +80,20 @@ def test_facilitators_and_members_cannot_set_up_surveys():
             )
 
 
+def _phase(study, title: str, *, days: tuple[int, int]) -> Phase:
+    """A phase from ``days[0]`` to ``days[1]`` days from now."""
+    now = timezone.now()
+    return Phase.objects.create(
+        study=study,
+        title=title,
+        starts_at=now + timezone.timedelta(days=days[0]),
+        ends_at=now + timezone.timedelta(days=days[1]),
+    )
+
+
 def test_one_survey_per_phase():
     study = StudyFactory()
-    now = timezone.now()
-    phase = Phase.objects.create(
-        study=study,
-        title="P1",
-        starts_at=now - timezone.timedelta(days=1),
-        ends_at=now + timezone.timedelta(days=1),
-    )
+    phase = _phase(study, "P1", days=(-1, 1))
     make_survey(study, phase_id=phase.pk)
     with pytest.raises(SurveyError):
         make_survey(study, phase_id=phase.pk)
@@ -123,25 +123,21 @@ def test_a_draft_is_saved_then_submitted_once_with_the_organisation_snapshot():
     assert SurveyAnswer.objects.filter(response=submitted).count() == 5
 
 
-def test_a_required_answer_missing_is_refused_and_nothing_saved():
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        pytest.param({"scale": None}, "This question needs an answer.", id="required-missing"),
+        pytest.param({"short": "a\x00b"}, "Null characters are not allowed.", id="null-character"),
+    ],
+)
+def test_a_bad_answer_is_refused_and_nothing_saved(answers, message):
     study = StudyFactory()
     survey = make_survey(study)
     response = client_for(member(study)).post(
-        url(survey), post_values(survey_values(survey, scale=None), submit=True)
+        url(survey), post_values(survey_values(survey, **answers), submit=True)
     )
     assert response.status_code == 422
-    assert "This question needs an answer." in response.content.decode()
-    assert not SurveyResponse.objects.exists()
-
-
-def test_a_text_answer_with_a_null_character_is_refused_and_nothing_saved():
-    study = StudyFactory()
-    survey = make_survey(study)
-    response = client_for(member(study)).post(
-        url(survey), post_values(survey_values(survey, short="a\x00b"), submit=True)
-    )
-    assert response.status_code == 422
-    assert "Null characters are not allowed." in response.content.decode()
+    assert message in response.content.decode()
     assert not SurveyResponse.objects.exists()
 
 
@@ -171,13 +167,7 @@ def test_a_choice_of_another_question_is_refused():
 
 def test_a_survey_outside_its_phase_is_closed():
     study = StudyFactory()
-    now = timezone.now()
-    phase = Phase.objects.create(
-        study=study,
-        title="Later",
-        starts_at=now + timezone.timedelta(days=1),
-        ends_at=now + timezone.timedelta(days=2),
-    )
+    phase = _phase(study, "Later", days=(1, 2))
     survey = make_survey(study, phase_id=phase.pk)
     with pytest.raises(SurveyError) as error:
         survey_answer(survey=survey, user=member(study), values=survey_values(survey), submit=True)

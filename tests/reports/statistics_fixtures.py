@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.utils import translation
 
 from accounts.models import Sector
 from contributions.models import ItemState, ModerationReason
@@ -23,10 +22,8 @@ UTC = dt.UTC
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(in_english):
     """Assertions read English source strings unless a test asks for bokmål."""
-    with translation.override("en"):
-        yield
 
 
 def at(text: str) -> dt.datetime:
@@ -42,28 +39,36 @@ class Figures:
     items: dict
 
 
-def contribution(study, author, org, when, state=ItemState.PUBLISHED, reason=""):
-    return ContributionFactory(
-        study=study,
-        author=author,
-        acted_for=org,
-        acted_for_sector=org.sector if org else "",
-        created_at=at(when),
-        state=state,
-        moderation_reason=reason,
+def day_row(day) -> tuple:
+    """A day of the statistics as its export row has it."""
+    return (
+        day.day,
+        day.contributions,
+        day.comments,
+        day.new_participants,
+        day.cumulative_items,
+        day.cumulative_participants,
     )
+
+
+def _posted(author, org, when, state, reason) -> dict:
+    """What a contribution and a comment are given alike: who, for whom, when, and how it stands."""
+    return {
+        "author": author,
+        "acted_for": org,
+        "acted_for_sector": org.sector if org else "",
+        "created_at": at(when),
+        "state": state,
+        "moderation_reason": reason,
+    }
+
+
+def contribution(study, author, org, when, state=ItemState.PUBLISHED, reason=""):
+    return ContributionFactory(study=study, **_posted(author, org, when, state, reason))
 
 
 def comment(parent, author, org, when, state=ItemState.PUBLISHED, reason=""):
-    return CommentFactory(
-        contribution=parent,
-        author=author,
-        acted_for=org,
-        acted_for_sector=org.sector if org else "",
-        created_at=at(when),
-        state=state,
-        moderation_reason=reason,
-    )
+    return CommentFactory(contribution=parent, **_posted(author, org, when, state, reason))
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from tests.browser.conftest import (  # noqa: F401 (fixtures)
 )
 from tests.contributions.factories import member
 from tests.factories import ContributionFactory, StudyFactory
+from tests.live_browser import session_cookie
 from tests.reports.statistics_fixtures import at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,7 +66,7 @@ def test_statistics_page_refreshes_after_a_post(chromium, asgi_server, requires_
     writer = chromium.new_context(locale="en-GB")
     writer.add_cookies(
         [
-            {**session_cookie(author), "url": asgi_server.url},
+            session_cookie(author, asgi_server.url),
             {"name": "django_language", "value": "en", "url": asgi_server.url},
         ]
     )
@@ -116,7 +117,7 @@ def test_statistics_and_definitions_pages_have_no_serious_accessibility_violatio
         ]
         assert violations == [], path
     # The coordinator's view adds the over-time and top-organisation charts.
-    context.add_cookies([{**session_cookie(coordinator), "url": asgi_server.url}])
+    context.add_cookies([session_cookie(coordinator, asgi_server.url)])
     page.goto(f"{asgi_server.url}/reports/{study.slug}/statistics/")
     assert page.locator("#chart-time-title").count() == 1
     violations = [
@@ -126,16 +127,3 @@ def test_statistics_and_definitions_pages_have_no_serious_accessibility_violatio
     ]
     assert violations == []
     context.close()
-
-
-def session_cookie(user) -> dict:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key}

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import io
 import json
-import uuid
 
 import pytest
 from django.urls import reverse
@@ -43,6 +42,7 @@ from reports.statistics import (
     study_statistics,
 )
 from studies.models import Membership
+from tests.contributions.factories import contribution_form
 from tests.factories import (
     AffiliationFactory,
     CommentFactory,
@@ -111,12 +111,7 @@ def claims_study(db, client):
     assert Membership.objects.get(study=study, user=p6).organisation == d
     response = client.post(
         reverse("contribution_list", args=[study.slug]),
-        {
-            "title": "Delta says",
-            "kind": "idea",
-            "body": "We speak for Delta.",
-            "idempotency_key": str(uuid.uuid4()),
-        },
+        contribution_form("Delta says", "We speak for Delta."),
         **HTMX,
     )
     assert response.status_code in (200, 201)

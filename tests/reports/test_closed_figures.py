@@ -28,8 +28,7 @@ from reports.statistics import study_statistics
 from studies.models import StudyStatus
 from studies.services import study_set_status
 from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
-    _eager_celery,
-    _english,
+    _english_and_eager,
     world,
 )
 

@@ -19,7 +19,6 @@ import json
 from dataclasses import dataclass, field
 
 import pytest
-from django.utils import translation
 from openpyxl import load_workbook
 
 from accounts.models import Organisation, Sector
@@ -38,14 +37,8 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _eager_celery(eager_celery):
-    """Celery tasks run in the test (tests/conftest.py)."""
+def _english_and_eager(in_english, eager_celery):
+    """Assertions read English source strings; Celery tasks run in the test."""
 
 
 @dataclass

@@ -29,9 +29,9 @@ from reports.statistics import (
     study_participant_rows,
     study_statistics,
 )
+from tests.reports.statistics_fixtures import day_row
 from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
-    _eager_celery,
-    _english,
+    _english_and_eager,
     counted_items,
     empty_study,
     read_csv,
@@ -183,17 +183,7 @@ def test_export_parsed_back_matches_the_statistics_module(world, tier, fmt):
         + [as_int(r["cumulative_items"]), as_int(r["cumulative_participants"])]
         for r in sheets[OVER_TIME]
     ]
-    assert days == [
-        [
-            d.day,
-            d.contributions,
-            d.comments,
-            d.new_participants,
-            d.cumulative_items,
-            d.cumulative_participants,
-        ]
-        for d in statistics.days
-    ]
+    assert days == [list(day_row(d)) for d in statistics.days]
     assert {r["key"] for r in sheets[DEFINITIONS]} >= {"counted_item", "participant"}
     assert {as_int(r["version"]) for r in sheets[DEFINITIONS]} == {DEFINITIONS_VERSION}
 

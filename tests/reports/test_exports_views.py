@@ -15,8 +15,7 @@ from reports.models import Export, ExportStatus
 from studies.models import Role, Visibility
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, give_mfa, login_as
 from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
-    _eager_celery,
-    _english,
+    _english_and_eager,
     empty_study,
     read_csv,
     read_json,
@@ -55,6 +54,17 @@ def ask(client, run_on_commit):
         return request_export(client, world, tier, fmt, run_on_commit)
 
     return ask_for
+
+
+def _built(world, run_on_commit, fmt: str):
+    """An aggregate export the coordinator asked for through the service, built after commit."""
+    return run_on_commit(
+        services.export_request,
+        study=world.study,
+        user=world.coordinator,
+        tier="aggregate",
+        fmt=fmt,
+    )
 
 
 def request_export(client, world, tier, fmt, run_on_commit):
@@ -131,13 +141,7 @@ def test_task_records_progress_and_status_while_it_writes(world, monkeypatch, ru
         return real_write(document, fmt, out, progress)
 
     monkeypatch.setattr(services, "write", watching_write)
-    export = run_on_commit(
-        services.export_request,
-        study=world.study,
-        user=world.coordinator,
-        tier="aggregate",
-        fmt="json",
-    )
+    export = _built(world, run_on_commit, "json")
     export.refresh_from_db()
     assert seen == [(ExportStatus.RUNNING, 50)]
     assert (export.status, export.progress) == (ExportStatus.DONE, 100)
@@ -159,13 +163,7 @@ def test_failed_export_is_marked_failed_and_has_nothing_to_download(
 
 
 def test_running_the_task_again_keeps_the_finished_file(world, run_on_commit):
-    export = run_on_commit(
-        services.export_request,
-        study=world.study,
-        user=world.coordinator,
-        tier="aggregate",
-        fmt="csv",
-    )
+    export = _built(world, run_on_commit, "csv")
     export.refresh_from_db()
     name = export.file.name
     again = services.export_build(export_id=export.pk)

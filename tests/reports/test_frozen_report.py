@@ -18,8 +18,7 @@ from reports.statistics import DEFINITIONS_VERSION, headline, study_statistics
 from studies.models import StudyStatus, Visibility
 from studies.services import study_set_status
 from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
-    _eager_celery,
-    _english,
+    _english_and_eager,
     read_csv,
     read_json,
     read_xlsx,

@@ -21,7 +21,7 @@ from studies.models import Membership, StudyStatus
 from tests.contributions.factories import member, organisation
 from tests.factories import StudyFactory
 from tests.reports import statistics_fixtures
-from tests.reports.statistics_fixtures import comment, contribution
+from tests.reports.statistics_fixtures import comment, contribution, day_row
 
 # Fixtures shared with the page tests (a module, not a conftest, to keep the
 # package's conftest free for everyone).
@@ -220,17 +220,7 @@ def test_individuals_are_participants_with_items_for_no_organisation(figures_stu
 
 def test_per_day_in_oslo_time_with_cumulative_totals(figures_study):
     days = study_statistics(study=figures_study.study).days
-    assert [
-        (
-            d.day,
-            d.contributions,
-            d.comments,
-            d.new_participants,
-            d.cumulative_items,
-            d.cumulative_participants,
-        )
-        for d in days
-    ] == [
+    assert [day_row(d) for d in days] == [
         ("2026-03-01", 1, 1, 2, 2, 2),
         ("2026-03-02", 3, 1, 0, 6, 2),
         ("2026-03-03", 2, 0, 2, 8, 4),

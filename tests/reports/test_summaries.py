@@ -462,6 +462,14 @@ def test_first_day_of_a_participant_stays_exact_when_the_first_item_goes(world):
 # --- PostgreSQL: concurrent posts -----------------------------------------------------
 
 
+@pytest.fixture
+def postgres_study(requires_postgres):
+    """A study, for a test of PostgreSQL's row locking (SQLite serialises all writers)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    return StudyFactory()
+
+
 def post_concurrently(study, org, first: tuple, second: tuple) -> None:
     """Two transactions: the first posts and stays open while the second posts."""
     first_inserted = threading.Event()
@@ -492,10 +500,8 @@ def post_concurrently(study, org, first: tuple, second: tuple) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_posts_by_one_person_both_count(requires_postgres):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
-    study = StudyFactory()
+def test_two_concurrent_posts_by_one_person_both_count(postgres_study):
+    study = postgres_study
     org = organisation(Sector.PUBLIC, name="Concurrent")
     person = member(study, organisation=org)
     post_concurrently(study, org, (person, "2026-03-01 12:00"), (person, "2026-03-01 09:00"))
@@ -511,10 +517,8 @@ def test_two_concurrent_posts_by_one_person_both_count(requires_postgres):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_new_people_posting_at_once_for_one_organisation_both_count(requires_postgres):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
-    study = StudyFactory()
+def test_two_new_people_posting_at_once_for_one_organisation_both_count(postgres_study):
+    study = postgres_study
     org = organisation(Sector.PRIVATE, name="Concurrent Ltd")
     one, two = member(study, organisation=org), member(study, organisation=org)
     post_concurrently(study, org, (one, "2026-03-02 10:00"), (two, "2026-03-02 11:00"))

@@ -189,14 +189,19 @@ def test_posting_past_the_limit_answers_with_a_friendly_page_and_creates_nothing
     assert not Contribution.objects.filter(title="Idea 99").exists()
 
 
-def test_the_friendly_message_is_in_the_persons_language(client, settings):
+def _second_post_past_a_limit_of_one(client, settings, language: str, data: dict):
+    """A member reading ``language`` posts once, then ``data``: the answer to the second."""
     _posting_limit(settings, 1)
     membership = MembershipFactory()
     client.force_login(membership.user)
-    client.cookies["django_language"] = "nb"
+    client.cookies["django_language"] = language
     url = reverse("contribution_list", args=[membership.study.slug])
     client.post(url, _contribution(1))
-    refused = client.post(url, _contribution(2))
+    return client.post(url, data)
+
+
+def test_the_friendly_message_is_in_the_persons_language(client, settings):
+    refused = _second_post_past_a_limit_of_one(client, settings, "nb", _contribution(2))
     assert refused.status_code == 429
     assert 'lang="nb"' in refused.content.decode()
     assert "Du publiserer raskere enn studien tillater" in refused.content.decode()
@@ -227,13 +232,9 @@ def test_the_limit_is_per_person(client, settings):
 
 
 def test_the_refused_text_is_still_there_as_the_message_says(client, settings):
-    _posting_limit(settings, 1)
-    membership = MembershipFactory()
-    client.force_login(membership.user)
-    client.cookies["django_language"] = "en"
-    url = reverse("contribution_list", args=[membership.study.slug])
-    client.post(url, _contribution(1))
-    refused = client.post(url, {**_contribution(2), "body": "Written with care"})
+    refused = _second_post_past_a_limit_of_one(
+        client, settings, "en", {**_contribution(2), "body": "Written with care"}
+    )
     assert refused.status_code == 429
     assert "still in the form" in refused.content.decode()
     assert "Written with care" in refused.content.decode()

@@ -8,6 +8,7 @@ from channels.testing import WebsocketCommunicator
 
 from studies.models import Visibility
 from tests.factories import MembershipFactory, StudyFactory, UserFactory
+from tests.live_browser import cookie_header
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,15 +17,7 @@ SITE = b"http://127.0.0.1:8000"
 
 def _session_cookie(user) -> bytes:
     """A signed-in session as allauth leaves it (with TOTP used, where the person has it)."""
-    from django.conf import settings
-    from django.test import Client
-
-    from tests.factories import login_as
-
-    client = Client()
-    login_as(client, user)
-    name = settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}".encode()
+    return cookie_header(user)
 
 
 async def _connects(slug: str, *, origin: bytes = SITE, user=None) -> bool:

@@ -43,6 +43,15 @@ def _eager_celery(eager_celery):
 
 
 @pytest.fixture
+def coordinated(db, settings):
+    """A study and its coordinator (two-factor not required of them here)."""
+    settings.DUGNAD_REQUIRE_MFA = False
+    study = StudyFactory()
+    coordinator = MembershipFactory(study=study, role=Role.COORDINATOR).user
+    return study, coordinator
+
+
+@pytest.fixture
 def world(db, settings) -> World:
     settings.DUGNAD_REQUIRE_MFA = False
     study = StudyFactory(slug="the-study", title="The study")

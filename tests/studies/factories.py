@@ -49,3 +49,31 @@ def make_invitation(study, email: str, **fields) -> tuple[Invitation, str]:
         study=study, email=email, token=invitation_token_hash(token), **fields
     )
     return invitation, token
+
+
+def study_data(**overrides) -> dict:
+    """A valid post of the study settings form (no sections), with ``overrides``."""
+    return {
+        "title": "Digital assistant",
+        "summary": "A concept for a digital assistant.",
+        "body": "# Concept\n\nText.",
+        "opens_at": "",
+        "closes_at": "",
+        "visibility": "public",
+        "joining": "open",
+        "moderation_mode": "post",
+        "flag_threshold": 3,
+        "small_count_threshold": 3,
+        "sections-TOTAL_FORMS": 0,
+        "sections-INITIAL_FORMS": 0,
+        **overrides,
+    }
+
+
+def formset(prefix: str, rows: list[dict], initial: int = 0) -> dict:
+    """A formset's post: its management form and ``rows`` (the first ``initial`` existing)."""
+    data = {f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": initial}
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"{prefix}-{i}-{key}"] = value
+    return data

@@ -16,7 +16,12 @@ from studies.models import (
     Visibility,
 )
 from tests.studies.conftest import PERSONAS
-from tests.studies.factories import DocumentVersionFactory, JoinRequestFactory, make_invitation
+from tests.studies.factories import (
+    DocumentVersionFactory,
+    JoinRequestFactory,
+    make_invitation,
+    study_data,
+)
 
 LOGIN = "login"
 MANAGE = {
@@ -92,15 +97,19 @@ def check(response, expected) -> None:
         assert response.status_code == expected, response.content[:500]
 
 
+def _make_members_only(world, members_only: bool) -> None:
+    if members_only:
+        world.study.visibility = Visibility.MEMBERS
+        world.study.save()
+
+
 @pytest.mark.parametrize("members_only", [False, True], ids=["public", "members_only"])
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("view", list(GET_VIEWS))
 def test_each_person_gets_what_their_role_allows_on_each_page(
     world, login, view, persona, members_only
 ):
-    if members_only:
-        world.study.visibility = Visibility.MEMBERS
-        world.study.save()
+    _make_members_only(world, members_only)
     client = login(world.people[persona])
     response = client.get(view_url(view, world.study))
     check(response, expected_status(GET_VIEWS[view], persona, members_only))
@@ -161,16 +170,7 @@ def _post_cases(world):
         ),
         "settings": (
             reverse("studies:settings", args=[study.slug]),
-            {
-                "title": "Renamed",
-                "visibility": study.visibility,
-                "joining": "open",
-                "moderation_mode": "post",
-                "flag_threshold": 3,
-                "small_count_threshold": 3,
-                "sections-TOTAL_FORMS": 0,
-                "sections-INITIAL_FORMS": 0,
-            },
+            study_data(title="Renamed", visibility=study.visibility),
             lambda: type(study).objects.get(pk=study.pk).title == "Renamed",
         ),
     }
@@ -192,9 +192,7 @@ def _post_cases(world):
     ],
 )
 def test_only_the_studys_coordinator_changes_it(world, login, action, persona, members_only):
-    if members_only:
-        world.study.visibility = Visibility.MEMBERS
-        world.study.save()
+    _make_members_only(world, members_only)
     url, data, changed = _post_cases(world)[action]
     response = login(world.people[persona]).post(url, data)
     if persona == "coordinator":
@@ -232,9 +230,7 @@ def test_members_only_study_is_missing_from_the_list_for_outsiders(world, login,
 @pytest.mark.parametrize("members_only", [False, True], ids=["public", "members_only"])
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_joining_over_post_for_each_person(world, login, persona, members_only):
-    if members_only:
-        world.study.visibility = Visibility.MEMBERS
-        world.study.save()
+    _make_members_only(world, members_only)
     user = world.people[persona]
     before = Membership.objects.filter(study=world.study).count()
     response = login(user).post(reverse("studies:join", args=[world.study.slug]), {})
@@ -256,9 +252,7 @@ def test_joining_over_post_for_each_person(world, login, persona, members_only):
 @pytest.mark.parametrize("members_only", [False, True], ids=["public", "members_only"])
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_changing_consent_over_post_is_for_members(world, login, persona, members_only):
-    if members_only:
-        world.study.visibility = Visibility.MEMBERS
-        world.study.save()
+    _make_members_only(world, members_only)
     user = world.people[persona]
     response = login(user).post(
         reverse("studies:membership", args=[world.study.slug]), {"consent_named": "on"}

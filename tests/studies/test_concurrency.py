@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from studies import services
 from studies.models import Membership, Role
 from studies.services import membership_set_role
+from tests.at_once import at_once
 from tests.factories import MembershipFactory, StudyFactory
 
 
@@ -30,23 +29,14 @@ def test_two_coordinators_stepping_down_at_once_leave_one(requires_postgres, mon
     study = StudyFactory()
     first = MembershipFactory(study=study, role=Role.COORDINATOR)
     second = MembershipFactory(study=study, role=Role.COORDINATOR)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def step_down(membership: Membership) -> None:
+    def step_down(membership: Membership) -> str:
         try:
-            barrier.wait(timeout=5)
             membership_set_role(membership=membership, role=Role.CONTRIBUTOR, by=membership.user)
-            outcomes.append("done")
         except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
+            return "refused"
+        return "done"
 
-    threads = [threading.Thread(target=step_down, args=(m,)) for m in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
+    outcomes = at_once(step_down, [first, second], timeout=20)
     assert sorted(outcomes) == ["done", "refused"]
     assert Membership.objects.filter(study=study, role=Role.COORDINATOR).count() == 1

@@ -63,17 +63,25 @@ Citizens should find help in one place, whatever agency holds the answer.
     assert anchors[2] not in {a for a, _t in old}
 
 
-def test_a_pinned_comment_follows_the_half_of_a_split_paragraph_that_holds_its_quote(db):
+def _first_version():
+    """Version 0.8 of DOC, published by a study's coordinator, and a function that
+    publishes version 0.9 of the same study: ``publish_next(body, change_summary)``."""
     study = StudyFactory()
     coordinator = MembershipFactory(study=study, role=Role.COORDINATOR).user
-    v1 = document_version_publish(
-        study=study, number="0.8", body=DOC, change_summary="First.", by=coordinator
-    )
+
+    def publish(number, body, change_summary):
+        return document_version_publish(
+            study=study, number=number, body=body, change_summary=change_summary, by=coordinator
+        )
+
+    return publish("0.8", DOC, "First."), lambda body, summary: publish("0.9", body, summary)
+
+
+def test_a_pinned_comment_follows_the_half_of_a_split_paragraph_that_holds_its_quote(db):
+    v1, publish_next = _first_version()
     old = version_blocks(v1)[2]
     split = DOC.replace("plain language and name", "plain language.\n\nEvery decision must name")
-    v2 = document_version_publish(
-        study=study, number="0.9", body=split, change_summary="Split.", by=coordinator
-    )
+    v2 = publish_next(split, "Split.")
     new_blocks = version_blocks(v2)
     first_half = best_match(
         text=old.text, quote="explain decisions", blocks=new_blocks, anchor=old.anchor
@@ -88,35 +96,22 @@ def test_a_pinned_comment_follows_the_half_of_a_split_paragraph_that_holds_its_q
 
 
 def test_a_deleted_paragraph_has_no_match_in_the_next_version(db):
-    study = StudyFactory()
-    coordinator = MembershipFactory(study=study, role=Role.COORDINATOR).user
-    v1 = document_version_publish(
-        study=study, number="0.8", body=DOC, change_summary="First.", by=coordinator
-    )
+    v1, publish_next = _first_version()
     gone = version_blocks(v1)[1]
     body = DOC.replace(
         "Citizens should find help in one place, whatever agency holds the answer.\n\n", ""
     )
-    v2 = document_version_publish(
-        study=study, number="0.9", body=body, change_summary="Cut.", by=coordinator
-    )
+    v2 = publish_next(body, "Cut.")
     blocks = version_blocks(v2)
     assert best_match(text=gone.text, quote="", blocks=blocks, anchor=gone.anchor) is None
     assert gone.anchor not in {b.anchor for b in blocks}
 
 
 def test_publishing_stores_the_blocks_of_the_version_with_anchors_carried_over(db):
-    study = StudyFactory()
-    coordinator = MembershipFactory(study=study, role=Role.COORDINATOR).user
-    v1 = document_version_publish(
-        study=study, number="0.8", body=DOC, change_summary="First.", by=coordinator
-    )
-    v2 = document_version_publish(
-        study=study,
-        number="0.9",
-        body=DOC.replace("# Digital assistant\n\n", "# Digital assistant\n\nAn introduction.\n\n"),
-        change_summary="Intro.",
-        by=coordinator,
+    v1, publish_next = _first_version()
+    v2 = publish_next(
+        DOC.replace("# Digital assistant\n\n", "# Digital assistant\n\nAn introduction.\n\n"),
+        "Intro.",
     )
     first = list(DocumentBlock.objects.filter(version=v1).values_list("anchor", flat=True))
     second = list(DocumentBlock.objects.filter(version=v2).values_list("anchor", flat=True))

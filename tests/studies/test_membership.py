@@ -117,11 +117,16 @@ def test_consent_can_change_after_closing_but_the_organisation_cannot(client, st
     assert membership.consent_named
 
 
+def _leave(client, membership) -> None:
+    """The member asks to leave; ``membership`` is read again afterwards."""
+    client.force_login(membership.user)
+    client.post(reverse("studies:leave", args=[membership.study.slug]))
+    membership.refresh_from_db()
+
+
 def test_leaving_keeps_the_membership_row_and_allows_joining_again(client, study):
     membership = MembershipFactory(study=study, role=Role.FACILITATOR)
-    client.force_login(membership.user)
-    client.post(reverse("studies:leave", args=[study.slug]))
-    membership.refresh_from_db()
+    _leave(client, membership)
     assert membership.status == MembershipStatus.LEFT
     client.post(reverse("studies:join", args=[study.slug]), {})
     membership.refresh_from_db()
@@ -130,9 +135,7 @@ def test_leaving_keeps_the_membership_row_and_allows_joining_again(client, study
 
 def test_a_blocked_member_cannot_leave_and_rejoin_to_escape_the_block(client, study):
     membership = MembershipFactory(study=study, status=MembershipStatus.BLOCKED)
-    client.force_login(membership.user)
-    client.post(reverse("studies:leave", args=[study.slug]))
-    membership.refresh_from_db()
+    _leave(client, membership)
     assert membership.status == MembershipStatus.BLOCKED
 
 

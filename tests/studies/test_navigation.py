@@ -32,26 +32,24 @@ def tool_links(study) -> dict[str, str]:
     }
 
 
+def _tools_seen(client, role, page) -> tuple[str, dict]:
+    """The page a person with ``role`` in a new study sees, and the study's tool links."""
+    study = StudyFactory()
+    login_as(client, MembershipFactory(study=study, role=role).user)
+    url = reverse("study_detail", args=[study.slug]) if page == "study" else reverse("my_studies")
+    return client.get(url).content.decode(), tool_links(study)
+
+
 @pytest.mark.parametrize("page", ["study", "my_studies"])
 def test_a_coordinator_reaches_moderation_members_statistics_and_exports(client, page):
-    study = StudyFactory()
-    coordinator = MembershipFactory(study=study, role=Role.COORDINATOR).user
-    login_as(client, coordinator)
-    url = reverse("study_detail", args=[study.slug]) if page == "study" else reverse("my_studies")
-    html = client.get(url).content.decode()
-    links = tool_links(study)
+    html, links = _tools_seen(client, Role.COORDINATOR, page)
     for name in ("moderation", "members", "statistics", "exports"):
         assert f'href="{links[name]}"' in html, name
 
 
 @pytest.mark.parametrize("page", ["study", "my_studies"])
 def test_a_facilitator_reaches_moderation_members_and_statistics_but_not_exports(client, page):
-    study = StudyFactory()
-    facilitator = MembershipFactory(study=study, role=Role.FACILITATOR).user
-    login_as(client, facilitator)
-    url = reverse("study_detail", args=[study.slug]) if page == "study" else reverse("my_studies")
-    html = client.get(url).content.decode()
-    links = tool_links(study)
+    html, links = _tools_seen(client, Role.FACILITATOR, page)
     for name in ("moderation", "moderation members", "statistics"):
         assert f'href="{links[name]}"' in html, name
     assert links["exports"] not in html

@@ -9,36 +9,27 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Notification
-from studies.models import DocumentVersion, MembershipStatus, Phase, Role, StudyStatus
+from studies.models import DocumentVersion, MembershipStatus, Phase, StudyStatus
 from studies.selectors import current_phase, open_sections, version_diff
 from tests.factories import (
     ContributionFactory,
     MembershipFactory,
     SectionFactory,
-    StudyFactory,
 )
-from tests.studies.factories import DocumentVersionFactory, PhaseFactory
+from tests.studies.factories import DocumentVersionFactory, PhaseFactory, formset
 
 FMT = "%Y-%m-%dT%H:%M"
 
 
-@pytest.fixture
-def setup(db, settings):
-    settings.DUGNAD_REQUIRE_MFA = False
-    study = StudyFactory()
-    coordinator = MembershipFactory(study=study, role=Role.COORDINATOR).user
-    return study, coordinator
-
-
-def test_without_phases_every_section_is_open(setup):
-    study, _ = setup
+def test_without_phases_every_section_is_open(coordinated):
+    study, _ = coordinated
     a, b = SectionFactory(study=study), SectionFactory(study=study)
     assert set(open_sections(study)) == {a, b}
     assert set(open_sections(study=study)) == {a, b}
 
 
-def test_the_running_phase_decides_which_sections_are_open(setup):
-    study, _ = setup
+def test_the_running_phase_decides_which_sections_are_open(coordinated):
+    study, _ = coordinated
     problem, journeys = SectionFactory(study=study), SectionFactory(study=study)
     now = timezone.now()
     first = PhaseFactory(study=study, starts_at=now - timedelta(days=10), ends_at=now)
@@ -53,15 +44,11 @@ def test_the_running_phase_decides_which_sections_are_open(setup):
 
 
 def phase_data(rows: list[dict], initial: int = 0) -> dict:
-    data = {"phases-TOTAL_FORMS": len(rows), "phases-INITIAL_FORMS": initial}
-    for i, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"phases-{i}-{key}"] = value
-    return data
+    return formset("phases", rows, initial)
 
 
-def test_coordinator_saves_phases_with_their_sections(client, setup):
-    study, coordinator = setup
+def test_coordinator_saves_phases_with_their_sections(client, coordinated):
+    study, coordinator = coordinated
     section = SectionFactory(study=study)
     now = timezone.localtime()
     client.force_login(coordinator)
@@ -108,8 +95,8 @@ def test_coordinator_saves_phases_with_their_sections(client, setup):
         ),
     ],
 )
-def test_bad_phases_save_nothing(client, setup, rows, message):
-    study, coordinator = setup
+def test_bad_phases_save_nothing(client, coordinated, rows, message):
+    study, coordinator = coordinated
     client.force_login(coordinator)
     response = client.post(reverse("studies:phases", args=[study.slug]), phase_data(rows))
     assert response.status_code == 200
@@ -117,8 +104,8 @@ def test_bad_phases_save_nothing(client, setup, rows, message):
     assert not Phase.objects.exists()
 
 
-def test_sections_of_another_study_cannot_open_in_a_phase(client, setup):
-    study, coordinator = setup
+def test_sections_of_another_study_cannot_open_in_a_phase(client, coordinated):
+    study, coordinator = coordinated
     foreign = SectionFactory()
     client.force_login(coordinator)
     client.post(
@@ -137,8 +124,8 @@ def test_sections_of_another_study_cannot_open_in_a_phase(client, setup):
     assert not Phase.objects.exists()
 
 
-def test_publishing_a_version_takes_up_contributions_and_tells_the_members(client, setup):
-    study, coordinator = setup
+def test_publishing_a_version_takes_up_contributions_and_tells_the_members(client, coordinated):
+    study, coordinator = coordinated
     member = MembershipFactory(study=study).user
     left = MembershipFactory(study=study, status=MembershipStatus.LEFT).user
     idea = ContributionFactory(study=study, title="Use the national ID")
@@ -173,8 +160,8 @@ def test_publishing_a_version_takes_up_contributions_and_tells_the_members(clien
     assert f'<a href="{response["Location"]}">0.9</a>' in study_page
 
 
-def test_a_contribution_of_another_study_cannot_be_taken_up(client, setup):
-    study, coordinator = setup
+def test_a_contribution_of_another_study_cannot_be_taken_up(client, coordinated):
+    study, coordinator = coordinated
     ContributionFactory(study=study)
     foreign = ContributionFactory()
     client.force_login(coordinator)
@@ -186,8 +173,8 @@ def test_a_contribution_of_another_study_cannot_be_taken_up(client, setup):
     assert not DocumentVersion.objects.exists()
 
 
-def test_a_version_number_is_used_once(client, setup):
-    study, coordinator = setup
+def test_a_version_number_is_used_once(client, coordinated):
+    study, coordinator = coordinated
     DocumentVersionFactory(study=study, number="0.9")
     client.force_login(coordinator)
     response = client.post(
@@ -198,8 +185,8 @@ def test_a_version_number_is_used_once(client, setup):
     assert DocumentVersion.objects.count() == 1
 
 
-def test_versions_can_be_published_after_closing_but_not_once_archived(client, setup):
-    study, coordinator = setup
+def test_versions_can_be_published_after_closing_but_not_once_archived(client, coordinated):
+    study, coordinator = coordinated
     client.force_login(coordinator)
     data = {"number": "1.0", "change_summary": "Final", "body": "Final text"}
     study.status = StudyStatus.CLOSED
@@ -212,8 +199,8 @@ def test_versions_can_be_published_after_closing_but_not_once_archived(client, s
     assert DocumentVersion.objects.count() == 1
 
 
-def test_diff_marks_added_and_removed_lines_in_words_not_only_colour(client, setup):
-    study, _ = setup
+def test_diff_marks_added_and_removed_lines_in_words_not_only_colour(client, coordinated):
+    study, _ = coordinated
     old = DocumentVersionFactory(study=study, number="0.8", body="Intro\nOld line\nEnd")
     new = DocumentVersionFactory(study=study, number="0.9", body="Intro\nNew <line>\nEnd")
     response = client.get(
@@ -237,8 +224,8 @@ def test_version_diff_gives_line_numbers_and_context():
     ]
 
 
-def test_comparing_versions_of_another_study_is_refused(client, setup):
-    study, _ = setup
+def test_comparing_versions_of_another_study_is_refused(client, coordinated):
+    study, _ = coordinated
     mine = DocumentVersionFactory(study=study)
     foreign = DocumentVersionFactory()
     response = client.get(
@@ -248,8 +235,8 @@ def test_comparing_versions_of_another_study_is_refused(client, setup):
     assert foreign.body not in response.content.decode() or foreign.body == mine.body
 
 
-def test_version_of_another_study_is_not_found_under_this_one(client, setup):
-    study, _ = setup
+def test_version_of_another_study_is_not_found_under_this_one(client, coordinated):
+    study, _ = coordinated
     foreign = DocumentVersionFactory()
     url = reverse("studies:version_detail", args=[study.slug, foreign.pk])
     assert client.get(url).status_code == 404

@@ -4,57 +4,31 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from studies.models import Role, StudyStatus
-from tests.factories import MembershipFactory, SectionFactory, StudyFactory, login_as
+from studies.models import StudyStatus
+from tests.factories import SectionFactory, login_as
+from tests.studies.factories import formset, study_data
 
 FMT = "%Y-%m-%dT%H:%M"
 
 
-def study_data(**overrides) -> dict:
-    data = {
-        "title": "Digital assistant",
-        "summary": "A concept for a digital assistant.",
-        "body": "# Concept\n\nText.",
-        "opens_at": "",
-        "closes_at": "",
-        "visibility": "public",
-        "joining": "open",
-        "moderation_mode": "post",
-        "flag_threshold": 3,
-        "small_count_threshold": 3,
-        "sections-TOTAL_FORMS": 0,
-        "sections-INITIAL_FORMS": 0,
-    }
-    data.update(overrides)
-    return data
-
-
 def with_sections(data: dict, rows: list[dict], initial: int = 0) -> dict:
-    data = dict(data)
-    data["sections-TOTAL_FORMS"] = len(rows)
-    data["sections-INITIAL_FORMS"] = initial
-    for i, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"sections-{i}-{key}"] = value
-    return data
+    return {**data, **formset("sections", rows, initial)}
 
 
-@pytest.fixture
-def coordinated(db, settings):
-    settings.DUGNAD_REQUIRE_MFA = False
-    study = StudyFactory()
-    coordinator = MembershipFactory(study=study, role=Role.COORDINATOR).user
-    return study, coordinator
+def _sections(study, *titles: str) -> list:
+    """Sections of ``study`` with these titles, in this order."""
+    return [
+        SectionFactory(study=study, order=order, title=title)
+        for order, title in enumerate(titles, start=1)
+    ]
 
 
 def test_coordinator_edits_settings_and_reorders_sections_in_one_save(client, coordinated):
     study, coordinator = coordinated
-    first = SectionFactory(study=study, order=1, title="First")
-    second = SectionFactory(study=study, order=2, title="Second")
+    first, second = _sections(study, "First", "Second")
     login_as(client, coordinator)
     data = with_sections(
         study_data(title="Renamed", joining="approval", moderation_mode="pre"),
@@ -78,8 +52,7 @@ def test_coordinator_edits_settings_and_reorders_sections_in_one_save(client, co
 
 def test_coordinator_deletes_a_section(client, coordinated):
     study, coordinator = coordinated
-    keep = SectionFactory(study=study, order=1, title="Keep")
-    drop = SectionFactory(study=study, order=2, title="Drop")
+    keep, drop = _sections(study, "Keep", "Drop")
     login_as(client, coordinator)
     data = with_sections(
         study_data(),

@@ -23,6 +23,13 @@ def setup(db, settings):
     return study, coordinator
 
 
+def _in_status(setup, status):
+    study, coordinator = setup
+    study.status = status
+    study.save()
+    return study, coordinator
+
+
 @pytest.mark.parametrize(
     "start, target",
     [
@@ -32,9 +39,7 @@ def setup(db, settings):
     ],
 )
 def test_status_moves_one_step_forward(setup, start, target):
-    study, coordinator = setup
-    study.status = start
-    study.save()
+    study, coordinator = _in_status(setup, start)
     assert study_set_status(study=study, status=target, by=coordinator).status == target
 
 
@@ -53,9 +58,7 @@ def test_status_moves_one_step_forward(setup, start, target):
     ],
 )
 def test_status_never_skips_or_goes_back(setup, start, target):
-    study, coordinator = setup
-    study.status = start
-    study.save()
+    study, coordinator = _in_status(setup, start)
     with pytest.raises(ValidationError):
         study_set_status(study=study, status=target, by=coordinator)
     study.refresh_from_db()
