@@ -2,8 +2,8 @@
 
 The browser tests (tests/browser/conftest.py) run one uvicorn process; the
 scale-out test (tests/test_scale_out.py) runs the Procfile's web and ws
-commands and a Celery worker. All
-share the test database pytest-django created, found here by name.
+commands and a Celery worker. All share the test database pytest-django
+created, found here by name.
 """
 
 from __future__ import annotations

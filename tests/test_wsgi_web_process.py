@@ -101,7 +101,9 @@ def test_zero_seconds_turns_queue_time_shedding_off():
     assert status == "200 OK"
 
 
-@pytest.mark.django_db
+# Transactional: the WSGI handler closes the database connection at a request's
+# start (request_started), which the default per-test transaction would forbid.
+@pytest.mark.django_db(transaction=True)
 def test_the_wsgi_application_serves_django_with_both_in_front():
     from config import wsgi
 
