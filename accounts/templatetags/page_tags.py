@@ -3,6 +3,9 @@
 ``{% page_heading %}`` lets a page write its heading once: templates/page.html puts the
 ``heading`` block in the page's ``<title>`` and shows it again in the ``<h1>``. Django renders
 a block only once, so the tag renders the page's own ``heading`` block a second time.
+
+``{% data_table %}`` writes the parts every data table repeats (its scrolling region, caption,
+empty state and pagination) once, in templates/_data_table.html.
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ def do_data_table(parser, token):
     ``{% data_table "table-log-1" _("Moderation log") hidden=True %}`` the header row
     ``{% rows %}`` the body rows ``{% enddata_table %}``. Options: ``hidden`` (the caption is
     for screen readers only), ``scroll`` (a wide table that scrolls: ``table-scroll``),
-    ``class`` (more classes for the table), ``labelledby`` (the region's label, the caption by
-    default), ``items`` and ``empty`` (when ``items`` is empty, ``empty`` stands in a muted
-    paragraph instead of the table), ``pages`` (a Django Page: its pagination follows).
+    ``class`` (more classes for the table), ``items`` and ``empty`` (when ``items`` is empty,
+    ``empty`` stands in a muted paragraph instead of the table), ``pages`` (a Django Page: its
+    pagination follows).
     """
     bits = token.split_contents()
     if len(bits) < 3:
@@ -52,7 +55,7 @@ def do_data_table(parser, token):
     return DataTableNode(table_id, caption, options, head, rows)
 
 
-DATA_TABLE_OPTIONS = {"hidden", "scroll", "class", "labelledby", "items", "empty", "pages"}
+DATA_TABLE_OPTIONS = {"hidden", "scroll", "class", "items", "empty", "pages"}
 
 
 class DataTableNode(template.Node):
