@@ -228,22 +228,10 @@ def main() -> None:
         action="store_true",
         help="let the server accept permessage-deflate (platform/Procfile turns it off)",
     )
-    parser.add_argument(
-        "--split",
-        action="store_true",
-        help="two processes, as platform/Procfile runs them: one takes the posts (HTTP, "
-        "--server), the other the sockets (uvicorn), --workers workers each",
-    )
-    parser.add_argument(
-        "--server",
-        choices=["uvicorn", "gunicorn"],
-        default="uvicorn",
-        help="with --split: what serves the posts (gunicorn: WSGI sync workers)",
-    )
+    harness.add_split_arguments(parser)
     parser.add_argument("--time-limit", type=float, default=1500)
     args = parser.parse_args()
-    if args.server == "gunicorn" and not args.split:
-        parser.error("--server gunicorn serves no sockets: add --split")
+    harness.split_arguments_checked(parser, args)
     steps = [(int(v), float(r)) for v, r in (s.split("x") for s in args.steps.split(","))]
     result = {
         **harness.result_header("fanout", args),
