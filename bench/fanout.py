@@ -136,15 +136,22 @@ def run_step(stack, seed, viewers: int, rate: float, args) -> dict:
     step = {"viewers": viewers, "rate": rate, "load_before": harness.loadavg()}
     start_seq = max(events_in_db(stack.db, seed["study_id"]) or {0: 0})
     log(f"step {viewers} viewers x {rate}/s: connecting (start seq {start_seq})")
-    group = Viewers(
-        stack,
-        sessions=seed["viewers"],
-        count=viewers,
-        procs=args.client_procs,
+
+    def viewer_clients(**options) -> Viewers:
+        """The step's viewers over --client-procs processes, connecting at --connect-rate."""
+        return Viewers(
+            stack,
+            sessions=seed["viewers"],
+            count=viewers,
+            procs=args.client_procs,
+            connect_rate=args.connect_rate / args.client_procs,
+            **options,
+        )
+
+    group = viewer_clients(
         base=",".join(socket_urls(stack)),
         slug=seed["slug"],
         start_seq=start_seq,
-        connect_rate=args.connect_rate / args.client_procs,
         compression=args.compression,
     )
     t0 = time.time()
@@ -181,16 +188,7 @@ def run_step(stack, seed, viewers: int, rate: float, args) -> dict:
     if args.baseline:
         payloads = event_payloads(stack.db, seed["study_id"], sorted(committed))
         log(f"  baseline: {viewers} raw Redis subscribers, same {len(payloads)} payloads")
-        raw = Viewers(
-            stack,
-            sessions=seed["viewers"],
-            count=viewers,
-            procs=args.client_procs,
-            mode="redis",
-            redis_url=stack.redis_url,
-            channel="bench.raw",
-            connect_rate=args.connect_rate / args.client_procs,
-        )
+        raw = viewer_clients(mode="redis", redis_url=stack.redis_url, channel="bench.raw")
         raw.wait_ready()
         time.sleep(1)
         sent = asyncio.run(
