@@ -136,15 +136,22 @@ def run_step(stack, seed, viewers: int, rate: float, args) -> dict:
     step = {"viewers": viewers, "rate": rate, "load_before": harness.loadavg()}
     start_seq = max(events_in_db(stack.db, seed["study_id"]) or {0: 0})
     log(f"step {viewers} viewers x {rate}/s: connecting (start seq {start_seq})")
-    group = Viewers(
-        stack,
-        sessions=seed["viewers"],
-        count=viewers,
-        procs=args.client_procs,
+
+    def viewer_clients(**options) -> Viewers:
+        """The step's viewers over --client-procs processes, connecting at --connect-rate."""
+        return Viewers(
+            stack,
+            sessions=seed["viewers"],
+            count=viewers,
+            procs=args.client_procs,
+            connect_rate=args.connect_rate / args.client_procs,
+            **options,
+        )
+
+    group = viewer_clients(
         base=",".join(socket_urls(stack)),
         slug=seed["slug"],
         start_seq=start_seq,
-        connect_rate=args.connect_rate / args.client_procs,
         compression=args.compression,
     )
     t0 = time.time()
@@ -181,16 +188,7 @@ def run_step(stack, seed, viewers: int, rate: float, args) -> dict:
     if args.baseline:
         payloads = event_payloads(stack.db, seed["study_id"], sorted(committed))
         log(f"  baseline: {viewers} raw Redis subscribers, same {len(payloads)} payloads")
-        raw = Viewers(
-            stack,
-            sessions=seed["viewers"],
-            count=viewers,
-            procs=args.client_procs,
-            mode="redis",
-            redis_url=stack.redis_url,
-            channel="bench.raw",
-            connect_rate=args.connect_rate / args.client_procs,
-        )
+        raw = viewer_clients(mode="redis", redis_url=stack.redis_url, channel="bench.raw")
         raw.wait_ready()
         time.sleep(1)
         sent = asyncio.run(
@@ -228,22 +226,10 @@ def main() -> None:
         action="store_true",
         help="let the server accept permessage-deflate (platform/Procfile turns it off)",
     )
-    parser.add_argument(
-        "--split",
-        action="store_true",
-        help="two processes, as platform/Procfile runs them: one takes the posts (HTTP, "
-        "--server), the other the sockets (uvicorn), --workers workers each",
-    )
-    parser.add_argument(
-        "--server",
-        choices=["uvicorn", "gunicorn"],
-        default="uvicorn",
-        help="with --split: what serves the posts (gunicorn: WSGI sync workers)",
-    )
+    harness.add_split_arguments(parser)
     parser.add_argument("--time-limit", type=float, default=1500)
     args = parser.parse_args()
-    if args.server == "gunicorn" and not args.split:
-        parser.error("--server gunicorn serves no sockets: add --split")
+    harness.split_arguments_checked(parser, args)
     steps = [(int(v), float(r)) for v, r in (s.split("x") for s in args.steps.split(","))]
     result = {
         **harness.result_header("fanout", args),

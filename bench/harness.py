@@ -70,15 +70,20 @@ def summary_ms(seconds: list[float]) -> dict:
 # --- processes -------------------------------------------------------------------
 
 
-def rss_kb(pid: int) -> int | None:
+def _status_kb(pid: int, field: str) -> int | None:
+    """A size in kB from /proc/<pid>/status; None when the process is gone."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1])
     except OSError:
         return None
     return None
+
+
+def rss_kb(pid: int) -> int | None:
+    return _status_kb(pid, "VmRSS")
 
 
 def rss_anon_kb(pid: int) -> int | None:
@@ -87,14 +92,7 @@ def rss_anon_kb(pid: int) -> int | None:
     A PostgreSQL backend's VmRSS grows with every shared buffer it touches;
     RssAnon is what the backend itself holds.
     """
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("RssAnon:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
+    return _status_kb(pid, "RssAnon")
 
 
 def redis_census(url: str) -> dict:
@@ -531,6 +529,28 @@ def bench_database_checked(parser, database: str, timeout: int) -> None:
 
     signal.signal(signal.SIGALRM, give_up)
     signal.alarm(timeout)
+
+
+def add_split_arguments(parser) -> None:
+    """--split and --server: the posts and the sockets served apart, as in production."""
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="HTTP and sockets apart, as platform/Procfile runs them: the posts go to one "
+        "process (--server), the sockets to uvicorn, --workers workers each",
+    )
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "gunicorn"],
+        default="uvicorn",
+        help="with --split: what serves HTTP (gunicorn: WSGI sync workers)",
+    )
+
+
+def split_arguments_checked(parser, args) -> None:
+    """gunicorn serves no WebSockets, so it needs the sockets' own process (--split)."""
+    if args.server == "gunicorn" and not args.split:
+        parser.error("--server gunicorn serves no sockets: add --split")
 
 
 def result_header(name: str, args) -> dict:

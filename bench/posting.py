@@ -42,22 +42,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--listeners", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--split",
-        action="store_true",
-        help="HTTP and sockets apart, as platform/Procfile runs them: the posts go to one "
-        "process (--server), the sockets to uvicorn, --workers workers each",
-    )
-    parser.add_argument(
-        "--server",
-        choices=["uvicorn", "gunicorn"],
-        default="uvicorn",
-        help="with --split: what serves HTTP (gunicorn: WSGI sync workers)",
-    )
+    harness.add_split_arguments(parser)
     parser.add_argument("--time-limit", type=float, default=900)
     args = parser.parse_args()
-    if args.server == "gunicorn" and not args.split:
-        parser.error("--server gunicorn serves no sockets: add --split")
+    harness.split_arguments_checked(parser, args)
     rates = [float(r) for r in args.rates.split(",")]
     # Each person posts at most 20 a minute: enough people that even two steps in one
     # minute keep everyone under the limit.

@@ -370,37 +370,20 @@ def main() -> int:
         result["example_queries"] = {k: v[:5] for k, v in query_sets.items()}
         anonymous = AnonymousUser()
 
-        def within(query: str) -> int:
-            page = selectors.search(
-                user=anonymous,
-                query=parse_query(query),
-                filters=selectors.SearchFilters(),
-                study=study,
-            )
-            return page.total
+        def hits(scope=None, filters=None):
+            """How many items a query finds in ``scope`` (every public study when None)."""
+            filters = filters or selectors.SearchFilters()
 
-        def within_small(query: str) -> int:
-            page = selectors.search(
-                user=anonymous,
-                query=parse_query(query),
-                filters=selectors.SearchFilters(),
-                study=small,
-            )
-            return page.total
+            def count(query: str) -> int:
+                page = selectors.search(
+                    user=anonymous, query=parse_query(query), filters=filters, study=scope
+                )
+                return page.total
 
-        def across(query: str) -> int:
-            page = selectors.search(
-                user=anonymous, query=parse_query(query), filters=selectors.SearchFilters()
-            )
-            return page.total
+            return count
 
-        newest = selectors.SearchFilters(sort="newest")
-
-        def within_newest(query: str) -> int:
-            page = selectors.search(
-                user=anonymous, query=parse_query(query), filters=newest, study=study
-            )
-            return page.total
+        within, within_small, across = hits(study), hits(small), hits()
+        within_newest = hits(study, selectors.SearchFilters(sort="newest"))
 
         for name, queries in query_sets.items():
             result[f"{name}_within_study_ms"] = timings(within, queries)

@@ -51,13 +51,9 @@ def _more_comments(contribution: Contribution, slug: str) -> str:
     ids = getattr(contribution, "comment_ids", ())
     if not ids:
         return ""
-    dom_id = contribution.dom_id
     url = reverse("contribution_comments", kwargs={"slug": slug, "pk": contribution.pk})
-    return (
-        f'<p class="more-comments" id="{dom_id}-more" data-ids="{_ids(ids)}">'
-        f'<a class="ds-button button small secondary" href="{url}" hx-get="{url}" '
-        f'hx-target="#{dom_id}-comments" hx-swap="innerHTML" '
-        f'data-hide-after-load="#{dom_id}-more">{escape(all_comments_label(len(ids)))}</a></p>'
+    return _show_more(
+        contribution.dom_id, "comments", ids, "secondary", url, url, all_comments_label(len(ids))
     )
 
 
@@ -69,11 +65,19 @@ def _more_replies(comment: Comment, slug: str) -> str:
     dom_id = comment.dom_id
     page = reverse("contribution_comments", kwargs={"slug": slug, "pk": comment.contribution_id})
     url = reverse("comment_replies", kwargs={"slug": slug, "pk": comment.pk})
+    return _show_more(
+        dom_id, "replies", ids, "tertiary", f"{page}#{dom_id}", url, replies_label(len(ids))
+    )
+
+
+def _show_more(dom_id: str, what: str, ids, style: str, href: str, url: str, label: str) -> str:
+    """A link that loads the item's ``what`` (comments or replies) from ``url`` into
+    their container and then hides itself; without JavaScript it goes to ``href``."""
     return (
-        f'<p class="more-replies" id="{dom_id}-more" data-ids="{_ids(ids)}">'
-        f'<a class="ds-button button small tertiary" href="{page}#{dom_id}" hx-get="{url}" '
-        f'hx-target="#{dom_id}-replies" hx-swap="innerHTML" '
-        f'data-hide-after-load="#{dom_id}-more">{escape(replies_label(len(ids)))}</a></p>'
+        f'<p class="more-{what}" id="{dom_id}-more" data-ids="{_ids(ids)}">'
+        f'<a class="ds-button button small {style}" href="{href}" hx-get="{url}" '
+        f'hx-target="#{dom_id}-{what}" hx-swap="innerHTML" '
+        f'data-hide-after-load="#{dom_id}-more">{escape(label)}</a></p>'
     )
 
 

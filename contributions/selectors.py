@@ -160,15 +160,7 @@ def contribution_for_user(
     With ``content=False`` hidden and withdrawn items are returned too (their
     marker and comments stay on the page).
     """
-    contribution = first_row(
-        Contribution.objects.filter(study=access.study, pk=pk).select_related(
-            "author", "acted_for", "section"
-        )
-    )
-    if contribution is None or not _may_fetch(access, contribution, user, content):
-        raise Http404("No such contribution")
-    contribution.study = access.study
-    return contribution
+    return _item_for_user(Contribution, "section", access=access, pk=pk, user=user, content=content)
 
 
 def contribution_with_access(*, user, slug: str, pk: int) -> tuple[StudyAccess, Contribution]:
@@ -216,16 +208,23 @@ def contribution_with_access(*, user, slug: str, pk: int) -> tuple[StudyAccess, 
 
 def comment_for_user(*, access: StudyAccess, pk: int, user=None, content: bool = True) -> Comment:
     """A comment of this study that the person may see; Http404 otherwise."""
-    comment = first_row(
-        Comment.objects.filter(study=access.study, pk=pk).select_related(
-            "author", "acted_for", "contribution"
-        )
+    comment = _item_for_user(
+        Comment, "contribution", access=access, pk=pk, user=user, content=content
     )
-    if comment is None or not _may_fetch(access, comment, user, content):
-        raise Http404("No such comment")
-    comment.study = access.study
     comment.contribution.study = access.study
     return comment
+
+
+def _item_for_user(model, shown: str, *, access: StudyAccess, pk: int, user, content: bool):
+    """The study's contribution or comment ``pk``, read with its author, the
+    organisation it was posted for and ``shown``; Http404 unless the person may see it."""
+    item = first_row(
+        model.objects.filter(study=access.study, pk=pk).select_related("author", "acted_for", shown)
+    )
+    if item is None or not _may_fetch(access, item, user, content):
+        raise Http404(f"No such {model._meta.model_name}")
+    item.study = access.study
+    return item
 
 
 def _may_fetch(access: StudyAccess, item, user, content: bool) -> bool:

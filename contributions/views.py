@@ -248,10 +248,7 @@ def _not_open_message(access: StudyAccess) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def contribution_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    contribution = selectors.contribution_for_user(access=access, pk=pk, user=request.user)
-    if contribution.author_id != request.user.pk:
-        raise PermissionDenied
+    access, contribution = _own_item(request, slug, pk, selectors.contribution_for_user)
     if request.method == "GET":
         form = ContributionEditForm(
             initial={
@@ -276,6 +273,16 @@ def contribution_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             kind=data.get("kind"),
         ),
     )
+
+
+def _own_item(request, slug: str, pk: int, fetch):
+    """The study's access and the person's own item ``pk`` (read with the selector
+    ``fetch``), which only its author may edit."""
+    access = study_for_user(request.user, slug)
+    item = fetch(access=access, pk=pk, user=request.user)
+    if item.author_id != request.user.pk:
+        raise PermissionDenied
+    return access, item
 
 
 def _edit_form(request, access, item, form, *, status: int = 200) -> HttpResponse:
@@ -450,10 +457,7 @@ def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    comment = selectors.comment_for_user(access=access, pk=pk, user=request.user)
-    if comment.author_id != request.user.pk:
-        raise PermissionDenied
+    access, comment = _own_item(request, slug, pk, selectors.comment_for_user)
     if request.method == "GET":
         form = CommentEditForm(initial={"body": comment.body})
         return _edit_form(request, access, comment, form)

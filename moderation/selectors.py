@@ -140,20 +140,18 @@ def moderation_queue(
         flagged.sort(key=lambda g: (-g.people, g.first_flagged_at))
         flagged = flagged[:QUEUE_LIMIT]
     if show in ("", "pending") and not reason:
-        if item_type in ("", "contribution"):
-            for item in (
-                Contribution.objects.filter(study_id__in=study_ids, state=ItemState.PENDING)
-                .select_related("author", "study", "section")
-                .order_by("created_at", "id")[:QUEUE_LIMIT]
-            ):
-                pending.append(("contribution", item))
-        if item_type in ("", "comment"):
-            for item in (
-                Comment.objects.filter(study_id__in=study_ids, state=ItemState.PENDING)
-                .select_related("author", "study", "contribution")
-                .order_by("created_at", "id")[:QUEUE_LIMIT]
-            ):
-                pending.append(("comment", item))
+        # Each kind of item with what its queue row shows besides author and study.
+        for kind, model, shown in (
+            ("contribution", Contribution, "section"),
+            ("comment", Comment, "contribution"),
+        ):
+            if item_type in ("", kind):
+                items = (
+                    model.objects.filter(study_id__in=study_ids, state=ItemState.PENDING)
+                    .select_related("author", "study", shown)
+                    .order_by("created_at", "id")[:QUEUE_LIMIT]
+                )
+                pending.extend((kind, item) for item in items)
         pending.sort(key=lambda pair: pair[1].created_at)
     return Queue(flagged=flagged, pending=pending)
 

@@ -60,6 +60,14 @@ class ModerationError(ValidationError):
     """A moderation request that cannot be carried out; nothing was changed."""
 
 
+def _required(text: str, refusal: str, code: str) -> str:
+    """``text`` without the space around it; refused with ``refusal`` when nothing is left."""
+    text = text.strip()
+    if not text:
+        raise ModerationError(refusal, code=code)
+    return text
+
+
 # --- the log ----------------------------------------------------------------
 
 
@@ -355,9 +363,7 @@ def item_hide(*, study: Study, actor: User, item: Item, reason: str, note: str =
 @transaction.atomic
 def item_restore(*, study: Study, actor: User, item: Item, reason: str) -> Item:
     """Publish a hidden or removed item again, saying why; its open flags are dismissed."""
-    reason = reason.strip()
-    if not reason:
-        raise ModerationError(_("Say why the item is restored."), code="reason_required")
+    reason = _required(reason, _("Say why the item is restored."), "reason_required")
     item = _begin(study, actor, item)
     if item.state not in (ItemState.HIDDEN, ItemState.REMOVED):
         raise _already_handled()
@@ -432,9 +438,7 @@ def flags_dismiss(*, study: Study, actor: User, item: Item, note: str = "") -> i
 @transaction.atomic
 def note_add(*, study: Study, actor: User, item: Item, body: str) -> FacilitatorNote:
     """A private note on an item for the study's facilitators."""
-    body = body.strip()
-    if not body:
-        raise ModerationError(_("Write the note first."), code="empty")
+    body = _required(body, _("Write the note first."), "empty")
     item = _begin(study, actor, item)
     kind_field = item_type_of(item)
     note = FacilitatorNote.objects.create(
@@ -451,9 +455,7 @@ def official_answer_create(
     """An official answer from the facilitators, shown apart from the discussion."""
     from contributions.services import comment_create
 
-    body = body.strip()
-    if not body:
-        raise ModerationError(_("Write the answer first."), code="empty")
+    body = _required(body, _("Write the answer first."), "empty")
     if not isinstance(contribution, Contribution):
         raise ModerationError(
             _("Official answers are given on contributions."), code="not_contribution"
@@ -480,6 +482,20 @@ def _lock_membership(study: Study, membership: Membership) -> Membership:
     return Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
 
 
+def _log_member(
+    study: Study, actor: User, action: str, membership: Membership, reason: str, **details
+):
+    return log_action(
+        study=study,
+        actor=actor,
+        action=action,
+        target_type="membership",
+        target_id=membership.pk,
+        reason=reason,
+        details={"user_id": membership.user_id, **details},
+    )
+
+
 @transaction.atomic
 def member_block(
     *,
@@ -490,9 +506,7 @@ def member_block(
     until: dt.datetime | None = None,
 ) -> Membership:
     """Block a member from posting, commenting, reacting and flagging; they can still read."""
-    reason = reason.strip()
-    if not reason:
-        raise ModerationError(_("Say why the member is blocked."), code="reason_required")
+    reason = _required(reason, _("Say why the member is blocked."), "reason_required")
     if until is not None and until <= timezone.now():
         raise ModerationError(_("The end of the block must be in the future."), code="past_until")
     _require_moderator(study, actor)
@@ -513,14 +527,13 @@ def member_block(
     membership.blocked_until = until
     membership.save(update_fields=["status", "blocked_reason", "blocked_until", "updated_at"])
     events.access_changed(study_id=study.pk, user_id=membership.user_id)
-    log_action(
-        study=study,
-        actor=actor,
-        action=LogAction.BLOCK,
-        target_type="membership",
-        target_id=membership.pk,
-        reason=reason,
-        details={"user_id": membership.user_id, "until": until.isoformat() if until else None},
+    _log_member(
+        study,
+        actor,
+        LogAction.BLOCK,
+        membership,
+        reason,
+        until=until.isoformat() if until else None,
     )
     _notify_member(membership=membership, blocked=True)
     membership_changed(study_id=study.pk)
@@ -540,15 +553,7 @@ def member_unblock(
     membership.blocked_reason = ""
     membership.blocked_until = None
     membership.save(update_fields=["status", "blocked_reason", "blocked_until", "updated_at"])
-    log_action(
-        study=study,
-        actor=actor,
-        action=LogAction.UNBLOCK,
-        target_type="membership",
-        target_id=membership.pk,
-        reason=reason.strip(),
-        details={"user_id": membership.user_id},
-    )
+    _log_member(study, actor, LogAction.UNBLOCK, membership, reason.strip())
     _notify_member(membership=membership, blocked=False)
     membership_changed(study_id=study.pk)
     return membership

@@ -53,9 +53,7 @@ def poll_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def poll_vote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = study_for_user(request.user, slug)
-    if not access.can(Action.CONTRIBUTE, request.user):
-        raise PermissionDenied(_("Only members of this open study can vote."))
+    access = _member_access(request, slug, _("Only members of this open study can vote."))
     poll = selectors.poll_for_access(access=access, pk=pk)
     options = request.POST.getlist("option")
     try:
@@ -76,6 +74,14 @@ def poll_vote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if not _is_htmx(request):
         return redirect(reverse("study_detail", kwargs={"slug": slug}) + f"#{poll.dom_id}")
     return _card(request, access, poll)
+
+
+def _member_access(request: HttpRequest, slug: str, refusal: str) -> StudyAccess:
+    """The study for a member who may take part in it now; else refused with ``refusal``."""
+    access = study_for_user(request.user, slug)
+    if not access.can(Action.CONTRIBUTE, request.user):
+        raise PermissionDenied(refusal)
+    return access
 
 
 def _manage_access(request: HttpRequest, slug: str) -> StudyAccess:
@@ -166,9 +172,7 @@ def poll_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def vote_flag(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """A member flags an "other" text for the facilitators."""
-    access = study_for_user(request.user, slug)
-    if not access.can(Action.CONTRIBUTE, request.user):
-        raise PermissionDenied(_("Only members of this open study can flag."))
+    access = _member_access(request, slug, _("Only members of this open study can flag."))
     vote = selectors.vote_for_access(access=access, pk=pk)
     try:
         services.vote_text_flag(vote=vote, user=request.user)

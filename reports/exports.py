@@ -70,8 +70,9 @@ DAY_COLUMNS = [
     "cumulative_items",
     "cumulative_participants",
 ]
-PSEUDONYMOUS_COLUMNS = [
-    "pseudonym",
+# A participant's row after who they are (a pseudonym, or name and e-mail when named);
+# the named export takes them from ParticipantRow's fields of the same names.
+_PARTICIPANT_COLUMNS = [
     "organisation",
     "org_number",
     "sector",
@@ -80,17 +81,8 @@ PSEUDONYMOUS_COLUMNS = [
     "first_activity",
     "last_activity",
 ]
-NAMED_COLUMNS = [
-    "name",
-    "email",
-    "organisation",
-    "org_number",
-    "sector",
-    "contributions",
-    "comments",
-    "first_activity",
-    "last_activity",
-]
+PSEUDONYMOUS_COLUMNS = ["pseudonym", *_PARTICIPANT_COLUMNS]
+NAMED_COLUMNS = ["name", "email", *_PARTICIPANT_COLUMNS]
 
 
 TOTAL_KEYS = [
@@ -436,15 +428,7 @@ def pseudonymous_rows(
 
 
 def _participant_fields(row: ParticipantRow) -> dict[str, Any]:
-    return {
-        "organisation": row.organisation,
-        "org_number": row.org_number,
-        "sector": row.sector,
-        "contributions": row.contributions,
-        "comments": row.comments,
-        "first_activity": row.first_activity,
-        "last_activity": row.last_activity,
-    }
+    return {column: getattr(row, column) for column in _PARTICIPANT_COLUMNS}
 
 
 Progress = Callable[[int], None]

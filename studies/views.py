@@ -60,6 +60,12 @@ def _add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _error_messages(request: HttpRequest, exc: ValidationError) -> None:
+    """Show a service's refusal on the next page, where there is no form to carry it."""
+    for message in exc.messages:
+        messages.error(request, message)
+
+
 def _name_first(request: HttpRequest) -> HttpResponse | None:
     """A person without a name to show chooses one before taking part (never their address)."""
     if request.user.display_name.strip():
@@ -284,8 +290,7 @@ def study_status(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             services.study_set_status(study=study, status=target, by=request.user)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            _error_messages(request, exc)
         else:
             messages.success(request, _("The study's status is changed."))
         return redirect("studies:status", study.slug)
@@ -518,8 +523,7 @@ def membership_leave(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         services.membership_leave(membership=access.membership)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        _error_messages(request, exc)
         return redirect("studies:membership", slug)
     messages.success(request, _("You have left the study. What you posted stays."))
     try:
@@ -569,8 +573,7 @@ def member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResp
                 membership=membership, role=form.cleaned_data["role"], by=request.user
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            _error_messages(request, exc)
         else:
             messages.success(
                 request,
@@ -596,8 +599,7 @@ def join_request_decide(request: HttpRequest, slug: str, request_id: int) -> Htt
     try:
         services.join_request_decide(join_request=join_request, approve=approve, by=request.user)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        _error_messages(request, exc)
     else:
         messages.success(
             request,
