@@ -4,16 +4,14 @@ organisations shown and filtered as the author's claim allows."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.test import TestCase
 
 from accounts.models import ClaimState, Sector
 from accounts.services import claim_decide
 from contributions import passages
 from contributions.models import ItemState
-from search import indexing, selectors
+from search import indexing
 from search.models import SearchDocument
-from search.text import parse_query
 from studies.blocks import version_blocks
 from studies.models import Role, Visibility
 from studies.services import document_version_publish
@@ -28,6 +26,7 @@ from tests.factories import (
     UserFactory,
     login_as,
 )
+from tests.search.conftest import found
 
 pytestmark = pytest.mark.django_db
 
@@ -55,17 +54,6 @@ def document(settings):
     )
     author = member(study, display_name="Kari Nordmann")
     return study, coordinator, version_blocks(version), author
-
-
-def found(query: str, *, user=None, study=None, **filters) -> list:
-    page = selectors.search(
-        user=user or AnonymousUser(),
-        query=parse_query(query),
-        filters=selectors.SearchFilters(**filters),
-        study=study,
-    )
-    assert page is not None
-    return [f"{r.document.source}:{r.document.object_id}" for r in page.results]
 
 
 def propose(study, author, block, wording="Assistenten skal kvitsymre alle tjenester."):
