@@ -20,8 +20,6 @@ from tests.factories import (
     AffiliationFactory,
     CommentFactory,
     ContributionFactory,
-    MembershipFactory,
-    OrganisationFactory,
     StudyFactory,
     UserFactory,
     login_as,
@@ -226,7 +224,7 @@ def _options(client, path, **params) -> str:
 
 
 def test_the_organisation_filter_lists_only_organisations_confirmed_items_name(claims, client):
-    OrganisationFactory(name="Kari Nordmann er en svindler AS")  # anyone may add one
+    organisation(name="Kari Nordmann er en svindler AS")  # anyone may add one
     hidden_only = organisation(name="Skjult etat")
     ContributionFactory(
         study=claims.study, acted_for=hidden_only, state=ItemState.HIDDEN, body="Skjult."
@@ -245,8 +243,7 @@ def test_the_organisation_filter_lists_only_organisations_confirmed_items_name(c
     assert ">Alfa etat</option>" in in_study
     assert "Annen etat" not in in_study and "Beta AS" not in in_study
     # A member of the closed study finds its items, and so its organisation.
-    insider = UserFactory()
-    MembershipFactory(study=closed, user=insider)
+    insider = member(closed)
     login_as(client, insider)
     assert ">Lukket etat</option>" in _options(client, "/search/")
 
