@@ -13,16 +13,12 @@ from django.urls import reverse
 from contributions import passages
 from contributions.controls import Viewer, stub
 from contributions.models import Contribution
-from studies.blocks import version_blocks
-from studies.models import Role
-from studies.services import document_version_publish
-from tests.contributions.factories import member
-from tests.factories import StudyFactory, login_as
+from tests.contributions.passage_setup import document_study
+from tests.factories import login_as
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-DOC = "# Assistant\n\nCitizens should find help in one place.\n\n- It works on a phone.\n"
 STATES = ["open", "considering", "accepted", "declined", "withdrawn"]
 ROLES = ["author", "other", "facilitator", "anonymous"]
 UNDECIDED = {"open", "considering"}
@@ -30,20 +26,14 @@ UNDECIDED = {"open", "considering"}
 
 @pytest.fixture
 def world(settings):
-    settings.DUGNAD_REQUIRE_MFA = False
-    study = StudyFactory(body=DOC)
-    coordinator = member(study, role=Role.COORDINATOR)
-    version = document_version_publish(
-        study=study, number="0.8", body=DOC, change_summary="First.", by=coordinator
-    )
-    block = version_blocks(version)[1]
+    doc = document_study(settings)
     people = {
-        "author": member(study, display_name="Kari Nordmann"),
-        "other": member(study, display_name="Ola Nordmann"),
-        "facilitator": member(study, role=Role.FACILITATOR),
+        "author": doc.kari,
+        "other": doc.ola,
+        "facilitator": doc.facilitator,
         "anonymous": None,
     }
-    return study, coordinator, block, people
+    return doc.study, doc.coordinator, doc.blocks[1], people
 
 
 def _amendment_in(state: str, study, coordinator, block, author) -> Contribution:

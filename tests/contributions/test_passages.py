@@ -23,7 +23,8 @@ from contributions.selectors import PAGE_SIZE
 from studies.blocks import version_blocks
 from studies.models import MembershipStatus, Role, Study, StudyEvent, StudyStatus, Visibility
 from studies.services import document_version_publish
-from tests.contributions.factories import member, organisation
+from tests.contributions.factories import member
+from tests.contributions.passage_setup import document_study
 from tests.factories import MembershipFactory, StudyFactory, UserFactory, login_as
 from tests.studies.factories import PhaseFactory
 
@@ -42,17 +43,8 @@ The assistant must explain decisions in plain language and name the law behind t
 
 @pytest.fixture
 def setup(settings):
-    settings.DUGNAD_REQUIRE_MFA = False
-    study = StudyFactory(body=DOC)
-    coordinator = member(study, role=Role.COORDINATOR)
-    version = document_version_publish(
-        study=study, number="0.8", body=DOC, change_summary="First.", by=coordinator
-    )
-    blocks = version_blocks(version)
-    nav = organisation(name="NAV")
-    author = member(study, organisation=nav, display_name="Kari Nordmann")
-    other = member(study, display_name="Ola Nordmann")
-    return study, coordinator, version, blocks, author, other
+    doc = document_study(settings, body=DOC)
+    return doc.study, doc.coordinator, doc.version, doc.blocks, doc.kari, doc.ola
 
 
 def codes(error: ValidationError) -> list[str]:
