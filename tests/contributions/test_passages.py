@@ -394,6 +394,13 @@ def test_anonymous_people_are_sent_to_sign_in_and_outsiders_of_a_private_study_g
     assert client.get(reverse("passages:document", args=[study.slug])).status_code == 404
 
 
+def _accept_through_the_view(client, person, study, amendment) -> int:
+    """The status with which ``person`` accepting ``amendment`` on ``study``'s page ends."""
+    login_as(client, person)
+    url = reverse("passages:decide", args=[study.slug, amendment.pk])
+    return client.post(url, {"status": "accepted", "reason": "x"}).status_code
+
+
 def test_an_amendment_of_another_study_cannot_be_supported_or_decided_from_this_one(setup, client):
     study, coordinator, _v, blocks, author, other = setup
     amendment = propose(study, author, blocks[1])
@@ -403,18 +410,14 @@ def test_an_amendment_of_another_study_cannot_be_supported_or_decided_from_this_
     login_as(client, other)
     url = reverse("passages:support", args=[elsewhere.slug, amendment.pk])
     assert client.post(url).status_code == 404
-    login_as(client, coordinator)
-    url = reverse("passages:decide", args=[elsewhere.slug, amendment.pk])
-    assert client.post(url, {"status": "accepted", "reason": "x"}).status_code == 404
+    assert _accept_through_the_view(client, coordinator, elsewhere, amendment) == 404
     assert Amendment.objects.get().status == AmendmentStatus.OPEN
 
 
 def test_a_contributor_cannot_decide_through_the_view(setup, client):
     study, _c, _v, blocks, author, other = setup
     amendment = propose(study, author, blocks[1])
-    login_as(client, other)
-    url = reverse("passages:decide", args=[study.slug, amendment.pk])
-    assert client.post(url, {"status": "accepted", "reason": "x"}).status_code == 403
+    assert _accept_through_the_view(client, other, study, amendment) == 403
     assert Amendment.objects.get().status == AmendmentStatus.OPEN
 
 
