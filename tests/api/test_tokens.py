@@ -15,7 +15,6 @@ from tests.contributions.factories import member
 from tests.factories import (
     StudyFactory,
     UserFactory,
-    give_mfa,
     login_as,
     sign_in_with_second_factor,
 )
@@ -36,8 +35,7 @@ def test_anonymous_visitor_is_sent_to_sign_in_from_the_token_page(client):
 
 def test_person_who_coordinates_nothing_cannot_create_tokens(client):
     study = StudyFactory()
-    contributor = give_mfa(member(study, role=Role.FACILITATOR))
-    login_as(client, contributor)
+    sign_in_with_second_factor(client, member(study, role=Role.FACILITATOR))
     page = client.get("/api/tokens/")
     assert page.status_code == 200
     assert b'name="name"' not in page.content
