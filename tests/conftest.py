@@ -103,6 +103,13 @@ def _fast_and_isolated(settings, tmp_path):
 
 
 @pytest.fixture
+def english_by_default(settings):
+    """Pages default to English (``LANGUAGE_CODE``): assertions read the English source
+    strings, as a request without a language cookie or header gets them."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
 def in_english():
     """The test's own code (forms, services, templates rendered in the test) speaks
     English: assertions read the English source strings."""

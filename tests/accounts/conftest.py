@@ -5,11 +5,29 @@ from __future__ import annotations
 import re
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    format_hotp_value,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from allauth.mfa.utils import decrypt
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
 from tests.factories import PASSWORD
+
+
+def totp_code(secret: str) -> str:
+    """The code an authenticator app shows now for a TOTP ``secret``."""
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+
+def totp_code_for(user) -> str:
+    """The code a person's own authenticator (set up with ``give_mfa``) shows now."""
+    authenticator = Authenticator.objects.get(user=user, type="totp")
+    return totp_code(decrypt(authenticator.data["secret"]))
 
 
 def sign_in(client, user, password: str = PASSWORD):

@@ -14,13 +14,7 @@ from accounts import administrators as admins
 from accounts.models import User
 from tests.factories import UserFactory, give_mfa, login_as
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    """The assertions read the English source strings."""
-    settings.LANGUAGE_CODE = "en"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_by_default")]
 
 
 @pytest.fixture

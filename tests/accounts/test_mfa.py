@@ -4,38 +4,26 @@ from __future__ import annotations
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import (
-    format_hotp_value,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
 from django.urls import reverse
 
 from studies.models import Role
-from tests.accounts.conftest import reauthenticate, sign_in
-from tests.factories import (
-    PASSWORD,
-    MembershipFactory,
-    StudyFactory,
-    UserFactory,
-    give_mfa,
-    use_second_factor,
-)
+from tests.accounts.conftest import reauthenticate, sign_in, totp_code
+from tests.contributions.factories import member
+from tests.factories import PASSWORD, StudyFactory, give_mfa, use_second_factor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.accounts.mfa_urls")]
 
 
-def _code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+def signed_in_member(client, role, slug: str = "digital-assistent"):
+    """A member of the study ``slug`` in ``role``, signed in with a password only."""
+    user = member(StudyFactory(slug=slug), role=role)
+    sign_in(client, user)
+    return user
 
 
 @pytest.fixture
 def coordinator(client):
-    study = StudyFactory(slug="digital-assistent")
-    user = UserFactory()
-    MembershipFactory(study=study, user=user, role=Role.COORDINATOR)
-    sign_in(client, user)
-    return user
+    return signed_in_member(client, Role.COORDINATOR)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -63,7 +51,7 @@ def test_a_coordinator_without_mfa_is_guided_through_set_up_and_back(client, coo
     assert any("two-factor" in m.lower() or "tofaktor" in m.lower() for m in messages)
     secret = page.context["form"].secret
 
-    response = client.post(reverse("mfa_activate_totp"), {"code": _code(secret)})
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
     assert response.status_code == 302
     assert response.url == reverse("mfa_view_recovery_codes")
     assert Authenticator.objects.filter(user=coordinator, type="totp").exists()
@@ -94,10 +82,7 @@ def test_a_coordinator_without_mfa_is_guided_through_set_up_and_back(client, coo
     ],
 )
 def test_every_guarded_page_guides_to_set_up_with_an_explanation(client, target, role):
-    study = StudyFactory(slug="digital-assistent")
-    user = UserFactory()
-    MembershipFactory(study=study, user=user, role=role)
-    sign_in(client, user)
+    signed_in_member(client, role)
     client.cookies["django_language"] = "en"
     response = client.get(target, follow=True)
     # Guided, not refused: allauth asks for the password, then shows the set-up.
@@ -115,19 +100,13 @@ def test_the_guidance_is_in_bokmal_by_default(client, coordinator):
 
 
 def test_a_facilitator_is_refused_exports_not_sent_to_mfa_set_up(client):
-    study = StudyFactory(slug="digital-assistent")
-    user = UserFactory()
-    MembershipFactory(study=study, user=user, role=Role.FACILITATOR)
-    sign_in(client, user)
+    signed_in_member(client, Role.FACILITATOR)
     assert client.get("/test-export/digital-assistent/").status_code == 403
     assert "mfa_next" not in client.session
 
 
 def test_a_facilitator_with_mfa_opens_the_real_moderation_queue(client):
-    study = StudyFactory(slug="digital-assistent")
-    user = UserFactory()
-    MembershipFactory(study=study, user=user, role=Role.FACILITATOR)
-    sign_in(client, user)
+    user = signed_in_member(client, Role.FACILITATOR)
     use_second_factor(client, user)
     assert client.get("/moderation/digital-assistent/").status_code == 200
 
@@ -171,10 +150,7 @@ def test_a_coordinator_with_mfa_set_up_elsewhere_is_asked_for_a_code(client, coo
 
 
 def test_a_contributor_is_refused_not_sent_to_mfa_set_up(client):
-    study = StudyFactory(slug="open-study")
-    user = UserFactory()
-    MembershipFactory(study=study, user=user, role=Role.CONTRIBUTOR)
-    sign_in(client, user)
+    signed_in_member(client, Role.CONTRIBUTOR, slug="open-study")
     response = client.get("/test-moderation/open-study/")
     assert response.status_code == 403
     assert "mfa_next" not in client.session

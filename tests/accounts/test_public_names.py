@@ -10,13 +10,7 @@ from contributions.models import Contribution
 from studies.models import Membership, Role
 from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    """The assertions read the English source strings."""
-    settings.LANGUAGE_CODE = "en"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_by_default")]
 
 
 def test_sign_up_asks_for_the_name_to_show(client):

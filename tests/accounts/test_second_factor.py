@@ -7,16 +7,11 @@ import time
 import pytest
 from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import (
-    format_hotp_value,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
-from allauth.mfa.utils import decrypt
 from django.urls import reverse
 
 from accounts.second_factor import second_factor_in_session
 from studies.models import Invitation, Membership, Role
+from tests.accounts.conftest import totp_code_for
 from tests.factories import (
     PASSWORD,
     MembershipFactory,
@@ -27,12 +22,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def totp_code(user) -> str:
-    authenticator = Authenticator.objects.get(user=user, type="totp")
-    secret = decrypt(authenticator.data["secret"])
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
 @pytest.fixture
@@ -90,7 +79,7 @@ def test_after_confirming_with_a_code_the_coordinator_continues_where_they_were(
     client.force_login(coordinator)
     target = moderation_url(study)
     response = client.get(target)
-    response = client.post(response.url, {"code": totp_code(coordinator)})
+    response = client.post(response.url, {"code": totp_code_for(coordinator)})
     assert response.status_code == 302
     assert response.url == target
     assert client.get(target).status_code == 200
@@ -112,7 +101,7 @@ def test_signing_in_with_password_and_totp_counts_as_the_second_factor(client, s
     )
     assert response.url == reverse("mfa_authenticate")
     assert client.get(moderation_url(study)).status_code == 302  # not signed in yet
-    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(coordinator)})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code_for(coordinator)})
     assert response.status_code == 302
     assert client.get(moderation_url(study)).status_code == 200
 
@@ -259,7 +248,7 @@ def test_signing_in_to_the_admin_goes_through_allauth_with_totp(client):
     assert login_url.startswith(reverse("account_login"))
     response = client.post(login_url, {"login": staff.email, "password": PASSWORD})
     assert response.url == reverse("mfa_authenticate")
-    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(staff)}, follow=True)
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code_for(staff)}, follow=True)
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == reverse("admin:index")
 

@@ -17,13 +17,7 @@ import jwt
 import pytest
 import requests
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.socialaccount.models import SocialAccount
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core import mail
@@ -32,6 +26,7 @@ from django.urls import reverse
 
 from accounts import oidc
 from accounts.models import User
+from tests.accounts.conftest import totp_code
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -204,10 +199,6 @@ def _give_totp(user) -> str:
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
-
-
-def _totp_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
 # --- The content security policy --------------------------------------------------
@@ -424,7 +415,7 @@ def test_a_trusted_provider_connects_a_staff_account_only_after_its_second_facto
     assert _signed_in(client) is None
     assert not SocialAccount.objects.exists()
     assert mail.outbox == []
-    response = client.post(reverse("mfa_authenticate"), {"code": _totp_code(secret)})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     assert _signed_in(client) == str(person.pk)
     assert SocialAccount.objects.get().user == person
     assert [m.to for m in mail.outbox] == [["kari@example.org"]]
@@ -448,7 +439,7 @@ def test_a_connected_staff_identity_saves_nothing_before_the_second_factor(
     assert _signed_in(client) is None
     account.refresh_from_db()
     assert account.extra_data == {"old": True}
-    client.post(reverse("mfa_authenticate"), {"code": _totp_code(secret)})
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     assert _signed_in(client) == str(person.pk)
     account.refresh_from_db()
     assert account.extra_data["userinfo"]["email"] == "kari@example.org"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from api.services import api_token_create
 from contributions.models import ItemState, ModerationReason
 from studies.models import Role, StudyStatus, Visibility
+from tests.contributions.factories import member
 from tests.factories import (
     CommentFactory,
     ContributionFactory,
-    MembershipFactory,
     OrganisationFactory,
     SectionFactory,
     StudyFactory,
@@ -18,9 +18,7 @@ from tests.factories import (
 
 
 def coordinator_of(study, **kwargs):
-    user = give_mfa(UserFactory(**kwargs))
-    MembershipFactory(study=study, user=user, role=Role.COORDINATOR)
-    return user
+    return give_mfa(member(study, role=Role.COORDINATOR, **kwargs))
 
 
 def token_for(user, name: str = "harvester") -> tuple:

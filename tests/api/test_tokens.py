@@ -11,11 +11,10 @@ from api.models import ApiToken
 from api.services import api_token_create, token_digest
 from studies.models import Role
 from tests.api.factories import coordinator_of, members_only_study, seed_study, token_for
+from tests.contributions.factories import member
 from tests.factories import (
-    MembershipFactory,
     StudyFactory,
     UserFactory,
-    give_mfa,
     login_as,
     sign_in_with_second_factor,
 )
@@ -36,9 +35,7 @@ def test_anonymous_visitor_is_sent_to_sign_in_from_the_token_page(client):
 
 def test_person_who_coordinates_nothing_cannot_create_tokens(client):
     study = StudyFactory()
-    contributor = give_mfa(UserFactory())
-    MembershipFactory(study=study, user=contributor, role=Role.FACILITATOR)
-    login_as(client, contributor)
+    sign_in_with_second_factor(client, member(study, role=Role.FACILITATOR))
     page = client.get("/api/tokens/")
     assert page.status_code == 200
     assert b'name="name"' not in page.content
@@ -49,8 +46,7 @@ def test_person_who_coordinates_nothing_cannot_create_tokens(client):
 def test_coordinator_without_two_factor_authentication_cannot_create_tokens(client, settings):
     settings.DUGNAD_REQUIRE_MFA = True
     study = StudyFactory()
-    coordinator = UserFactory()
-    MembershipFactory(study=study, user=coordinator, role=Role.COORDINATOR)
+    coordinator = member(study, role=Role.COORDINATOR)
     login_as(client, coordinator)
     page = client.get("/api/tokens/")
     assert b"/accounts/2fa/totp/activate/" in page.content
@@ -64,8 +60,7 @@ def test_coordinator_without_two_factor_authentication_cannot_create_tokens(clie
 def test_coordinator_who_has_not_used_totp_in_this_session_is_asked_for_a_code(client, settings):
     settings.DUGNAD_REQUIRE_MFA = True
     study = StudyFactory()
-    coordinator = give_mfa(UserFactory())
-    MembershipFactory(study=study, user=coordinator, role=Role.COORDINATOR)
+    coordinator = coordinator_of(study)
     client.force_login(coordinator)  # TOTP set up, but not used in this session
     page = client.get("/api/tokens/")
     assert b"/accounts/2fa/reauthenticate/" in page.content

@@ -12,25 +12,12 @@ from accounts.models import Sector
 from contributions import services as contribution_services
 from studies.models import Role
 from tests.browser.conftest import in_thread, sign_in_as
-from tests.factories import (
-    AffiliationFactory,
-    MembershipFactory,
-    OrganisationFactory,
-    StudyFactory,
-    UserFactory,
-)
+from tests.contributions.factories import member
+from tests.factories import OrganisationFactory, StudyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EXPORT_TIMEOUT = 30_000
-
-
-def _person(study, organisation=None, role=Role.CONTRIBUTOR):
-    user = UserFactory()
-    if organisation is not None:
-        AffiliationFactory(user=user, organisation=organisation)
-    MembershipFactory(study=study, user=user, role=role, organisation=organisation)
-    return user
 
 
 def _study_with_figures():
@@ -38,10 +25,11 @@ def _study_with_figures():
     county = OrganisationFactory(name="Nordland County Council", sector=Sector.PUBLIC)
     vendor = OrganisationFactory(name="Fjord Software AS", sector=Sector.PRIVATE)
     university = OrganisationFactory(name="University of Tromsø", sector=Sector.ACADEMIA)
-    a1, a2 = _person(study, county), _person(study, county)
-    b, c, solo = _person(study, vendor), _person(study, university), _person(study)
-    _person(study)  # a member who never posts: a member, not a participant
-    coordinator = _person(study, role=Role.COORDINATOR)
+    a1, a2 = member(study, organisation=county), member(study, organisation=county)
+    b, c = member(study, organisation=vendor), member(study, organisation=university)
+    solo = member(study)
+    member(study)  # a member who never posts: a member, not a participant
+    coordinator = member(study, role=Role.COORDINATOR)
     create = contribution_services.contribution_create
     first = in_thread(create, study=study, author=a1, title="One door", body="x")
     in_thread(create, study=study, author=a1, title="Two doors", body="x")

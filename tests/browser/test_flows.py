@@ -17,12 +17,11 @@ from contributions import services as contribution_services
 from contributions.models import Comment, Contribution, ItemState
 from studies.models import Membership, Role
 from tests.browser.conftest import in_thread, message_text, sign_in_as
+from tests.contributions.factories import member
 from tests.factories import (
     PASSWORD,
     ContributionFactory,
-    MembershipFactory,
     StudyFactory,
-    UserFactory,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,12 +40,6 @@ def _study_page(page, study):
 
 def _not_reloaded(page) -> bool:
     return page.evaluate("window.__noReload === true")
-
-
-def _member(study, *, role=Role.CONTRIBUTOR, **kwargs):
-    user = UserFactory(**kwargs)
-    MembershipFactory(study=study, user=user, role=role)
-    return user
 
 
 def _post(study, author, title: str, body: str, **kwargs):
@@ -89,7 +82,7 @@ def _comment_on(page, contribution_dom_id: str, body: str) -> None:
 
 def test_a_new_person_signs_up_joins_for_their_organisation_and_posts_live(new_page, asgi_server):
     study = StudyFactory(title="Digital assistant")
-    other = _member(study, display_name="Kari Nordmann")
+    other = member(study, display_name="Kari Nordmann")
     watcher = _signed_in_page(new_page, other, study)
 
     # Sign up and verify the address through the link in the e-mail.
@@ -160,8 +153,8 @@ def test_a_new_person_signs_up_joins_for_their_organisation_and_posts_live(new_p
 
 def test_a_hidden_contribution_turns_into_the_marker_on_every_open_page(new_page, settings):
     study = StudyFactory()
-    author = _member(study)
-    facilitator = _member(study, role=Role.FACILITATOR)
+    author = member(study)
+    facilitator = member(study, role=Role.FACILITATOR)
     contribution = _post(study, author, "Buy the vendor's product", "Advert.")
     author_page = _signed_in_page(new_page, author, study)
     visitor = new_page(language="en")
@@ -193,8 +186,8 @@ def test_the_controls_moderation_js_puts_on_a_live_item_are_the_servers(new_page
     """static/js/moderation.js copies the facilitator's controls from the page's <template>
     onto an item that arrives live; after a reload the server renders the same controls."""
     study = StudyFactory()
-    author = _member(study)
-    facilitator = _member(study, role=Role.FACILITATOR)
+    author = member(study)
+    facilitator = member(study, role=Role.FACILITATOR)
     moderator = _signed_in_page(new_page, facilitator, study)
     contribution = _post(study, author, "Arrives live", "Text.")
     tools = f"#{contribution.dom_id} > .item-tools .moderation-item-tools"
@@ -215,7 +208,7 @@ def test_the_controls_moderation_js_puts_on_a_live_item_are_the_servers(new_page
 
 def test_after_a_lost_connection_every_item_posted_meanwhile_is_on_the_page_once(new_page):
     study = StudyFactory()
-    author = _member(study)
+    author = member(study)
     before = ContributionFactory(study=study, author=author, title="Before the cut")
     page = new_page(language="en")
     _study_page(page, study)
@@ -269,7 +262,7 @@ def _tab_to(page, selector: str, limit: int = 80) -> None:
 
 def test_posting_works_by_keyboard_alone(new_page):
     study = StudyFactory()
-    user = _member(study)
+    user = member(study)
     page = _signed_in_page(new_page, user, study)
     page.locator("body").focus()
     _tab_to(page, "#contribution-form [name=title]")
@@ -284,7 +277,7 @@ def test_posting_works_by_keyboard_alone(new_page):
 
 def test_new_live_items_are_announced_through_a_polite_live_region(new_page):
     study = StudyFactory()
-    author = _member(study)
+    author = member(study)
     page = new_page(language="en")
     _study_page(page, study)
     region = page.locator("#live-announcer")
@@ -309,7 +302,7 @@ def test_when_posting_fails_the_page_says_so_and_keeps_the_text(new_page, failur
     """A 500 or 503 (the server, Redis away) or no answer at all swaps nothing:
     the form says nothing was saved, keeps what was typed, and the next try works."""
     study = StudyFactory()
-    user = _member(study)
+    user = member(study)
     page = _signed_in_page(new_page, user, study)
     url = "**" + reverse("contribution_list", args=[study.slug])
 
@@ -337,7 +330,7 @@ def test_when_a_button_fails_the_page_says_to_reload(new_page):
     """A form without text (Support) gets the message to reload instead."""
     study = StudyFactory()
     contribution = ContributionFactory(study=study, title="Someone else's idea")
-    page = _signed_in_page(new_page, _member(study), study)
+    page = _signed_in_page(new_page, member(study), study)
     page.route("**/react/", lambda route: route.fulfill(status=503, body="Busy"))
     item = page.locator(f"#{contribution.dom_id}")
     item.locator(":scope > .item-tools").get_by_role("button", name="Support").click()
@@ -357,7 +350,7 @@ def test_past_the_posting_limit_the_message_is_friendly_and_the_text_is_kept(
     from contributions.services import parse_rate
 
     study = StudyFactory()
-    user = _member(study)
+    user = member(study)
     page = _signed_in_page(new_page, user, study)
     # Use up this person's allowance on the shared cache the server counts in (this
     # window and the next, so a minute turning over cannot let the post through).

@@ -77,6 +77,17 @@ def test_a_contribution_a_filter_does_not_match_shows_as_a_bar_to_the_whole_list
     assert page.url.endswith(f"/studies/{study.slug}/")
 
 
+def _comment_from_elsewhere(contribution, author, body: str, parent=None):
+    """A comment (a reply if ``parent``) posted by another thread, as another process would."""
+    return in_thread(
+        contribution_services.comment_create,
+        contribution=contribution,
+        author=author,
+        body=body,
+        parent=parent,
+    )
+
+
 def _collapsed_thread(study):
     contribution = ContributionFactory(study=study, title="Much discussed")
     tops = [
@@ -103,21 +114,10 @@ def test_a_comment_on_a_collapsed_contribution_raises_its_count_and_is_there_whe
     expect(show_all).to_have_text("Show all 4 comments")
     expect(replies).to_have_text("2 replies: show")
 
-    reply = in_thread(
-        contribution_services.comment_create,
-        contribution=contribution,
-        author=replier,
-        body="A late reply",
-        parent=tops[-1],
-    )
+    reply = _comment_from_elsewhere(contribution, replier, "A late reply", parent=tops[-1])
     expect(replies).to_have_text("3 replies: show")
     expect(page.get_by_text("A late reply", exact=True)).to_be_hidden()
-    comment = in_thread(
-        contribution_services.comment_create,
-        contribution=contribution,
-        author=commenter,
-        body="A late comment",
-    )
+    comment = _comment_from_elsewhere(contribution, commenter, "A late comment")
     expect(show_all).to_have_text("Show all 5 comments")
     expect(page.locator(f"#{comment.dom_id}")).to_be_visible()
     assert _blocking_violations(page) == []
@@ -140,12 +140,7 @@ def test_after_a_lost_connection_the_window_catches_up_exactly(new_page):
     contribution, tops = _collapsed_thread(study)
     older = [ContributionFactory(study=study, title=f"Older {n:02}") for n in range(PAGE_SIZE)]
     replier, commenter, author = _member(study), _member(study), _member(study)
-    outside = in_thread(
-        contribution_services.comment_create,
-        contribution=contribution,
-        author=commenter,
-        body="Before the window opened",
-    )
+    outside = _comment_from_elsewhere(contribution, commenter, "Before the window opened")
     page = new_page(language="en")
     # The older window: the thread is there, the newest contributions are not.
     _open(page, f"/studies/{study.slug}/?before={older[2].pk}")
@@ -158,13 +153,7 @@ def test_after_a_lost_connection_the_window_catches_up_exactly(new_page):
         "window.__dugnadSockets.forEach(function (s) { s.close(); });"
     )
     expect(page.locator("#live-status")).to_have_attribute("data-state", "offline")
-    reply = in_thread(
-        contribution_services.comment_create,
-        contribution=contribution,
-        author=replier,
-        body="A reply while away",
-        parent=tops[-1],
-    )
+    reply = _comment_from_elsewhere(contribution, replier, "A reply while away", parent=tops[-1])
     fresh = [_post(study, author, f"While away {n}", "Body") for n in range(2)]
     # An older comment the window leaves out is withdrawn: it must not slip in.
     in_thread(contribution_services.comment_withdraw, comment=tops[0], user=tops[0].author)

@@ -25,14 +25,15 @@ class DocumentStudy:
     ola: object  # a member for no organisation
 
 
-def document_study(settings) -> DocumentStudy:
-    """A study with version 0.8 of DOC published; staff sign in without a second factor."""
+def document_study(settings, body: str = DOC) -> DocumentStudy:
+    """A study with version 0.8 of ``body`` published; staff sign in without a second
+    factor."""
     settings.DUGNAD_REQUIRE_MFA = False
-    study = StudyFactory(body=DOC)
+    study = StudyFactory(body=body)
     coordinator = member(study, role=Role.COORDINATOR)
     facilitator = member(study, role=Role.FACILITATOR)
     version = document_version_publish(
-        study=study, number="0.8", body=DOC, change_summary="First.", by=coordinator
+        study=study, number="0.8", body=body, change_summary="First.", by=coordinator
     )
     kari = member(study, organisation=organisation(name="NAV"), display_name="Kari Nordmann")
     ola = member(study, display_name="Ola Nordmann")

@@ -13,16 +13,12 @@ from django.urls import reverse
 from contributions import passages
 from contributions.controls import Viewer, stub
 from contributions.models import Contribution
-from studies.blocks import version_blocks
-from studies.models import Role
-from studies.services import document_version_publish
-from tests.contributions.factories import member
-from tests.factories import StudyFactory, login_as
+from tests.contributions.passage_setup import document_study
+from tests.factories import login_as
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-DOC = "# Assistant\n\nCitizens should find help in one place.\n\n- It works on a phone.\n"
 STATES = ["open", "considering", "accepted", "declined", "withdrawn"]
 ROLES = ["author", "other", "facilitator", "anonymous"]
 UNDECIDED = {"open", "considering"}
@@ -30,20 +26,14 @@ UNDECIDED = {"open", "considering"}
 
 @pytest.fixture
 def world(settings):
-    settings.DUGNAD_REQUIRE_MFA = False
-    study = StudyFactory(body=DOC)
-    coordinator = member(study, role=Role.COORDINATOR)
-    version = document_version_publish(
-        study=study, number="0.8", body=DOC, change_summary="First.", by=coordinator
-    )
-    block = version_blocks(version)[1]
+    doc = document_study(settings)
     people = {
-        "author": member(study, display_name="Kari Nordmann"),
-        "other": member(study, display_name="Ola Nordmann"),
-        "facilitator": member(study, role=Role.FACILITATOR),
+        "author": doc.kari,
+        "other": doc.ola,
+        "facilitator": doc.facilitator,
         "anonymous": None,
     }
-    return study, coordinator, block, people
+    return doc.study, doc.coordinator, doc.blocks[1], people
 
 
 def _amendment_in(state: str, study, coordinator, block, author) -> Contribution:
@@ -81,14 +71,20 @@ def _card_tools(html: str, pk: int) -> str:
     return html[start : html.index('class="item-form-slot"', start)]
 
 
+def _amendment_seen_by(world, state: str, role: str):
+    """The author's amendment in ``state``, and a client signed in as ``role``."""
+    study, coordinator, block, people = world
+    amendment = _amendment_in(state, study, coordinator, block, people["author"])
+    return amendment, _client_for(people[role])
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("state", STATES)
 def test_the_panel_offers_support_withdrawal_and_a_decision_only_while_undecided(
     world, state, role
 ):
-    study, coordinator, block, people = world
-    amendment = _amendment_in(state, study, coordinator, block, people["author"])
-    client = _client_for(people[role])
+    study, _c, block, _p = world
+    amendment, client = _amendment_seen_by(world, state, role)
     response = client.get(reverse("passages:panel", args=[study.slug, block.anchor]), **HTMX)
     assert response.status_code == 200
     article = _panel_article(response.content.decode(), amendment.pk)
@@ -112,9 +108,8 @@ def test_the_panel_offers_support_withdrawal_and_a_decision_only_while_undecided
 def test_the_study_page_card_offers_support_edit_and_withdrawal_only_while_undecided(
     world, state, role
 ):
-    study, coordinator, block, people = world
-    amendment = _amendment_in(state, study, coordinator, block, people["author"])
-    client = _client_for(people[role])
+    study, _c, block, _p = world
+    amendment, client = _amendment_seen_by(world, state, role)
     response = client.get(reverse("study_detail", args=[study.slug]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -161,45 +156,17 @@ def test_every_control_of_a_decided_amendment_is_still_refused_with_a_clear_mess
     as_author, as_other = _client_for(author), _client_for(other)
     no_support = "Dette endringsforslaget kan ikke lenger få støtte."
     no_withdrawal = "Et avgjort endringsforslag kan ikke lenger trekkes tilbake."
-    posts = [
-        (
-            as_other,
-            reverse("passages:support", args=[study.slug, amendment.pk]),
-            {},
-            409,
-            no_support,
-        ),
-        (
-            as_other,
-            reverse("contribution_react", args=[study.slug, amendment.pk]),
-            {},
-            409,
-            no_support,
-        ),
-        (
-            as_author,
-            reverse("passages:withdraw", args=[study.slug, amendment.pk]),
-            {},
-            409,
-            no_withdrawal,
-        ),
-        (
-            as_author,
-            reverse("contribution_edit", args=[study.slug, amendment.pk]),
-            {"body": "Other."},
-            409,
-            "Et avgjort endringsforslag kan ikke lenger endres.",
-        ),
+    no_edit = "Et avgjort endringsforslag kan ikke lenger endres."
+    posts = [  # who, the URL's name, the data, the status, the message
+        (as_other, "passages:support", {}, 409, no_support),
+        (as_other, "contribution_react", {}, 409, no_support),
+        (as_author, "passages:withdraw", {}, 409, no_withdrawal),
+        (as_author, "contribution_edit", {"body": "Other."}, 409, no_edit),
         # The study page's generic withdrawal refuses as it refuses every invalid request.
-        (
-            as_author,
-            reverse("contribution_withdraw", args=[study.slug, amendment.pk]),
-            {},
-            422,
-            no_withdrawal,
-        ),
+        (as_author, "contribution_withdraw", {}, 422, no_withdrawal),
     ]
-    for client, url, data, status, message in posts:
+    for client, name, data, status, message in posts:
+        url = reverse(name, args=[study.slug, amendment.pk])
         response = client.post(url, data, **HTMX)
         assert response.status_code == status, url
         assert message in unescape(response.content.decode()), url

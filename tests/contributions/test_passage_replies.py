@@ -8,7 +8,6 @@ import uuid
 from html import unescape
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
 from contributions import passages, services
@@ -16,14 +15,13 @@ from contributions.models import Comment, Contribution, ItemState
 from moderation import services as moderation
 from moderation.models import Flag
 from reports.statistics import study_statistics
-from search import selectors as search
-from search.text import parse_query
 from studies.blocks import version_blocks
 from studies.models import Membership, ModerationMode, Role, StudyEvent
 from studies.services import document_version_publish
 from tests.contributions.factories import member
 from tests.contributions.passage_setup import DOC, document_study
 from tests.factories import ContributionFactory, StudyFactory, login_as
+from tests.search.conftest import found
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -42,10 +40,27 @@ def _reply_url(study, anchor, pk):
     return reverse("passages:reply", args=[study.slug, anchor, pk])
 
 
+def _reply_form(pk, body: str, key: str | None = None) -> dict:
+    """The reply form's fields for the item ``pk``, with a fresh idempotency key unless given."""
+    return {f"reply-{pk}-body": body, f"reply-{pk}-idempotency_key": key or str(uuid.uuid4())}
+
+
 def _post_reply(client, study, anchor, pk, body="All of them.", **extra):
-    data = {f"reply-{pk}-body": body, f"reply-{pk}-idempotency_key": str(uuid.uuid4())}
+    data = _reply_form(pk, body)
     data.update(extra)
     return client.post(_reply_url(study, anchor, pk), data, **HTMX)
+
+
+def _reply_without_javascript(client, setup, body: str):
+    """Ola replies to the passage comment through the plain form (no htmx); returns the
+    response and the form's idempotency key."""
+    study, _f, blocks, _k, ola, item = setup
+    login_as(client, ola)
+    key = str(uuid.uuid4())
+    response = client.post(
+        _reply_url(study, blocks[1].anchor, item.pk), _reply_form(item.pk, body, key)
+    )
+    return response, key
 
 
 def _panel(client, study, anchor) -> str:
@@ -127,7 +142,7 @@ def test_a_double_submit_posts_one_reply(setup, client):
     study, _f, blocks, _k, ola, item = setup
     login_as(client, ola)
     key = str(uuid.uuid4())
-    data = {f"reply-{item.pk}-body": "Once.", f"reply-{item.pk}-idempotency_key": key}
+    data = _reply_form(item.pk, "Once.", key)
     url = _reply_url(study, blocks[1].anchor, item.pk)
     assert client.post(url, data, **HTMX).status_code == 200
     assert client.post(url, data, **HTMX).status_code == 200
@@ -135,11 +150,8 @@ def test_a_double_submit_posts_one_reply(setup, client):
 
 
 def test_without_javascript_a_reply_returns_to_the_open_panel(setup, client):
-    study, _f, blocks, _k, ola, item = setup
-    login_as(client, ola)
-    key = str(uuid.uuid4())
-    data = {f"reply-{item.pk}-body": "Plain.", f"reply-{item.pk}-idempotency_key": key}
-    response = client.post(_reply_url(study, blocks[1].anchor, item.pk), data)
+    _study, _f, blocks, *_ = setup
+    response, _key = _reply_without_javascript(client, setup, "Plain.")
     assert response.status_code == 302
     assert response["Location"].endswith(f"?open={blocks[1].anchor}#{blocks[1].anchor}")
 
@@ -299,35 +311,22 @@ def test_a_reply_counts_as_a_comment_unless_removed_as_spam(setup):
     assert (totals.comments, totals.participants) == (1, 2)
 
 
-def _found(query, study):
-    page = search.search(
-        user=AnonymousUser(),
-        query=parse_query(query),
-        filters=search.SearchFilters(),
-        study=study,
-    )
-    return [f"{r.document.source}:{r.document.object_id}" for r in page.results]
-
-
 def test_a_reply_is_found_by_search_until_it_is_hidden(
     setup, eager_celery, django_capture_on_commit_callbacks
 ):
     study, facilitator, _b, _k, ola, item = setup
     with django_capture_on_commit_callbacks(execute=True):  # indexed after the post commits
         answer = reply(item, ola, body="Trollskog er svaret.")
-    assert _found("trollskog", study) == [f"comment:{answer.pk}"]
+    assert found("trollskog", study=study) == [f"comment:{answer.pk}"]
     moderation.item_hide(study=study, actor=facilitator, item=answer, reason="off_topic")
-    assert _found("trollskog", study) == []
+    assert found("trollskog", study=study) == []
 
 
 def test_without_javascript_a_refused_reply_shows_the_document_with_the_form_and_its_error(
     setup, client
 ):
-    study, _f, blocks, _k, ola, item = setup
-    login_as(client, ola)
-    key = str(uuid.uuid4())
-    data = {f"reply-{item.pk}-body": "  ", f"reply-{item.pk}-idempotency_key": key}
-    response = client.post(_reply_url(study, blocks[1].anchor, item.pk), data)
+    *_, item = setup
+    response, key = _reply_without_javascript(client, setup, "  ")
     assert response.status_code == 422
     html = response.content.decode()
     assert "<h1>" in html and f'id="reply-wrap-{item.pk}" open' in html

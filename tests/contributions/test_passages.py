@@ -23,7 +23,8 @@ from contributions.selectors import PAGE_SIZE
 from studies.blocks import version_blocks
 from studies.models import MembershipStatus, Role, Study, StudyEvent, StudyStatus, Visibility
 from studies.services import document_version_publish
-from tests.contributions.factories import member, organisation
+from tests.contributions.factories import member
+from tests.contributions.passage_setup import document_study
 from tests.factories import MembershipFactory, StudyFactory, UserFactory, login_as
 from tests.studies.factories import PhaseFactory
 
@@ -42,17 +43,8 @@ The assistant must explain decisions in plain language and name the law behind t
 
 @pytest.fixture
 def setup(settings):
-    settings.DUGNAD_REQUIRE_MFA = False
-    study = StudyFactory(body=DOC)
-    coordinator = member(study, role=Role.COORDINATOR)
-    version = document_version_publish(
-        study=study, number="0.8", body=DOC, change_summary="First.", by=coordinator
-    )
-    blocks = version_blocks(version)
-    nav = organisation(name="NAV")
-    author = member(study, organisation=nav, display_name="Kari Nordmann")
-    other = member(study, display_name="Ola Nordmann")
-    return study, coordinator, version, blocks, author, other
+    doc = document_study(settings, body=DOC)
+    return doc.study, doc.coordinator, doc.version, doc.blocks, doc.kari, doc.ola
 
 
 def codes(error: ValidationError) -> list[str]:
@@ -402,6 +394,13 @@ def test_anonymous_people_are_sent_to_sign_in_and_outsiders_of_a_private_study_g
     assert client.get(reverse("passages:document", args=[study.slug])).status_code == 404
 
 
+def _accept_through_the_view(client, person, study, amendment) -> int:
+    """The status with which ``person`` accepting ``amendment`` on ``study``'s page ends."""
+    login_as(client, person)
+    url = reverse("passages:decide", args=[study.slug, amendment.pk])
+    return client.post(url, {"status": "accepted", "reason": "x"}).status_code
+
+
 def test_an_amendment_of_another_study_cannot_be_supported_or_decided_from_this_one(setup, client):
     study, coordinator, _v, blocks, author, other = setup
     amendment = propose(study, author, blocks[1])
@@ -411,18 +410,14 @@ def test_an_amendment_of_another_study_cannot_be_supported_or_decided_from_this_
     login_as(client, other)
     url = reverse("passages:support", args=[elsewhere.slug, amendment.pk])
     assert client.post(url).status_code == 404
-    login_as(client, coordinator)
-    url = reverse("passages:decide", args=[elsewhere.slug, amendment.pk])
-    assert client.post(url, {"status": "accepted", "reason": "x"}).status_code == 404
+    assert _accept_through_the_view(client, coordinator, elsewhere, amendment) == 404
     assert Amendment.objects.get().status == AmendmentStatus.OPEN
 
 
 def test_a_contributor_cannot_decide_through_the_view(setup, client):
     study, _c, _v, blocks, author, other = setup
     amendment = propose(study, author, blocks[1])
-    login_as(client, other)
-    url = reverse("passages:decide", args=[study.slug, amendment.pk])
-    assert client.post(url, {"status": "accepted", "reason": "x"}).status_code == 403
+    assert _accept_through_the_view(client, other, study, amendment) == 403
     assert Amendment.objects.get().status == AmendmentStatus.OPEN
 
 

@@ -27,7 +27,6 @@ from tests.factories import (
     ContributionFactory,
     StudyFactory,
     UserFactory,
-    give_mfa,
     login_as,
     sign_in_with_second_factor,
 )
@@ -141,8 +140,7 @@ def test_replies_load_on_request_for_visitors_members_and_facilitators(client, t
     login_as(client, member(study))
     html = client.get(url, **HTMX).content.decode()
     assert "Reply 2" in html and "react-button" in html
-    facilitator = give_mfa(member(study, role=Role.FACILITATOR))
-    sign_in_with_second_factor(client, facilitator)
+    sign_in_with_second_factor(client, member(study, role=Role.FACILITATOR))
     assert "Reply 2" in client.get(url, **HTMX).content.decode()
 
 

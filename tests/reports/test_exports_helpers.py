@@ -41,6 +41,14 @@ def _english_and_eager(in_english, eager_celery):
     """Assertions read English source strings; Celery tasks run in the test."""
 
 
+@pytest.fixture
+def client(client):
+    """Pages in English unless a test asks for bokmål: the assertions read the English
+    source strings."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 @dataclass
 class World:
     study: Study

@@ -16,19 +16,13 @@ from studies.models import Role, Visibility
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, give_mfa, login_as
 from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
     _english_and_eager,
+    client,
     empty_study,
     read_csv,
     read_json,
     read_xlsx,
     world,
 )
-
-
-@pytest.fixture
-def client(client):
-    """Pages in English: the assertions read the English source strings."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 def exports_url(study):

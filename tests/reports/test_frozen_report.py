@@ -19,19 +19,13 @@ from studies.models import StudyStatus, Visibility
 from studies.services import study_set_status
 from tests.reports.test_exports_helpers import (  # noqa: F401 (fixtures)
     _english_and_eager,
+    client,
     read_csv,
     read_json,
     read_xlsx,
     unescape,
     world,
 )
-
-
-@pytest.fixture
-def client(client):
-    """Pages in English unless a test asks for bokmål."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 def main_part(response) -> str:

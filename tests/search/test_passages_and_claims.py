@@ -4,16 +4,14 @@ organisations shown and filtered as the author's claim allows."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.test import TestCase
 
 from accounts.models import ClaimState, Sector
 from accounts.services import claim_decide
 from contributions import passages
 from contributions.models import ItemState
-from search import indexing, selectors
+from search import indexing
 from search.models import SearchDocument
-from search.text import parse_query
 from studies.blocks import version_blocks
 from studies.models import Role, Visibility
 from studies.services import document_version_publish
@@ -22,12 +20,11 @@ from tests.factories import (
     AffiliationFactory,
     CommentFactory,
     ContributionFactory,
-    MembershipFactory,
-    OrganisationFactory,
     StudyFactory,
     UserFactory,
     login_as,
 )
+from tests.search.conftest import found
 
 pytestmark = pytest.mark.django_db
 
@@ -55,17 +52,6 @@ def document(settings):
     )
     author = member(study, display_name="Kari Nordmann")
     return study, coordinator, version_blocks(version), author
-
-
-def found(query: str, *, user=None, study=None, **filters) -> list:
-    page = selectors.search(
-        user=user or AnonymousUser(),
-        query=parse_query(query),
-        filters=selectors.SearchFilters(**filters),
-        study=study,
-    )
-    assert page is not None
-    return [f"{r.document.source}:{r.document.object_id}" for r in page.results]
 
 
 def propose(study, author, block, wording="Assistenten skal kvitsymre alle tjenester."):
@@ -238,7 +224,7 @@ def _options(client, path, **params) -> str:
 
 
 def test_the_organisation_filter_lists_only_organisations_confirmed_items_name(claims, client):
-    OrganisationFactory(name="Kari Nordmann er en svindler AS")  # anyone may add one
+    organisation(name="Kari Nordmann er en svindler AS")  # anyone may add one
     hidden_only = organisation(name="Skjult etat")
     ContributionFactory(
         study=claims.study, acted_for=hidden_only, state=ItemState.HIDDEN, body="Skjult."
@@ -257,8 +243,7 @@ def test_the_organisation_filter_lists_only_organisations_confirmed_items_name(c
     assert ">Alfa etat</option>" in in_study
     assert "Annen etat" not in in_study and "Beta AS" not in in_study
     # A member of the closed study finds its items, and so its organisation.
-    insider = UserFactory()
-    MembershipFactory(study=closed, user=insider)
+    insider = member(closed)
     login_as(client, insider)
     assert ">Lukket etat</option>" in _options(client, "/search/")
 

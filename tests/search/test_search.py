@@ -23,6 +23,7 @@ from search import selectors
 from search.models import SearchDocument
 from search.text import parse_query, stem
 from studies.models import DocumentVersion, Phase, Role, Visibility
+from tests.contributions.factories import member
 from tests.factories import (
     CommentFactory,
     ContributionFactory,
@@ -34,6 +35,7 @@ from tests.factories import (
     login_as,
     sign_in_with_second_factor,
 )
+from tests.search.conftest import found
 
 pytestmark = pytest.mark.django_db
 
@@ -50,15 +52,11 @@ class Corpus:
         self.section_b = SectionFactory(study=self.study, title="Løsninger")
         self.org = OrganisationFactory(name="Nav", sector=Sector.PUBLIC)
         self.company = OrganisationFactory(name="Firma AS", sector=Sector.PRIVATE)
-        self.author = UserFactory()
-        self.member = UserFactory()
-        self.facilitator = UserFactory()
+        self.author = member(self.study)
+        self.member = member(self.study)
+        self.facilitator = member(self.study, role=Role.FACILITATOR)
         self.outsider = UserFactory()
-        self.private_member = UserFactory()
-        MembershipFactory(study=self.study, user=self.author)
-        MembershipFactory(study=self.study, user=self.member)
-        MembershipFactory(study=self.study, user=self.facilitator, role=Role.FACILITATOR)
-        MembershipFactory(study=self.private, user=self.private_member)
+        self.private_member = member(self.private)
         self.phase = Phase.objects.create(
             study=self.study,
             title="Første runde",
@@ -123,19 +121,6 @@ class Corpus:
 @pytest.fixture
 def corpus() -> Corpus:
     return Corpus()
-
-
-def found(query: str, *, user=None, study=None, **filters) -> list:
-    page = selectors.search(
-        user=user or AnonymousUser(),
-        query=parse_query(query),
-        filters=selectors.SearchFilters(**filters),
-        study=study,
-    )
-    assert page is not None
-    return [
-        result.document.source + ":" + str(result.document.object_id) for result in page.results
-    ]
 
 
 def key(obj) -> str:

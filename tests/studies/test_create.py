@@ -26,12 +26,6 @@ from tests.factories import StudyFactory, UserFactory, give_mfa, login_as
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _english(settings):
-    """The assertions read the English source strings."""
-    settings.LANGUAGE_CODE = "en"
-
-
 @pytest.fixture
 def administrator(db):
     return give_mfa(UserFactory(is_administrator=True))

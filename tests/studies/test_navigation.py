@@ -16,12 +16,6 @@ from tests.factories import MembershipFactory, SectionFactory, StudyFactory, Use
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _english(settings):
-    """The assertions read the English source strings."""
-    settings.LANGUAGE_CODE = "en"
-
-
 def tool_links(study) -> dict[str, str]:
     return {
         "moderation": reverse("moderation:queue", args=[study.slug]),
