@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.page                      # 5, 10, 15, 20 req/s, 20 s each, then 150
     .venv/bin/python -m bench.page --rates 150 --duration 30
     .venv/bin/python -m bench.page --visitor            # signed out; the target rate is 400
+    .venv/bin/python -m bench.page --wrk 2,4,8          # closed loop, wrk: 2, 4, 8 connections
 
 Starts its own Redis, a fresh PostgreSQL database and one uvicorn worker
 (DEBUG off), seeds the study, warms up, then holds each request rate
@@ -16,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
+import shutil
+import subprocess
 import time
 
 from bench import harness
@@ -37,6 +41,33 @@ async def constant(url: str, session: str, rate: float, duration: float) -> dict
         "errors": result.errors(),
         "achieved_rate": round(result.achieved_rate(), 1),
         "latency_ms": summary_ms([r.latency for r in ok]),
+    }
+
+
+def run_wrk(url: str, session: str, connections: int, duration: float) -> dict:
+    """wrk's closed loop: ``connections`` connections each asking again as soon as answered."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--latency", url]
+    if session:
+        command[1:1] = ["-H", f"Cookie: sessionid={session}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    ms = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def percentile(p: int) -> float | None:
+        found = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, flags=re.M)
+        return round(float(found.group(1)) * ms[found.group(2)], 1) if found else None
+
+    def number(pattern: str) -> float:
+        found = re.search(pattern, out)
+        return float(found.group(1)) if found else 0.0
+
+    return {
+        "requests": int(number(r"(\d+) requests in")),
+        "requests_per_second": number(r"Requests/sec:\s+([\d.]+)"),
+        "p50_ms": percentile(50),
+        "p90_ms": percentile(90),
+        "p99_ms": percentile(99),
+        "non_2xx": int(number(r"Non-2xx or 3xx responses: (\d+)")),
+        "socket_errors": int(number(r"Socket errors: connect (\d+)")),
     }
 
 
@@ -63,8 +94,16 @@ def main() -> None:
     parser.add_argument(
         "--visitor", action="store_true", help="signed out: no session cookie is sent"
     )
+    parser.add_argument(
+        "--wrk",
+        default="",
+        help="instead of the rates: wrk (Debian's package) with these numbers of connections, "
+        "each for --duration seconds; a load generator in C takes less of the machine's CPU",
+    )
     parser.add_argument("--time-limit", type=float, default=900)
     args = parser.parse_args()
+    if args.wrk and not shutil.which("wrk"):
+        parser.error("--wrk needs wrk: apt-get install wrk")
     target = VISITOR_TARGET if args.visitor else TARGET
     rates = [(float(r), args.duration) for r in args.rates.split(",")]
     if args.target_seconds:
@@ -101,6 +140,19 @@ def main() -> None:
         log(f"page {url}: {size} bytes; warming up")
         asyncio.run(constant(url, session, 10, 5))
         worker = stack.web_workers()[0]
+        if args.wrk:
+            for connections in (int(c) for c in args.wrk.split(",")):
+                cpu0 = harness.cpu_seconds(worker)
+                step = {"load_before": harness.loadavg(), "connections": connections}
+                step["wrk"] = run_wrk(url, session, connections, args.duration)
+                used = harness.cpu_seconds(worker) - cpu0
+                step["worker_cpu_ms_per_page"] = round(
+                    used * 1000 / max(1, step["wrk"]["requests"]), 1
+                )
+                log(f"  wrk -c{connections}:", step["wrk"], step["worker_cpu_ms_per_page"], "ms")
+                result["steps"].append(step)
+                time.sleep(2)
+            rates = []
         for rate, duration in rates:
             step = {"load_before": harness.loadavg(), "duration": duration}
             cpu0, t0 = harness.cpu_seconds(worker), time.time()
@@ -126,6 +178,15 @@ def main() -> None:
     path = harness.write_result("page", result)
     log("written", path)
     for step in result["steps"]:
+        if "wrk" in step:
+            w = step["wrk"]
+            print(
+                f"wrk -c{step['connections']}: {w['requests_per_second']} pages/s, "
+                f"latency p50 {w['p50_ms']} p90 {w['p90_ms']} p99 {w['p99_ms']} ms, "
+                f"non-2xx {w['non_2xx']}, errors {w['socket_errors']} | "
+                f"{step['worker_cpu_ms_per_page']} ms of worker CPU per page"
+            )
+            continue
         p, h = step["page"], step.get("health", {})
         print(
             f"{p['rate']:>6}/s: achieved {p['achieved_rate']} ok {p['ok']}/{p['sent']} "
