@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 from studies import services as study_services
 from studies.models import Membership, Visibility
 from tests.browser.conftest import in_thread, sign_in_as
-from tests.browser.test_flows import _member, _not_reloaded, _study_page
+from tests.browser.test_flows import _not_reloaded, _study_page
+from tests.contributions.factories import member
 from tests.factories import StudyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,7 +59,7 @@ def test_visitors_are_told_when_a_study_becomes_members_only_and_do_not_reconnec
 
 def test_a_member_who_leaves_a_members_only_study_is_told_on_their_open_page(new_page):
     study = StudyFactory(visibility=Visibility.MEMBERS)
-    user = _member(study)
+    user = member(study)
     page = new_page(language="en")
     sign_in_as(page, user)
     _study_page(page, study)

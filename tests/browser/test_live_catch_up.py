@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from contributions import services as contribution_services
 from studies.models import Study
 from tests.browser.conftest import in_thread
-from tests.browser.test_flows import _member, _not_reloaded, _study_page
+from tests.browser.test_flows import _not_reloaded, _study_page
+from tests.contributions.factories import member
 from tests.factories import StudyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,7 +35,7 @@ def _post_without_broadcast(study, author):
 
 def test_a_page_behind_the_presence_number_resumes_without_a_new_event(new_page, asgi_server):
     study = StudyFactory()
-    author = _member(study)
+    author = member(study)
     page = new_page(language="en")
     _study_page(page, study)
     missed = in_thread(_post_without_broadcast, study, author)

@@ -15,7 +15,8 @@ from studies.models import Role
 from studies.services import document_version_publish
 from tests.browser.conftest import in_thread
 from tests.browser.test_accessibility import _blocking_violations
-from tests.browser.test_flows import _member, _signed_in_page
+from tests.browser.test_flows import _signed_in_page
+from tests.contributions.factories import member
 from tests.factories import StudyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,7 +32,7 @@ def _document_study():
     """A study with DOC published by its coordinator, and Kari and Ola as members;
     the anchor is the block the tests write on."""
     study = StudyFactory(body=DOC)
-    coordinator = _member(study, role=Role.COORDINATOR)
+    coordinator = member(study, role=Role.COORDINATOR)
     version = in_thread(
         document_version_publish,
         study=study,
@@ -40,8 +41,8 @@ def _document_study():
         change_summary="First.",
         by=coordinator,
     )
-    kari = _member(study, display_name="Kari Nordmann")
-    ola = _member(study, display_name="Ola Nordmann")
+    kari = member(study, display_name="Kari Nordmann")
+    ola = member(study, display_name="Ola Nordmann")
     return study, coordinator, version_blocks(version)[1].anchor, kari, ola
 
 
@@ -238,7 +239,7 @@ def test_a_block_s_count_follows_replies_and_a_hidden_comment_names_nobody(
     counts the reply and the form stays as it was; when a facilitator hides Kari's comment,
     its author leaves the panel, its flag control with it, and the count drops."""
     study, _coordinator, anchor, kari, ola = _document_study()
-    facilitator = _member(study, role=Role.FACILITATOR)
+    facilitator = member(study, role=Role.FACILITATOR)
     item = _comment_with_reply(study, anchor, kari)
     page = _open_panel(new_page, ola, study, anchor, width)
     page.evaluate("window.__noReload = true")

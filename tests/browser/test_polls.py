@@ -9,14 +9,15 @@ from polls import services
 from polls.models import ResultsShown
 from studies.models import Role
 from tests.browser.conftest import in_thread
-from tests.browser.test_flows import _member, _not_reloaded, _signed_in_page, _study_page
+from tests.browser.test_flows import _not_reloaded, _signed_in_page, _study_page
+from tests.contributions.factories import member
 from tests.factories import StudyFactory, give_mfa
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _poll(study, results_shown):
-    boss = give_mfa(_member(study, role=Role.COORDINATOR))
+    boss = give_mfa(member(study, role=Role.COORDINATOR))
     return services.poll_create(
         study=study,
         by=boss,
@@ -34,7 +35,7 @@ def test_a_vote_in_one_browser_moves_the_results_in_another(new_page, asgi_serve
     study = StudyFactory()
     poll = in_thread(_poll, study, ResultsShown.LIVE)
     layered = poll.options.first()
-    voter = _member(study)
+    voter = member(study)
     watcher = new_page(language="en")  # an anonymous visitor
     _study_page(watcher, study)
     expect(_count(watcher, poll, layered)).to_have_text("0")
@@ -53,7 +54,7 @@ def test_results_hidden_until_voting_appear_only_for_those_who_voted(new_page, a
     study = StudyFactory()
     poll = in_thread(_poll, study, ResultsShown.AFTER_VOTE)
     layered = poll.options.first()
-    first, second = _member(study), _member(study)
+    first, second = member(study), member(study)
     early = _signed_in_page(new_page, first, study)
     late = _signed_in_page(new_page, second, study)
     expect(late.locator(f"#{poll.dom_id} .poll-results-hidden")).to_have_count(1)

@@ -18,7 +18,8 @@ from contributions.models import ContributionKind
 from contributions.selectors import PAGE_SIZE
 from tests.browser.conftest import in_thread
 from tests.browser.test_accessibility import _blocking_violations
-from tests.browser.test_flows import RECONNECT_TIMEOUT, _member, _not_reloaded, _post
+from tests.browser.test_flows import RECONNECT_TIMEOUT, _not_reloaded, _post
+from tests.contributions.factories import member
 from tests.factories import CommentFactory, ContributionFactory, StudyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,7 +33,7 @@ def _open(page, path: str) -> None:
 
 def test_a_contribution_arriving_outside_the_window_shows_as_a_bar_that_opens_it(new_page):
     study = StudyFactory()
-    author = _member(study)
+    author = member(study)
     items = [
         ContributionFactory(study=study, author=author, title=f"Older {n:02}")
         for n in range(PAGE_SIZE + 3)
@@ -60,7 +61,7 @@ def test_a_contribution_arriving_outside_the_window_shows_as_a_bar_that_opens_it
 
 def test_a_contribution_a_filter_does_not_match_shows_as_a_bar_to_the_whole_list(new_page):
     study = StudyFactory()
-    author = _member(study)
+    author = member(study)
     ContributionFactory(study=study, author=author, kind=ContributionKind.IDEA, title="An idea")
     page = new_page(language="en")
     _open(page, f"/studies/{study.slug}/?kind=idea")
@@ -91,9 +92,7 @@ def _comment_from_elsewhere(contribution, author, body: str, parent=None):
 def _collapsed_thread(study):
     contribution = ContributionFactory(study=study, title="Much discussed")
     tops = [
-        CommentFactory(
-            contribution=contribution, author=_member(study), body_html=f"<p>Top {n}</p>"
-        )
+        CommentFactory(contribution=contribution, author=member(study), body_html=f"<p>Top {n}</p>")
         for n in range(4)
     ]
     for n in range(2):
@@ -106,7 +105,7 @@ def test_a_comment_on_a_collapsed_contribution_raises_its_count_and_is_there_whe
 ):
     study = StudyFactory()
     contribution, tops = _collapsed_thread(study)
-    commenter, replier = _member(study), _member(study)
+    commenter, replier = member(study), member(study)
     page = new_page(language="en")
     _open(page, f"/studies/{study.slug}/")
     show_all = page.locator(f"#{contribution.dom_id}-more a")
@@ -139,7 +138,7 @@ def test_after_a_lost_connection_the_window_catches_up_exactly(new_page):
     study = StudyFactory()
     contribution, tops = _collapsed_thread(study)
     older = [ContributionFactory(study=study, title=f"Older {n:02}") for n in range(PAGE_SIZE)]
-    replier, commenter, author = _member(study), _member(study), _member(study)
+    replier, commenter, author = member(study), member(study), member(study)
     outside = _comment_from_elsewhere(contribution, commenter, "Before the window opened")
     page = new_page(language="en")
     # The older window: the thread is there, the newest contributions are not.
