@@ -55,26 +55,32 @@ class StudyQuerySet(models.QuerySet):
         return self.filter(status__in=[StudyStatus.OPEN, StudyStatus.CLOSED])
 
     def visible_to(self, user) -> StudyQuerySet:
-        """Studies this person may see: public non-drafts, plus those they are an active member of.
+        """Studies this person may see: the same rule as ``studies.access.can`` for VIEW.
 
-        Members-only studies do not exist for anyone outside them.
+        Public studies that are not drafts, for everyone; members-only ones for
+        their members while no block is in force; drafts for their facilitators
+        and coordinators. Members-only studies do not exist for anyone outside
+        them, and a list never names a study whose page would be "not found".
         """
         public = Q(visibility=Visibility.PUBLIC) & ~Q(status=StudyStatus.DRAFT)
         if user is None or not user.is_authenticated:
             return self.filter(public)
         if is_administrator(user):
             return self.all()
-        member = Q(
+        # One filter() call: every memberships__ condition below is on the same row.
+        present = [MembershipStatus.ACTIVE, MembershipStatus.BLOCKED]
+        unblocked = Q(memberships__user=user, memberships__status=MembershipStatus.ACTIVE) | Q(
             memberships__user=user,
-            memberships__status__in=[MembershipStatus.ACTIVE, MembershipStatus.BLOCKED],
+            memberships__status=MembershipStatus.BLOCKED,
+            memberships__blocked_until__lte=timezone.now(),
         )
-        staff_roles = Q(
+        staff = Q(
             memberships__user=user,
+            memberships__status__in=present,
             memberships__role__in=[Role.COORDINATOR, Role.FACILITATOR],
         )
-        # Drafts are seen only by their facilitators and coordinators.
-        visible = (public | (member & ~Q(status=StudyStatus.DRAFT))) | staff_roles
-        return self.filter(visible).distinct()
+        draft = Q(status=StudyStatus.DRAFT)
+        return self.filter(public | (~draft & unblocked) | (draft & staff)).distinct()
 
 
 class Study(models.Model):
