@@ -33,7 +33,7 @@ import math
 import time
 
 from bench import harness
-from bench.harness import Stack, log, summary_ms
+from bench.harness import log, summary_ms
 from bench.load import Viewers, client, event_payloads, events_in_db, open_loop, poster
 
 TARGET = {"p95_ms": 250, "p99_ms": 1000, "live_share": 1.0}
@@ -97,12 +97,12 @@ def cpu_share(before: dict, after: dict, seconds: float) -> dict[str, float]:
 
 def http_urls(stack) -> list[str]:
     """Where posts go: every worker, or with --split the first (the HTTP worker) only."""
-    return stack.base_urls[:1] if getattr(stack, "split", False) else stack.base_urls
+    return stack.base_urls[:1] if stack.split else stack.base_urls
 
 
 def socket_urls(stack) -> list[str]:
     """Where sockets connect: every worker, or with --split the second only."""
-    return stack.base_urls[1:] if getattr(stack, "split", False) else stack.base_urls
+    return stack.base_urls[1:] if stack.split else stack.base_urls
 
 
 async def post_for(stack, seed, rate: float, duration: float):
@@ -237,16 +237,7 @@ def main() -> None:
         "steps": [],
     }
     log("load average before:", result["load_before"])
-    with Stack(
-        "fanout",
-        workers=args.workers,
-        ports=2 if args.split else 1,
-        server=args.server,
-        ws=args.ws,
-        ws_deflate=args.server_deflate,
-        time_limit=args.time_limit,
-    ) as stack:
-        stack.split = args.split
+    with harness.split_stack("fanout", args, ws=args.ws, ws_deflate=args.server_deflate) as stack:
         seed = stack.run_module(
             "bench.seed",
             "--viewers", str(max(v for v, _ in steps)),

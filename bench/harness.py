@@ -222,6 +222,7 @@ class Stack:
         ws: str = "auto",
         ws_deflate: bool = False,
         server: str = "uvicorn",
+        split: bool = False,
     ) -> None:
         if server not in ("uvicorn", "gunicorn"):
             raise ValueError(f"unknown server {server!r}")
@@ -232,12 +233,14 @@ class Stack:
         # permessage-deflate on the server: off as in platform/Procfile.
         self.ws_deflate = ws_deflate
         self.workers = workers
-        self.ports = ports
+        # split: HTTP and sockets on two ports, as platform/Procfile runs them.
+        self.split = split
+        self.ports = 2 if split else ports
         self.time_limit = time_limit
         self.celery = celery
         self.db = f"dugnad_bench_{name}_{os.getpid()}"
         self.redis_port = redis_port or free_port()
-        self.web_ports = [free_port() for _ in range(ports)]
+        self.web_ports = [free_port() for _ in range(self.ports)]
         self.processes: dict[str, subprocess.Popen] = {}
         self.workdir = RESULTS / "run" / f"{name}-{os.getpid()}"
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -551,6 +554,19 @@ def split_arguments_checked(parser, args) -> None:
     """gunicorn serves no WebSockets, so it needs the sockets' own process (--split)."""
     if args.server == "gunicorn" and not args.split:
         parser.error("--server gunicorn serves no sockets: add --split")
+
+
+def split_stack(name: str, args, **options) -> Stack:
+    """The run's Stack from the options add_split_arguments added, with --workers and
+    --time-limit."""
+    return Stack(
+        name,
+        workers=args.workers,
+        split=args.split,
+        server=args.server,
+        time_limit=args.time_limit,
+        **options,
+    )
 
 
 def result_header(name: str, args) -> dict:

@@ -22,7 +22,7 @@ import time
 
 from bench import harness
 from bench.fanout import analyse, cpu_share, cpu_snapshot, http_urls, socket_urls
-from bench.harness import Stack, log, summary_ms
+from bench.harness import log, summary_ms
 from bench.load import Viewers, client, comment_count, events_in_db, open_loop, poster
 
 TARGET = {"rate": 100}
@@ -57,14 +57,7 @@ def main() -> None:
         "steps": [],
     }
     log("load average before:", result["load_before"], "posters", posters)
-    with Stack(
-        "posting",
-        workers=args.workers,
-        ports=2 if args.split else 1,
-        server=args.server,
-        time_limit=args.time_limit,
-    ) as stack:
-        stack.split = args.split
+    with harness.split_stack("posting", args) as stack:
         seed = stack.run_module(
             "bench.seed", "--viewers", str(args.listeners), "--posters", str(posters)
         )
