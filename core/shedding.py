@@ -30,6 +30,7 @@ before Django, the session or the database is touched.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 BUSY_BODY = (
@@ -128,7 +129,7 @@ class QueueTimeShedding:
             started = float(stamp)
         except ValueError:
             return None
-        if started != started or started <= 0:  # NaN, or no time at all
+        if not math.isfinite(started) or started <= 0:  # nan, inf, or no time at all
             return None
         return self.clock() - started
 
