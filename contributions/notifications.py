@@ -1,8 +1,9 @@
 """Tell people about replies to what they posted (accounts delivers and e-mails it).
 
 Queued after commit when a comment becomes visible: at once under
-post-moderation, or when a facilitator approves it under pre-moderation
-(``reply_notify_after_commit``). The task reads the comment as it is when it
+post-moderation, with its search document in the same message
+(``comment_posted_after_commit``), or when a facilitator approves it under
+pre-moderation (``reply_notify_after_commit``). The task reads the comment as it is when it
 runs, so a comment hidden, withdrawn, edited or deleted before then notifies
 nobody with text it no longer has.
 """
@@ -20,12 +21,24 @@ from contributions.models import Comment, ItemState
 from core.tasks import task
 
 REPLY_NOTIFY_TASK = "contributions.tasks.reply_notify"
+COMMENT_POSTED_TASK = "contributions.tasks.comment_posted"
 
 
 def reply_notify_after_commit(*, comment: Comment) -> None:
     """Queue the reply notification of ``comment`` once the current transaction commits."""
     comment_id = comment.pk
     transaction.on_commit(lambda: task(REPLY_NOTIFY_TASK).delay(comment_id))
+
+
+def comment_posted_after_commit(*, comment: Comment) -> None:
+    """Queue what follows a published comment's post once the current transaction
+    commits: its reply notifications and its search document, in one message.
+
+    Queued on commit, acknowledged by the worker only when done (``acks_late``):
+    a worker restarted meanwhile leaves the message to the next one.
+    """
+    comment_id = comment.pk
+    transaction.on_commit(lambda: task(COMMENT_POSTED_TASK).delay(comment_id))
 
 
 def reply_notify(*, comment_id: int) -> int:

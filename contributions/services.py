@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, IntegerField, Subquery, Value
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -40,7 +41,7 @@ from contributions.models import (
     attachment_filename,
     attachment_type_of,
 )
-from contributions.notifications import reply_notify_after_commit
+from contributions.notifications import comment_posted_after_commit, reply_notify_after_commit
 from core.cache import count_up
 from core.queries import first_row
 from studies import events
@@ -63,6 +64,12 @@ CLOSED_TO_REPLIES = (
     ItemState.REJECTED,
     ItemState.PENDING,
 )
+
+
+# Sent by contributions.tasks.comment_posted once a published comment's post has
+# committed (``comment_id``), in the worker: search writes its document then
+# (search/indexing.py, WITH_POST), in the same message as the reply notifications.
+comment_posted = Signal()
 
 
 class RateLimited(Exception):
@@ -475,8 +482,8 @@ def comment_create(
                 idempotency_key=idempotency_key,
                 **_snapshot(membership),
             )
-            comment.index_after_commit = True  # search/indexing.py: after commit, in a task
             if comment.state != ItemState.PUBLISHED:
+                comment.index_after_commit = True  # search/indexing.py: after commit, in a task
                 comment.save(force_insert=True)
                 _tell_moderators(item=comment)
             else:
@@ -485,6 +492,9 @@ def comment_create(
                 # With its id taken beforehand (PostgreSQL), the rendering
                 # happens first, outside those locks, and other posts to the
                 # study wait only for two inserts and the commit.
+                # Its search document comes with the reply notifications, in
+                # one task after commit (comment_posted): one message, not two.
+                comment.index_after_commit = "with-post"  # search.indexing.WITH_POST
                 comment.pk = _reserve_pk(Comment)
                 comment.reaction_count = 0  # new: nothing to count
                 written_first = comment.pk is None  # SQLite: one lock anyway
@@ -495,9 +505,9 @@ def comment_create(
                     comment.save(force_insert=True)
                 live.record_payload(study_id=comment.study_id, payload=payload)
                 comment.event_payload = payload  # for the poster's own page
-                # The poster waits for none of this: tasks after commit,
+                # The poster waits for none of this: one task after commit,
                 # reading the comment as it is then.
-                reply_notify_after_commit(comment=comment)
+                comment_posted_after_commit(comment=comment)
     except IntegrityError:
         existing = _existing(Comment, author=author, idempotency_key=idempotency_key)
         if existing is None:

@@ -12,7 +12,11 @@ queued after its transaction commits (``search.tasks.document_refresh``),
 so the poster does not wait for it. The task reads the row as it is when it
 runs: a post hidden, edited, withdrawn or deleted before then is indexed as
 it is now (or not at all), never with its first text. Until the task has run
-the new item is simply not found yet.
+the new item is simply not found yet. A comment's post marks its row
+``index_after_commit = WITH_POST``: contributions' own after-commit task
+(``contributions.tasks.comment_posted``) then sends
+``contributions.services.comment_posted`` and the document is written here on
+that signal, so a post sends one message, not two.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from search.text import terms
 
 FTS_TABLE = "search_fts"
 REFRESH_TASK = "search.tasks.document_refresh"
+# ``index_after_commit`` set to this: written on contributions' comment_posted signal.
+WITH_POST = "with-post"
 
 
 def _uses_fts5() -> bool:
@@ -102,7 +108,8 @@ def _saved(sender, instance, created=False, update_fields=None, raw=False, **kwa
     if source is None:
         return
     if created and getattr(instance, "index_after_commit", False):
-        _index_after_commit(source, instance.pk)
+        if instance.index_after_commit != WITH_POST:
+            _index_after_commit(source, instance.pk)
         return
     if update_fields is not None and source.fields and not (set(update_fields) & source.fields):
         return
@@ -135,9 +142,15 @@ def _amendment_saved(sender, instance, created=False, raw=False, **kwargs) -> No
     index_object(source, contribution)
 
 
-def connect_receivers() -> None:
-    from contributions.models import Amendment
+def _comment_posted(sender, *, comment_id: int, **kwargs) -> None:
+    refresh_object(source_for_model(sender), comment_id)
 
+
+def connect_receivers() -> None:
+    from contributions.models import Amendment, Comment
+    from contributions.services import comment_posted
+
+    comment_posted.connect(_comment_posted, sender=Comment, dispatch_uid="search-comment-posted")
     post_save.connect(_amendment_saved, sender=Amendment, dispatch_uid="search-amendment-save")
     for source in SOURCES.values():
         model = source.model_class

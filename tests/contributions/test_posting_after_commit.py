@@ -113,6 +113,63 @@ def test_posting_a_comment_writes_only_the_comment_and_its_event_in_the_request(
     assert found("plainly", study=study) == [f"comment:{comment.pk}"]
 
 
+@pytest.fixture
+def sent(monkeypatch):
+    """The names of the Celery messages sent (each still runs, eagerly)."""
+    from config.celery import DugnadTask
+
+    names: list[str] = []
+    apply_async = DugnadTask.apply_async
+
+    def recorded(self, *args, **kwargs):
+        names.append(self.name)
+        return apply_async(self, *args, **kwargs)
+
+    monkeypatch.setattr(DugnadTask, "apply_async", recorded)
+    return names
+
+
+def test_a_posted_comment_sends_one_message_for_its_notifications_and_its_document(
+    client, thread, sent, django_capture_on_commit_callbacks
+):
+    study, author, commenter, contribution = thread
+    client.force_login(commenter)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post_comment(client, study, contribution, "One message, plainly")
+    assert response.status_code == 200
+    assert sent == []  # nothing before the commit
+    run(callbacks)
+    assert sent == ["contributions.tasks.comment_posted"]
+    comment = Comment.objects.get(body="One message, plainly")
+    assert Notification.objects.filter(user=author).count() == 1
+    assert found("plainly", study=study) == [f"comment:{comment.pk}"]
+
+
+def test_a_pending_comment_sends_only_its_search_message(
+    client, thread, sent, django_capture_on_commit_callbacks
+):
+    study, _author, commenter, contribution = thread
+    study.moderation_mode = ModerationMode.PRE
+    study.save(update_fields=["moderation_mode"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_create(contribution=contribution, author=commenter, body="Waiting")
+    assert sent == ["search.tasks.document_refresh"]
+    assert not Notification.objects.exists()
+
+
+def test_the_document_is_written_even_when_the_notifications_fail(thread, commented, monkeypatch):
+    study, _author, _commenter, _contribution = thread
+    comment, callbacks = commented("Vaffelhjerte regardless")
+
+    def broken(**kwargs):
+        raise RuntimeError("mail server gone")
+
+    monkeypatch.setattr(notifications, "reply_notify", broken)
+    with pytest.raises(RuntimeError):
+        task("contributions.tasks.comment_posted")(comment.pk)
+    assert found("vaffelhjerte", study=study) == [f"comment:{comment.pk}"]
+
+
 def test_posting_a_comment_takes_the_same_small_number_of_queries_each_time(
     client, thread, django_assert_num_queries
 ):
@@ -236,6 +293,7 @@ def test_the_tasks_run_twice_make_one_notification_and_one_document(thread, comm
     comment, callbacks = commented("Skattemelding twice")
     run(callbacks)
     run(callbacks)
+    task("contributions.tasks.comment_posted").delay(comment.pk)
     task("contributions.tasks.reply_notify").delay(comment.pk)
     task("search.tasks.document_refresh").delay("comment", comment.pk)
     assert Notification.objects.filter(user=author).count() == 1
