@@ -8,9 +8,10 @@ them up.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, FilteredRelation, Prefetch, Q, QuerySet
+from django.db.models import Count, FilteredRelation, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import User
@@ -163,26 +164,37 @@ def contribution_for_user(
     return _item_for_user(Contribution, "section", access=access, pk=pk, user=user, content=content)
 
 
-def contribution_with_access(*, user, slug: str, pk: int) -> tuple[StudyAccess, Contribution]:
+def contribution_with_access(
+    *, user, slug: str, pk: int, comment_key: uuid.UUID | None = None
+) -> tuple[StudyAccess, Contribution]:
     """The study ``slug`` with the person's access to it, and its contribution ``pk``
     that they may see, read together in one query.
 
     Raises Http404 where ``study_for_user`` and then ``contribution_for_user``
     would. The membership comes with its study's row through a join on the
     person, so a member posting reads the study, the membership and the
-    contribution at once.
+    contribution at once. ``comment_key``: the idempotency key of a comment the
+    person is posting; the same query then finds the comment they already posted
+    with it, if any, and the contribution carries the answer as
+    ``comment_posted_with`` (person's id, key, comment id or None) for
+    ``services.comment_create``, which then reads nothing more.
     """
     if user is None or not user.is_authenticated:
         access = study_for_user(user, slug)
         return access, contribution_for_user(access=access, pk=pk, user=user)
-    contribution = first_row(
-        Contribution.objects.filter(study__slug=slug, pk=pk)
-        .annotate(
-            person_membership=FilteredRelation(
-                "study__memberships", condition=Q(study__memberships__user=user)
+    queryset = Contribution.objects.filter(study__slug=slug, pk=pk).annotate(
+        person_membership=FilteredRelation(
+            "study__memberships", condition=Q(study__memberships__user=user)
+        )
+    )
+    if comment_key is not None:
+        queryset = queryset.annotate(
+            posted_comment_id=Subquery(
+                Comment.objects.filter(author=user, idempotency_key=comment_key).values("pk")[:1]
             )
         )
-        .select_related(
+    contribution = first_row(
+        queryset.select_related(
             "study",
             "author",
             "acted_for",
@@ -194,6 +206,8 @@ def contribution_with_access(*, user, slug: str, pk: int) -> tuple[StudyAccess, 
     if contribution is None:
         # No such contribution in a study by that name: a 404 either way.
         raise Http404("No such contribution")
+    if comment_key is not None:
+        contribution.comment_posted_with = (user.pk, comment_key, contribution.posted_comment_id)
     membership = getattr(contribution, "person_membership", None)  # unset: no such row
     if membership is not None:
         membership.study = contribution.study

@@ -427,13 +427,20 @@ def comment_create(
     """
     # Judge by the states in the database, not by possibly stale objects; and
     # a comment already posted with this key (a retry) is the answer, in the
-    # same query.
-    contribution_state, existing_pk = (
-        Contribution.objects.filter(pk=contribution.pk)
-        .annotate(existing=_posted_with(Comment, author=author, idempotency_key=idempotency_key))
-        .values_list("state", "existing")
-        .get()
-    )
+    # same query. A contribution read in this request for this post
+    # (selectors.contribution_with_access with the key) brings both.
+    read_with = getattr(contribution, "comment_posted_with", None)
+    if read_with is not None and read_with[:2] == (author.pk, idempotency_key):
+        contribution_state, existing_pk = contribution.state, read_with[2]
+    else:
+        contribution_state, existing_pk = (
+            Contribution.objects.filter(pk=contribution.pk)
+            .annotate(
+                existing=_posted_with(Comment, author=author, idempotency_key=idempotency_key)
+            )
+            .values_list("state", "existing")
+            .get()
+        )
     if existing_pk is not None:
         return Comment.objects.get(pk=existing_pk)
     study = contribution.study

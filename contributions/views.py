@@ -9,6 +9,7 @@ which static/js/live.js swaps in); plain form posts get a redirect.
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -102,6 +103,14 @@ def _apply_json(item, kind: str) -> str:
     if payload is None or not payload["kind"].endswith(f".{kind}"):
         payload = live.item_payload(item=item, kind=kind)
     return json.dumps(payload)
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    """A UUID from a form value, or None (the form then reports what is wrong)."""
+    try:
+        return uuid.UUID(value) if value else None
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -398,7 +407,14 @@ def comment_replies(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def comment_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """GET: a comment, reply or official-answer form. POST: post it."""
-    access, contribution = selectors.contribution_with_access(user=request.user, slug=slug, pk=pk)
+    # Posting: the contribution is read with what the post needs (the comment
+    # already posted with this key), in one query.
+    access, contribution = selectors.contribution_with_access(
+        user=request.user,
+        slug=slug,
+        pk=pk,
+        comment_key=_uuid_or_none(request.POST.get("idempotency_key")),
+    )
     source = request.POST if request.method == "POST" else request.GET
     official = source.get("official") in ("1", "true", "True", "on")
     if official:
