@@ -193,15 +193,11 @@ def contribution_with_access(
                 Comment.objects.filter(author=user, idempotency_key=comment_key).values("pk")[:1]
             )
         )
+    # Only the rows a comment's form and post use: the contribution's own author,
+    # organisation and section are shown by neither (each join's columns cost
+    # the request CPU to compile and load; docs/benchmarks.md, "Posting").
     contribution = first_row(
-        queryset.select_related(
-            "study",
-            "author",
-            "acted_for",
-            "section",
-            "person_membership",
-            "person_membership__organisation",
-        )
+        queryset.select_related("study", "person_membership", "person_membership__organisation")
     )
     if contribution is None:
         # No such contribution in a study by that name: a 404 either way.
