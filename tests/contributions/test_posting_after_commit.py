@@ -428,3 +428,18 @@ def test_a_contribution_is_found_once_its_task_has_run_and_not_if_hidden_before(
     assert found("sykkelveier", study=study) == [f"contribution:{kept.pk}"]
     assert found("spamvarer", study=study) == []
     assert Contribution.objects.count() == 2
+
+
+def test_queuing_from_another_thread_builds_no_second_result_backend():
+    """Each request runs its view in a thread of its own: Celery's stand-in result
+    backend (it keeps none) is one for the process, not built again per thread."""
+    import threading
+
+    from config.celery import app
+
+    here = app.backend
+    there = []
+    thread = threading.Thread(target=lambda: there.append(app.backend))
+    thread.start()
+    thread.join()
+    assert there == [here]
