@@ -103,7 +103,9 @@ def _common(item) -> tuple:
         str(item.acted_for_claim),
         _when(item.created_at),
         _when(item.edited_at),
-        _when(item.updated_at),
+        # Not ``updated_at``: no fragment shows it, and a comment's event is
+        # rendered before its row is saved (services.comment_create), when it is
+        # not yet set; the page that follows reuses that render.
         reaction_count(item),
     )
 
@@ -179,10 +181,13 @@ def fragments(items: list) -> list[tuple[str, ...]]:
     )
 
 
-def _resolve(wanted: list[tuple[str, str, Callable[[], str]]]) -> list[tuple[str, ...]]:
+def _resolve(
+    wanted: list[tuple[str, str, Callable[[], str]]], *, shared_read: bool = True
+) -> list[tuple[str, ...]]:
     """Split fragments for (place, digest, render): from this process, else from the
     shared cache in one read, else rendered and stored in one write. A kept fragment
-    counts only if its digest is the one wanted."""
+    counts only if its digest is the one wanted. ``shared_read=False``: the shared
+    cache is not asked (it cannot hold them yet)."""
     found: dict[str, tuple[str, ...]] = {}
     missing = []
     for place, digest, _render_one in wanted:
@@ -192,7 +197,7 @@ def _resolve(wanted: list[tuple[str, str, Callable[[], str]]]) -> list[tuple[str
         else:
             missing.append(place)
     if missing:
-        shared = cache.get_many(missing)
+        shared = cache.get_many(missing) if shared_read else {}
         digests = {place: digest for place, digest, _r in wanted}
         for place, value in shared.items():
             if isinstance(value, tuple) and len(value) == 2 and value[0] == digests[place]:
@@ -246,8 +251,15 @@ def item_html(item: Contribution | Comment) -> str:
     return _fill(fragments([item])[0], {})
 
 
-def item_html_in(item: Contribution | Comment, languages: list[str]) -> dict[str, str]:
-    """``item_html`` in each of ``languages``: one cache read, at most one write."""
+def item_html_in(
+    item: Contribution | Comment, languages: list[str], *, new: bool = False
+) -> dict[str, str]:
+    """``item_html`` in each of ``languages``: one cache read, at most one write.
+
+    ``new``: the item's row is written in this transaction, with an id never
+    used before, so no cache holds its look: the read is left out (a round trip
+    to Redis, about 1 % of a posted comment's CPU; docs/benchmarks.md).
+    """
 
     def render_in(code: str) -> Callable[[], str]:
         def render() -> str:
@@ -260,5 +272,5 @@ def item_html_in(item: Contribution | Comment, languages: list[str]) -> dict[str
     for code in languages:
         with translation.override(code):  # the parts too: a deleted author's name is translated
             wanted.append((slot_key(item), fragment_key(item), render_in(code)))
-    found = _resolve(wanted)
+    found = _resolve(wanted, shared_read=not new)
     return {code: _fill(parts, {}) for code, parts in zip(languages, found, strict=True)}

@@ -83,11 +83,12 @@ def container_for(item: Contribution | Comment) -> tuple[str, str]:
     return comments_container_id(item.contribution_id), "append"
 
 
-def item_payload(*, item: Contribution | Comment, kind: str) -> dict:
+def item_payload(*, item: Contribution | Comment, kind: str, new: bool = False) -> dict:
     """The event body for ``item`` (kind, key, html, data), rendered once, not recorded.
 
     Views also hand this to the poster's own page, so their item appears even
-    while their socket is reconnecting; clients apply it idempotently.
+    while their socket is reconnecting; clients apply it idempotently. ``new``:
+    the item's row is written in this transaction (fragments.item_html_in).
     """
     type_ = item_type(item)
     full_kind = kind if "." in kind else f"{type_}.{kind}"
@@ -116,7 +117,7 @@ def item_payload(*, item: Contribution | Comment, kind: str) -> dict:
         # may be new to the viewer and hidden by now: no title, no name).
         announce = kind in NEW_KINDS and item.state == ItemState.PUBLISHED
         languages = [code for code, _name in settings.LANGUAGES]
-        rendered = fragments.item_html_in(item, languages)
+        rendered = fragments.item_html_in(item, languages, new=new)
         announcements: dict[str, str] = {}
         if announce:
             for code in languages:

@@ -507,7 +507,7 @@ def comment_create(
                 written_first = comment.pk is None  # SQLite: one lock anyway
                 if written_first:
                     comment.save(force_insert=True)
-                payload = live.item_payload(item=comment, kind=live.CREATED)
+                payload = live.item_payload(item=comment, kind=live.CREATED, new=True)
                 if not written_first:
                     comment.save(force_insert=True)
                 live.record_payload(study_id=comment.study_id, payload=payload)

@@ -154,6 +154,33 @@ def test_an_event_reads_and_writes_the_shared_cache_once_for_every_language(
     assert html["en"] != html["nb"]  # each in its own language
 
 
+def test_a_new_comments_event_writes_the_shared_cache_without_reading_it(
+    monkeypatch, item_render_count
+):
+    """A comment's id is new when its event is rendered: no cache can hold it yet."""
+    study = StudyFactory()
+    author = member(study)
+    contribution = services.contribution_create(
+        study=study, author=author, title="Thread", body="Text"
+    )
+    calls = []
+    for name in ("get_many", "set_many"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(
+            cache,
+            name,
+            lambda *a, _name=name, _real=real, **k: calls.append(_name) or _real(*a, **k),
+        )
+    comment = services.comment_create(contribution=contribution, author=author, body="Fresh")
+    assert calls == ["set_many"]
+    # What it stored is what a page reads in either language, with no render left.
+    memory.clear_all()
+    before = item_render_count["count"]
+    html = fragments.item_html_in(comment, ["en", "nb"])
+    assert item_render_count["count"] == before
+    assert "Fresh" in html["en"] and "Fresh" in html["nb"]
+
+
 def test_an_events_fragments_are_stored_under_the_keys_each_language_reads(
     django_capture_on_commit_callbacks,
 ):
