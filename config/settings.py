@@ -213,9 +213,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # posted comment.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
-# Without one Celery still builds a stand-in (DisabledBackend) per thread; it
-# holds nothing, so one serves the whole process: 0.5 ms less per posted comment
-# (docs/benchmarks.md, "Posting").
+# Without one Celery still builds a stand-in (DisabledBackend) per thread, and
+# ASGI runs each request's view in a thread of its own; the stand-in holds
+# nothing, so one serves the whole process (about 0.5 ms of a comment posted
+# through ASGI; docs/benchmarks.md, "Posting").
 CELERY_RESULT_BACKEND_THREAD_SAFE = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
