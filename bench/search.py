@@ -3,7 +3,6 @@
     .venv/bin/python -m bench.search                       # 1,000,000 items, then drop
     .venv/bin/python -m bench.search --items 100000 --queries 50   # a quick look
     .venv/bin/python -m bench.search --keep --reuse        # time again on a kept database
-    .venv/bin/python -m bench.search --keep --reuse --without-rum   # as without the RUM index
     .venv/bin/python -m bench.search --server postgres://postgres@127.0.0.1:5439
                                             # another PostgreSQL here (e.g. other settings)
 
@@ -18,10 +17,8 @@ with COPY) and the rows with INSERT ... SELECT (never the ORM row by row):
   (nouns, their endings and compounds) by Zipf's law, so a few words are in
   most items and most are rare; 3 % hidden, 2 % pending, 1 % withdrawn;
 - their search documents, written by one INSERT ... SELECT (PostgreSQL fills
-  the generated tsvector), and the GIN index (study_id, vector) and, where
-  the ``rum`` extension is installed, the RUM index (study_id, vector,
-  created_at) built afterwards, as a first indexing of an existing
-  installation would.
+  the generated tsvector), and the GIN index (study_id, vector) built
+  afterwards, as a first indexing of an existing installation would.
 
 Then it times ``search.selectors.search`` (the newest matches with their
 rank, the page of 20, and the live rows behind it: what the page runs) for
@@ -208,11 +205,11 @@ def generate(*, items: int, words: list[str]) -> dict:
         JOIN (SELECT study_id, min(id) AS first FROM contributions_contribution
               GROUP BY study_id) AS f ON f.study_id = i.study_id""",
     )
-    # The GIN and RUM indexes the migrations made, dropped and built again after the rows.
+    # The GIN indexes the migrations made, dropped and built again after the rows.
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_document' "
-            "AND (indexdef LIKE '%USING gin%' OR indexdef LIKE '%USING rum%') ORDER BY indexname"
+            "AND indexdef LIKE '%USING gin%' ORDER BY indexname"
         )
         gin_indexes = cursor.fetchall()
     for name, _definition in gin_indexes:
@@ -234,7 +231,7 @@ def generate(*, items: int, words: list[str]) -> dict:
             FROM {table}""",
         )
     for name, definition in gin_indexes:
-        run(f"index {name}", definition)
+        run(f"GIN index {name}", definition)
     run("vacuum analyze", "VACUUM (ANALYZE)")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -320,12 +317,6 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
     parser.add_argument("--reuse", action="store_true", help="time a kept database again")
     parser.add_argument(
-        "--without-rum",
-        action="store_true",
-        help="time with the RUM index dropped in a transaction that is rolled back "
-        "(the GIN index's plans, on the same data)",
-    )
-    parser.add_argument(
         "--server",
         default=HOST_URL,
         help="PostgreSQL to use, on this machine (default %(default)s)",
@@ -394,31 +385,15 @@ def main() -> int:
         within, within_small, across = hits(study), hits(small), hits()
         within_newest = hits(study, selectors.SearchFilters(sort="newest"))
 
-        from django.db import connection, transaction
-
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexname, pg_size_pretty(pg_relation_size(indexname::regclass)) "
-                "FROM pg_indexes WHERE tablename = 'search_document' ORDER BY indexname"
-            )
-            result["index_sizes"] = dict(cursor.fetchall())
-        # Only reads: rolled back at the end, which with --without-rum brings the index back.
-        with transaction.atomic():
-            if args.without_rum:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"DROP INDEX IF EXISTS {selectors.RUM_INDEX}")
-                selectors._RUM_INDEX.clear()
-            result["rum_index"] = selectors.has_rum_index()
-            for name, queries in query_sets.items():
-                result[f"{name}_within_study_ms"] = timings(within, queries)
-                result[f"{name}_within_small_study_ms"] = timings(within_small, queries)
-                result[f"{name}_across_public_ms"] = timings(across, queries)
-                result[f"{name}_within_study_newest_ms"] = timings(within_newest, queries)
-                result[f"{name}_plan_within"] = plan(queries[0], big)
-                result[f"{name}_plan_within_small"] = plan(queries[0], small.pk)
-                result[f"{name}_plan_across"] = plan(queries[0], None)
-            transaction.set_rollback(True)
+        for name, queries in query_sets.items():
+            result[f"{name}_within_study_ms"] = timings(within, queries)
+            result[f"{name}_within_small_study_ms"] = timings(within_small, queries)
+            result[f"{name}_across_public_ms"] = timings(across, queries)
+            result[f"{name}_within_study_newest_ms"] = timings(within_newest, queries)
+            result[f"{name}_plan_within"] = plan(queries[0], big)
+            result[f"{name}_plan_across"] = plan(queries[0], None)
         result["targets_ms"] = TARGETS_MS
+        from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute(

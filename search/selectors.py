@@ -9,13 +9,11 @@ the person's memberships.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BigIntegerField, FloatField, Q, QuerySet, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import BigIntegerField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -151,21 +149,14 @@ def _may_read(document: SearchDocument, user, moderated: list[int]) -> bool:
     return document.study_id in moderated
 
 
-def _match(
-    queryset: QuerySet, query: ParsedQuery, *, rum: bool = False
-) -> tuple[QuerySet, str, list] | None:
+def _match(queryset: QuerySet, query: ParsedQuery) -> tuple[QuerySet, str, list] | None:
     """Documents matching the query in their own language, and the SQL of their rank.
 
     The rank is an expression over the columns ``c.id``, ``c.language`` (and on
     PostgreSQL ``c.vector``) of the candidates (``_ranked``); None: no words.
-    With ``rum`` the documents matching the query in any language are asked
-    for too, as one condition: the RUM index's ordered scan can read that one
-    (not an ``OR`` of two), and the exact condition is then a filter on the
-    rows it returns.
     """
     table = SearchDocument._meta.db_table
     where, params, rank_parts, rank_params = [], [], [], []
-    any_language, any_params = [], []
     for language in LANGUAGES:
         if connection.vendor == "postgresql":
             text = query.websearch(language)
@@ -174,8 +165,6 @@ def _match(
             tsquery = f"websearch_to_tsquery('{language}'::regconfig, %s)"
             where.append(f"({table}.language = %s AND {table}.vector @@ {tsquery})")
             params += [language, text]
-            any_language.append(tsquery)
-            any_params.append(text)
             rank_parts.append(f"WHEN c.language = %s THEN ts_rank(c.vector, {tsquery})")
             rank_params += [language, text]
         else:
@@ -195,82 +184,32 @@ def _match(
             rank_params += [language, expression]
     if not where:
         return None
-    conditions = ["(" + " OR ".join(where) + ")"]
-    if rum and any_language:
-        conditions.append(f"{table}.vector @@ (" + " || ".join(any_language) + ")")
-        params += any_params
     matched = queryset.extra(  # noqa: S610 - built of constants; only parameters come from the person
-        where=conditions, params=params
+        where=["(" + " OR ".join(where) + ")"], params=params
     )
     return matched, "CASE " + " ".join(rank_parts) + " ELSE 0 END", rank_params
 
 
-def has_rum_index() -> bool:
-    """Whether this database has the RUM index of migration 0003 (PostgreSQL with ``rum``).
-
-    Asked once per database and process: the index is made by the migration,
-    or by hand before it (docs/search.md, "The index").
-    """
-    if connection.vendor != "postgresql":
-        return False
-    name = connection.settings_dict["NAME"]
-    if name not in _RUM_INDEX:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT 1 FROM pg_indexes WHERE tablename = %s AND indexname = %s",
-                [SearchDocument._meta.db_table, RUM_INDEX],
-            )
-            _RUM_INDEX[name] = cursor.fetchone() is not None
-    return _RUM_INDEX[name]
-
-
-RUM_INDEX = "search_document_rum"
-_RUM_INDEX: dict[str, bool] = {}
-# RUM returns rows in the order of a distance to a constant: "newest first" is
-# the time before this one, nearest first. Seconds as a float8 keep the
-# microseconds apart up to it; an item dated after it would come last.
-_RUM_NEWEST_BEFORE = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
-
-
-def _ranked(
-    matched: QuerySet, rank: str, rank_params: list, *, rum: bool
-) -> list[tuple[int, float]]:
+def _ranked(matched: QuerySet, rank: str, rank_params: list) -> list[tuple[int, float]]:
     """The newest MAX_RESULTS + 1 matches, newest first, each with its rank, in one query.
 
-    The inner query reads the matches and keeps the newest; the rank is
-    computed in the outer query, so for those rows only, from the vector the
-    inner query already read: no row is read twice. Within a study, where the
-    RUM index exists, the inner query asks for the order that index returns
-    (``created_at <=| constant``), so PostgreSQL sorts the study's matches by
-    time inside the index and reads only the rows it keeps (118-175 ms at p95
-    with the GIN index, docs/benchmarks.md "Search"); ``WITH TIES`` keeps every
-    match as new as the last one, and the outer query orders by time and id and
-    keeps MAX_RESULTS + 1, so the rows are the same as in the GIN index's plan.
-    Elsewhere the matches come from the GIN index when the words are rare,
-    newest first from a time index when they are common.
+    The inner query reads the matches (from the GIN index when the words are
+    rare, newest first from a time index when they are common) and keeps the
+    newest; the rank is computed in the outer query, so for those rows only,
+    from the vector the inner query already read: no row is read twice.
     """
     table = SearchDocument._meta.db_table
-    if rum:
-        # A constant operator and column; the time is a parameter.
-        before = RawSQL(f"{table}.created_at <=| %s", [_RUM_NEWEST_BEFORE], FloatField())  # noqa: S611
-        newest = matched.order_by(before.asc())
-    else:
-        newest = matched.order_by("-created_at", "-id")
+    newest = matched.order_by("-created_at", "-id")
     if connection.vendor == "postgresql":
         newest = newest.extra(select={"vector": f"{table}.vector"})  # noqa: S610 - a constant
     columns = ("id", "created_at", "language", *newest.query.extra_select)
-    newest = newest.values_list(*columns)
     try:
-        if rum:
-            inner, params = newest.query.sql_with_params()
-            inner += f" FETCH FIRST {MAX_RESULTS + 1} ROWS WITH TIES"
-        else:
-            inner, params = newest[: MAX_RESULTS + 1].query.sql_with_params()
+        inner, params = newest.values_list(*columns)[: MAX_RESULTS + 1].query.sql_with_params()
     except EmptyResultSet:
         return []  # a condition no row can meet
     sql = (
         f"SELECT c.id, {rank} FROM ({inner}) AS c "  # noqa: S608 - built of constants and Django's SQL
-        f"ORDER BY c.created_at DESC, c.id DESC LIMIT {MAX_RESULTS + 1}"
+        "ORDER BY c.created_at DESC, c.id DESC"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*rank_params, *params])
@@ -374,16 +313,14 @@ def search(
         documents = documents.filter(study_id=Cast(Value(study.pk), BigIntegerField()))
     else:
         documents = documents.filter(viewable(user))
-    # Within a study, the RUM index where it exists (migration 0003).
-    rum = study is not None and has_rum_index()
-    matching = _match(_filtered(documents, filters), query, rum=rum)
+    matching = _match(_filtered(documents, filters), query)
     if matching is None:
         return None
     matched, rank, rank_params = matching
     # The newest matches, at most MAX_RESULTS: the count, the pages and the set
     # that relevance orders, so no search ranks more than MAX_RESULTS documents
     # (docs/search.md).
-    ranked = _ranked(matched, rank, rank_params, rum=rum)
+    ranked = _ranked(matched, rank, rank_params)
     total = len(ranked)
     ranked = ranked[:MAX_RESULTS]
     pages = max(1, (total - (total > MAX_RESULTS) + PAGE_SIZE - 1) // PAGE_SIZE)

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from search import selectors
 from search.text import parse_query
-from tests.conftest import _missing
 from tests.factories import ContributionFactory, StudyFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,17 +134,7 @@ def _matches_sql(**search) -> str:
     return next(q["sql"] for q in context.captured_queries if "ts_rank" in q["sql"])
 
 
-@pytest.fixture
-def without_rum(requires_postgres):
-    """The RUM index dropped in the test's transaction (rolled back), as where ``rum`` is absent."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP INDEX IF EXISTS {selectors.RUM_INDEX}")
-    selectors._RUM_INDEX.clear()
-    yield
-    selectors._RUM_INDEX.clear()
-
-
-def test_postgresql_reads_a_study_search_from_the_study_and_words_index(without_rum):
+def test_postgresql_reads_a_study_search_from_the_study_and_words_index(requires_postgres):
     study = StudyFactory()
     _items(study, title="Brevene", count=3, start=0)
     # With a few rows any index will do; without the btree indexes on the study
@@ -167,106 +156,9 @@ def test_postgresql_reads_a_study_search_from_the_study_and_words_index(without_
     assert "BitmapAnd" not in plan
 
 
-def test_postgresql_reads_a_search_across_studies_from_the_same_index(without_rum):
+def test_postgresql_reads_a_search_across_studies_from_the_same_index(requires_postgres):
     _items(StudyFactory(), title="Brevene", count=3, start=0)
 
     plan = _plan(_matches_sql())
 
     assert "search_document_study_vector" in plan
-
-
-# --- PostgreSQL with rum: a study's matches newest first from the index ------------------
-
-
-@pytest.fixture
-def requires_rum(requires_postgres):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")
-        available = cursor.fetchone() is not None
-    if not available:
-        _missing("needs PostgreSQL's rum extension: apt-get install postgresql-15-rum")
-    selectors._RUM_INDEX.clear()
-    yield
-    selectors._RUM_INDEX.clear()
-
-
-def test_postgresql_with_rum_has_the_rum_index_on_the_study_words_and_time(requires_rum):
-    definition = _index_definitions()[selectors.RUM_INDEX]
-    assert (
-        "USING rum (study_id, vector rum_tsvector_addon_ops, created_at) "
-        'WITH (attach=created_at, "to"=vector)'
-    ) in definition
-    assert "search_document_study_vector" in _index_definitions()  # for searches across
-    assert selectors.has_rum_index()
-
-
-def test_postgresql_with_rum_reads_a_study_search_newest_first_from_it(requires_rum):
-    study = StudyFactory()
-    _items(study, title="Brevene", count=3, start=0)
-    sql = _matches_sql(study=study)
-    with connection.cursor() as cursor:
-        # As with many matches: no sort of them all, no bitmap of every match's row.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("EXPLAIN " + sql)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-
-    scan = plan.split(f"Index Scan using {selectors.RUM_INDEX}", 1)[1]
-    index_cond = scan.split("Index Cond:", 1)[1].splitlines()[0]
-    assert f"study_id = '{study.pk}'::bigint" in index_cond and "vector @@" in index_cond
-    # The order comes from the index: its time order, no sort below the limit.
-    assert "Order By: (created_at <=| " in scan
-    inner = plan.split("Subquery Scan", 1)[1] if "Subquery Scan" in plan else plan
-    assert "Sort Key: ((search_document.created_at <=|" not in inner
-
-
-def test_postgresql_reads_a_search_across_studies_without_the_rum_order(requires_rum):
-    _items(StudyFactory(), title="Brevene", count=3, start=0)
-    assert "<=|" not in _matches_sql()
-
-
-def _pages(study, **filters) -> list[list[tuple[int, float]]]:
-    pages = []
-    for sort in ("relevance", "newest"):
-        for number in (1, 2, 3):
-            page = selectors.search(
-                user=AnonymousUser(),
-                query=parse_query("klarspråk brevene"),
-                filters=selectors.SearchFilters(sort=sort, **filters),
-                page=number,
-                study=study,
-            )
-            pages.append((page.total, page.pages, _ids(page)))
-    return pages
-
-
-def test_postgresql_finds_the_same_with_and_without_the_rum_index(requires_rum, monkeypatch):
-    monkeypatch.setattr(selectors, "MAX_RESULTS", 7)
-    monkeypatch.setattr(selectors, "PAGE_SIZE", 3)
-    study, other = StudyFactory(), StudyFactory()
-    _items(study, title="Klarspråk", count=4, start=60)
-    _items(other, title="Klarspråk", count=4, start=0)
-    # Six items posted at the same moment at the limit: which of them are the
-    # newest seven is decided by their ids, with or without the index.
-    same_time = timezone.now() - dt.timedelta(minutes=30)
-    tied = [
-        ContributionFactory(study=study, title="Brevene", body="Klarspråk.", created_at=same_time)
-        for _ in range(6)
-    ]
-    newer = _items(study, title="Brevene", count=3, start=0)
-    ContributionFactory(study=study, title="Klarspråk", body="Skjult.", state="hidden")
-
-    with_rum = _pages(study)
-    assert selectors.has_rum_index()
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP INDEX {selectors.RUM_INDEX}")
-    selectors._RUM_INDEX.clear()
-    without = _pages(study)
-    assert not selectors.has_rum_index()
-
-    assert with_rum == without
-    newest = with_rum[3][2] + with_rum[4][2] + with_rum[5][2]
-    assert with_rum[0][0] == 8  # 13 matches: the newest 7 and "more"
-    ties_newest_id_first = sorted((c.pk for c in tied), reverse=True)
-    assert newest == [c.pk for c in reversed(newer)] + ties_newest_id_first[:4]
