@@ -2,8 +2,8 @@
 
 A document holds what the filters and permissions need (study, state,
 author, snapshot) and the words to match, not the text itself: a result's
-heading and snippet are read from the live row (search/selectors.py), so the
-table stays narrow and a search reads fewer pages (docs/benchmarks.md). On
+heading and snippet are read from the live row (search/selectors.py), and the
+table is a third smaller (docs/benchmarks.md). On
 PostgreSQL the words are a ``vector`` column (tsvector, ``norwegian`` or
 ``english``, written by search/indexing.py) with a GIN index; on SQLite a
 ``search_fts`` FTS5 table holds the stemmed words under the same row id.

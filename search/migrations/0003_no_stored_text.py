@@ -2,8 +2,8 @@
 
 A result's heading and snippet are read from the live row (search/selectors.py),
 so ``title`` and ``body`` were read by nothing but the generated ``vector``:
-without them a row is about 40 % narrower and a search reads that many fewer
-heap pages (docs/benchmarks.md, "Search: 1,000,000 items on PostgreSQL").
+without them the table is a third smaller (904 MB to 580 MB at 1,000,000
+items; docs/benchmarks.md, "The search table without its text").
 
 PostgreSQL: the vector becomes a plain column first, keeping every value
 (``DROP EXPRESSION``, PostgreSQL 13 or later), and search/indexing.py writes it
