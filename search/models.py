@@ -1,10 +1,13 @@
 """The search index: one document per searchable thing (search/sources.py).
 
-A document holds the text to match and what the filters and permissions need
-(study, state, author, snapshot). On PostgreSQL the table also has a generated
-``vector`` column (tsvector, ``norwegian`` or ``english``) with a GIN index;
-on SQLite a ``search_fts`` FTS5 table holds the stemmed words under the same
-row id. Both are made by migration 0001 for their database only.
+A document holds what the filters and permissions need (study, state,
+author, snapshot) and the words to match, not the text itself: a result's
+heading and snippet are read from the live row (search/selectors.py), and the
+table is a third smaller (docs/benchmarks.md). On
+PostgreSQL the words are a ``vector`` column (tsvector, ``norwegian`` or
+``english``, written by search/indexing.py) with a GIN index; on SQLite a
+``search_fts`` FTS5 table holds the stemmed words under the same row id.
+Both are made by migrations 0001 and 0003 for their database only.
 """
 
 from __future__ import annotations
@@ -30,8 +33,6 @@ class SearchDocument(models.Model):
     # The author, for "your own items"; not a key, so no account is held by the index.
     author_id = models.BigIntegerField(null=True, blank=True)
     language = models.CharField(max_length=16, default="norwegian")
-    title = models.CharField(max_length=300, blank=True)
-    body = models.TextField(blank=True)
     created_at = models.DateTimeField()
     # Hash of what the row showed when indexed (Source.check): results are
     # compared with the live row by it.

@@ -375,7 +375,8 @@ def _results(rows: list[SearchDocument], *, query, user, moderated) -> list[Resu
                 kind_label=str(source.label_for(obj)),
                 url=source.url(obj),
                 heading=highlight(heading, found, row.language),
-                snippet=highlight(row.body, found, row.language, snippet=True),
+                # From the live row, as the heading: the index keeps no text.
+                snippet=highlight(source.text(obj), found, row.language, snippet=True),
                 state_label=_STATE_LABELS.get(row.state, row.state),
                 organisation=organisation,
                 organisation_unconfirmed=organisation is not None and obj.organisation_unconfirmed,

@@ -1,7 +1,8 @@
 """What search finds: one ``Source`` per kind of thing, registered here.
 
 A source names a model, turns one of its rows into the fields of a search
-document (or None: not searchable), and says where a result links. Every row
+document and the title and text whose words it keeps (or None: not
+searchable), and says where a result links. Every row
 of a registered model is indexed on save and removed on delete
 (search/indexing.py), so new kinds of contribution or comment (new field
 values, new rows of these models) are found without any change here. To make a
@@ -56,6 +57,12 @@ class Source:
     @property
     def model_class(self) -> type[Model]:
         return apps.get_model(self.model)
+
+    def text(self, obj: Model) -> str:
+        """The text of the live row a result's snippet is cut from (the index keeps only
+        its words); empty when the row is not searchable now."""
+        document = self.document(obj)
+        return "" if document is None else document["body"]
 
     def fingerprint(self, obj: Model) -> str:
         return hashlib.sha256(self.check(obj).encode("utf-8", "replace")).hexdigest()[:32]
