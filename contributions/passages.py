@@ -88,36 +88,52 @@ def current_document(*, study: Study) -> Document:
     return Document(version, version_blocks(version))
 
 
-def block_counts(*, study: Study, version: DocumentVersion) -> dict[str, dict[str, int]]:
-    """Per anchor of ``version``: published comments on it and amendments to it.
+# Items in these states have no place in a panel, not even as a marker
+# (Contribution.objects.visible_on_page()): nor have the replies under them.
+NOT_ON_PAGE = (ItemState.PENDING, ItemState.REJECTED)
 
-    The comments are all the panel's published discussion, as a contribution's
-    "N comments" counts its replies: the passage comments and the published
-    replies (at any depth) to the published comments and amendments there.
+
+def block_counts(*, study: Study, version: DocumentVersion) -> dict[str, dict[str, int]]:
+    """Per anchor of ``version``: the comments a reader can read in its panel, and its
+    published amendments.
+
+    The comments are what the panel (block_items, attach_replies) shows with
+    its content: the published passage comments and every published reply
+    (to a comment or amendment, or to a reply) the panel shows, as a
+    contribution's "N comments" counts its replies. A hidden, removed or
+    withdrawn item is a marker, not a comment anyone can read, so it counts
+    nothing; the published replies the panel shows under that marker count.
+    Pending and rejected items have no place in the panel, and neither have
+    the replies under them. The panel is the same for every reader (a
+    facilitator sees hidden items as markers too), so the counts are too.
+    A block with nothing to read has no entry. Two queries, however many blocks
+    and items.
     """
-    pinned = Passage.objects.filter(
-        block__version=version,
-        gone=False,
-        contribution__state=ItemState.PUBLISHED,
-        contribution__study=study,
-    )
-    rows = pinned.values("block__anchor").annotate(
-        comments=Count("pk", filter=Q(contribution__kind=ContributionKind.PASSAGE)),
-        amendments=Count("pk", filter=Q(contribution__kind=ContributionKind.AMENDMENT)),
+    shown = Passage.objects.filter(
+        block__version=version, gone=False, contribution__study=study
+    ).exclude(contribution__state__in=NOT_ON_PAGE)
+    published = Q(contribution__state=ItemState.PUBLISHED)
+    rows = shown.values("block__anchor").annotate(
+        comments=Count("pk", filter=published & Q(contribution__kind=ContributionKind.PASSAGE)),
+        amendments=Count("pk", filter=published & Q(contribution__kind=ContributionKind.AMENDMENT)),
     )
     counts = {
         row["block__anchor"]: {"comments": row["comments"], "amendments": row["amendments"]}
         for row in rows
+        if row["comments"] or row["amendments"]
     }
     replies = (
         Comment.objects.filter(
-            state=ItemState.PUBLISHED, contribution__passage__in=pinned.values("pk")
+            Q(parent__isnull=True) | ~Q(parent__state__in=NOT_ON_PAGE),
+            state=ItemState.PUBLISHED,
+            contribution__passage__in=shown.values("pk"),
         )
         .values("contribution__passage__block__anchor")
         .annotate(replies=Count("pk"))
     )
     for row in replies:
-        counts[row["contribution__passage__block__anchor"]]["comments"] += row["replies"]
+        anchor = row["contribution__passage__block__anchor"]
+        counts.setdefault(anchor, {"comments": 0, "amendments": 0})["comments"] += row["replies"]
     return counts
 
 
@@ -143,7 +159,7 @@ def block_items(*, study: Study, block: DocumentBlock) -> list[Passage]:
     return list(
         _pinned(
             Passage.objects.filter(block=block, gone=False, contribution__study=study)
-            .exclude(contribution__state__in=[ItemState.PENDING, ItemState.REJECTED])
+            .exclude(contribution__state__in=NOT_ON_PAGE)
             .order_by("contribution__created_at", "pk")
         )
     )
@@ -161,7 +177,7 @@ def attach_replies(items: list[Passage]) -> list[Passage]:
     if by_item:
         comments = (
             Comment.objects.filter(contribution_id__in=by_item)
-            .exclude(state__in=[ItemState.PENDING, ItemState.REJECTED])
+            .exclude(state__in=NOT_ON_PAGE)
             .select_related("author", "acted_for")
             .order_by("created_at", "pk")
         )
@@ -177,12 +193,16 @@ def attach_replies(items: list[Passage]) -> list[Passage]:
 
 
 def gone_items(*, study: Study) -> list[Passage]:
-    """Published items whose passage the latest version no longer has."""
-    return list(
-        _pinned(
-            Passage.objects.filter(
-                gone=True, contribution__study=study, contribution__state=ItemState.PUBLISHED
-            ).order_by("block__version__published_at", "contribution__created_at", "pk")
+    """What was pinned to a passage the latest version no longer has, oldest version
+    first: as in a block's panel, with what has a place on the page (hidden, removed
+    and withdrawn items as markers) and with their replies (attach_replies)."""
+    return attach_replies(
+        list(
+            _pinned(
+                Passage.objects.filter(gone=True, contribution__study=study)
+                .exclude(contribution__state__in=NOT_ON_PAGE)
+                .order_by("block__version__published_at", "contribution__created_at", "pk")
+            )
         )
     )
 
