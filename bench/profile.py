@@ -236,7 +236,7 @@ def main() -> None:
             "bench.seed",
             "--viewers", "1", "--posters", str(max(20, args.requests // 15 + 5)),
             "--contributions", "200", "--comments", "2000",
-            *(["--passages", "100", "--amendments", "30"] if args.document else []),
+            *(["--document"] if args.document else []),
         )  # fmt: skip
         env = {**stack.env(), "BENCH_PROFILE_SEED": json.dumps(seed)}
         log(f"profiling {args.requests} {args.what} requests")
