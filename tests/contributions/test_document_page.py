@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from contributions import document_page, passages
+from contributions import document_page, listing, passages
 from moderation import services as moderation
 from studies.services import document_version_publish
 from tests.contributions.passage_setup import DOC, document_study
@@ -222,3 +222,33 @@ def test_a_member_posts_a_comment_without_javascript_and_reads_it_on_the_page(se
     assert response.status_code == 302
     after = _page(client, doc, open=anchor)
     assert "Posted without a script." in after and _count(after, anchor) == 1
+
+
+def test_a_passage_gone_in_a_new_version_is_listed_though_none_was_before(settings, client):
+    """Whether anything is gone is kept per latest version: asked under 0.8 (nothing),
+    asked again once 0.9 leaves a commented passage out."""
+    doc = document_study(settings)
+    passages.passage_comment_create(
+        study=doc.study, author=doc.kari, anchor=doc.blocks[2].anchor, body="Which phones?"
+    )
+    assert "gone-passages" not in _page(client, doc)
+    doc.study.refresh_from_db()
+    document_version_publish(
+        study=doc.study,
+        number="0.9",
+        body=DOC.replace("- It works on a phone.\n", ""),
+        change_summary="Shorter.",
+        by=doc.coordinator,
+    )
+    html = _page(client, doc)
+    assert "gone-passages" in html and "Which phones?" in html
+
+
+def test_forgetting_items_empties_the_kept_document_pages(settings, client):
+    """Text that must leave no copy (hidden as personal data, a deleted account) goes
+    with the shells that hold it, as with the study page's (listing.forget_items)."""
+    doc = _gone_doc(settings)
+    assert "Which phones?" in _page(client, doc)
+    assert len(document_page._shells) == 1
+    listing.forget_items(contribution_ids=[doc.gone.pk], study_ids=[doc.study.pk])
+    assert len(document_page._shells) == 0
