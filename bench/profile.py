@@ -40,6 +40,8 @@ def inner(args) -> None:
     django.setup()
     from django.core.asgi import get_asgi_application
 
+    from core import memory
+
     app = get_asgi_application()
     seed = json.loads(os.environ["BENCH_PROFILE_SEED"])
     token = secrets.token_hex(16)
@@ -102,6 +104,8 @@ def inner(args) -> None:
                 bodies.append(message.get("body", b""))
 
         bodies.clear()
+        if args.cold:
+            memory.clear_all()
         await app(scope, receive, send)
         sizes.append(size)
         return status
@@ -224,6 +228,12 @@ def main() -> None:
         "--document",
         action="store_true",
         help="seed a concept document with 100 passage comments and 30 amendments",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="empty the process's memories (core.memory) before each request: nothing kept, "
+        "an upper bound of the first request after a study event",
     )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--time-limit", type=float, default=600)
