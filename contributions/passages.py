@@ -77,6 +77,7 @@ def _excerpt(text: str, length: int = TITLE_WORDS) -> str:
 # Items in these states have no place in a panel, not even as a marker
 # (Contribution.objects.visible_on_page()): nor have the replies under them.
 NOT_ON_PAGE = (ItemState.PENDING, ItemState.REJECTED)
+ON_PAGE = tuple(state for state in ItemState if state not in NOT_ON_PAGE)
 
 
 def block_counts(*, study: Study, version: DocumentVersion) -> dict[str, dict[str, int]]:
@@ -92,35 +93,41 @@ def block_counts(*, study: Study, version: DocumentVersion) -> dict[str, dict[st
     Pending and rejected items have no place in the panel, and neither have
     the replies under them. The panel is the same for every reader (a
     facilitator sees hidden items as markers too), so the counts are too.
-    A block with nothing to read has no entry. Two queries, however many blocks
-    and items.
+    A block with nothing to read has no entry. One grouped query, however many
+    blocks and items (each passage joined with its item's replies, so its own
+    row is counted once: distinct).
     """
     shown = Passage.objects.filter(
         block__version=version, gone=False, contribution__study=study
     ).exclude(contribution__state__in=NOT_ON_PAGE)
     published = Q(contribution__state=ItemState.PUBLISHED)
+    reply = "contribution__comments__"
     rows = shown.values("block__anchor").annotate(
-        comments=Count("pk", filter=published & Q(contribution__kind=ContributionKind.PASSAGE)),
-        amendments=Count("pk", filter=published & Q(contribution__kind=ContributionKind.AMENDMENT)),
+        comments=Count(
+            "pk",
+            distinct=True,
+            filter=published & Q(contribution__kind=ContributionKind.PASSAGE),
+        ),
+        amendments=Count(
+            "pk",
+            distinct=True,
+            filter=published & Q(contribution__kind=ContributionKind.AMENDMENT),
+        ),
+        replies=Count(
+            "contribution__comments",
+            distinct=True,
+            filter=Q(**{f"{reply}state": ItemState.PUBLISHED})
+            & (Q(**{f"{reply}parent__isnull": True}) | Q(**{f"{reply}parent__state__in": ON_PAGE})),
+        ),
     )
-    counts = {
-        row["block__anchor"]: {"comments": row["comments"], "amendments": row["amendments"]}
+    return {
+        row["block__anchor"]: {
+            "comments": row["comments"] + row["replies"],
+            "amendments": row["amendments"],
+        }
         for row in rows
-        if row["comments"] or row["amendments"]
+        if row["comments"] or row["amendments"] or row["replies"]
     }
-    replies = (
-        Comment.objects.filter(
-            Q(parent__isnull=True) | ~Q(parent__state__in=NOT_ON_PAGE),
-            state=ItemState.PUBLISHED,
-            contribution__passage__in=shown.values("pk"),
-        )
-        .values("contribution__passage__block__anchor")
-        .annotate(replies=Count("pk"))
-    )
-    for row in replies:
-        anchor = row["contribution__passage__block__anchor"]
-        counts.setdefault(anchor, {"comments": 0, "amendments": 0})["comments"] += row["replies"]
-    return counts
 
 
 def _pinned(queryset):
