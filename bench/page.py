@@ -4,6 +4,11 @@
     .venv/bin/python -m bench.page --rates 150 --duration 30
     .venv/bin/python -m bench.page --visitor            # signed out; the target rate is 400
     .venv/bin/python -m bench.page --wrk 2,4,8          # closed loop, wrk: 2, 4, 8 connections
+    .venv/bin/python -m bench.page --document           # and the concept document's page
+
+``--document`` seeds a concept document with 100 passage comments and 30
+amendments (bench.seed --document; they are on the study page too) and
+measures the study page, then the document page, with the same steps.
 
 Starts its own Redis, a fresh PostgreSQL database and one uvicorn worker
 (DEBUG off), seeds the study, warms up, then holds each request rate
@@ -42,6 +47,21 @@ async def constant(url: str, session: str, rate: float, duration: float) -> dict
         "achieved_rate": round(result.achieved_rate(), 1),
         "latency_ms": summary_ms([r.latency for r in ok]),
     }
+
+
+def probe(url: str, session: str, *, visitor: bool) -> int:
+    """Ask for the page once: its size in bytes; refused unless it answers 200, signed in
+    (or out, for ``visitor``) as asked."""
+
+    async def get():
+        async with client() as http:
+            return await http.get(url, headers={"Cookie": f"sessionid={session}"})
+
+    response = asyncio.run(get())
+    signed_in = "data-viewer-id" in response.text and 'data-viewer-id=""' not in response.text
+    if response.status_code != 200 or signed_in == visitor:
+        raise RuntimeError(f"{url} answered {response.status_code}, or signed in as not asked")
+    return len(response.content)
 
 
 def run_wrk(url: str, session: str, connections: int, duration: float) -> dict:
@@ -100,6 +120,12 @@ def main() -> None:
         help="instead of the rates: wrk (Debian's package) with these numbers of connections, "
         "each for --duration seconds; a load generator in C takes less of the machine's CPU",
     )
+    parser.add_argument(
+        "--document",
+        action="store_true",
+        help="seed a concept document with 100 passage comments and 30 amendments and "
+        "measure its page after the study page",
+    )
     parser.add_argument("--time-limit", type=float, default=900)
     args = parser.parse_args()
     if args.wrk and not shutil.which("wrk"):
@@ -112,6 +138,7 @@ def main() -> None:
         **harness.result_header("page", args),
         "target": target,
         "visitor": args.visitor,
+        "document": args.document,
         "steps": [],
     }
     log("load average before:", result["load_before"])
@@ -120,68 +147,67 @@ def main() -> None:
             "bench.seed",
             "--viewers", "1", "--posters", "20",
             "--contributions", str(args.contributions), "--comments", str(args.comments),
+            *(["--document"] if args.document else []),
         )  # fmt: skip
         stack.start_web()
         base = stack.base_urls[0]
-        url = f"{base}/studies/{seed['slug']}/"
         session = "" if args.visitor else seed["viewers"][0]
-
-        async def probe():
-            async with client() as http:
-                response = await http.get(url, headers={"Cookie": f"sessionid={session}"})
-                return response.status_code, len(response.content), response.text
-
-        status, size, text = asyncio.run(probe())
-        signed_in = "data-viewer-id" in text and 'data-viewer-id=""' not in text
-        if status != 200 or signed_in == args.visitor:
-            raise RuntimeError(f"study page answered {status}, or signed in as not asked")
-        result["page_bytes"] = size
-        result["seed"] = {"contributions": seed["contributions"], "comments": seed["comments"]}
-        log(f"page {url}: {size} bytes; warming up")
-        asyncio.run(constant(url, session, 10, 5))
+        pages = {"study": f"{base}/studies/{seed['slug']}/"}
+        if args.document:
+            pages["document"] = f"{base}/studies/{seed['slug']}/document/"
+        seeded = ("contributions", "comments", "passages", "amendments")
+        result["seed"] = {key: seed[key] for key in seeded if key in seed}
+        result["page_bytes"] = {}
+        for name, url in pages.items():
+            result["page_bytes"][name] = probe(url, session, visitor=args.visitor)
+            log(f"{name} page {url}: {result['page_bytes'][name]} bytes; warming up")
+            asyncio.run(constant(url, session, 10, 5))
         worker = stack.web_workers()[0]
-        if args.wrk:
-            for connections in (int(c) for c in args.wrk.split(",")):
-                cpu0 = harness.cpu_seconds(worker)
-                step = {"load_before": harness.loadavg(), "connections": connections}
-                step["wrk"] = run_wrk(url, session, connections, args.duration)
+        for name, url in pages.items():
+            if args.wrk:
+                for connections in (int(c) for c in args.wrk.split(",")):
+                    cpu0 = harness.cpu_seconds(worker)
+                    step = {"page_name": name, "load_before": harness.loadavg()}
+                    step["connections"] = connections
+                    step["wrk"] = run_wrk(url, session, connections, args.duration)
+                    used = harness.cpu_seconds(worker) - cpu0
+                    step["worker_cpu_ms_per_page"] = round(
+                        used * 1000 / max(1, step["wrk"]["requests"]), 1
+                    )
+                    log(f"  {name} wrk -c{connections}:", step["wrk"])
+                    result["steps"].append(step)
+                    time.sleep(2)
+                continue
+            for rate, duration in rates:
+                step = {"page_name": name, "load_before": harness.loadavg(), "duration": duration}
+                cpu0, t0 = harness.cpu_seconds(worker), time.time()
+                step["page"] = asyncio.run(constant(url, session, rate, duration))
                 used = harness.cpu_seconds(worker) - cpu0
-                step["worker_cpu_ms_per_page"] = round(
-                    used * 1000 / max(1, step["wrk"]["requests"]), 1
+                step["worker_cpu_percent"] = round(used / (time.time() - t0) * 100, 1)
+                # CPU the worker spent per page: what one idle core could serve is 1000 / this.
+                step["worker_cpu_ms_per_page"] = round(used * 1000 / max(1, step["page"]["ok"]), 1)
+                log(f"  {name} page {rate}/s:", step["page"])
+                if args.baseline:
+                    step["health"] = asyncio.run(
+                        constant(base + "/health/", session, rate, duration / 2)
+                    )
+                    log(f"  /health/ {rate}/s:", step["health"])
+                page = step["page"]
+                step["meets_target"] = bool(
+                    rate >= target["rate"]
+                    and not page["errors"]
+                    and page["latency_ms"].get("p95", 1e9) <= target["p95_ms"]
                 )
-                log(f"  wrk -c{connections}:", step["wrk"], step["worker_cpu_ms_per_page"], "ms")
                 result["steps"].append(step)
                 time.sleep(2)
-            rates = []
-        for rate, duration in rates:
-            step = {"load_before": harness.loadavg(), "duration": duration}
-            cpu0, t0 = harness.cpu_seconds(worker), time.time()
-            step["page"] = asyncio.run(constant(url, session, rate, duration))
-            used = harness.cpu_seconds(worker) - cpu0
-            step["worker_cpu_percent"] = round(used / (time.time() - t0) * 100, 1)
-            # CPU the worker spent per page: what one idle core could serve is 1000 / this.
-            step["worker_cpu_ms_per_page"] = round(used * 1000 / max(1, step["page"]["ok"]), 1)
-            log(f"  page {rate}/s:", step["page"])
-            if args.baseline:
-                step["health"] = asyncio.run(
-                    constant(base + "/health/", session, rate, duration / 2)
-                )
-                log(f"  /health/ {rate}/s:", step["health"])
-            page = step["page"]
-            step["meets_target"] = bool(
-                rate >= target["rate"]
-                and not page["errors"]
-                and page["latency_ms"].get("p95", 1e9) <= target["p95_ms"]
-            )
-            result["steps"].append(step)
-            time.sleep(2)
     path = harness.write_result("page", result)
     log("written", path)
     for step in result["steps"]:
         if "wrk" in step:
             w = step["wrk"]
             print(
-                f"wrk -c{step['connections']}: {w['requests_per_second']} pages/s, "
+                f"{step['page_name']} wrk -c{step['connections']}: "
+                f"{w['requests_per_second']} pages/s, "
                 f"latency p50 {w['p50_ms']} p90 {w['p90_ms']} p99 {w['p99_ms']} ms, "
                 f"non-2xx {w['non_2xx']}, errors {w['socket_errors']} | "
                 f"{step['worker_cpu_ms_per_page']} ms of worker CPU per page"
@@ -189,7 +215,8 @@ def main() -> None:
             continue
         p, h = step["page"], step.get("health", {})
         print(
-            f"{p['rate']:>6}/s: achieved {p['achieved_rate']} ok {p['ok']}/{p['sent']} "
+            f"{step['page_name']} {p['rate']:>6}/s: achieved {p['achieved_rate']} "
+            f"ok {p['ok']}/{p['sent']} "
             f"p50 {p['latency_ms'].get('p50')} p95 {p['latency_ms'].get('p95')} "
             f"p99 {p['latency_ms'].get('p99')} ms cpu {step['worker_cpu_percent']}% "
             f"({step['worker_cpu_ms_per_page']} ms/page) | "

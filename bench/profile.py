@@ -40,6 +40,8 @@ def inner(args) -> None:
     django.setup()
     from django.core.asgi import get_asgi_application
 
+    from core import memory
+
     app = get_asgi_application()
     seed = json.loads(os.environ["BENCH_PROFILE_SEED"])
     token = secrets.token_hex(16)
@@ -102,6 +104,8 @@ def inner(args) -> None:
                 bodies.append(message.get("body", b""))
 
         bodies.clear()
+        if args.cold:
+            memory.clear_all()
         await app(scope, receive, send)
         sizes.append(size)
         return status
@@ -225,6 +229,12 @@ def main() -> None:
         action="store_true",
         help="seed a concept document with 100 passage comments and 30 amendments",
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="empty the process's memories (core.memory) before each request: nothing kept, "
+        "an upper bound of the first request after a study event",
+    )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--time-limit", type=float, default=600)
     args = parser.parse_args()
@@ -236,7 +246,7 @@ def main() -> None:
             "bench.seed",
             "--viewers", "1", "--posters", str(max(20, args.requests // 15 + 5)),
             "--contributions", "200", "--comments", "2000",
-            *(["--passages", "100", "--amendments", "30"] if args.document else []),
+            *(["--document"] if args.document else []),
         )  # fmt: skip
         env = {**stack.env(), "BENCH_PROFILE_SEED": json.dumps(seed)}
         log(f"profiling {args.requests} {args.what} requests")

@@ -3,7 +3,9 @@
 Run by the benchmarks as ``python -m bench.seed --viewers N ...`` with the
 run's DATABASE_URL; prints one JSON line: the study, a contribution to
 comment on, and the session keys of viewers and posters; with --passages or
---amendments also a published concept document whose paragraphs carry them.
+--amendments also a published concept document whose paragraphs carry them
+(``--document``: the document the page benchmarks measure, 100 passage
+comments and 30 amendments, as bench.page and bench.profile seed it).
 Items are written in bulk with their HTML rendered as the services render
 it; nothing here is used by the application.
 
@@ -54,6 +56,10 @@ BODY = (
     "and let me *stop* it at any point. See [the sketch](https://example.org/sketch)."
 )
 
+
+# What --document seeds: the page targets hold for a document this busy.
+DOCUMENT_PASSAGES = 100
+DOCUMENT_AMENDMENTS = 30
 
 # The concept document of --passages/--amendments: a heading and twelve paragraphs.
 DOCUMENT = "# The concept\n\n" + "\n\n".join(
@@ -222,8 +228,17 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=0)
     parser.add_argument("--passages", type=int, default=0, help="comments on the document")
     parser.add_argument("--amendments", type=int, default=0, help="amendments to the document")
+    parser.add_argument(
+        "--document",
+        action="store_true",
+        help=f"{DOCUMENT_PASSAGES} passage comments and {DOCUMENT_AMENDMENTS} amendments "
+        "(unless --passages or --amendments say otherwise)",
+    )
     parser.add_argument("--events-of", type=int)
     args = parser.parse_args()
+    if args.document:
+        args.passages = args.passages or DOCUMENT_PASSAGES
+        args.amendments = args.amendments or DOCUMENT_AMENDMENTS
     result = events_of(args.events_of) if args.events_of else seed(args)
     print(json.dumps(result))
 

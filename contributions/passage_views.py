@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from contributions import extensions, passages, services
+from contributions import document_page, passages, services
 from contributions.forms import IdempotentForm
 from contributions.models import Comment, Contribution, ContributionKind, ItemState, Reaction
 from core.params import WholeNumberField
 from studies.access import Action, StudyAccess, study_for_user
+from studies.blocks import version_blocks
 from studies.models import DocumentBlock
 
 ANCHOR_MAX = 16
@@ -101,8 +102,10 @@ def _block(access: StudyAccess, anchor: str) -> DocumentBlock | None:
     """The block ``anchor`` of the latest version, or None."""
     if len(anchor) > ANCHOR_MAX:
         return None
-    document = passages.current_document(study=access.study)
-    return next((b for b in document.blocks if b.anchor == anchor), None)
+    version = document_page.latest_version(access.study)
+    if version is None:
+        return None
+    return next((b for b in version_blocks(version) if b.anchor == anchor), None)
 
 
 def _panel_context(
@@ -158,57 +161,21 @@ def _panel_context(
     }
 
 
-def _document_context(request: HttpRequest, access: StudyAccess, *, open_anchor: str = "") -> dict:
-    study = access.study
-    document = passages.current_document(study=study)
-    counts = (
-        passages.block_counts(study=study, version=document.version) if document.version else {}
-    )
-    credits = passages.block_credits(version=document.version) if document.version else {}
-    user = request.user
-    return {
-        "study": study,
-        "version": document.version,
-        "blocks": [
-            (b, counts.get(b.anchor, {}), credits.get(b.anchor, [])) for b in document.blocks
-        ],
-        "gone": passages.gone_items(study=study),
-        "open_anchor": open_anchor,
-        "ws_path": f"/ws/studies/{study.slug}/",
-        "last_seq": study.last_event_seq,
-        "viewer_id": user.pk if user.is_authenticated else "",
-        "viewer_role": access.role or "",
-        "can_contribute": user.is_authenticated and access.can(Action.CONTRIBUTE, user),
-        # The panels' items take the study page's per-item controls (flag, moderate),
-        # which the panels beside its list bring (contributions.extensions).
-        "access": access,
-        "aside_panels": extensions.study_page_panels()["aside"],
-    }
-
-
 @require_GET
 def document(request: HttpRequest, slug: str) -> HttpResponse:
     access = study_for_user(request.user, slug)
     open_anchor = request.GET.get("open", "")[:ANCHOR_MAX]
-    context = _document_context(request, access, open_anchor=open_anchor)
     block = _block(access, open_anchor) if open_anchor else None
-    if block is not None:
-        context["panel"] = _panel_context(request, access, block)
-    return render(request, "contributions/document.html", context)
+    panel = _panel_context(request, access, block) if block is not None else None
+    return document_page.document_page(request, access, open_anchor=open_anchor, panel=panel)
 
 
 @require_GET
 def block_counts(request: HttpRequest, slug: str) -> JsonResponse:
     access = study_for_user(request.user, slug)
-    document = passages.current_document(study=access.study)
-    counts = (
-        passages.block_counts(study=access.study, version=document.version)
-        if document.version
-        else {}
-    )
-    return JsonResponse(
-        {"version": document.version.pk if document.version else None, "blocks": counts}
-    )
+    version = document_page.latest_version(access.study)
+    counts = document_page.block_counts(access.study, version)
+    return JsonResponse({"version": version.pk if version else None, "blocks": counts})
 
 
 @require_GET
@@ -259,9 +226,9 @@ def _answer(
     panel = _panel_context(request, access, block, **forms_and_message)
     if _is_htmx(request):
         return render(request, "contributions/_passage_panel.html", panel, status=status)
-    context = _document_context(request, access, open_anchor=anchor)
-    context["panel"] = panel
-    return render(request, "contributions/document.html", context, status=status)
+    return document_page.document_page(
+        request, access, open_anchor=anchor, panel=panel, status=status
+    )
 
 
 def _rate_limited(request, access, anchor, error: services.RateLimited, **forms) -> HttpResponse:

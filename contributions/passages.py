@@ -20,7 +20,6 @@ from __future__ import annotations
 import difflib
 import re
 import uuid
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -42,6 +41,7 @@ from contributions.models import (
     Passage,
     Reaction,
 )
+from core.memory import Memory
 from studies.access import Action, can, membership_of
 from studies.blocks import (
     best_match,
@@ -74,51 +74,60 @@ def _excerpt(text: str, length: int = TITLE_WORDS) -> str:
 # --- reading ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Document:
-    version: DocumentVersion | None
-    blocks: list[DocumentBlock]
-
-
-def current_document(*, study: Study) -> Document:
-    """The latest published version of the concept document and its blocks."""
-    version = latest_version(study)
-    if version is None:
-        return Document(None, [])
-    return Document(version, version_blocks(version))
+# Items in these states have no place in a panel, not even as a marker
+# (Contribution.objects.visible_on_page()): nor have the replies under them.
+NOT_ON_PAGE = (ItemState.PENDING, ItemState.REJECTED)
+ON_PAGE = tuple(state for state in ItemState if state not in NOT_ON_PAGE)
 
 
 def block_counts(*, study: Study, version: DocumentVersion) -> dict[str, dict[str, int]]:
-    """Per anchor of ``version``: published comments on it and amendments to it.
+    """Per anchor of ``version``: the comments a reader can read in its panel, and its
+    published amendments.
 
-    The comments are all the panel's published discussion, as a contribution's
-    "N comments" counts its replies: the passage comments and the published
-    replies (at any depth) to the published comments and amendments there.
+    The comments are what the panel (block_items, attach_replies) shows with
+    its content: the published passage comments and every published reply
+    (to a comment or amendment, or to a reply) the panel shows, as a
+    contribution's "N comments" counts its replies. A hidden, removed or
+    withdrawn item is a marker, not a comment anyone can read, so it counts
+    nothing; the published replies the panel shows under that marker count.
+    Pending and rejected items have no place in the panel, and neither have
+    the replies under them. The panel is the same for every reader (a
+    facilitator sees hidden items as markers too), so the counts are too.
+    A block with nothing to read has no entry. One grouped query, however many
+    blocks and items (each passage joined with its item's replies, so its own
+    row is counted once: distinct).
     """
-    pinned = Passage.objects.filter(
-        block__version=version,
-        gone=False,
-        contribution__state=ItemState.PUBLISHED,
-        contribution__study=study,
+    shown = Passage.objects.filter(
+        block__version=version, gone=False, contribution__study=study
+    ).exclude(contribution__state__in=NOT_ON_PAGE)
+    published = Q(contribution__state=ItemState.PUBLISHED)
+    reply = "contribution__comments__"
+    rows = shown.values("block__anchor").annotate(
+        comments=Count(
+            "pk",
+            distinct=True,
+            filter=published & Q(contribution__kind=ContributionKind.PASSAGE),
+        ),
+        amendments=Count(
+            "pk",
+            distinct=True,
+            filter=published & Q(contribution__kind=ContributionKind.AMENDMENT),
+        ),
+        replies=Count(
+            "contribution__comments",
+            distinct=True,
+            filter=Q(**{f"{reply}state": ItemState.PUBLISHED})
+            & (Q(**{f"{reply}parent__isnull": True}) | Q(**{f"{reply}parent__state__in": ON_PAGE})),
+        ),
     )
-    rows = pinned.values("block__anchor").annotate(
-        comments=Count("pk", filter=Q(contribution__kind=ContributionKind.PASSAGE)),
-        amendments=Count("pk", filter=Q(contribution__kind=ContributionKind.AMENDMENT)),
-    )
-    counts = {
-        row["block__anchor"]: {"comments": row["comments"], "amendments": row["amendments"]}
+    return {
+        row["block__anchor"]: {
+            "comments": row["comments"] + row["replies"],
+            "amendments": row["amendments"],
+        }
         for row in rows
+        if row["comments"] or row["amendments"] or row["replies"]
     }
-    replies = (
-        Comment.objects.filter(
-            state=ItemState.PUBLISHED, contribution__passage__in=pinned.values("pk")
-        )
-        .values("contribution__passage__block__anchor")
-        .annotate(replies=Count("pk"))
-    )
-    for row in replies:
-        counts[row["contribution__passage__block__anchor"]]["comments"] += row["replies"]
-    return counts
 
 
 def _pinned(queryset):
@@ -143,7 +152,7 @@ def block_items(*, study: Study, block: DocumentBlock) -> list[Passage]:
     return list(
         _pinned(
             Passage.objects.filter(block=block, gone=False, contribution__study=study)
-            .exclude(contribution__state__in=[ItemState.PENDING, ItemState.REJECTED])
+            .exclude(contribution__state__in=NOT_ON_PAGE)
             .order_by("contribution__created_at", "pk")
         )
     )
@@ -161,7 +170,7 @@ def attach_replies(items: list[Passage]) -> list[Passage]:
     if by_item:
         comments = (
             Comment.objects.filter(contribution_id__in=by_item)
-            .exclude(state__in=[ItemState.PENDING, ItemState.REJECTED])
+            .exclude(state__in=NOT_ON_PAGE)
             .select_related("author", "acted_for")
             .order_by("created_at", "pk")
         )
@@ -176,13 +185,32 @@ def attach_replies(items: list[Passage]) -> list[Passage]:
     return items
 
 
-def gone_items(*, study: Study) -> list[Passage]:
-    """Published items whose passage the latest version no longer has."""
-    return list(
-        _pinned(
-            Passage.objects.filter(
-                gone=True, contribution__study=study, contribution__state=ItemState.PUBLISHED
-            ).order_by("block__version__published_at", "contribution__created_at", "pk")
+# Per study and latest version: whether any item's passage is gone. Only publishing
+# a version makes a passage gone (passages_carry), so under one latest version the
+# answer never turns true; asked once, the items' query is skipped for a study
+# with none (building it was about a sixth of the document page's CPU).
+_any_gone = Memory("contributions.any_gone", 1024)
+
+
+def gone_items(*, study: Study, version: DocumentVersion | None = None) -> list[Passage]:
+    """What was pinned to a passage the latest version no longer has, oldest version
+    first: as in a block's panel, with what has a place on the page (hidden, removed
+    and withdrawn items as markers) and with their replies (attach_replies).
+
+    ``version``: the study's latest version, to skip the query (once that is known)
+    when no passage of the study is gone."""
+    if version is not None and not _any_gone.get_or_set(
+        (study.pk, version.pk),
+        lambda: Passage.objects.filter(gone=True, contribution__study=study).exists(),
+    ):
+        return []
+    return attach_replies(
+        list(
+            _pinned(
+                Passage.objects.filter(gone=True, contribution__study=study)
+                .exclude(contribution__state__in=NOT_ON_PAGE)
+                .order_by("block__version__published_at", "contribution__created_at", "pk")
+            )
         )
     )
 

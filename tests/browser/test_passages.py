@@ -237,7 +237,8 @@ def test_a_block_s_count_follows_replies_and_a_hidden_comment_names_nobody(
 ):
     """Ola has the panel open with a flag form half filled in when Kari replies: the count
     counts the reply and the form stays as it was; when a facilitator hides Kari's comment,
-    its author leaves the panel, its flag control with it, and the count drops."""
+    its author leaves the panel, its flag control with it, and the count drops to the
+    replies still shown under it."""
     study, _coordinator, anchor, kari, ola = _document_study()
     facilitator = member(study, role=Role.FACILITATOR)
     item = _comment_with_reply(study, anchor, kari)
@@ -260,7 +261,71 @@ def test_a_block_s_count_follows_replies_and_a_hidden_comment_names_nobody(
     expect(card.locator(".item-marker")).to_be_visible()
     expect(card.locator(":scope > .item-meta .author")).to_have_count(0)
     expect(card.locator(":scope > .item-tools .moderation-flag")).to_have_count(0)
-    expect(count).to_have_text("0")
+    # The two replies stay readable under the marker, and the count is what can be read.
+    expect(card.locator(".passage-reply[data-state=published]")).to_have_count(2)
+    expect(count).to_have_text("2")
     assert page.evaluate("window.__noReload === true")
     assert _blocking_violations(page) == []
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_items_on_a_passage_no_longer_in_the_document_take_the_panel_s_controls(
+    new_page, asgi_server, width
+):
+    """Kari's comment, with her reply and Ola's, is on a paragraph version 0.9 leaves out:
+    under the document, Ola gets the flag control on Kari's comment and reply, not on her
+    own reply, and flags the comment; a facilitator hides it there and it stays as a
+    marker, with its replies and the control to restore it."""
+    study, coordinator, anchor, kari, ola = _document_study()
+    facilitator = member(study, role=Role.FACILITATOR)
+    item = _comment_with_reply(study, anchor, kari)
+    theirs = in_thread(lambda: item.comments.get(author=kari))
+    mine = in_thread(passages.passage_reply_create, contribution=item, author=ola, body="Mine.")
+    in_thread(study.refresh_from_db)
+    in_thread(
+        document_version_publish,
+        study=study,
+        number="0.9",
+        body="# Digital assistant\n\n- It works on a phone.\n",
+        change_summary="Shorter.",
+        by=coordinator,
+    )
+
+    page = _signed_in_page(new_page, ola)
+    page.set_viewport_size({"width": width, "height": 900})
+    _document_page(page, study)
+    card = page.locator(f".gone-passages #passage-item-{item.pk}")
+    expect(card).to_contain_text("On version 0.8:")
+    expect(card.locator(":scope > .item-tools .moderation-flag")).to_have_count(1)
+    expect(page.locator(f"#passage-reply-{theirs.pk} .moderation-flag")).to_have_count(1)
+    expect(page.locator(f"#passage-reply-{mine.pk} .moderation-flag")).to_have_count(0)
+    assert _blocking_violations(page) == []
+    flag = card.locator(":scope > .item-tools .moderation-flag")
+    flag.locator("summary").click()
+    flag.locator("select[name=reason]").select_option("off_topic")
+    flag.get_by_role("button", name="Send to the facilitators").click()
+    expect(page.get_by_text("Thank you. The facilitators will look at it.")).to_be_visible()
+    expect(page.locator(f".gone-passages #passage-item-{item.pk}")).to_be_visible()
+    assert in_thread(lambda: Flag.objects.filter(contribution=item, user=ola).count()) == 1
+
+    staff = _signed_in_page(new_page, facilitator)
+    staff.set_viewport_size({"width": width, "height": 900})
+    _document_page(staff, study)
+    card = staff.locator(f".gone-passages #passage-item-{item.pk}")
+    tools = card.locator(":scope > .item-tools .moderation-tools")
+    expect(card.locator(":scope > .item-tools .moderation-flag")).to_have_count(0)
+    tools.locator("summary").click()
+    hide = tools.locator("form[data-moderation-action=hide]")
+    hide.locator("select[name=reason]").select_option("off_topic")
+    hide.get_by_role("button", name="Hide").click()
+    card = staff.locator(f".gone-passages #passage-item-{item.pk}")
+    expect(card).to_have_attribute("data-state", "hidden")
+    expect(card.locator(":scope > .item-marker")).to_be_visible()
+    expect(card.locator(":scope > .item-meta .author")).to_have_count(0)
+    expect(card.locator(":scope > .item-tools form[data-moderation-action=restore]")).to_have_count(
+        1
+    )
+    expect(card.locator(".passage-reply[data-state=published]")).to_have_count(2)
+    assert _blocking_violations(staff) == []
+    assert page.console_errors == [] and staff.console_errors == []

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from contributions import passages
-from contributions.models import ItemState
+from contributions.models import Comment, ItemState
 from moderation import services as moderation
 from moderation.models import Flag
 from studies.models import StudyEvent
@@ -193,11 +193,14 @@ def test_a_block_s_comment_count_counts_the_replies_in_its_panel(doc, client):
     moderation.item_hide(study=doc.study, actor=doc.facilitator, item=answer, reason="off_topic")
     assert StudyEvent.objects.filter(kind="comment.state", key=f"comment-{answer.pk}").exists()
     assert _count(client, doc) == {"comments": 3, "amendments": 1}
-    # A hidden comment takes its replies out of the count with it.
+    # A hidden comment is a marker and counts nothing; the replies the panel still
+    # shows under it count.
     moderation.item_hide(
         study=doc.study, actor=doc.facilitator, item=doc.comment, reason="off_topic"
     )
-    assert _count(client, doc) == {"comments": 0, "amendments": 1}
+    assert _count(client, doc) == {"comments": 2, "amendments": 1}
+    html = _panel(client, doc)
+    assert "All of them." in html and "Really all?" in html
 
 
 def test_the_document_page_shows_the_count_with_replies(doc, client):
@@ -212,3 +215,83 @@ def test_pending_replies_do_not_count(doc, client):
     reply.state = ItemState.PENDING
     reply.save(update_fields=["state"])
     assert _count(client, doc)["comments"] == 2
+
+
+def _readable(html: str) -> int:
+    """The comments a reader can read in a panel: published passage comments and replies
+    (an amendment counts apart; a marker is not a comment anyone can read)."""
+    items = re.findall(r'<article class="passage-(?:item|reply) item[^>]*>', html)
+    return sum(
+        1 for tag in items if 'data-state="published"' in tag and 'data-kind="amendment"' not in tag
+    )
+
+
+@pytest.fixture
+def thread(doc):
+    """Under the comment: a hidden reply with a published reply to it and a pending one
+    (with a published reply of its own); under the amendment, which is hidden: two
+    published replies."""
+    moderation.item_hide(study=doc.study, actor=doc.facilitator, item=doc.reply, reason="spam")
+    for body, state in (("Under the hidden reply.", ItemState.PUBLISHED), ("Waiting.", None)):
+        deeper = Comment.objects.create(
+            study=doc.study,
+            contribution=doc.comment,
+            parent=doc.reply,
+            author=doc.ola,
+            body=body,
+            body_html=f"<p>{body}</p>",
+            state=state or ItemState.PENDING,
+        )
+    # A published reply under a reply still waiting for approval has no place either.
+    Comment.objects.create(
+        study=doc.study,
+        contribution=doc.comment,
+        parent=deeper,
+        author=doc.ola,
+        body="Orphan.",
+        body_html="<p>Orphan.</p>",
+        state=ItemState.PUBLISHED,
+    )
+    for body in ("On it.", "Me too."):
+        passages.passage_reply_create(contribution=doc.amendment, author=doc.ola, body=body)
+    moderation.item_hide(
+        study=doc.study, actor=doc.facilitator, item=doc.amendment, reason="off_topic"
+    )
+    return doc
+
+
+@pytest.mark.parametrize("viewer", ["visitor", "non-member", "member", "author", "facilitator"])
+def test_a_block_s_count_is_what_its_reader_can_read_in_the_panel(thread, client, viewer):
+    doc = thread
+    person = {
+        "non-member": member(),
+        "member": doc.ola,
+        "author": doc.kari,
+        "facilitator": doc.facilitator,
+    }.get(viewer)
+    if person is not None:
+        login_as(client, person)
+    html = _panel(client, doc)
+    # The comment, the reply under the hidden reply, the replies under the hidden amendment.
+    assert "Under the hidden reply." in html and "On it." in html and "Me too." in html
+    assert "Waiting." not in html and "Orphan." not in html
+    assert _readable(html) == 4
+    assert _count(client, doc) == {"comments": 4, "amendments": 0}
+    page = _document(client, doc)
+    block = page[page.index(f'id="{doc.blocks[1].anchor}"') :]
+    assert re.search(r'data-count="comments">4<', block)
+
+
+def test_a_block_s_counts_take_one_query_however_many_blocks_and_items(
+    thread, django_assert_num_queries
+):
+    doc = thread
+    for block in doc.blocks:
+        item = passages.passage_comment_create(
+            study=doc.study, author=doc.ola, anchor=block.anchor, body="More."
+        )
+        passages.passage_reply_create(contribution=item, author=doc.kari, body="Yes.")
+    with django_assert_num_queries(1):
+        counts = passages.block_counts(study=doc.study, version=doc.version)
+    assert counts[doc.blocks[1].anchor] == {"comments": 6, "amendments": 0}
+    assert counts[doc.blocks[0].anchor] == {"comments": 2, "amendments": 0}
