@@ -75,6 +75,26 @@ def _replay(user, slug: str, study_id: int, after: int) -> events.Replay | None:
     return replay
 
 
+async def forget_channel(layer, channel_name: str) -> None:
+    """Take a gone socket's queue off the Redis pub/sub channel layer of this process.
+
+    That layer drops a socket's queue only when the consumer's pending receive
+    is cancelled. When a message arrives while a busy worker handles the
+    disconnect, that receive has already returned: nothing cancels it, and the
+    queue stays for good with every message still waiting in it (a soak grew a
+    worker by about 20 MiB a minute so; django/channels_redis#276). Called after
+    the socket has left its groups; other layers keep no such queue.
+    """
+    loop_layer = layer._get_layer() if hasattr(layer, "_get_layer") else None
+    channels = getattr(loop_layer, "channels", None)
+    if channels is None or channels.pop(channel_name, None) is None:
+        return
+    try:
+        await loop_layer._get_shard(channel_name).unsubscribe(channel_name)
+    except Exception:  # the queue is gone already; Redis being away must not break a disconnect
+        logger.exception("Unsubscribing a closed socket's channel failed")
+
+
 class StudyConsumer(AsyncWebsocketConsumer):
     study_id: int | None = None
     slug: str = ""
@@ -108,6 +128,7 @@ class StudyConsumer(AsyncWebsocketConsumer):
         if self.study_id is None:
             return
         await self._leave_groups()
+        await forget_channel(self.channel_layer, self.channel_name)
         try:
             await sync_to_async(presence.leave)(study_id=self.study_id, windows=self.windows)
             await self._presence_broadcast()
