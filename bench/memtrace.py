@@ -20,10 +20,14 @@ JSON line to ``BENCH_MEMTRACE_DIR/memtrace-<pid>.jsonl``:
   list: no tracemalloc needed);
 - every per-process memory (core/memory.py): its entries, its bound and the
   approximate bytes its values hold;
+- the channel layer's per-socket queues: messages waiting and their bytes;
 - the asyncio tasks of the process not yet collected, and the garbage
   collector's counts and collections per generation;
 - for the types named in ``BENCH_MEMTRACE_REFERRERS``, what holds a few of
   their live objects, a few levels up.
+
+With ``BENCH_GC_FREEZE=1`` the worker calls ``gc.freeze()`` once the
+application is imported (to compare: when full collections run).
 
 Bench only: production runs config.asgi:application and never imports this.
 Each line holds the worker for a moment (seconds with tracemalloc), so
@@ -276,10 +280,54 @@ def line(first, first_types: Counter) -> dict:
         ],
         "object_growth": type_growth.most_common(TOP),
         "asyncio_tasks": _task_count(),
+        "channel_queues": channel_queues(),
         # Cycles wait for a full collection, which runs when the objects that
         # survived since the last one are a quarter of the older ones.
         "gc": {"counts": gc.get_count(), "stats": gc.get_stats()},
         "referrers": referrers(WATCH) if WATCH else {},
+    }
+
+
+def channel_queues() -> dict | None:
+    """The channel layer's per-socket queues in this process (Redis pub/sub layer):
+    how many, the messages waiting in them and their bytes: a backlog shows here."""
+    try:
+        from channels.layers import channel_layers
+
+        layer = channel_layers.backends.get("default")
+        loop_layers = list(getattr(layer, "_layers", {}).values())
+    except Exception:  # no layer made yet, or another kind of layer
+        return None
+    try:
+        grouped = {
+            name
+            for loop_layer in loop_layers
+            for names in list(loop_layer.groups.values())
+            for name in list(names)
+        }
+        queues = [
+            (name in grouped, q)
+            for loop_layer in loop_layers
+            for name, q in list(loop_layer.channels.items())
+        ]
+    except (AttributeError, RuntimeError) as exc:  # read while the loop changes them
+        return {"error": repr(exc)}
+
+    def waiting(selected):
+        messages = [m for _in_group, q in selected for m in list(q._queue)]
+        return len(messages), sum(len(m) for m in messages if isinstance(m, bytes | str))
+
+    in_groups = [x for x in queues if x[0]]
+    # A socket's queue outside every group: its consumer has gone (it is in its
+    # study's group while it lives), and nothing will read or remove it.
+    outside = [x for x in queues if not x[0]]
+    return {
+        "queues": len(queues),
+        "messages_bytes": waiting(queues),
+        "queues_outside_groups": len(outside),
+        "their_messages_bytes": waiting(outside),
+        "largest_in_groups": sorted((q.qsize() for _g, q in in_groups), reverse=True)[:5],
+        "groups": sum(len(loop_layer.groups) for loop_layer in loop_layers),
     }
 
 
@@ -322,5 +370,9 @@ def _start() -> None:
     ).start()
 
 
+if os.environ.get("BENCH_GC_FREEZE") == "1":
+    # Everything made while starting, out of the collector's sight: a full
+    # collection then waits for a quarter of what came after, not of all.
+    gc.freeze()
 _start()
 application = _application

@@ -128,6 +128,11 @@ def main() -> None:
         metavar="TYPES",
         help="with --trace: name what holds a few objects of these types (Comment,User)",
     )
+    parser.add_argument(
+        "--trace-gc-freeze",
+        action="store_true",
+        help="with --trace: the workers call gc.freeze() once started (bench/memtrace.py)",
+    )
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else args.duration / 5
     posters = max(20, int(args.post_rate * 60 / 20 * 2) + 1)
@@ -150,6 +155,7 @@ def main() -> None:
                 "BENCH_MEMTRACE_BASE": str(warmup),
                 "BENCH_MEMTRACE_FRAMES": str(args.trace_frames),
                 "BENCH_MEMTRACE_REFERRERS": args.trace_holders,
+                "BENCH_GC_FREEZE": "1" if args.trace_gc_freeze else "0",
             },
         }
     with Stack(
