@@ -68,3 +68,37 @@ async def test_a_socket_that_closes_forgets_its_channel(monkeypatch):
     assert connected
     await communicator.disconnect()
     assert len(forgotten) == 1 and "specific." in forgotten[0]
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_gone_while_a_group_message_is_sent_leaves_its_group_and_the_layer(
+    monkeypatch, requires_redis
+):
+    from channels.layers import get_channel_layer
+    from uvicorn.protocols.utils import ClientDisconnected
+
+    from studies import events
+
+    layer = get_channel_layer()
+    if not hasattr(layer, "_get_layer"):
+        pytest.skip("needs the Redis pub/sub channel layer (REDIS_URL)")
+    study = await database_sync_to_async(StudyFactory)()
+    communicator, connected, _code = await connect(study)
+    assert connected
+    loop_layer = layer._get_layer()
+    group = loop_layer._get_group_channel_name(events.study_group(study.pk))
+    (name,) = loop_layer.groups[group]
+    assert name in loop_layer.channels
+
+    async def gone(self, *args, **kwargs):
+        raise ClientDisconnected  # what uvicorn raises on a send to a closed socket
+
+    monkeypatch.setattr(consumers.StudyConsumer, "send", gone)
+    await layer.group_send(
+        events.study_group(study.pk), {"type": "study.ephemeral", "kind": "x", "data": {}}
+    )
+    with pytest.raises(ClientDisconnected):  # disconnect() never ran
+        await communicator.wait(timeout=5)
+    assert name not in loop_layer.groups.get(group, set())
+    assert name not in loop_layer.channels
