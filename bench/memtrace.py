@@ -26,9 +26,6 @@ JSON line to ``BENCH_MEMTRACE_DIR/memtrace-<pid>.jsonl``:
 - for the types named in ``BENCH_MEMTRACE_REFERRERS``, what holds a few of
   their live objects, a few levels up.
 
-With ``BENCH_GC_FREEZE=1`` the worker calls ``gc.freeze()`` once the
-application is imported (to compare: when full collections run).
-
 Bench only: production runs config.asgi:application and never imports this.
 Each line holds the worker for a moment (seconds with tracemalloc), so
 latency figures from a traced run are not comparable.
@@ -370,9 +367,5 @@ def _start() -> None:
     ).start()
 
 
-if os.environ.get("BENCH_GC_FREEZE") == "1":
-    # Everything made while starting, out of the collector's sight: a full
-    # collection then waits for a quarter of what came after, not of all.
-    gc.freeze()
 _start()
 application = _application

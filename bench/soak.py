@@ -21,6 +21,10 @@ buffer it touches). After
 stay within 10 % of its level at the end of warm-up. At the end every
 client asks once more for what it missed; every committed event must have
 reached every client, live or by catch-up. Results: bench/results/soak-*.json.
+
+``--trace SECONDS`` serves bench/memtrace.py instead, which writes from inside
+each uvicorn worker where its memory is (allocators, per-process memories,
+objects by type, the channel layer's queues) to bench/results/run/soak-<pid>/.
 """
 
 from __future__ import annotations
@@ -128,11 +132,6 @@ def main() -> None:
         metavar="TYPES",
         help="with --trace: name what holds a few objects of these types (Comment,User)",
     )
-    parser.add_argument(
-        "--trace-gc-freeze",
-        action="store_true",
-        help="with --trace: the workers call gc.freeze() once started (bench/memtrace.py)",
-    )
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else args.duration / 5
     posters = max(20, int(args.post_rate * 60 / 20 * 2) + 1)
@@ -155,7 +154,6 @@ def main() -> None:
                 "BENCH_MEMTRACE_BASE": str(warmup),
                 "BENCH_MEMTRACE_FRAMES": str(args.trace_frames),
                 "BENCH_MEMTRACE_REFERRERS": args.trace_holders,
-                "BENCH_GC_FREEZE": "1" if args.trace_gc_freeze else "0",
             },
         }
     with Stack(
