@@ -223,6 +223,8 @@ class Stack:
         ws_deflate: bool = False,
         server: str = "uvicorn",
         split: bool = False,
+        app: str = "config.asgi:application",
+        uvicorn_options: tuple[str, ...] = (),
     ) -> None:
         if server not in ("uvicorn", "gunicorn"):
             raise ValueError(f"unknown server {server!r}")
@@ -235,6 +237,9 @@ class Stack:
         self.workers = workers
         # split: HTTP and sockets on two ports, as platform/Procfile runs them.
         self.split = split
+        # What uvicorn serves: the project's application, or a bench wrapper of it.
+        self.app = app
+        self.uvicorn_options = uvicorn_options  # added to uvicorn's command line
         self.ports = 2 if split else ports
         self.time_limit = time_limit
         self.celery = celery
@@ -429,11 +434,12 @@ class Stack:
         self.spawn(
             label,
             [
-                PYTHON, "-m", "uvicorn", "config.asgi:application",
+                PYTHON, "-m", "uvicorn", self.app,
                 "--host", HOST, "--port", str(port), "--workers", str(workers),
                 "--lifespan", "off", "--log-level", "warning", "--no-access-log",
                 "--ws", self.ws,
                 "--ws-per-message-deflate", "true" if self.ws_deflate else "false",
+                *self.uvicorn_options,
             ],
         )  # fmt: skip
 

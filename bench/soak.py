@@ -21,12 +21,17 @@ buffer it touches). After
 stay within 10 % of its level at the end of warm-up. At the end every
 client asks once more for what it missed; every committed event must have
 reached every client, live or by catch-up. Results: bench/results/soak-*.json.
+
+``--trace SECONDS`` serves bench/memtrace.py instead, which writes from inside
+each uvicorn worker where its memory is (allocators, per-process memories,
+objects by type, the channel layer's queues) to bench/results/run/soak-<pid>/.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import threading
 import time
 
@@ -107,16 +112,56 @@ def main() -> None:
     parser.add_argument("--page-rate", type=float, default=1)
     parser.add_argument("--sample", type=float, default=5)
     parser.add_argument("--time-limit", type=float, default=None)
+    parser.add_argument(
+        "--trace",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="look inside the uvicorn workers' memory (bench/memtrace.py), "
+        "a line every SECONDS to bench/results/run/soak-<pid>/memtrace/",
+    )
+    parser.add_argument(
+        "--trace-frames",
+        type=int,
+        default=0,
+        help="with --trace: tracemalloc with this many frames (0: off; it slows the workers)",
+    )
+    parser.add_argument(
+        "--trace-holders",
+        default="",
+        metavar="TYPES",
+        help="with --trace: name what holds a few objects of these types (Comment,User)",
+    )
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else args.duration / 5
     posters = max(20, int(args.post_rate * 60 / 20 * 2) + 1)
     result = harness.result_header("soak", args)
     log("load average before:", result["load_before"])
+    trace = {}
+    if args.trace:
+        trace = {
+            "app": "bench.memtrace:application",
+            # A snapshot holds the worker for seconds: uvicorn's supervisor would
+            # take it for hung (5 s without an answer) and start another.
+            "uvicorn_options": ("--timeout-worker-healthcheck", "300"),
+            "env": {
+                "BENCH_MEMTRACE_DIR": str(
+                    harness.RESULTS / "run" / f"soak-{os.getpid()}" / "memtrace"
+                ),
+                "BENCH_MEMTRACE_EVERY": str(args.trace),
+                # Growth counted from the end of warm-up (the workers start a little
+                # before the load: the sockets connect first).
+                "BENCH_MEMTRACE_BASE": str(warmup),
+                "BENCH_MEMTRACE_FRAMES": str(args.trace_frames),
+                "BENCH_MEMTRACE_REFERRERS": args.trace_holders,
+            },
+        }
     with Stack(
         "soak",
         workers=2,
         celery=True,
         time_limit=args.time_limit or args.duration + 300,
+        **trace,
     ) as stack:
         seed = stack.run_module(
             "bench.seed",

@@ -21,9 +21,10 @@ from django.utils.translation import gettext
 
 from contributions.fragments import CSRF_SLOT, LOCAL_MAX, reaction_count
 from contributions.models import Comment, Contribution, ContributionKind, ItemState
-from core.memory import Memory
+from core.memory import Memory, MiB
 
-_tools_memo = Memory("contributions.tools", LOCAL_MAX)
+TOOLS_BYTES = MiB  # about 1,000 items' controls (1 KB each with the key)
+_tools_memo = Memory("contributions.tools", LOCAL_MAX, max_bytes=TOOLS_BYTES)
 # Controls that higher apps add after the item's own: (viewer, stub) -> HTML,
 # the same for every viewer with the same rights (kept with the item's own).
 ItemTools = Callable[["Viewer", "Stub"], str]

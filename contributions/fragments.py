@@ -33,7 +33,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
 from contributions.models import Comment, Contribution
-from core.memory import Memory
+from core.memory import Memory, MiB
 
 CONTRIBUTION_TEMPLATE = "contributions/_contribution.html"
 COMMENT_TEMPLATE = "contributions/_comment.html"
@@ -42,13 +42,15 @@ PASSAGE_TEMPLATE = "contributions/_passage_ref.html"  # included for passages an
 CACHE_PREFIX = "fragment:v2:"
 CACHE_TIMEOUT = 7 * 24 * 3600
 LOCAL_MAX = 4096  # fragments kept in each process's memory
+LOCAL_BYTES = 2 * MiB  # about 1,400 items' fragments (1.4 KB each)
 
 _SLOT = re.compile(r"<!--dugnad:(\w+)-->")
 # Per-request values in HTML kept across requests, filled just before sending.
 CSRF_SLOT = "__dugnad_csrf__"
 IDEMPOTENCY_SLOT = "__dugnad_idempotency__"
 
-_local = Memory("contributions.fragments", LOCAL_MAX)  # place -> (digest, parts)
+# place -> (digest, parts)
+_local = Memory("contributions.fragments", LOCAL_MAX, max_bytes=LOCAL_BYTES)
 _template_digest: str | None = None
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from contributions.controls import Viewer, stub
 from contributions.fragments import LOCAL_MAX, forget_fragments, fragments, templates_digest
 from contributions.models import Comment, Contribution
-from core.memory import Memory
+from core.memory import Memory, MiB
 
 
 def _ids(ids) -> str:
@@ -186,9 +186,10 @@ def render_comments(comments: list[Comment], viewer: Viewer) -> str:
 
 LIST_PREFIX = "fragment-list:v3:"
 LISTS_MAX = 64  # lists kept in each process's memory (about 40-80 KB each)
+LISTS_BYTES = 2 * MiB  # so about 25-50 of them
 LIST_TIMEOUT = 3600  # a list is for one event number: soon of no use
-_lists = Memory("contributions.lists", LISTS_MAX)
-_seen = Memory("contributions.lists_seen", LOCAL_MAX)  # keys asked for once
+_lists = Memory("contributions.lists", LISTS_MAX, max_bytes=LISTS_BYTES)
+_seen = Memory("contributions.lists_seen", LOCAL_MAX, max_bytes=MiB // 2)  # asked for once
 
 
 def list_key(*, study, last_seq: int, **page) -> str:

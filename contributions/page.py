@@ -46,7 +46,7 @@ from accounts.administrators import is_administrator
 from accounts.selectors import unread_count
 from contributions import controls, extensions, fragments, listing, selectors
 from contributions.forms import ContributionFilterForm, ContributionForm
-from core.memory import Memory
+from core.memory import Memory, MiB
 from core.params import whole_number
 from core.shells import Shell, slot
 from studies import selectors as study_selectors
@@ -56,12 +56,15 @@ from studies.models import Section
 # The empty forms, rendered once per process for a key that names the language
 # and the choices; per-request values (the CSRF token, an idempotency key) are
 # left as fragments.CSRF_SLOT / IDEMPOTENCY_SLOT and filled per request.
-_forms = Memory("contributions.forms", 256)
+_forms = Memory("contributions.forms", 256, max_bytes=MiB // 2)
 # Values under keys that name a state that never changes (a study's event number).
-_memo = Memory("contributions.memo", 4096)
+_memo = Memory("contributions.memo", 4096, max_bytes=MiB // 2)
 # Study page shells: one per study, event number, class, language and address in use.
+# Only the newest event number's are asked for again: the rest wait to fall out.
+# A shell weighs 14 KB (a short study) to 60 KB or more: the byte bound decides.
 SHELLS_MAX = 256
-_shells = Memory("contributions.shells", SHELLS_MAX)
+SHELLS_BYTES = 3 * MiB
+_shells = Memory("contributions.shells", SHELLS_MAX, max_bytes=SHELLS_BYTES)
 # A visitor's shell holds the list itself: text that must leave no copy goes with it.
 listing.also_forget(_shells.clear)
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-from core.memory import Memory
+from core.memory import Memory, MiB
 
 MAX_KEPT = 256  # studies' structures kept per process
+MAX_KEPT_BYTES = MiB // 2
 
-_kept = Memory("studies.structure", MAX_KEPT)
+_kept = Memory("studies.structure", MAX_KEPT, max_bytes=MAX_KEPT_BYTES)
 
 
 def remembered(study, load):

@@ -64,3 +64,76 @@ def test_threads_writing_at_once_never_leave_more_than_the_size():
     for thread in threads:
         thread.join()
     assert len(kept) == 50
+
+
+def test_a_byte_bound_drops_the_least_recently_used_until_the_rest_fits():
+    one = memory.weight(0) + memory.weight("x" * 1000)
+    kept = Memory("test.bytes", 100, max_bytes=3 * one)
+    for n in range(3):
+        kept.set(n, "x" * 1000)
+    assert len(kept) == 3
+    kept.get(0)  # 0 is now the most recently used
+    kept.set(3, "y" * 1000)
+    assert len(kept) == 3 and 1 not in kept
+    kept.set(4, "z" * 2000)  # about as heavy as two: the two least recently used go
+    assert sorted(k for k in range(5) if k in kept) == [3, 4]
+    assert kept.bytes <= kept.max_bytes
+
+
+def test_a_value_heavier_than_the_byte_bound_is_not_kept_and_replaces_nothing():
+    kept = Memory("test.too_heavy", 10, max_bytes=1000)
+    kept.set("small", "s")
+    kept.set("big", "b" * 5000)
+    assert "big" not in kept and "small" in kept
+    kept.set("small", "b" * 5000)  # the old value under the key goes too
+    assert "small" not in kept and kept.bytes == 0
+    with pytest.raises(ValueError):
+        Memory("test.no_bytes", 10, max_bytes=0)
+
+
+def test_the_weight_kept_follows_replacing_popping_and_clearing():
+    kept = Memory("test.weight", 10, max_bytes=10**6)
+    kept.set("a", "x" * 100)
+    kept.set("a", "x" * 300)
+    kept.set("b", ("digest", ("<p>", "tools", "</p>")))
+    fragment = ("digest", ("<p>", "tools", "</p>"))
+    w = memory.weight
+    assert kept.bytes == w("a") + w("x" * 300) + w("b") + w(fragment)
+    kept.pop("a")
+    assert kept.bytes == w("b") + w(fragment)
+    kept.clear()
+    assert kept.bytes == 0 and len(kept) == 0
+    assert memory.usage()["test.weight"] == {
+        "values": 0, "size": 10, "bytes": 0, "max_bytes": 10**6
+    }  # fmt: skip
+
+
+def test_weight_counts_text_inside_tuples_dicts_and_dataclasses():
+    from core.shells import Shell
+
+    text = "t" * 10_000
+    assert memory.weight(text) > 10_000
+    assert memory.weight(("d", (text,))) > 10_000
+    assert memory.weight({"k": [text]}) > 10_000
+    assert memory.weight(Shell(parts=(text, "slot", text))) > 20_000
+    assert memory.weight(object()) < 100  # anything else: its own size only
+
+
+def test_a_memory_without_a_byte_bound_keeps_heavy_values_by_count_alone():
+    kept = Memory("test.count_only", 2)
+    kept.set(1, "x" * 10**6)
+    kept.set(2, "y" * 10**6)
+    assert len(kept) == 2 and kept.bytes == 0
+
+
+def test_the_memories_of_a_web_process_stay_within_the_stated_budget():
+    import contributions.page  # noqa: F401 - makes the contributions' memories
+    import studies.structure  # noqa: F401
+
+    bounded = {
+        name: row["max_bytes"]
+        for name, row in memory.usage().items()
+        if name.startswith(("contributions.", "studies."))
+    }
+    assert None not in bounded.values(), bounded  # each has a byte bound
+    assert sum(bounded.values()) <= memory.BUDGET
