@@ -36,7 +36,7 @@ from django.utils.html import escape
 from accounts.administrators import is_administrator
 from accounts.selectors import unread_count
 from contributions import extensions, listing, passages
-from core.memory import Memory
+from core.memory import Memory, MiB
 from core.shells import Shell, slot
 from studies import selectors as study_selectors
 from studies.access import Action, StudyAccess
@@ -44,12 +44,12 @@ from studies.blocks import version_blocks
 
 # Document page shells: one per study, event number, class, language and address in use.
 SHELLS_MAX = 256
-_shells = Memory("contributions.document_shells", SHELLS_MAX)
+_shells = Memory("contributions.document_shells", SHELLS_MAX, max_bytes=MiB)  # ~20 KB each
 # A shell holds the items' text: text that must leave no copy goes with it.
 listing.also_forget(_shells.clear)
 # Each study's block counts per event number: the same for every reader
 # (passages.block_counts), asked for by every open page after each event.
-_counts = Memory("contributions.document_counts", 1024)
+_counts = Memory("contributions.document_counts", 1024, max_bytes=MiB // 4)
 
 
 def latest_version(study):

@@ -41,7 +41,7 @@ from contributions.models import (
     Passage,
     Reaction,
 )
-from core.memory import Memory
+from core.memory import Memory, MiB
 from studies.access import Action, can, membership_of
 from studies.blocks import (
     best_match,
@@ -189,7 +189,7 @@ def attach_replies(items: list[Passage]) -> list[Passage]:
 # a version makes a passage gone (passages_carry), so under one latest version the
 # answer never turns true; asked once, the items' query is skipped for a study
 # with none (building it was about a sixth of the document page's CPU).
-_any_gone = Memory("contributions.any_gone", 1024)
+_any_gone = Memory("contributions.any_gone", 1024, max_bytes=MiB // 8)
 
 
 def gone_items(*, study: Study, version: DocumentVersion | None = None) -> list[Passage]:

@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from contributions import passages
-from core.memory import Memory
+from core.memory import Memory, MiB
 from studies.markdown import render_markdown
 
 register = template.Library()
@@ -30,7 +30,7 @@ def credit_line(amendment) -> str:
 # A block's HTML is its Markdown source's alone, and a published version's blocks
 # never change: rendered once per process and source (about 8 % of the document
 # page's CPU when each request rendered every block).
-_block_html = Memory("contributions.block_html", 4096)
+_block_html = Memory("contributions.block_html", 4096, max_bytes=MiB // 2)
 
 
 @register.filter
