@@ -15,6 +15,11 @@ import threading
 from celery import Task, current_app
 
 _loaded = threading.Event()
+# Celery's autodiscovery returns nothing to a second thread while a first is
+# still discovering (celery.loaders.base.autodiscover_tasks, _RACE_PROTECTION):
+# without the lock, the second thread's first post after a start looked its
+# task up before the task modules were imported (NotRegistered, a 500).
+_loading = threading.Lock()
 
 
 def task(name: str) -> Task:
@@ -24,6 +29,8 @@ def task(name: str) -> Task:
     every name queued this way is a registered task.
     """
     if not _loaded.is_set():
-        current_app.loader.import_default_modules()  # autodiscovers every app's tasks.py
-        _loaded.set()
+        with _loading:
+            if not _loaded.is_set():
+                current_app.loader.import_default_modules()  # every app's tasks.py
+                _loaded.set()
     return current_app.tasks[name]
