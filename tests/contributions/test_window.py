@@ -250,3 +250,49 @@ def test_show_all_and_replies_read_the_same_queries_whatever_the_items(client):
     assert _queries(client, comments_url(study, few[0].contribution), **HTMX) == _queries(
         client, comments_url(study, many[0].contribution), **HTMX
     )
+
+
+def test_the_window_loads_only_the_comments_it_shows(thread):
+    """The comments left out are counted by id, never loaded with their authors: a list
+    built after every new comment must not weigh as much as the busiest contribution."""
+    from django.db.models.signals import post_init
+
+    from accounts.models import User
+    from contributions.models import Comment
+    from contributions.selectors import contribution_page
+
+    study, contribution, comments, replies, _pending, _hidden, _waiting = thread
+    official = CommentFactory(contribution=contribution, official=True)
+    many = [CommentFactory(contribution=contribution) for _ in range(20)]
+    made: list = []
+
+    def count(sender, instance, **kwargs):
+        made.append(instance)
+
+    post_init.connect(count, sender=Comment)
+    post_init.connect(count, sender=User)
+    try:
+        page = contribution_page(study=study)
+    finally:
+        post_init.disconnect(count, sender=Comment)
+        post_init.disconnect(count, sender=User)
+    loaded = [c for c in made if isinstance(c, Comment)]
+    assert sorted(c.pk for c in loaded) == sorted([official.pk, *(c.pk for c in many[-2:])])
+    # Their authors and the contribution's, no more.
+    assert len([u for u in made if isinstance(u, User)]) == len(loaded) + 1
+    (shown,) = page.contributions
+    assert shown.official_list == [official]
+    assert shown.comment_list == many[-COMMENTS_SHOWN:]
+    assert shown.comment_ids == tuple(c.pk for c in [*comments, *many])
+    assert all(c.reply_ids == () and c.reply_list == [] for c in shown.comment_list)
+    assert all(c.author.pk and c.contribution is shown for c in shown.comment_list)
+
+
+def test_the_window_counts_the_replies_of_the_comments_it_shows(thread):
+    from contributions.selectors import contribution_page
+
+    study, _contribution, comments, replies, _pending, _hidden, _waiting = thread
+    (shown,) = contribution_page(study=study).contributions
+    assert shown.comment_list == comments[-COMMENTS_SHOWN:]
+    assert shown.comment_list[-1].reply_ids == tuple(r.pk for r in replies)
+    assert shown.comment_list[0].reply_ids == ()
