@@ -208,10 +208,31 @@ def _describe(obj) -> str:
     return name
 
 
+def _running_locals() -> dict[int, str]:
+    """The local variables of every other thread's running functions, by the id of
+    their dict: "frame <function> <file>:<line>". (Running frames are not found by
+    gc.get_referrers; up to Python 3.12, reading ``f_locals`` makes a dict of them
+    that is, kept on the frame.)"""
+    me = threading.get_ident()
+    found = {}
+    for ident, frame in sys._current_frames().items():
+        while frame is not None and ident != me:
+            code = frame.f_code
+            where = "/".join(code.co_filename.rsplit("/", 2)[-2:])
+            found[id(frame.f_locals)] = f"frame {code.co_name} {where}:{frame.f_lineno}"
+            frame = frame.f_back
+    return found
+
+
 def referrers(type_names: list[str], samples: int = 3, depth: int = 5) -> dict[str, list]:
     """For a few live objects of each named type: what holds them, ``depth`` levels up
-    (the first holder at each level, leaving out frames and this function's own lists)."""
+    (the first holder at each level, leaving out frames and this function's own lists).
+
+    A chain that ends in "frame …" names the running function whose locals hold
+    it: work in flight in some thread when the line was written, not a store.
+    Such objects come and go from one line to the next."""
     out = {}
+    running = _running_locals()
     everything = gc.get_objects()
     for type_name in type_names:
         found = [o for o in everything if type(o).__qualname__ == type_name]
@@ -222,12 +243,13 @@ def referrers(type_names: list[str], samples: int = 3, depth: int = 5) -> dict[s
             ours = {id(everything), id(found), id(picked), id(chain), id(chains), id(out)}
             current = obj
             for _ in range(depth):
-                holders = [
-                    h
-                    for h in gc.get_referrers(current)
-                    if id(h) not in ours and not inspect.isframe(h)
-                ]
-                ours.add(id(holders))
+                every = [h for h in gc.get_referrers(current) if id(h) not in ours]
+                holders = [h for h in every if not inspect.isframe(h)]
+                ours.update((id(holders), id(every)))
+                in_flight = [running[id(h)] for h in holders if id(h) in running]
+                if in_flight:
+                    chain.append(in_flight[0])
+                    break
                 if not holders:
                     break
                 current = holders[0]
@@ -235,7 +257,7 @@ def referrers(type_names: list[str], samples: int = 3, depth: int = 5) -> dict[s
             chains.append(chain)
         out[type_name] = chains
         del found, picked
-    del everything
+    del everything, running
     return out
 
 
