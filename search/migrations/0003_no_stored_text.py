@@ -52,8 +52,12 @@ def vector_generated(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Going back rebuilds every document from the rows it indexes
+    # (``search.indexing.rebuild``): their tables must still be there then.
     dependencies = [
         ("search", "0002_study_vector_index"),
+        ("contributions", "0003_merge_claims_and_passages"),
+        ("studies", "0004_document_blocks"),
     ]
 
     operations = [
