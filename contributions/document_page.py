@@ -26,16 +26,14 @@ new version (studies/structure.py), and the version's id is in the key too.
 
 from __future__ import annotations
 
-from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from accounts.administrators import is_administrator
 from accounts.selectors import unread_count
-from contributions import extensions, listing, passages
+from contributions import extensions, listing, page, passages
 from core.memory import Memory, MiB
 from core.shells import Shell, slot
 from studies import selectors as study_selectors
@@ -68,19 +66,6 @@ def block_counts(study, version) -> dict[str, dict[str, int]]:
     )
 
 
-def _viewer_class(access: StudyAccess, user) -> tuple:
-    """What the shell depends on about the viewer: their rights, nothing personal
-    (the study page's classes)."""
-    if not user.is_authenticated:
-        return ("anonymous",)
-    return (
-        "signed-in",
-        access.can(Action.CONTRIBUTE, user),
-        access.can(Action.MODERATE, user),
-        is_administrator(user),
-    )
-
-
 def _shell_key(request: HttpRequest, access: StudyAccess, version, open_anchor: str) -> tuple:
     study = access.study
     return (
@@ -95,15 +80,8 @@ def _shell_key(request: HttpRequest, access: StudyAccess, version, open_anchor: 
         timezone.get_current_timezone_name(),
         request.path,
         open_anchor,
-        _viewer_class(access, request.user),
+        page.viewer_class(access, request.user),
     )
-
-
-def _messages_html(request: HttpRequest) -> str:
-    storage = get_messages(request)
-    if not len(storage):
-        return ""
-    return render_to_string("_messages.html", {"messages": storage}, request)
 
 
 def _render_shell(request: HttpRequest, access: StudyAccess, version, open_anchor: str) -> Shell:
@@ -172,7 +150,7 @@ def document_page(
     values = {
         "csrf": escape(get_token(request)),
         "next": escape(request.get_full_path()),
-        "messages": _messages_html(request),
+        "messages": page.messages_html(request),
         "viewer_id": str(user.pk) if user.is_authenticated else "",
         "viewer_role": escape(access.role or ""),
         "aside": _aside_html(request, access),

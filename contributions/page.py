@@ -179,15 +179,16 @@ def _panels(request: HttpRequest, context: dict) -> dict[str, str]:
     }
 
 
-def _messages_html(request: HttpRequest) -> str:
+def messages_html(request: HttpRequest) -> str:
     storage = get_messages(request)
     if not len(storage):
         return ""
     return render_to_string("_messages.html", {"messages": storage}, request)
 
 
-def _class_of(access: StudyAccess, user) -> tuple:
-    """What the shell depends on about the viewer: their rights, nothing personal."""
+def viewer_class(access: StudyAccess, user) -> tuple:
+    """What a page shell depends on about the viewer: their rights, nothing personal
+    (the study page's and the concept document page's)."""
     if not user.is_authenticated:
         return ("anonymous",)
     return (
@@ -232,7 +233,7 @@ def study_page(request: HttpRequest, access: StudyAccess) -> HttpResponse:
     )
     header = study_selectors.study_header_context(access, user=user)
     signed_in = user.is_authenticated
-    kind = _class_of(access, user)
+    kind = viewer_class(access, user)
     can_contribute = access.can(Action.CONTRIBUTE, user)
     next_url = page_url(study, filter_query)
     key = _shell_key(request, access, last_seq=last_seq, header=header["study_header"], kind=kind)
@@ -260,7 +261,7 @@ def study_page(request: HttpRequest, access: StudyAccess) -> HttpResponse:
     values = {
         "csrf": escape(get_token(request)),
         "next": escape(request.get_full_path()),
-        "messages": _messages_html(request),
+        "messages": messages_html(request),
         **_panels(request, context),
     }
     if signed_in:
