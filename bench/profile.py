@@ -48,8 +48,15 @@ def inner(args) -> None:
     sizes: list[int] = []  # bytes of each response's body (before compression, if any)
     bodies: list[bytes] = []  # the last response's body, for --dump
 
-    def scope_for(i: int) -> tuple[dict, bytes]:
-        if args.what == "page":
+    def scope_for(i: int, floor: bool = False) -> tuple[dict, bytes]:
+        if floor:
+            # The same person as request i asking for the --against path: GET, signed in.
+            path, method, body, extra = args.against, "GET", b"", []
+            if args.what == "page":
+                cookie = f"sessionid={seed['viewers'][0]}"
+            else:
+                cookie = f"sessionid={seed['posters'][i % len(seed['posters'])]}"
+        elif args.what == "page":
             path = args.path or f"/studies/{seed['slug']}/"
             method, body = "GET", b""
             cookie = "" if args.visitor else f"sessionid={seed['viewers'][0]}"
@@ -82,8 +89,8 @@ def inner(args) -> None:
         }
         return scope, body
 
-    async def one(i: int) -> int:
-        scope, body = scope_for(i)
+    async def one(i: int, floor: bool = False) -> int:
+        scope, body = scope_for(i, floor)
         sent = False
         status = 0
         size = 0
@@ -136,7 +143,7 @@ def inner(args) -> None:
         for sql in seen:
             print("   ", sql[:200])
     spy = None
-    if args.profile:
+    if args.profile and not args.against:
         # Sample only the measured requests: py-spy attaches to this process now.
         spy = subprocess.Popen(  # noqa: S603
             # --gil: only the thread holding the GIL is sampled, so the shares are CPU, not waits.
@@ -146,6 +153,9 @@ def inner(args) -> None:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(1.5)
+    if args.against:
+        against(args, one)
+        return
     cpu0, wall0 = time.process_time(), time.perf_counter()
     statuses = asyncio.run(run(args.requests, args.warmup))
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
@@ -160,6 +170,39 @@ def inner(args) -> None:
         f"CPU {cpu * 1000 / args.requests:.2f} ms per request, "
         f"wall {wall * 1000 / args.requests:.2f} ms; {sizes[-1]:,} bytes"
         + (" (sampled by py-spy)" if args.profile else "")
+    )
+
+
+def against(args, one) -> None:
+    """Each request, then one to the --against path as the same person, alternately in
+    one process: both see the same machine at the same moments, so their ratio holds
+    on a shared machine where each figure alone moves with the load."""
+    import asyncio
+    import statistics
+    import time
+
+    async def pairs() -> tuple[list[float], list[float], list[int]]:
+        measured, floor, statuses = [], [], []
+        await one(args.warmup, floor=True)
+        for i in range(args.warmup, args.warmup + args.requests):
+            t0 = time.process_time()
+            statuses.append(await one(i))
+            t1 = time.process_time()
+            statuses.append(await one(i, floor=True))
+            t2 = time.process_time()
+            measured.append(t1 - t0)
+            floor.append(t2 - t1)
+        return measured, floor, statuses
+
+    measured, floor, statuses = asyncio.run(pairs())
+    bad = [s for s in statuses if s != 200]
+    mean_m, mean_f = statistics.fmean(measured), statistics.fmean(floor)
+    med_m, med_f = statistics.median(measured), statistics.median(floor)
+    print(
+        f"{args.what}: {args.requests} pairs, {len(bad)} not 200; "
+        f"CPU {mean_m * 1000:.2f} ms per request (median {med_m * 1000:.2f}), "
+        f"{args.against} {mean_f * 1000:.2f} ms (median {med_f * 1000:.2f}); "
+        f"ratio {mean_m / mean_f:.2f} (medians {med_m / med_f:.2f})"
     )
 
 
@@ -225,6 +268,12 @@ def main() -> None:
         "--path", default="", help="page: another path to ask for, signed in (the floor: /health/)"
     )
     parser.add_argument(
+        "--against",
+        default="",
+        help="alternate each request with one to this path as the same person, signed in, "
+        "and print both and their ratio (the floor: --against /health/); no profile",
+    )
+    parser.add_argument(
         "--document",
         action="store_true",
         help="seed a concept document with 100 passage comments and 30 amendments",
@@ -252,13 +301,13 @@ def main() -> None:
         log(f"profiling {args.requests} {args.what} requests")
         command = [PYTHON, "-m", "bench.profile", *sys.argv[1:], "--inner"]
         raw = stack.workdir / f"profile-{args.what}.txt"
-        if args.profile:
+        if args.profile and not args.against:
             spy = shutil.which("py-spy", path=str(Path(PYTHON).parent)) or shutil.which("py-spy")
             if spy is None:
                 raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
             env.update(BENCH_PROFILE_SPY=spy, BENCH_PROFILE_RAW=str(raw))
         subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603
-        if args.profile:
+        if args.profile and not args.against:
             summarise(raw, args.lines)
 
 

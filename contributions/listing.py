@@ -224,10 +224,11 @@ def contribution_listing(*, study, last_seq: int, load, **page) -> Listing:
     """
     key = list_key(study=study, last_seq=last_seq, **page)
     listing = _lists.get(key)
-    if listing is None:
-        listing = cache.get(key)
     if listing is not None:
-        _remember_list(key, listing)
+        return listing
+    listing = cache.get(key)
+    if listing is not None:
+        _remember_list(key, listing)  # weighed once per process, not on every read
         return listing
     loaded = load()
     listing = listing_of(

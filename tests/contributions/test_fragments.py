@@ -107,6 +107,23 @@ def test_without_the_caches_every_request_renders_again(client, study_with_threa
     assert item_renders(client.get(page_url(study))) == 2
 
 
+def test_a_kept_list_is_weighed_once_not_on_every_page(client, study_with_thread, monkeypatch):
+    """Keeping a list weighs all its text (core.memory.weight): done when it is kept,
+    not again on each page that reads it from the process's memory."""
+    from contributions import listing
+
+    study, *_ = study_with_thread
+    kept = []
+    remember = listing._remember_list
+    monkeypatch.setattr(listing, "_remember_list", lambda k, v: (kept.append(k), remember(k, v)))
+    client.get(page_url(study))
+    client.get(page_url(study))  # the second ask keeps the list
+    assert len(kept) == 1
+    for _ in range(3):
+        assert "First thought" in client.get(page_url(study)).content.decode()
+    assert len(kept) == 1
+
+
 def test_a_posted_item_is_rendered_once_for_its_event_and_reused_by_the_page(
     client, item_render_count
 ):
