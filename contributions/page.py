@@ -169,14 +169,52 @@ def _filter_html(filter_form: ContributionFilterForm | None, study) -> str:
 
 
 def _panels(request: HttpRequest, context: dict) -> dict[str, str]:
-    """The panels other apps add (contributions.extensions), rendered for this viewer."""
-    panels = extensions.study_page_panels()
+    """The panels other apps add (contributions.extensions) that are rendered per
+    request, for this viewer; the per-class ones are in the shell."""
+    access, user = context["access"], request.user
     return {
         place: mark_safe(  # noqa: S308 - rendered by the panels' templates
-            "".join(render_to_string(name, context, request) for name in panels[place])
+            "".join(
+                render_to_string(name, context, request)
+                for name in extensions.per_request_panels(place, access, user)
+            )
         )
         for place in extensions.PLACES
     }
+
+
+def _shell_panels(request: HttpRequest, context: dict, place: str) -> str:
+    """The place's per-class panels, rendered into the shell, then the slot for the rest."""
+    kept = "".join(
+        render_to_string(name, context, request) for name in extensions.per_class_panels(place)
+    )
+    return mark_safe(kept + slot(place))  # noqa: S308 - rendered by the panels' templates
+
+
+def _actions_html(request: HttpRequest, context: dict) -> str:
+    """The signed-in viewer's part of the header (membership, joining, staff links),
+    rendered once per process for everything it shows, the same for many people."""
+    header, study = context["header"], context["study"]
+    membership = header["membership"]
+    organisation = getattr(membership, "organisation", None)
+    key = (
+        "actions",
+        translation.get_language(),
+        header["structure_key"],  # the study's id, creation, updated_at, status
+        study.slug,
+        study.title,
+        study.joining,
+        header["is_member"],
+        getattr(membership, "role", None),
+        getattr(organisation, "pk", None),
+        getattr(organisation, "name", None),
+        header["pending_request"],
+        header["can_join"],
+        is_administrator(request.user),
+    )
+    return _memo.get_or_set(
+        key, lambda: render_to_string("studies/_study_actions.html", context, request)
+    )
 
 
 def messages_html(request: HttpRequest) -> str:
@@ -195,6 +233,7 @@ def viewer_class(access: StudyAccess, user) -> tuple:
         "signed-in",
         access.can(Action.CONTRIBUTE, user),
         access.can(Action.MODERATE, user),
+        access.can(Action.MANAGE, user),
         is_administrator(user),
     )
 
@@ -273,7 +312,7 @@ def study_page(request: HttpRequest, access: StudyAccess) -> HttpResponse:
                 "viewer_id": str(user.pk),
                 "viewer_role": escape(access.role or ""),
                 "reacted": escape(" ".join(reacted_keys)),
-                "actions": render_to_string("studies/_study_actions.html", context, request),
+                "actions": _actions_html(request, context),
                 "form": _contribution_form_html(request, study) if can_contribute else "",
                 "list": page.html(viewer),
             }
@@ -290,8 +329,6 @@ def _render_shell(request: HttpRequest, access: StudyAccess, context: dict, *, s
         "page_next": slot("next"),
         "messages_html": slot("messages"),
         "filter_html": _filter_html(context["filter_form"], study),
-        "aside_html": slot("aside"),
-        "main_html": slot("main"),
     }
     if signed_in:
         context.update({name: slot(name) for name in PERSONAL_SLOTS})
@@ -319,4 +356,10 @@ def _render_shell(request: HttpRequest, access: StudyAccess, context: dict, *, s
                 ),
             }
         )
+    context.update(
+        {
+            "aside_html": _shell_panels(request, context, "aside"),
+            "main_html": _shell_panels(request, context, "main"),
+        }
+    )
     return Shell.of(render_to_string("contributions/study_detail.html", context, request))

@@ -19,7 +19,10 @@ class ModerationConfig(AppConfig):
         )
         personal_data_section_register("flags", selectors.personal_data_flags)
         item_tools_register(item_tools.item_tools)
-        study_page_panel_register("aside", "moderation/_study_page_tools.html")
+        study_page_panel_register(
+            "aside", "moderation/_blocked_panel.html", when=lambda access, _user: access.is_blocked
+        )
+        study_page_panel_register("aside", "moderation/_study_page_tools.html", per_class=True)
         study_link_register(
             StudyLink("moderation", _("Moderation"), "moderation:queue", "staff", order=20)
         )

@@ -22,6 +22,7 @@ from accounts.second_factor import (
     current_request,
     require_second_factor,
 )
+from core.prepared import Prepared
 from core.queries import first_row
 from studies.models import Membership, MembershipStatus, Role, Study, StudyStatus
 
@@ -125,20 +126,23 @@ def _study_access(user, slug: str) -> StudyAccess | None:
     A member's study comes with the membership in one query; only people who
     are not members (and the anonymous) need a second.
     """
-    # get(), not first(): one row at most, so no ORDER BY to build or run.
+    # Every study request starts here: both queries are compiled once (core.prepared).
     if user is not None and user.is_authenticated:
-        try:
-            membership = Membership.objects.select_related("study", "organisation").get(
-                study__slug=slug, user=user
-            )
-        except Membership.DoesNotExist:
-            pass
-        else:
+        membership = _MEMBERSHIP.get(slug=slug, user_id=user.pk)
+        if membership is not None:
             return StudyAccess(study=membership.study, membership=membership)
-    try:
-        return StudyAccess(study=Study.objects.get(slug=slug), membership=None)
-    except Study.DoesNotExist:
-        return None
+    study = _STUDY.get(slug=slug)
+    return None if study is None else StudyAccess(study=study, membership=None)
+
+
+_MEMBERSHIP = Prepared(
+    lambda slug, user_id: Membership.objects.select_related("study", "organisation").filter(
+        study__slug=slug, user_id=user_id
+    ),
+    slug=str,
+    user_id=int,
+)
+_STUDY = Prepared(lambda slug: Study.objects.filter(slug=slug), slug=str)
 
 
 def study_for_user(user, slug: str, action: Action = Action.VIEW, *, request=None) -> StudyAccess:

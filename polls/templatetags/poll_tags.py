@@ -33,11 +33,23 @@ def _study_rows(access, section_id) -> tuple[list, list]:
     )
 
 
+def study_has_polls(access) -> bool:
+    """Whether the study has any poll or survey, as of its event number."""
+    polls, surveys = _study_rows(access, None)
+    return bool(polls or surveys)
+
+
 @register.simple_tag(takes_context=True)
-def study_polls(context) -> SafeString:
-    """The study's polls as this viewer may see them (context: access, request, filters)."""
+def study_polls(context, if_none: bool = False) -> SafeString:
+    """The study's polls as this viewer may see them (context: access, request, filters).
+
+    ``if_none``: only for a study with no polls or surveys at all (its empty section,
+    which depends on the viewer's rights alone); nothing otherwise.
+    """
     access, request = context.get("access"), context.get("request")
     if access is None or request is None:
+        return SafeString("")
+    if if_none and study_has_polls(access):
         return SafeString("")
     filters = context.get("filters") or {}
     section_id = filters.get("section_id") if hasattr(filters, "get") else None

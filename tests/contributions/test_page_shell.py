@@ -223,3 +223,79 @@ def test_a_new_survey_and_a_new_poll_show_on_a_page_kept_before_them():
     make_poll(study, by=boss)
     assert "Which architecture?" in client.get(page_url(study)).content.decode()
     assert Survey.objects.filter(study=study).count() == 1
+
+
+def test_panels_the_same_for_a_class_are_rendered_with_the_shell_and_filled_per_person():
+    """Moderation's tools (per class) are rendered once; each facilitator's page carries
+    their own id and CSRF token in them; the block notice is rendered only for the blocked."""
+    study = StudyFactory()
+    ContributionFactory(study=study, title="An idea")
+    first = give_mfa(member(study, role=Role.FACILITATOR))
+    second = give_mfa(member(study, role=Role.FACILITATOR))
+    pages = {}
+    with Renders() as renders:
+        for person in (first, second, first):
+            pages[person.pk] = (person, signed_in(person).get(page_url(study)).content.decode())
+        assert renders.count("moderation/_study_page_tools.html") == 1
+        assert renders.count("moderation/_blocked_panel.html") == 0
+    tokens = []
+    for person in (first, second):
+        html = pages[person.pk][1]
+        tools = html[html.index('id="moderation-page-tools"') :]
+        assert f'data-user-id="{person.pk}"' in tools[:300]
+        template = tools[: tools.index("</template>")]
+        tokens.append(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', template).group(1))
+        assert "[slot-" not in html
+    assert tokens[0] != tokens[1] and all(len(token) == 64 for token in tokens)
+
+
+def test_a_coordinator_and_a_facilitator_get_their_own_rendering():
+    """Setting up surveys is the coordinator's: the two roles do not share a shell."""
+    study = StudyFactory()
+    coordinator = give_mfa(member(study, role=Role.COORDINATOR))
+    facilitator = give_mfa(member(study, role=Role.FACILITATOR))
+    surveys = reverse("polls:surveys", kwargs={"slug": study.slug})
+    with Renders() as renders:
+        coordinator_html = signed_in(coordinator).get(page_url(study)).content.decode()
+        facilitator_html = signed_in(facilitator).get(page_url(study)).content.decode()
+        assert renders.count() == 2
+    assert surveys in coordinator_html and surveys not in facilitator_html
+    assert 'id="polls"' in coordinator_html and 'id="polls"' in facilitator_html
+
+
+def test_a_study_without_polls_keeps_the_empty_section_and_a_poll_shows_once_added():
+    from tests.polls.factories import make_poll
+
+    study = StudyFactory()
+    kari = member(study)
+    client = signed_in(kari)
+    with Renders() as renders:
+        for _ in range(2):
+            html = client.get(page_url(study)).content.decode()
+            assert 'id="poll-list"' in html  # where a poll arriving live goes
+        assert renders.count("polls/_study_page_polls.html") == 0
+        assert renders.count("polls/_study_page_no_polls.html") == 1
+    assert 'id="polls-heading" hidden' in html
+    make_poll(study)  # a study event: the next page is rendered anew, with the poll
+    with Renders() as renders:
+        for _ in range(2):
+            html = client.get(page_url(study)).content.decode()
+        assert renders.count("polls/_study_page_polls.html") == 2  # per request
+    assert "Which architecture?" in html
+    assert html.count('id="polls"') == 1 and 'id="polls-heading" hidden' not in html
+
+
+def test_the_membership_part_is_each_persons_own_when_kept():
+    """The membership line is kept per what it shows: two members of different
+    organisations, and one whose role changes, each see their own."""
+    study = StudyFactory()
+    nav = member(study, organisation=organisation(name="NAV"))
+    ssb = member(study, organisation=organisation(name="SSB"))
+    alone = member(study)
+    for _ in range(2):
+        nav_html = signed_in(nav).get(page_url(study)).content.decode()
+        ssb_html = signed_in(ssb).get(page_url(study)).content.decode()
+        alone_html = signed_in(alone).get(page_url(study)).content.decode()
+    assert "on behalf of NAV" in nav_html and "SSB" not in nav_html
+    assert "on behalf of SSB" in ssb_html and "NAV" not in ssb_html
+    assert "You take part as yourself" in alone_html
