@@ -10,13 +10,15 @@ and each request fills the slots:
 - ``csrf``: the CSRF token, in every form and in htmx's headers;
 - ``next``: the address the language form returns to;
 - ``messages``: Django's messages for this request (usually none);
-- ``aside`` and ``main``: the panels other apps add (a block notice,
-  moderation tools, polls with the person's votes). Polls open and close
-  at set times without a study event, so the panels are rendered per
-  request for everyone;
+- ``aside`` and ``main``: the panels other apps add that are rendered per
+  request (a blocked member's notice; polls, which open and close by the
+  clock and show the person's votes). Panels the same for every viewer of a
+  class (moderation's tools, the empty polls section of a study without
+  polls) are rendered into the shell (contributions.extensions);
 - for signed-in people only: ``unread`` (the notification count),
   ``viewer_id``, ``viewer_role`` and ``reacted`` (what live.js needs),
-  ``actions`` (membership and the join button), ``form`` (the posting form
+  ``actions`` (membership and the join button, kept per what they show),
+  ``form`` (the posting form
   with a fresh idempotency key) and ``list`` (the contributions with this
   person's controls).
 

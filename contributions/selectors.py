@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts.second_factor import second_factor_for
 from accounts.selectors import iso_time
 from contributions.models import Attachment, Comment, Contribution, ItemState, Reaction, Revision
+from core.prepared import Prepared
 from core.queries import first_row
 from studies.access import Action, StudyAccess, study_for_user
 from studies.models import DocumentVersion, Study
@@ -233,23 +234,12 @@ def contribution_with_access(
     if user is None or not user.is_authenticated:
         access = study_for_user(user, slug)
         return access, contribution_for_user(access=access, pk=pk, user=user)
-    queryset = Contribution.objects.filter(study__slug=slug, pk=pk).annotate(
-        person_membership=FilteredRelation(
-            "study__memberships", condition=Q(study__memberships__user=user)
+    if comment_key is None:
+        contribution = _CONTRIBUTION.get(slug=slug, pk=pk, user_id=user.pk)
+    else:
+        contribution = _CONTRIBUTION_POSTING.get(
+            slug=slug, pk=pk, user_id=user.pk, comment_key=comment_key
         )
-    )
-    if comment_key is not None:
-        queryset = queryset.annotate(
-            posted_comment_id=Subquery(
-                Comment.objects.filter(author=user, idempotency_key=comment_key).values("pk")[:1]
-            )
-        )
-    # Only the rows a comment's form and post use: the contribution's own author,
-    # organisation and section are shown by neither (each join's columns cost
-    # the request CPU to compile and load; docs/benchmarks.md, "Posting").
-    contribution = first_row(
-        queryset.select_related("study", "person_membership", "person_membership__organisation")
-    )
     if contribution is None:
         # No such contribution in a study by that name: a 404 either way.
         raise Http404("No such contribution")
@@ -265,6 +255,33 @@ def contribution_with_access(
     if not _may_fetch(access, contribution, user, True):
         raise Http404("No such contribution")
     return access, contribution
+
+
+def _contribution_with_membership(slug: str, pk: int, user_id: int, comment_key=None):
+    queryset = Contribution.objects.filter(study__slug=slug, pk=pk).annotate(
+        person_membership=FilteredRelation(
+            "study__memberships", condition=Q(study__memberships__user_id=user_id)
+        )
+    )
+    if comment_key is not None:
+        queryset = queryset.annotate(
+            posted_comment_id=Subquery(
+                Comment.objects.filter(author_id=user_id, idempotency_key=comment_key).values("pk")[
+                    :1
+                ]
+            )
+        )
+    # Only the rows a comment's form and post use: the contribution's own author,
+    # organisation and section are shown by neither (each join's columns cost
+    # the request CPU to load; docs/benchmarks.md, "Posting").
+    return queryset.select_related("study", "person_membership", "person_membership__organisation")
+
+
+# Compiled once (core.prepared): every comment posted and every comment form runs one.
+_CONTRIBUTION = Prepared(_contribution_with_membership, slug=str, pk=int, user_id=int)
+_CONTRIBUTION_POSTING = Prepared(
+    _contribution_with_membership, slug=str, pk=int, user_id=int, comment_key=uuid.UUID
+)
 
 
 def comment_for_user(*, access: StudyAccess, pk: int, user=None, content: bool = True) -> Comment:

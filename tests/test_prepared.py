@@ -107,3 +107,42 @@ def test_the_study_access_is_the_same_through_the_prepared_queries():
     with CaptureQueriesContext(connection) as queries:
         study_for_user(user, study.slug)
     assert len(queries) == 1  # the member's study and membership in one statement
+
+
+def test_uuid_values_and_annotations_come_through():
+    import uuid
+
+    from django.db.models import Count
+
+    from contributions.models import Comment
+    from tests.factories import CommentFactory, ContributionFactory
+
+    contribution = ContributionFactory()
+    key = uuid.uuid4()
+    comment = CommentFactory(contribution=contribution, idempotency_key=key)
+    CommentFactory(contribution=contribution, parent=comment)
+    by_key = Prepared(
+        lambda key: Comment.objects.filter(idempotency_key=key).annotate(
+            reply_count=Count("replies")
+        ),
+        key=uuid.UUID,
+    )
+    got = by_key.get(key=key)
+    assert (got.pk, got.idempotency_key, got.reply_count) == (comment.pk, key, 1)
+    assert by_key.get(key=uuid.uuid4()) is None
+
+
+def test_a_parameter_of_another_kind_is_refused():
+    from decimal import Decimal
+
+    with pytest.raises(TypeError, match="int, a str or a UUID"):
+        Prepared(lambda amount: Study.objects.filter(pk=amount), amount=Decimal).get(amount=1)
+
+
+def test_a_number_no_integer_column_holds_matches_nothing():
+    study = StudyFactory()
+    user = member(study)
+    prepared = memberships()
+    assert prepared.get(slug=study.slug, user_id=10**23) is None
+    assert prepared.get(slug=study.slug, user_id=-(10**23)) is None
+    assert prepared.get(slug=study.slug, user_id=user.pk).user_id == user.pk
