@@ -194,3 +194,8 @@ def test_postgresql_a_study_read_in_time_order_skips_other_studies_in_the_index(
     assert "Index Scan Backward using search_document_time_study" in plan
     index_cond = plan.split("Index Cond: ", 1)[1].splitlines()[0]
     assert f"study_id = '{study.pk}'::bigint" in index_cond
+
+
+def test_postgresql_gin_index_writes_new_documents_at_once(requires_postgres):
+    # No pending list that every search reads through (search 0005).
+    assert "WITH (fastupdate=off)" in _index_definitions()["search_document_study_vector"]
