@@ -59,7 +59,7 @@ def _forms(value) -> dict:
 class _Compiled:
     sql: str
     params: tuple  # the compiled parameters, a stand-in where a caller's value goes
-    slots: dict  # parameter position -> caller's parameter name
+    slots: dict  # parameter position -> (caller's parameter name, how to pass its value)
     model: type[Model]
     init_list: list[str]
     model_slice: slice
