@@ -128,11 +128,13 @@
     var document_item = data.kind === "passage" || data.kind === "amendment";
     if (!document_item && data.item_type !== "comment") { return; }
     // New items are announced politely, as on the study page (no list here to do it),
-    // and so are replies to an item in the open panel.
+    // and so are replies to an item in the open panel (not to one in the list of items
+    // whose passage is gone, which has the same ids).
     var lang = document.documentElement.lang || "nb";
     var region = document.getElementById("live-announcer");
-    var reply_here = data.item_type === "comment" && openAnchor &&
-      document.getElementById("passage-item-" + data.contribution_id);
+    var openPanel = openAnchor && document.getElementById("panel-" + openAnchor);
+    var reply_here = data.item_type === "comment" && openPanel &&
+      openPanel.querySelector("#passage-item-" + data.contribution_id);
     if ((document_item || reply_here) && data.announce && region && !evt.detail.replay) {
       region.textContent = data.announce[lang] || "";
     }

@@ -329,3 +329,41 @@ def test_items_on_a_passage_no_longer_in_the_document_take_the_panel_s_controls(
     expect(card.locator(".passage-reply[data-state=published]")).to_have_count(2)
     assert _blocking_violations(staff) == []
     assert page.console_errors == [] and staff.console_errors == []
+
+
+def test_a_reply_to_an_item_whose_passage_is_gone_is_not_announced_as_one_in_the_open_panel(
+    new_page, asgi_server
+):
+    """Items whose passage is gone have the same ids as a panel's: a reply to one of them
+    must not be announced as a reply in the open panel; a reply there is."""
+    study, coordinator, anchor, kari, ola = _document_study()
+    gone = _comment(study, anchor, kari)
+    in_thread(study.refresh_from_db)
+    version = in_thread(
+        document_version_publish,
+        study=study,
+        number="0.9",
+        body="# Digital assistant\n\n- It works on a phone.\n",
+        change_summary="Shorter.",
+        by=coordinator,
+    )
+    kept = in_thread(lambda: version_blocks(version)[1].anchor)
+    here = _comment(study, kept, kari)
+    page = _open_panel(new_page, ola, study, kept, 1280)
+    expect(page.locator(f".gone-passages #passage-item-{gone.pk}")).to_be_visible()
+    page.evaluate(
+        """() => {
+        window.__announced = [];
+        const region = document.getElementById("live-announcer");
+        new MutationObserver(() => window.__announced.push(region.textContent))
+            .observe(region, {childList: true, characterData: true, subtree: true});
+    }"""
+    )
+    # Events arrive in order: once the second reply is in the panel, the first was handled.
+    in_thread(passages.passage_reply_create, contribution=gone, author=kari, body="Gone one.")
+    in_thread(passages.passage_reply_create, contribution=here, author=kari, body="Here.")
+    panel = page.locator(f"#panel-{kept}")
+    expect(panel.locator(f"#passage-item-{here.pk} .passage-replies")).to_contain_text("Here.")
+    page.wait_for_function("window.__announced.length > 0")
+    assert len(page.evaluate("window.__announced")) == 1
+    assert page.console_errors == []
