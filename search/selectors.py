@@ -36,6 +36,8 @@ REMOVED = "removed"
 _STATE_LABELS = dict(ItemState.choices)
 # The "state" filter: what the person asks for; visibility still applies.
 ALL_STATES = "all"
+# What a page never reads of the study of a result (its links take the slug).
+_STUDY_TEXT = ("study__body", "study__summary")
 
 
 @dataclass
@@ -332,7 +334,11 @@ def search(
     shown = [pk for pk, _rank in ranked[start : start + PAGE_SIZE]]
     rows: list[SearchDocument] = []
     if shown:
-        related = SearchDocument.objects.select_related("study", "section", "organisation")
+        # Not the studies' concept documents (up to 200,000 characters each, and
+        # one study per row): a result shows the study's title only.
+        related = SearchDocument.objects.select_related("study", "section", "organisation").defer(
+            *_STUDY_TEXT
+        )
         by_id = {row.pk: row for row in related.filter(pk__in=shown)}
         rows = [by_id[pk] for pk in shown if pk in by_id]
     return SearchPage(
@@ -353,7 +359,10 @@ def _results(rows: list[SearchDocument], *, query, user, moderated) -> list[Resu
         source = SOURCES.get(key)
         if source is None:
             continue
-        for obj in source.model_class.objects.filter(pk__in=ids).select_related(*source.related):
+        objects = source.model_class.objects.filter(pk__in=ids).select_related(*source.related)
+        if "study" in source.related:
+            objects = objects.defer(*_STUDY_TEXT)
+        for obj in objects:
             live[(key, obj.pk)] = obj
     stems = {language: query.stems(language) for language in (NORWEGIAN, ENGLISH)}
     results = []

@@ -50,6 +50,9 @@ class Source:
     # The kind of one live row as a reader sees it, when a source holds several
     # (passage comments and amendments are contributions); ``label`` otherwise.
     label_of: Callable[[Model], Promise] | None = None
+    # The document's "body" alone, when it can be had without the rest of the
+    # document (its language is read from the whole text): what a snippet is cut from.
+    body: Callable[[Model], str] | None = None
 
     def label_for(self, obj: Model) -> Promise:
         return self.label_of(obj) if self.label_of is not None else self.label
@@ -61,6 +64,8 @@ class Source:
     def text(self, obj: Model) -> str:
         """The text of the live row a result's snippet is cut from (the index keeps only
         its words); empty when the row is not searchable now."""
+        if self.body is not None:
+            return self.body(obj)
         document = self.document(obj)
         return "" if document is None else document["body"]
 
@@ -119,8 +124,12 @@ def _amendment_text(obj) -> list[str]:
     return [amendment.wording, amendment.decision_reason]
 
 
+def _item_body(obj, extra: Sequence[str] = ()) -> str:
+    return "\n\n".join(part for part in [plain_text(obj.body), *extra] if part)
+
+
 def _item(obj, *, title: str, section_id: int | None, extra: Sequence[str] = ()) -> dict:
-    body = "\n\n".join(part for part in [plain_text(obj.body), *extra] if part)
+    body = _item_body(obj, extra)
     return {
         "study_id": obj.study_id,
         "section_id": section_id,
@@ -187,6 +196,7 @@ register(
         related=("study", "amendment", "acted_for"),
         heading=lambda obj: obj.title,
         check=_contribution_check,
+        body=lambda obj: _item_body(obj, _amendment_text(obj)),
     ),
     # Passage comments and amendments are contributions pinned to the concept
     # document (contributions/passages.py), each a kind of its own.
@@ -215,6 +225,7 @@ register(
         related=("study", "contribution", "acted_for"),
         heading=_comment_heading,
         check=_item_check,
+        body=_item_body,
     )
 )
 
@@ -246,5 +257,6 @@ register(
         related=("study",),
         heading=lambda obj: str(_("Concept document, version %(number)s") % {"number": obj.number}),
         check=lambda obj: obj.body,
+        body=lambda obj: plain_text(obj.body),
     )
 )

@@ -19,7 +19,6 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 import snowballstemmer
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from search import stopwords
@@ -89,13 +88,37 @@ class _TextOnly(HTMLParser):
             self.parts.append("\n")
 
 
+# Text in which Markdown sees nothing but paragraphs of words: letters, digits,
+# spaces, line breaks and punctuation that is no Markdown syntax. Deliberately
+# narrow: a "*", "_", "#", "`", "[", "<", "&", "\\", "|", "~", ">", "=", a tab,
+# "\r", any other character, or a line that is indented by four spaces or
+# starts as a list item ("-", "+", "12.", "3)") sends the text to the renderer.
+_PROSE_CHARACTERS = re.compile(
+    r"(?:[^\W_]|[ \n.,;:?!'\"()%/@+\-\u2013\u2014\u2018\u2019\u201c\u201d\u00ab\u00bb\u2026])*"
+)
+_BLOCK_START = re.compile(r"^(?: {4}| {0,3}(?:[-+]|\d{1,9}[.)]))", re.MULTILINE)
+_LINE_BREAKS = re.compile(r"[ \t]*\n\s*")
+
+
 def plain_text(markdown: str) -> str:
-    """The words a reader sees in a piece of Markdown, without its syntax."""
+    """The words a reader sees in a piece of Markdown, without its syntax.
+
+    Most items are plain paragraphs: their text is the Markdown itself, with
+    the line breaks tidied as below, and needs no rendering (tests/search/
+    test_text.py compares both ways over many generated texts).
+    """
+    markdown = markdown or ""
+    if _PROSE_CHARACTERS.fullmatch(markdown) and not _BLOCK_START.search(markdown):
+        return _LINE_BREAKS.sub("\n", markdown).strip()
+    return _rendered_text(markdown)
+
+
+def _rendered_text(markdown: str) -> str:
     parser = _TextOnly()
-    parser.feed(render_markdown(markdown or ""))
+    parser.feed(render_markdown(markdown))
     parser.close()
     text = html.unescape("".join(parser.parts))
-    return re.sub(r"[ \t]*\n\s*", "\n", text).strip()
+    return _LINE_BREAKS.sub("\n", text).strip()
 
 
 # --- queries --------------------------------------------------------------------
@@ -221,12 +244,18 @@ SNIPPET_LENGTH = 260
 def highlight(text: str, found: set[str], language: str, *, snippet: bool = False) -> SafeString:
     """``text`` escaped, with the words whose stems are in ``found`` in <mark>.
 
-    Every piece of the text goes through ``escape``; only the <mark> tags are
-    added as markup. With ``snippet`` only a window around the first match is
-    kept (the start of the text when nothing matches).
+    Every piece of the text goes through ``html.escape`` (what Django's
+    ``escape`` does, without its lazy-string wrapper on each of a page's few
+    hundred pieces); only the <mark> tags are added as markup. With ``snippet``
+    only a window around the first match is kept (the start of the text when
+    nothing matches).
     """
     text = text or ""
-    matches = [m for m in WORD.finditer(text) if stem(m.group(), language) in found]
+    matches = (
+        [m for m in WORD.finditer(text) if _stem(m.group().lower(), language) in found]
+        if found
+        else []
+    )
     start, end, lead, tail = 0, len(text), "", ""
     if snippet and len(text) > SNIPPET_LENGTH:
         first = matches[0].start() if matches else 0
@@ -240,14 +269,14 @@ def highlight(text: str, found: set[str], language: str, *, snippet: bool = Fals
             space = text.rfind(" ", start, end)
             end = space if space > first else end
             tail = " …"
-    pieces = [escape(lead)]
+    pieces = [lead]
     position = start
     for match in matches:
         if match.start() < start or match.end() > end:
             continue
-        pieces.append(escape(text[position : match.start()]))
-        pieces.append("<mark>" + escape(match.group()) + "</mark>")
+        pieces.append(html.escape(text[position : match.start()]))
+        pieces.append("<mark>" + html.escape(match.group()) + "</mark>")
         position = match.end()
-    pieces.append(escape(text[position:end]))
-    pieces.append(escape(tail))
-    return mark_safe("".join(pieces))  # noqa: S308 - every piece escaped above
+    pieces.append(html.escape(text[position:end]))
+    pieces.append(tail)
+    return mark_safe("".join(pieces))  # noqa: S308 - every piece of the text escaped above

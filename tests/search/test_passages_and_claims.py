@@ -9,11 +9,12 @@ from django.test import TestCase
 from accounts.models import ClaimState, Sector
 from accounts.services import claim_decide
 from contributions import passages
-from contributions.models import ItemState
-from search import indexing
+from contributions.models import Contribution, ItemState
+from search import indexing, sources
 from search.models import SearchDocument
+from search.sources import SOURCES, source_for_model
 from studies.blocks import version_blocks
-from studies.models import Role, Visibility
+from studies.models import DocumentVersion, Role, Visibility
 from studies.services import document_version_publish
 from tests.contributions.factories import member, organisation
 from tests.factories import (
@@ -290,3 +291,35 @@ def test_passage_comments_and_amendments_have_their_own_kind_and_label(document,
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
+
+
+# --- a result's text is the text its document was indexed from ------------------------------
+
+
+def test_every_sources_snippet_text_is_its_documents_body(document):
+    study, coordinator, blocks, author = document
+    amendment = propose(study, author, blocks[2])
+    passages.amendment_decide(
+        contribution=amendment, by=coordinator, status="declined", reason="Passer *ikke* her."
+    )
+    contribution = ContributionFactory(study=study, body="## Behov\n\n**Fet** & <b>rå</b>")
+    comment = CommentFactory(study=study, contribution=contribution, body="- ett\n- to _tre_")
+    rows = [
+        Contribution.objects.get(pk=amendment.pk),
+        contribution,
+        comment,
+        DocumentVersion.objects.get(study=study),
+    ]
+    for row in rows:
+        source = source_for_model(type(row))
+        assert source.body is not None
+        assert source.text(row) == source.document(row)["body"]
+    assert "Passer *ikke* her." in SOURCES["contribution"].text(rows[0])
+
+
+def test_a_results_page_cuts_its_snippets_without_reading_whole_documents(document, monkeypatch):
+    study, _coordinator, blocks, author = document
+    propose(study, author, blocks[2])
+    CommentFactory(study=study, contribution=ContributionFactory(study=study), body="Assistenten")
+    monkeypatch.setattr(sources, "detect_language", lambda text: pytest.fail("a whole document"))
+    assert len(found("assistenten", study=study)) == 3  # the document, the amendment, a comment

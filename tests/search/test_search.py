@@ -431,6 +431,19 @@ def test_text_is_escaped_and_only_matches_are_marked(corpus, client):
 # --- bounded queries ----------------------------------------------------------------------
 
 
+def test_a_page_of_results_never_reads_the_studies_concept_documents(corpus, client):
+    corpus.study.body = "Utkast " * 20_000
+    corpus.study.save()
+    with CaptureQueriesContext(connection) as context:
+        response = client.get("/search/", {"q": "innbyggere"})
+    assert response.status_code == 200
+    assert response.context["results"].results
+    selects = [q["sql"] for q in context.captured_queries if '"studies_study"' in q["sql"]]
+    assert selects
+    assert not [sql for sql in selects if '"studies_study"."body"' in sql]
+    assert "Utkast" not in response.content.decode()
+
+
 def test_a_page_of_results_reads_a_fixed_number_of_queries(corpus, client):
     def count() -> int:
         with CaptureQueriesContext(connection) as context:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
+import pytest
+
+from search import text
 from search.text import (
     ENGLISH,
     NORWEGIAN,
@@ -97,3 +102,119 @@ def test_plain_text_drops_markdown_syntax_and_raw_html():
     assert plain_text("# Tittel\n\n**Fet** [lenke](https://example.org) <b>x</b>") == (
         "Tittel\nFet lenke <b>x</b>"
     )
+
+
+# Pieces of text, ordinary ones often, Markdown and HTML syntax, odd spaces and characters
+# now and then: plain_text takes a short cut for prose, and must say what rendering says.
+_PIECES = [
+    *["ord", "innbygger", "Tjeneste", "æøå", "ÆØÅ", "2021", "1", "12", "e-post"],
+    *[" ", "  ", "    ", "\n", "\n\n", " \n", "  \n"],
+    *[
+        ".",
+        ",",
+        ";",
+        ":",
+        "?",
+        "!",
+        "'",
+        '"',
+        "(",
+        ")",
+        "%",
+        "/",
+        "@",
+        "+",
+        "-",
+        "–",
+        "’",
+        "«",
+        "…",
+    ],
+    *["*", "_", "#", "`", "[", "]", "<", ">", "&", "\\", "|", "~", "=", "\t", "\r", "\xa0"],
+    *["&amp;", "1.", "1)", "- ", "+ ", "---", "===", "\x00", "_x_", "\u2028", "\u0301", "²", "٣"],
+    *["http://x.no", "<b>x</b>", "**fet**", "[lenke](https://example.org)", "# Tittel\n"],
+]
+_WEIGHTS = [30] * 9 + [20, 3, 2, 8, 4, 2, 2] + [3] * 19 + [0.5] * (len(_PIECES) - 35)
+
+
+def test_plain_text_of_prose_is_what_rendering_the_markdown_gives():
+    rng = random.Random(21)
+    prose = 0
+    for _ in range(4000):
+        markdown = "".join(rng.choices(_PIECES, _WEIGHTS, k=rng.randint(0, 40)))
+        prose += bool(text._PROSE_CHARACTERS.fullmatch(markdown)) and not text._BLOCK_START.search(
+            markdown
+        )
+        assert plain_text(markdown) == text._rendered_text(markdown), repr(markdown)
+    assert 1000 < prose < 3500  # both ways are compared
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "- punkt",
+        "+ punkt",
+        "12. punkt",
+        "3) punkt",
+        "    kode",
+        "tekst\n---",
+        "tekst\n===",
+        "a & b &amp; c",
+        "snake_case og *stjerne*",
+    ],
+)
+def test_markdown_syntax_is_rendered_not_taken_as_prose(markdown, monkeypatch):
+    rendered = []
+    monkeypatch.setattr(text, "render_markdown", lambda m: rendered.append(m) or m)
+    plain_text(markdown)
+    assert rendered == [markdown]
+
+
+def test_prose_is_not_rendered(monkeypatch):
+    monkeypatch.setattr(text, "render_markdown", lambda m: pytest.fail(f"rendered {m!r}"))
+    assert plain_text("  Innbyggere (og «brukere») bør få e-post: 2021.\n\n\nNeste 5 % ! ") == (
+        "Innbyggere (og «brukere») bør få e-post: 2021.\nNeste 5 % !"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text_", "query", "language", "snippet", "expected"),
+    [
+        (
+            'Innbyggerne "skal" finne <hjelp> & Innbyggeren\'s svar',
+            "innbygger",
+            NORWEGIAN,
+            False,
+            "Innbyggerne &quot;skal&quot; finne &lt;hjelp&gt; &amp; Innbyggeren&#x27;s svar",
+        ),
+        (
+            "ord " * 30 + "Tjenesten «digital» " + "slutt " * 60,
+            "tjeneste digitale",
+            NORWEGIAN,
+            True,
+            "… "
+            + "ord " * 19
+            + "<mark>Tjenesten</mark> «<mark>digital</mark>» "
+            + "slutt " * 26
+            + "slutt …",
+        ),
+        (
+            "The services' users & <b>service</b>",
+            "service",
+            ENGLISH,
+            False,
+            "The <mark>services</mark>&#x27; users &amp; &lt;b&gt;<mark>service</mark>&lt;/b&gt;",
+        ),
+        ("Ingen treff her, bare ord.", "og", NORWEGIAN, False, "Ingen treff her, bare ord."),
+        (
+            "kort tekst med innbygger",
+            "innbygger",
+            NORWEGIAN,
+            True,
+            "kort tekst med <mark>innbygger</mark>",
+        ),
+    ],
+)
+def test_highlights_of_a_fixed_corpus(text_, query, language, snippet, expected):
+    found = parse_query(query).stems(language)
+    assert highlight(text_, found, language, snippet=snippet) == expected
