@@ -67,6 +67,19 @@ def _comment_with_reply(study, anchor, author):
     return item
 
 
+def _publish_without_the_paragraph(study, coordinator):
+    """Version 0.9: DOC without its paragraph (the block the tests write on is gone)."""
+    in_thread(study.refresh_from_db)
+    return in_thread(
+        document_version_publish,
+        study=study,
+        number="0.9",
+        body="# Digital assistant\n\n- It works on a phone.\n",
+        change_summary="Shorter.",
+        by=coordinator,
+    )
+
+
 def _open_panel(new_page, person, study, anchor, width):
     page = _signed_in_page(new_page, person)
     page.set_viewport_size({"width": width, "height": 900})
@@ -282,15 +295,7 @@ def test_items_on_a_passage_no_longer_in_the_document_take_the_panel_s_controls(
     item = _comment_with_reply(study, anchor, kari)
     theirs = in_thread(lambda: item.comments.get(author=kari))
     mine = in_thread(passages.passage_reply_create, contribution=item, author=ola, body="Mine.")
-    in_thread(study.refresh_from_db)
-    in_thread(
-        document_version_publish,
-        study=study,
-        number="0.9",
-        body="# Digital assistant\n\n- It works on a phone.\n",
-        change_summary="Shorter.",
-        by=coordinator,
-    )
+    _publish_without_the_paragraph(study, coordinator)
 
     page = _signed_in_page(new_page, ola)
     page.set_viewport_size({"width": width, "height": 900})
@@ -338,15 +343,7 @@ def test_a_reply_to_an_item_whose_passage_is_gone_is_not_announced_as_one_in_the
     must not be announced as a reply in the open panel; a reply there is."""
     study, coordinator, anchor, kari, ola = _document_study()
     gone = _comment(study, anchor, kari)
-    in_thread(study.refresh_from_db)
-    version = in_thread(
-        document_version_publish,
-        study=study,
-        number="0.9",
-        body="# Digital assistant\n\n- It works on a phone.\n",
-        change_summary="Shorter.",
-        by=coordinator,
-    )
+    version = _publish_without_the_paragraph(study, coordinator)
     kept = in_thread(lambda: version_blocks(version)[1].anchor)
     here = _comment(study, kept, kari)
     page = _open_panel(new_page, ola, study, kept, 1280)
