@@ -123,8 +123,34 @@
       });
   }
 
+  // The items on passages no longer in the document come with the page (it is kept
+  // per event and viewer, so asking for it again is cheap): a reply to one of them, or
+  // a change to one, brings the list again, with open forms kept as in a panel.
+  function goneItemOf(data) {
+    var gone = document.querySelector(".gone-passages");
+    var id = data.item_type === "comment" ? data.contribution_id : data.item_id;
+    return gone && id ? gone.querySelector("#passage-item-" + id) : null;
+  }
+
+  function fetchGone() {
+    return window.fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var current = document.querySelector(".gone-passages");
+        var fresh = new window.DOMParser().parseFromString(html, "text/html").querySelector(".gone-passages");
+        if (!current || !fresh) { return; }
+        keepOpenForms(current, fresh);
+        current.replaceWith(fresh);
+        if (window.htmx) { window.htmx.process(fresh); }
+        if (focused && document.body.contains(focused)) { focused.focus(); }
+      });
+  }
+
+  var goneStale = false;
+
   function onEvent(evt) {
     var data = (evt.detail && evt.detail.data) || {};
+    if (goneItemOf(data)) { goneStale = true; }
     var document_item = data.kind === "passage" || data.kind === "amendment";
     if (!document_item && data.item_type !== "comment") { return; }
     // New items are announced politely, as on the study page (no list here to do it),
@@ -144,6 +170,7 @@
       refreshTimer = null;
       refreshCounts();
       if (openAnchor) { fetchPanel(openAnchor, null, true); }
+      if (goneStale) { goneStale = false; fetchGone(); }
     }, 150);
   }
 
@@ -175,6 +202,7 @@
     document.addEventListener("dugnad:study-reloaded", function () {
       refreshCounts();
       if (openAnchor) { fetchPanel(openAnchor, null, true); }
+      if (document.querySelector(".gone-passages")) { fetchGone(); }
     });
     var initial = document.querySelector(".doc-block.is-open");
     if (initial) { openAnchor = initial.getAttribute("data-anchor"); }

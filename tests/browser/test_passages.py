@@ -336,17 +336,19 @@ def test_items_on_a_passage_no_longer_in_the_document_take_the_panel_s_controls(
     assert page.console_errors == [] and staff.console_errors == []
 
 
-def test_a_reply_to_an_item_whose_passage_is_gone_is_not_announced_as_one_in_the_open_panel(
+def test_a_reply_on_a_gone_passage_arrives_live_and_is_not_announced_as_the_panels(
     new_page, asgi_server
 ):
-    """Items whose passage is gone have the same ids as a panel's: a reply to one of them
-    must not be announced as a reply in the open panel; a reply there is."""
+    """A reply to an item whose passage is gone arrives live under it, and, though such
+    items have the same ids as a panel's, it is not announced as a reply in the open
+    panel; a reply there is."""
     study, coordinator, anchor, kari, ola = _document_study()
     gone = _comment(study, anchor, kari)
     version = _publish_without_the_paragraph(study, coordinator)
     kept = in_thread(lambda: version_blocks(version)[1].anchor)
     here = _comment(study, kept, kari)
     page = _open_panel(new_page, ola, study, kept, 1280)
+    page.evaluate("window.__noReload = true")
     expect(page.locator(f".gone-passages #passage-item-{gone.pk}")).to_be_visible()
     page.evaluate(
         """() => {
@@ -362,5 +364,8 @@ def test_a_reply_to_an_item_whose_passage_is_gone_is_not_announced_as_one_in_the
     panel = page.locator(f"#panel-{kept}")
     expect(panel.locator(f"#passage-item-{here.pk} .passage-replies")).to_contain_text("Here.")
     page.wait_for_function("window.__announced.length > 0")
+    gone_card = page.locator(f".gone-passages #passage-item-{gone.pk}")
+    expect(gone_card.locator(".passage-replies")).to_contain_text("Gone one.")
     assert len(page.evaluate("window.__announced")) == 1
+    assert page.evaluate("window.__noReload === true")
     assert page.console_errors == []
