@@ -124,8 +124,7 @@ def _aside_html(request: HttpRequest, access: StudyAccess) -> str:
         "can_contribute": user.is_authenticated and access.can(Action.CONTRIBUTE, user),
         "can_moderate": user.is_authenticated and access.can(Action.MODERATE, user),
     }
-    names = extensions.study_page_panels()["aside"]
-    return "".join(render_to_string(name, context, request) for name in names)
+    return page.panels_html(request, context, extensions.study_page_panels()["aside"])
 
 
 def document_page(

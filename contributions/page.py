@@ -170,26 +170,26 @@ def _filter_html(filter_form: ContributionFilterForm | None, study) -> str:
     )
 
 
+def panels_html(request: HttpRequest, context: dict, names: list[str]) -> str:
+    """These panels' templates (contributions.extensions), rendered in order."""
+    return mark_safe(  # noqa: S308 - rendered by the panels' templates
+        "".join(render_to_string(name, context, request) for name in names)
+    )
+
+
 def _panels(request: HttpRequest, context: dict) -> dict[str, str]:
-    """The panels other apps add (contributions.extensions) that are rendered per
-    request, for this viewer; the per-class ones are in the shell."""
+    """The panels other apps add that are rendered per request, for this viewer;
+    the per-class ones are in the shell."""
     access, user = context["access"], request.user
     return {
-        place: mark_safe(  # noqa: S308 - rendered by the panels' templates
-            "".join(
-                render_to_string(name, context, request)
-                for name in extensions.per_request_panels(place, access, user)
-            )
-        )
+        place: panels_html(request, context, extensions.per_request_panels(place, access, user))
         for place in extensions.PLACES
     }
 
 
 def _shell_panels(request: HttpRequest, context: dict, place: str) -> str:
     """The place's per-class panels, rendered into the shell, then the slot for the rest."""
-    kept = "".join(
-        render_to_string(name, context, request) for name in extensions.per_class_panels(place)
-    )
+    kept = panels_html(request, context, extensions.per_class_panels(place))
     return mark_safe(kept + slot(place))  # noqa: S308 - rendered by the panels' templates
 
 

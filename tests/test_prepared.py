@@ -8,6 +8,7 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from core.prepared import Prepared
+from studies import access as study_access
 from studies.access import StudyAccess, _study_access, study_for_user
 from studies.models import Membership, Role, Study
 from tests.contributions.factories import member, organisation
@@ -17,13 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 def memberships():
-    return Prepared(
-        lambda slug, user_id: Membership.objects.select_related("study", "organisation").filter(
-            study__slug=slug, user_id=user_id
-        ),
-        slug=str,
-        user_id=int,
-    )
+    """A fresh copy of the study access's member query (studies.access), not yet compiled."""
+    return Prepared(study_access._MEMBERSHIP.build, **study_access._MEMBERSHIP.kinds)
 
 
 def field_values(obj) -> dict:
